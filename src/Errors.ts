@@ -1,0 +1,154 @@
+/**
+ * The typed errors of the SDK. Every failure of every operation is one of these values in the
+ * Effect error channel (plus `PlatformError` for local file-system work), never a thrown exception.
+ *
+ * None of them carries the API key: requests are described by method and path only, and
+ * presigned URLs lose their query string (which holds the signature).
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+/** Why an HTTP exchange failed. */
+export const HttpFailureReason = Schema.Literal("status", "transport", "timeout")
+export type HttpFailureReason = typeof HttpFailureReason.Type
+
+/** How much of an error response body is kept on {@link NextmvHttpError}. */
+export const MAX_ERROR_BODY_CHARS = 4096
+
+/**
+ * An HTTP request to Nextmv Cloud (or to a presigned URL) failed: the server answered with a
+ * non-2xx status, the connection failed, or one attempt exceeded the per-attempt timeout. It is
+ * raised after the retry policy gave up.
+ *
+ * @example
+ * ```ts
+ * program.pipe(Effect.catchTag("NextmvHttpError", (e) => e.status === 404 ? Effect.succeed(null) : Effect.fail(e)))
+ * ```
+ */
+export class NextmvHttpError extends Schema.TaggedError<NextmvHttpError>()("NextmvHttpError", {
+  /** HTTP method, upper case. */
+  method: Schema.String,
+  /** Request path (e.g. `/v1/applications/my-app`), or a presigned URL without its query string. */
+  path: Schema.String,
+  reason: HttpFailureReason,
+  /** Response status, when the server answered. */
+  status: Schema.optional(Schema.Number),
+  /** Response body text, trimmed to {@link MAX_ERROR_BODY_CHARS} characters. */
+  body: Schema.optional(Schema.String),
+  /** The request id header of the response, when present (quote it to Nextmv support). */
+  requestId: Schema.optional(Schema.String),
+  /** How many attempts were made (1 + retries). */
+  attempts: Schema.optional(Schema.Number),
+  /** Extra detail for transport failures and timeouts. */
+  detail: Schema.optional(Schema.String),
+  cause: Schema.optional(Schema.Defect)
+}) {
+  override get message(): string {
+    const where = `${this.method} ${this.path}`
+    const tries = this.attempts !== undefined && this.attempts > 1 ? ` after ${this.attempts} attempts` : ""
+    switch (this.reason) {
+      case "timeout":
+        return `${where} timed out${tries}${this.detail ? ` (${this.detail})` : ""}; raise the per-attempt timeout if the server is slow.`
+      case "transport":
+        return `${where} failed to reach the server${tries}${this.detail ? `: ${this.detail}` : ""}; check the endpoint and the network.`
+      case "status": {
+        const body = this.body ? `: ${this.body}` : ""
+        const id = this.requestId ? ` [request id ${this.requestId}]` : ""
+        return `${where} failed with status ${this.status}${tries}${body}${id}${hintForStatus(this.status)}`
+      }
+    }
+  }
+}
+
+const hintForStatus = (status: number | undefined): string => {
+  switch (status) {
+    case 401:
+    case 403:
+      return " (check the API key: NEXTMV_API_KEY, the profile in ~/.nextmv/config.yaml, or the apiKey option)"
+    case 404:
+      return " (not found: check the ids)"
+    case 409:
+      return " (conflict: the resource already exists or is in use)"
+    case 429:
+      return " (rate limited: retries were exhausted; slow down or raise the retry budget)"
+    default:
+      return status !== undefined && status >= 500 ? " (server error: try again later)" : ""
+  }
+}
+
+/**
+ * A response (or a downloaded document) did not have the expected shape.
+ * `operation` names the request (`GET /v1/applications/app-1`) and `issue` says what did not match.
+ */
+export class NextmvDecodeError extends Schema.TaggedError<NextmvDecodeError>()("NextmvDecodeError", {
+  operation: Schema.String,
+  issue: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {
+  override get message(): string {
+    return `Unexpected response from ${this.operation}: ${this.issue}`
+  }
+}
+
+/**
+ * An argument was rejected before any request was sent.
+ * `operation` is the SDK method (`Applications.newApplication`), `reason` says what to change.
+ */
+export class InvalidArgumentError extends Schema.TaggedError<InvalidArgumentError>()("InvalidArgumentError", {
+  operation: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.operation}: ${this.reason}`
+  }
+}
+
+/**
+ * The client configuration could not be resolved (no API key anywhere, a missing profile, an
+ * unreadable config file, an unsupported auth type). Raised when the `NextmvClient` layer is built.
+ */
+export class NextmvConfigError extends Schema.TaggedError<NextmvConfigError>()("NextmvConfigError", {
+  reason: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {
+  override get message(): string {
+    return this.reason
+  }
+}
+
+/**
+ * Polling ran past `maxDuration` without the awaited condition. `lastObserved` is the last value
+ * the check returned (e.g. run metadata) and `lastStatus` its status when known.
+ */
+export class PollingTimeoutError extends Schema.TaggedError<PollingTimeoutError>()("PollingTimeoutError", {
+  elapsedMillis: Schema.Number,
+  maxDurationMillis: Schema.Number,
+  tries: Schema.Number,
+  lastStatus: Schema.optional(Schema.String),
+  lastObserved: Schema.optional(Schema.Unknown)
+}) {
+  override get message(): string {
+    const status = this.lastStatus !== undefined ? `; last status: ${this.lastStatus}` : ""
+    return `Polling timed out after ${(this.elapsedMillis / 1000).toFixed(1)} s (max duration ${
+      (this.maxDurationMillis / 1000).toFixed(1)
+    } s, ${this.tries} tries)${status}`
+  }
+}
+
+/**
+ * Polling used up its tries (`maxTries`, or the end of a user `Schedule`) without the awaited
+ * condition.
+ */
+export class PollingTriesExhaustedError
+  extends Schema.TaggedError<PollingTriesExhaustedError>()("PollingTriesExhaustedError", {
+    tries: Schema.Number,
+    lastStatus: Schema.optional(Schema.String),
+    lastObserved: Schema.optional(Schema.Unknown)
+  })
+{
+  override get message(): string {
+    const status = this.lastStatus !== undefined ? `; last status: ${this.lastStatus}` : ""
+    return `Polling did not succeed after ${this.tries} tries${status}`
+  }
+}
