@@ -1,0 +1,15 @@
+/**
+ * nextmv-effect: an Effect-native SDK for the Nextmv Cloud API.
+ *
+ * Each module is re-exported as a namespace: `NextmvClient.layerConfig()`,
+ * `Applications.Applications`, `Polling.poll`, …
+ *
+ * @since 0.1.0
+ */
+export * as Errors from "./Errors.js"
+export * from "./Errors.js"
+export * as NextmvClient from "./services/NextmvClient.js"
+export * as Polling from "./programs/Polling.js"
+export * as Applications from "./services/Applications.js"
+export * as ApplicationSchemas from "./schemas/Applications.js"
+export { VERSION } from "./version.js"

@@ -1,0 +1,174 @@
+/**
+ * `Applications`: the application-level operations of Nextmv Cloud (spec client-and-runs §4).
+ *
+ * @since 0.1.0
+ */
+import { HttpClientRequest } from "@effect/platform"
+import { Context, Effect, Layer, Schema } from "effect"
+import type { InvalidArgumentError, NextmvDecodeError } from "../Errors.js"
+import { NextmvHttpError } from "../Errors.js"
+import { safeId } from "../internal/ids.js"
+import { applicationPath, applicationsPath } from "../internal/paths.js"
+import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import { Application, ApplicationList } from "../schemas/Applications.js"
+import { NextmvClient } from "./NextmvClient.js"
+
+/** Errors of an application operation. */
+export type ApplicationError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
+
+/** Options of {@link Service.newApplication}. */
+export interface NewApplicationOptions {
+  /** Application id. Default: generated, `app-` + 8 characters of `[a-z0-9]`. */
+  readonly id?: string | undefined
+  /** Display name. Default: the id. */
+  readonly name?: string | undefined
+  readonly description?: string | undefined
+  /** Create a workflow (pipeline) application (wire `is_pipeline`). */
+  readonly isWorkflow?: boolean | undefined
+  /** When the application already exists, return it instead of failing. Requires `id`. */
+  readonly existOk?: boolean | undefined
+  /** Default instance id (wire `default_instance`). */
+  readonly defaultInstanceId?: string | undefined
+  readonly defaultExperimentInstance?: string | undefined
+}
+
+/** Options of {@link Service.updateApplication}: the fields to change; the others are kept. */
+export interface UpdateApplicationOptions {
+  readonly name?: string | undefined
+  readonly description?: string | undefined
+  readonly defaultInstanceId?: string | undefined
+  readonly defaultExperimentInstance?: string | undefined
+}
+
+/** The `Applications` service. */
+export interface Service {
+  /**
+   * Gets an application (`GET /v1/applications/{id}`).
+   *
+   * @example
+   * ```ts
+   * const app = yield* applications.getApplication("routing-app")
+   * ```
+   */
+  readonly getApplication: (appId: string) => Effect.Effect<Application, ApplicationError>
+  /**
+   * Creates an application (`POST /v1/applications`). The id defaults to a generated `app-xxxxxxxx`
+   * and the name to the id. With `existOk: true` (which requires `id`) an existing application is
+   * returned instead (a GET, no POST). Fails with `NextmvHttpError` 409 when the id is taken.
+   *
+   * @example
+   * ```ts
+   * const app = yield* applications.newApplication({ id: "routing-app", name: "Routing", existOk: true })
+   * ```
+   */
+  readonly newApplication: (options?: NewApplicationOptions) => Effect.Effect<Application, ApplicationError>
+  /** Deletes an application (`DELETE /v1/applications/{id}`). */
+  readonly deleteApplication: (appId: string) => Effect.Effect<void, ApplicationError>
+  /**
+   * `true` when the application exists, `false` on 404; any other failure is an error.
+   */
+  readonly applicationExists: (appId: string) => Effect.Effect<boolean, ApplicationError>
+  /**
+   * Updates an application: GETs it, overwrites the given fields and PUTs the whole object back
+   * (as nextmv-py does). Returns the updated application.
+   *
+   * @example
+   * ```ts
+   * yield* applications.updateApplication("routing-app", { defaultInstanceId: "prod" })
+   * ```
+   */
+  readonly updateApplication: (
+    appId: string,
+    options: UpdateApplicationOptions
+  ) => Effect.Effect<Application, ApplicationError>
+  /** Lists the applications of the account (`GET /v1/applications`); `null` is an empty list. */
+  readonly listApplications: () => Effect.Effect<ReadonlyArray<Application>, ApplicationError>
+}
+
+/** The `Applications` service tag. */
+export class Applications extends Context.Tag("nextmv-effect/Applications")<Applications, Service>() {}
+
+const encodeApplication = Schema.encode(Application)
+
+/** Builds the service from the `NextmvClient`. */
+export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
+  const { api } = yield* NextmvClient
+
+  const getApplication = Effect.fn("Applications.getApplication")(function*(appId: string) {
+    yield* requireNonEmpty("Applications.getApplication", "appId", appId)
+    return yield* api.json(HttpClientRequest.get(applicationPath(appId)), Application)
+  })
+
+  const applicationExists = Effect.fn("Applications.applicationExists")(function*(appId: string) {
+    yield* requireNonEmpty("Applications.applicationExists", "appId", appId)
+    return yield* api.discard(HttpClientRequest.get(applicationPath(appId))).pipe(
+      Effect.as(true),
+      Effect.catchIf(
+        (error): error is NextmvHttpError => error instanceof NextmvHttpError && error.status === 404,
+        () => Effect.succeed(false)
+      )
+    )
+  })
+
+  const newApplication = Effect.fn("Applications.newApplication")(function*(options: NewApplicationOptions = {}) {
+    if (options.existOk === true && !isGiven(options.id)) {
+      return yield* invalidArgument("Applications.newApplication", "If existOk is true, id must be provided")
+    }
+    if (options.existOk === true && isGiven(options.id) && (yield* applicationExists(options.id))) {
+      return yield* getApplication(options.id)
+    }
+    const id = isGiven(options.id) ? options.id : yield* safeId("app")
+    const body: Record<string, unknown> = { name: isGiven(options.name) ? options.name : id, id }
+    if (options.description !== undefined) body["description"] = options.description
+    if (options.isWorkflow !== undefined) body["is_pipeline"] = options.isWorkflow
+    if (options.defaultInstanceId !== undefined) body["default_instance"] = options.defaultInstanceId
+    if (options.defaultExperimentInstance !== undefined) {
+      body["default_experiment_instance"] = options.defaultExperimentInstance
+    }
+    return yield* api.json(HttpClientRequest.post(applicationsPath).pipe(HttpClientRequest.bodyUnsafeJson(body)), Application)
+  })
+
+  const deleteApplication = Effect.fn("Applications.deleteApplication")(function*(appId: string) {
+    yield* requireNonEmpty("Applications.deleteApplication", "appId", appId)
+    yield* api.discard(HttpClientRequest.del(applicationPath(appId)))
+  })
+
+  const updateApplication = Effect.fn("Applications.updateApplication")(
+    function*(appId: string, options: UpdateApplicationOptions) {
+      yield* requireNonEmpty("Applications.updateApplication", "appId", appId)
+      const current = yield* getApplication(appId)
+      // The full object goes back, as nextmv-py's `to_dict()`: every non-null field, wire names.
+      const { default_instance_id: _alias, ...wire } = yield* encodeApplication(current).pipe(Effect.orDie)
+      const body: Record<string, unknown> = Object.fromEntries(
+        Object.entries({ ...wire, default_instance: current.defaultInstanceId }).filter(([, v]) => v != null)
+      )
+      if (options.name !== undefined) body["name"] = options.name
+      if (options.description !== undefined) body["description"] = options.description
+      if (options.defaultInstanceId !== undefined) body["default_instance"] = options.defaultInstanceId
+      if (options.defaultExperimentInstance !== undefined) {
+        body["default_experiment_instance"] = options.defaultExperimentInstance
+      }
+      return yield* api.json(
+        HttpClientRequest.put(applicationPath(appId)).pipe(HttpClientRequest.bodyUnsafeJson(body)),
+        Application
+      )
+    }
+  )
+
+  const listApplications = Effect.fn("Applications.listApplications")(function*() {
+    const list = yield* api.json(HttpClientRequest.get(applicationsPath), ApplicationList)
+    return list === null ? [] : Array.isArray(list) ? list : (list as { readonly items: ReadonlyArray<Application> }).items
+  })
+
+  return Applications.of({
+    getApplication,
+    newApplication,
+    deleteApplication,
+    applicationExists,
+    updateApplication,
+    listApplications
+  })
+})
+
+/** The `Applications` layer; requires `NextmvClient`. */
+export const layer: Layer.Layer<Applications, never, NextmvClient> = Layer.effect(Applications, make)

@@ -1,0 +1,535 @@
+/**
+ * The Nextmv Cloud emulator: an in-process HTTP server on 127.0.0.1 (random port) that implements
+ * the API the SDK uses, with in-memory state, Bearer auth, JSON error bodies, presigned upload and
+ * download URLs, a raw request log and fault injection. Start it with the scoped {@link layer}
+ * (or {@link layerClient}, which also provides a `NextmvClient` pointed at it).
+ *
+ * Cloud areas plug in as modules of `./areas/` that register routes on the
+ * {@link EmulatorContext} and expose helpers to other areas and to tests through
+ * {@link EmulatorAreas} (declaration merging).
+ *
+ * @since 0.1.0
+ */
+import type { HttpClient } from "@effect/platform"
+import { Context, Duration, Effect, Layer, Redacted } from "effect"
+import { createHmac, randomBytes, randomUUID } from "node:crypto"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+import * as NextmvClient from "../services/NextmvClient.js"
+import { areaInstallers } from "./areas/index.js"
+
+// ---------------------------------------------------------------------------------------------
+// Options, records and the context areas build on
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Emulator options. Areas add their own fields by declaration merging:
+ * `declare module "../Emulator.js" { interface EmulatorOptions { ... } }`.
+ */
+export interface EmulatorOptions {
+  /** The API key the emulator accepts. Default `"emulator-api-key"`. */
+  readonly apiKey?: string | undefined
+  /** Lifetime of presigned URLs. Default 15 minutes (as Nextmv Cloud's upload URLs). */
+  readonly presignedUrlTtl?: Duration.DurationInput | undefined
+  /** Clock used for timestamps and lifecycles. Default `Date.now`. */
+  readonly now?: (() => number) | undefined
+}
+
+/** Helpers areas expose to each other and to tests (`emulator.areas.runs.…`); extended by areas. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface EmulatorAreas {}
+
+/** One request as the emulator received it, for assertions (contract tests). */
+export interface RecordedRequest {
+  readonly method: string
+  /** The path without query string, e.g. `/v1/applications/app-1`. */
+  readonly path: string
+  readonly query: Readonly<Record<string, string>>
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: Buffer
+  /** The body parsed as JSON when it is JSON, else `undefined`. */
+  readonly json: unknown
+  /** Receive time, epoch milliseconds. */
+  readonly time: number
+}
+
+/** A request as a route handler sees it. */
+export interface EmulatorRequest {
+  readonly method: string
+  readonly path: string
+  readonly params: Readonly<Record<string, string>>
+  readonly query: Readonly<Record<string, string>>
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: Buffer
+  /** The body parsed as JSON; an unparsable body makes the emulator answer 400. */
+  readonly json: () => unknown
+}
+
+/** What a route handler answers. */
+export interface EmulatorResponse {
+  readonly status: number
+  readonly json?: unknown
+  readonly body?: Buffer | string | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
+}
+
+export type RouteHandler = (request: EmulatorRequest) => EmulatorResponse | Promise<EmulatorResponse>
+
+/** An application as the emulator stores it (wire field names). */
+export interface ApplicationRecord {
+  id: string
+  name: string
+  description: string
+  type: "custom" | "subscription" | "pipeline"
+  default_instance?: string | undefined
+  default_experiment_instance?: string | undefined
+  subscription_id?: string | undefined
+  locked: boolean
+  created_at: string
+  updated_at: string
+}
+
+/** A presigned upload slot. */
+export interface PresignedUpload {
+  readonly id: string
+  readonly url: string
+}
+
+/** Storage behind presigned URLs. */
+export interface BlobStore {
+  /** Creates an upload slot; the returned URL accepts one PUT until it expires. */
+  readonly presignUpload: () => PresignedUpload
+  /** The bytes PUT to the upload slot `id`, once uploaded. */
+  readonly uploaded: (id: string) => Buffer | undefined
+  /** Serves `bytes` at a new presigned GET URL. */
+  readonly presignDownload: (bytes: Buffer | string, contentType?: string) => string
+}
+
+/** What an area's `install` receives. */
+export interface EmulatorContext {
+  readonly options: EmulatorOptions
+  /** The emulator's origin, e.g. `http://127.0.0.1:53012`. */
+  readonly origin: () => string
+  readonly now: () => number
+  /** Current time as an RFC 3339 string. */
+  readonly timestamp: () => string
+  /** Registers a route; `pattern` segments starting with `:` are parameters. */
+  readonly route: (method: string, pattern: string, handler: RouteHandler) => void
+  /** A JSON error body like the real API: `{"error": message}`. */
+  readonly apiError: (status: number, message: string) => EmulatorResponse
+  readonly ok: (json: unknown, status?: number) => EmulatorResponse
+  readonly noContent: () => EmulatorResponse
+  readonly blobs: BlobStore
+  readonly applications: Map<string, ApplicationRecord>
+  readonly areas: EmulatorAreas
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fault injection
+// ---------------------------------------------------------------------------------------------
+
+/** What an injected fault does instead of (or before) the normal answer. */
+export type FaultAction =
+  /** Answer with this status (and optional `Retry-After` header and body). */
+  | {
+    readonly _tag: "Status"
+    readonly status: number
+    readonly retryAfter?: string | number | undefined
+    readonly body?: unknown
+  }
+  /** Wait, then answer normally (for timeouts). */
+  | { readonly _tag: "Delay"; readonly delay: Duration.DurationInput }
+  /** Destroy the connection without answering. */
+  | { readonly _tag: "Reset" }
+  /** Answer 200 with a body that is not JSON. */
+  | { readonly _tag: "MalformedBody" }
+  /** Answer 200, announce a longer body than sent, then close the connection. */
+  | { readonly _tag: "TruncatedBody" }
+
+/** A fault rule: which requests it hits and how often. */
+export interface Fault {
+  /** HTTP method to match; any when absent. */
+  readonly method?: string | undefined
+  /** A route pattern (`/v1/applications/:appId`) or an exact path. */
+  readonly path: string
+  /** How many matching requests it hits. Default 1; `Infinity` for all. */
+  readonly times?: number | undefined
+  readonly action: FaultAction
+}
+
+/** Constructors for {@link FaultAction}. */
+export const FaultAction = {
+  status: (status: number, options: { retryAfter?: string | number; body?: unknown } = {}): FaultAction => ({
+    _tag: "Status",
+    status,
+    ...options
+  }),
+  delay: (delay: Duration.DurationInput): FaultAction => ({ _tag: "Delay", delay }),
+  reset: { _tag: "Reset" } as FaultAction,
+  malformedBody: { _tag: "MalformedBody" } as FaultAction,
+  truncatedBody: { _tag: "TruncatedBody" } as FaultAction
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing
+// ---------------------------------------------------------------------------------------------
+
+interface Route {
+  readonly method: string
+  readonly segments: ReadonlyArray<string>
+  readonly handler: RouteHandler
+}
+
+const splitPath = (path: string): Array<string> => path.split("/").filter((s) => s !== "")
+
+const matchSegments = (
+  pattern: ReadonlyArray<string>,
+  actual: ReadonlyArray<string>
+): Record<string, string> | undefined => {
+  if (pattern.length !== actual.length) return undefined
+  const params: Record<string, string> = {}
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i]!
+    const a = actual[i]!
+    if (p.startsWith(":")) params[p.slice(1)] = decodeURIComponent(a)
+    else if (p !== a) return undefined
+  }
+  return params
+}
+
+class InvalidJsonBody {
+  constructor(readonly message: string) {}
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server
+// ---------------------------------------------------------------------------------------------
+
+/** A running emulator (the value of the {@link Emulator} service). */
+export interface Service {
+  /** Origin of the emulator, e.g. `http://127.0.0.1:53012`; use it as the client's base URL. */
+  readonly url: string
+  /** The API key the emulator accepts. */
+  readonly apiKey: Redacted.Redacted<string>
+  /** Every request received so far, oldest first. */
+  readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
+  /** Forgets the recorded requests. */
+  readonly clearRequests: Effect.Effect<void>
+  /** Adds a fault rule (checked before routing, in the order added). */
+  readonly injectFault: (fault: Fault) => Effect.Effect<void>
+  /** Removes every fault rule. */
+  readonly clearFaults: Effect.Effect<void>
+  /** Area helpers (runs, experiments, …) for tests. */
+  readonly areas: EmulatorAreas
+  /** The context areas are built on (stored applications, blob store, clock). */
+  readonly context: EmulatorContext
+}
+
+/** The emulator service. */
+export class Emulator extends Context.Tag("nextmv-effect/testing/Emulator")<Emulator, Service>() {}
+
+/** The key the emulator accepts unless told otherwise. */
+export const DEFAULT_API_KEY = "emulator-api-key"
+
+const readBody = (request: Http.IncomingMessage): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    request.on("data", (chunk: Buffer) => chunks.push(chunk))
+    request.on("end", () => resolve(Buffer.concat(chunks)))
+    request.on("error", reject)
+  })
+
+const flatHeaders = (headers: Http.IncomingHttpHeaders): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value
+  }
+  return out
+}
+
+const tryJson = (body: Buffer): unknown => {
+  if (body.length === 0) return undefined
+  try {
+    return JSON.parse(body.toString("utf8"))
+  } catch {
+    return undefined
+  }
+}
+
+/** Builds the emulator's state and routes (not yet listening). */
+const build = (options: EmulatorOptions) => {
+  const apiKey = options.apiKey ?? DEFAULT_API_KEY
+  const now = options.now ?? Date.now
+  const ttlMillis = Duration.toMillis(options.presignedUrlTtl ?? Duration.minutes(15))
+  const signingKey = randomBytes(16)
+  const routes: Array<Route> = []
+  let faults: Array<{ fault: Fault; remaining: number; segments: ReadonlyArray<string> }> = []
+  let log: Array<RecordedRequest> = []
+  let origin = "http://127.0.0.1:0"
+
+  const sign = (kind: string, token: string, expires: number) =>
+    createHmac("sha256", signingKey).update(`${kind}:${token}:${expires}`).digest("hex")
+  const presignedUrl = (kind: "upload" | "download", token: string) => {
+    const expires = now() + ttlMillis
+    return `${origin}/_presigned/${kind}/${token}?expires=${expires}&signature=${sign(kind, token, expires)}`
+  }
+  const uploads = new Map<string, Buffer | null>()
+  const downloads = new Map<string, { bytes: Buffer; contentType: string }>()
+
+  const ok = (json: unknown, status = 200): EmulatorResponse => ({ status, json })
+  const apiError = (status: number, message: string): EmulatorResponse => ({ status, json: { error: message } })
+
+  const context: EmulatorContext = {
+    options,
+    origin: () => origin,
+    now,
+    timestamp: () => new Date(now()).toISOString(),
+    route: (method, pattern, handler) => {
+      routes.push({ method: method.toUpperCase(), segments: splitPath(pattern), handler })
+    },
+    apiError,
+    ok,
+    noContent: () => ({ status: 204 }),
+    blobs: {
+      presignUpload: () => {
+        const id = randomUUID()
+        uploads.set(id, null)
+        return { id, url: presignedUrl("upload", id) }
+      },
+      uploaded: (id) => uploads.get(id) ?? undefined,
+      presignDownload: (bytes, contentType = "application/octet-stream") => {
+        const token = randomUUID()
+        downloads.set(token, { bytes: typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes, contentType })
+        return presignedUrl("download", token)
+      }
+    },
+    applications: new Map(),
+    // Filled by the area installers below, before the server accepts any request.
+    areas: {} as EmulatorAreas
+  }
+
+  // Presigned URLs: no API auth; the signature and expiry are checked like object storage does.
+  const checkPresigned = (kind: "upload" | "download", request: EmulatorRequest): EmulatorResponse | undefined => {
+    const token = request.params["token"] ?? ""
+    const expires = Number(request.query["expires"])
+    if (request.headers["authorization"] !== undefined) {
+      return apiError(400, "presigned URLs take no Authorization header (only one auth mechanism allowed)")
+    }
+    if (!Number.isFinite(expires) || request.query["signature"] !== sign(kind, token, expires)) {
+      return apiError(403, "signature does not match")
+    }
+    if (now() > expires) return apiError(403, "request has expired")
+    return undefined
+  }
+  context.route("PUT", "/_presigned/upload/:token", (request) => {
+    const rejected = checkPresigned("upload", request)
+    if (rejected) return rejected
+    const token = request.params["token"]!
+    if (!uploads.has(token)) return apiError(404, "no such upload")
+    uploads.set(token, request.body)
+    return { status: 200 }
+  })
+  context.route("GET", "/_presigned/download/:token", (request) => {
+    const rejected = checkPresigned("download", request)
+    if (rejected) return rejected
+    const blob = downloads.get(request.params["token"]!)
+    if (!blob) return apiError(404, "no such object")
+    return { status: 200, body: blob.bytes, headers: { "content-type": blob.contentType } }
+  })
+
+  for (const install of areaInstallers) install(context)
+
+  const respond = (res: Http.ServerResponse, response: EmulatorResponse) => {
+    const headers: Record<string, string> = { ...response.headers }
+    let payload: Buffer | undefined
+    if (response.json !== undefined) {
+      payload = Buffer.from(JSON.stringify(response.json), "utf8")
+      headers["content-type"] ??= "application/json"
+    } else if (response.body !== undefined) {
+      payload = typeof response.body === "string" ? Buffer.from(response.body, "utf8") : response.body
+    }
+    headers["x-request-id"] ??= randomUUID()
+    if (payload !== undefined) headers["content-length"] = String(payload.length)
+    res.writeHead(response.status, headers)
+    res.end(payload)
+  }
+
+  const findFault = (method: string, path: string) => {
+    const actual = splitPath(path)
+    const hit = faults.find(({ fault, segments, remaining }) =>
+      remaining > 0 && (fault.method === undefined || fault.method.toUpperCase() === method) &&
+      (fault.path === path || matchSegments(segments, actual) !== undefined)
+    )
+    if (hit) {
+      hit.remaining--
+      faults = faults.filter((f) => f.remaining > 0)
+    }
+    return hit?.fault.action
+  }
+
+  const handle = async (req: Http.IncomingMessage, res: Http.ServerResponse): Promise<void> => {
+    const body = await readBody(req)
+    const url = new URL(req.url ?? "/", origin)
+    const method = (req.method ?? "GET").toUpperCase()
+    const path = url.pathname
+    const query = Object.fromEntries(url.searchParams.entries())
+    const headers = flatHeaders(req.headers)
+    log.push({ method, path, query, headers, body, json: tryJson(body), time: now() })
+
+    const fault = findFault(method, path)
+    if (fault !== undefined) {
+      switch (fault._tag) {
+        case "Status":
+          return respond(res, {
+            status: fault.status,
+            json: fault.body ?? { error: `injected fault: status ${fault.status}` },
+            headers: fault.retryAfter !== undefined ? { "retry-after": String(fault.retryAfter) } : undefined
+          })
+        case "Reset":
+          req.socket.destroy()
+          return
+        case "MalformedBody":
+          return respond(res, { status: 200, body: "{\"this is\": not json", headers: { "content-type": "application/json" } })
+        case "TruncatedBody":
+          res.writeHead(200, { "content-type": "application/json", "content-length": "1000" })
+          res.write("{\"id\": \"trunc")
+          setTimeout(() => req.socket.destroy(), 5)
+          return
+        case "Delay":
+          await new Promise((resolve) => setTimeout(resolve, Duration.toMillis(fault.delay)))
+          if (res.destroyed || req.socket.destroyed) return
+      }
+    }
+
+    if (path.startsWith("/v1/") && headers["authorization"] !== `Bearer ${apiKey}`) {
+      return respond(res, apiError(401, "unauthorized: missing or invalid API key"))
+    }
+
+    const actual = splitPath(path)
+    let pathMatched = false
+    for (const route of routes) {
+      const params = matchSegments(route.segments, actual)
+      if (params === undefined) continue
+      pathMatched = true
+      if (route.method !== method) continue
+      const request: EmulatorRequest = {
+        method,
+        path,
+        params,
+        query,
+        headers,
+        body,
+        json: () => {
+          try {
+            return JSON.parse(body.toString("utf8"))
+          } catch (error) {
+            throw new InvalidJsonBody((error as Error).message)
+          }
+        }
+      }
+      try {
+        return respond(res, await route.handler(request))
+      } catch (error) {
+        if (error instanceof InvalidJsonBody) return respond(res, apiError(400, `invalid JSON body: ${error.message}`))
+        return respond(res, apiError(500, `emulator error: ${(error as Error).message}`))
+      }
+    }
+    return respond(res, pathMatched ? apiError(405, "method not allowed") : apiError(404, `no route for ${method} ${path}`))
+  }
+
+  return {
+    apiKey,
+    context,
+    handle,
+    setOrigin: (value: string) => {
+      origin = value
+    },
+    requests: () => log.slice(),
+    clearRequests: () => {
+      log = []
+    },
+    injectFault: (fault: Fault) => {
+      faults.push({ fault, remaining: fault.times ?? 1, segments: splitPath(fault.path) })
+    },
+    clearFaults: () => {
+      faults = []
+    }
+  }
+}
+
+/**
+ * Starts the emulator on 127.0.0.1 with a random port for the lifetime of the layer's scope.
+ *
+ * @example
+ * ```ts
+ * it.scoped("creates an app", () => Effect.gen(function*() {
+ *   const emulator = yield* Emulator
+ *   …
+ * }).pipe(Effect.provide(Emulator.layer())))
+ * ```
+ */
+export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator> =>
+  Layer.scoped(
+    Emulator,
+    Effect.gen(function*() {
+      const emulator = build(options)
+      const server = yield* Effect.acquireRelease(
+        Effect.async<Http.Server>((resume) => {
+          const server = Http.createServer((req, res) => {
+            emulator.handle(req, res).catch((error: unknown) => {
+              if (!res.headersSent) {
+                res.writeHead(500, { "content-type": "application/json" })
+                res.end(JSON.stringify({ error: `emulator error: ${String(error)}` }))
+              }
+            })
+          })
+          server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+        }),
+        (server) =>
+          Effect.async<void>((resume) => {
+            server.closeAllConnections()
+            server.close(() => resume(Effect.void))
+          })
+      )
+      const address = server.address() as AddressInfo
+      const url = `http://127.0.0.1:${address.port}`
+      emulator.setOrigin(url)
+      return Emulator.of({
+        url,
+        apiKey: Redacted.make(emulator.apiKey),
+        requests: Effect.sync(emulator.requests),
+        clearRequests: Effect.sync(emulator.clearRequests),
+        injectFault: (fault) => Effect.sync(() => emulator.injectFault(fault)),
+        clearFaults: Effect.sync(emulator.clearFaults),
+        areas: emulator.context.areas,
+        context: emulator.context
+      })
+    })
+  )
+
+/** Options of {@link layerClient}: the emulator's plus client settings. */
+export interface ClientOptions extends EmulatorOptions {
+  /** Client settings (timeout, retry, headers); base URL and API key point at the emulator. */
+  readonly client?: Omit<NextmvClient.Options, "apiKey" | "baseUrl"> | undefined
+}
+
+/**
+ * The emulator plus a `NextmvClient` pointed at it (its URL and key). Requires an `HttpClient`,
+ * like every client layer (e.g. `NodeHttpClient.layerUndici` or `FetchHttpClient.layer`).
+ *
+ * @example
+ * ```ts
+ * const TestLive = Applications.layer.pipe(
+ *   Layer.provideMerge(Emulator.layerClient()),
+ *   Layer.provide(NodeHttpClient.layerUndici))
+ * ```
+ */
+export const layerClient = (
+  options: ClientOptions = {}
+): Layer.Layer<Emulator | NextmvClient.NextmvClient, never, HttpClient.HttpClient> =>
+  Layer.effect(
+    NextmvClient.NextmvClient,
+    Effect.flatMap(Emulator, (emulator) =>
+      NextmvClient.make({ ...options.client, apiKey: emulator.apiKey, baseUrl: emulator.url }))
+  ).pipe(Layer.provideMerge(layer(options)))

@@ -1,0 +1,10 @@
+/**
+ * The emulator's Cloud areas, installed in this order (an area may use the helpers of the areas
+ * before it through `ctx.areas`).
+ */
+import type { EmulatorContext } from "../Emulator.js"
+import * as Applications from "./applications.js"
+
+export const areaInstallers: ReadonlyArray<(context: EmulatorContext) => void> = [
+  Applications.install
+]

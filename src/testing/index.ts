@@ -1,0 +1,6 @@
+/**
+ * `nextmv-effect/testing`: the in-process Nextmv Cloud emulator for tests and demos.
+ *
+ * @since 0.1.0
+ */
+export * as Emulator from "./Emulator.js"
