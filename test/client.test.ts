@@ -1,0 +1,293 @@
+import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Redacted, Ref, Schema, TestClock } from "effect"
+import { readFileSync } from "node:fs"
+import { NextmvDecodeError, NextmvHttpError } from "../src/Errors.js"
+import * as NextmvClient from "../src/services/NextmvClient.js"
+import { Emulator, FaultAction } from "../src/testing/Emulator.js"
+import { VERSION } from "../src/version.js"
+import { emulatorLayer } from "./support/layers.js"
+
+const Echo = Schema.Struct({ id: Schema.String })
+
+describe("NextmvClient over real HTTP (emulator)", () => {
+  it.live("sends bearer auth, user agent, extra headers and JSON content type", () =>
+    Effect.gen(function*() {
+      const { api } = yield* NextmvClient.NextmvClient
+      const emulator = yield* Emulator
+      yield* api.discard(
+        HttpClientRequest.post("/v1/applications").pipe(HttpClientRequest.bodyUnsafeJson({ id: "app-1", name: "A" }))
+      )
+      const [request] = yield* emulator.requests
+      expect(request?.headers["authorization"]).toBe(`Bearer ${Redacted.value(emulator.apiKey)}`)
+      expect(request?.headers["user-agent"]).toBe(`nextmv-effect/${VERSION}`)
+      expect(request?.headers["x-team"]).toBe("blue")
+      expect(request?.headers["content-type"]).toBe("application/json")
+      expect(request?.json).toEqual({ id: "app-1", name: "A" })
+    }).pipe(Effect.provide(emulatorLayer({ client: { headers: { "x-team": "blue" } } }))))
+
+  it("keeps VERSION equal to package.json", () => {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+    expect(VERSION).toBe(pkg.version)
+  })
+
+  it.live("maps statuses to NextmvHttpError with body, request id and a hint", () =>
+    Effect.gen(function*() {
+      const { api } = yield* NextmvClient.NextmvClient
+      const error = yield* api.json(HttpClientRequest.get("/v1/applications/missing"), Echo).pipe(Effect.flip)
+      expect(error).toBeInstanceOf(NextmvHttpError)
+      const http = error as NextmvHttpError
+      expect(http.status).toBe(404)
+      expect(http.reason).toBe("status")
+      expect(http.method).toBe("GET")
+      expect(http.path).toBe("/v1/applications/missing")
+      expect(http.body).toContain("application missing not found")
+      expect(http.requestId).toMatch(/[0-9a-f-]{36}/)
+      expect(http.message).toContain("GET /v1/applications/missing failed with status 404")
+      expect(http.message).toContain("not found")
+    }).pipe(Effect.provide(emulatorLayer())))
+
+  it.live("401 says to check the API key and never shows the key", () =>
+    Effect.gen(function*() {
+      const secret = "sk-very-secret-123"
+      const logs: Array<string> = []
+      const logger = Logger.make(({ message, annotations }) => logs.push(JSON.stringify({ message, annotations })))
+      const emulator = yield* Emulator
+      const client = yield* NextmvClient.make({
+        apiKey: Redacted.make(secret),
+        baseUrl: emulator.url,
+        retry: { retries: 2, backoffFactor: 1 }
+      })
+      // Two retried failures first, so the retry log lines are produced too.
+      yield* emulator.injectFault({ path: "/v1/applications", times: 2, action: FaultAction.status(503) })
+      const error = yield* client.api.text(HttpClientRequest.get("/v1/applications")).pipe(
+        Effect.flip,
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+        Logger.withMinimumLogLevel(LogLevel.All)
+      )
+      expect(logs.length).toBe(2)
+      expect(error.status).toBe(401)
+      expect(error.message).toContain("check the API key")
+      for (const text of [error.message, String(error), JSON.stringify(error), ...logs]) {
+        expect(text).not.toContain(secret)
+      }
+    }).pipe(Effect.provide(Layer.merge(emulatorLayer(), NodeHttpClient.layerUndici))))
+
+  it.live("trims long error bodies", () =>
+    Effect.gen(function*() {
+      const { api } = yield* NextmvClient.NextmvClient
+      const emulator = yield* Emulator
+      yield* emulator.injectFault({ path: "/v1/applications", action: FaultAction.status(400, { body: { error: "x".repeat(10_000) } }) })
+      const error = yield* api.text(HttpClientRequest.get("/v1/applications")).pipe(Effect.flip)
+      expect(error.body!.length).toBeLessThan(4200)
+    }).pipe(Effect.provide(emulatorLayer())))
+
+  it.live("retries GET on 503 and 429 until success", () =>
+    Effect.gen(function*() {
+      const { api } = yield* NextmvClient.NextmvClient
+      const emulator = yield* Emulator
+      yield* emulator.injectFault({ method: "GET", path: "/v1/applications", times: 2, action: FaultAction.status(503) })
+      yield* emulator.injectFault({ method: "GET", path: "/v1/applications", times: 1, action: FaultAction.status(429, { retryAfter: 0 }) })
+      const body = yield* api.text(HttpClientRequest.get("/v1/applications"))
+      expect(body).toBe("[]")
+      expect((yield* emulator.requests).length).toBe(4)
+    }).pipe(Effect.provide(emulatorLayer())))
+
+  it.live("gives up after the retry budget and reports the attempts", () =>
+    Effect.gen(function*() {
+      const { api } = yield* NextmvClient.NextmvClient
+      const emulator = yield* Emulator
+      yield* emulator.injectFault({ path: "/v1/applications", times: Infinity, action: FaultAction.status(502) })
+      const error = yield* api.text(HttpClientRequest.get("/v1/applications")).pipe(Effect.flip)
+      expect(error.status).toBe(502)
+      expect(error.attempts).toBe(4)
+      expect((yield* emulator.requests).length).toBe(4)
+      expect(error.message).toContain("after 4 attempts")
+    }).pipe(Effect.provide(emulatorLayer({ client: { retry: { retries: 3 } } }))))
+
+  it.live("retries: 0 disables retries", () =>
+    Effect.gen(function*() {
+      const { api } = yield* NextmvClient.NextmvClient
+      const emulator = yield* Emulator
+      yield* emulator.injectFault({ path: "/v1/applications", times: Infinity, action: FaultAction.status(503) })
+      yield* api.text(HttpClientRequest.get("/v1/applications")).pipe(Effect.flip)
+      expect((yield* emulator.requests).length).toBe(1)
+    }).pipe(Effect.provide(emulatorLayer({ client: { retry: { retries: 0 } } }))))
+
+  it.live("never retries POST on 503, on a timeout or after a reset; does retry it on 429", () =>
+    Effect.gen(function*() {
+      const { api } = yield* NextmvClient.NextmvClient
+      const emulator = yield* Emulator
+      const post = HttpClientRequest.post("/v1/applications").pipe(
+        HttpClientRequest.bodyUnsafeJson({ id: "app-1", name: "A" })
+      )
+      yield* emulator.injectFault({ method: "POST", path: "/v1/applications", action: FaultAction.status(503) })
+      expect((yield* api.text(post).pipe(Effect.flip)).status).toBe(503)
+      expect((yield* emulator.requests).length).toBe(1)
+
+      yield* emulator.clearRequests
+      yield* emulator.injectFault({ method: "POST", path: "/v1/applications", action: FaultAction.delay("1 second") })
+      const timeout = yield* api.text(post).pipe(Effect.flip)
+      expect(timeout.reason).toBe("timeout")
+      expect(timeout.message).toContain("raise the per-attempt timeout")
+      expect((yield* emulator.requests).length).toBe(1)
+
+      yield* emulator.clearRequests
+      yield* emulator.injectFault({ method: "POST", path: "/v1/applications", action: FaultAction.reset })
+      expect((yield* api.text(post).pipe(Effect.flip)).reason).toBe("transport")
+      expect((yield* emulator.requests).length).toBe(1)
+
+      yield* emulator.clearRequests
+      yield* emulator.injectFault({ method: "POST", path: "/v1/applications", times: 2, action: FaultAction.status(429) })
+      yield* api.text(post)
+      expect((yield* emulator.requests).length).toBe(3)
+    }).pipe(Effect.provide(emulatorLayer({ client: { timeout: "200 millis" } }))))
+
+  it.live("PATCH is not retried on 5xx either", () =>
+    Effect.gen(function*() {
+      const { api } = yield* NextmvClient.NextmvClient
+      const emulator = yield* Emulator
+      yield* emulator.injectFault({ method: "PATCH", path: "/v1/applications/a/runs/r/cancel", times: Infinity, action: FaultAction.status(500) })
+      yield* api.discard(HttpClientRequest.patch("/v1/applications/a/runs/r/cancel")).pipe(Effect.flip)
+      expect((yield* emulator.requests).length).toBe(1)
+    }).pipe(Effect.provide(emulatorLayer())))
+
+  it.live("retries GET after a per-attempt timeout, a reset and a truncated body", () =>
+    Effect.gen(function*() {
+      const { api } = yield* NextmvClient.NextmvClient
+      const emulator = yield* Emulator
+      yield* emulator.injectFault({ method: "GET", path: "/v1/applications", action: FaultAction.delay("1 second") })
+      yield* emulator.injectFault({ method: "GET", path: "/v1/applications", action: FaultAction.reset })
+      yield* emulator.injectFault({ method: "GET", path: "/v1/applications", action: FaultAction.truncatedBody })
+      expect(yield* api.text(HttpClientRequest.get("/v1/applications"))).toBe("[]")
+      expect((yield* emulator.requests).length).toBe(4)
+    }).pipe(Effect.provide(emulatorLayer({ client: { timeout: "200 millis" } }))))
+
+  it.live("a malformed body is a NextmvDecodeError, not retried", () =>
+    Effect.gen(function*() {
+      const { api } = yield* NextmvClient.NextmvClient
+      const emulator = yield* Emulator
+      yield* emulator.injectFault({ path: "/v1/applications/:appId", action: FaultAction.malformedBody })
+      const error = yield* api.json(HttpClientRequest.get("/v1/applications/x"), Echo).pipe(Effect.flip)
+      expect(error).toBeInstanceOf(NextmvDecodeError)
+      expect(error.message).toContain("GET /v1/applications/x")
+      expect(error.message).toContain("not valid JSON")
+      expect((yield* emulator.requests).length).toBe(1)
+    }).pipe(Effect.provide(emulatorLayer())))
+
+  it.live("a shape mismatch names what did not match", () =>
+    Effect.gen(function*() {
+      const { api } = yield* NextmvClient.NextmvClient
+      const error = yield* api.json(HttpClientRequest.get("/v1/applications"), Echo).pipe(Effect.flip)
+      expect(error).toBeInstanceOf(NextmvDecodeError)
+      expect((error as NextmvDecodeError).issue).toMatch(/Expected.*id|readonly id|\{ readonly id/)
+    }).pipe(Effect.provide(emulatorLayer())))
+
+  it.live("retries POST when the connection is refused (the request was never sent)", () =>
+    Effect.gen(function*() {
+      const client = yield* NextmvClient.make({
+        apiKey: Redacted.make("k"),
+        baseUrl: "http://127.0.0.1:1",
+        retry: { retries: 2, backoffFactor: 1, backoffJitter: 0 }
+      })
+      const error = yield* client.api.text(HttpClientRequest.post("/v1/applications")).pipe(Effect.flip)
+      expect(error.reason).toBe("transport")
+      expect(error.attempts).toBe(3)
+      expect(error.detail).toBe("ECONNREFUSED")
+      expect(error.path).toBe("/v1/applications")
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.live("presigned requests carry no Authorization and errors hide the signature", () =>
+    Effect.gen(function*() {
+      const { presigned } = yield* NextmvClient.NextmvClient
+      const emulator = yield* Emulator
+      const url = emulator.context.blobs.presignDownload("hello", "text/plain")
+      expect(yield* presigned.text(HttpClientRequest.get(url))).toBe("hello")
+      const [request] = yield* emulator.requests
+      expect(request?.headers["authorization"]).toBeUndefined()
+      const bad = url.replace(/signature=[0-9a-f]+/, "signature=00")
+      const error = yield* presigned.text(HttpClientRequest.get(bad)).pipe(Effect.flip)
+      expect(error.status).toBe(403)
+      expect(error.path).not.toContain("signature")
+      expect(error.path).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/_presigned\/download\//)
+    }).pipe(Effect.provide(emulatorLayer())))
+
+  it.live("joins the base URL: adds https:// without scheme, drops trailing slashes", () =>
+    Effect.gen(function*() {
+      const a = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: "api.example.test/" })
+      expect(a.baseUrl).toBe("https://api.example.test")
+      const b = yield* NextmvClient.make({ apiKey: Redacted.make("k") })
+      expect(b.baseUrl).toBe("https://api.cloud.nextmv.io")
+      expect(b.consoleUrl).toBe("https://cloud.nextmv.io")
+      const emulator = yield* Emulator
+      const c = yield* NextmvClient.make({ apiKey: emulator.apiKey, baseUrl: `${emulator.url}//` })
+      expect(yield* c.api.text(HttpClientRequest.get("/v1/applications"))).toBe("[]")
+    }).pipe(Effect.provide(Layer.merge(emulatorLayer(), NodeHttpClient.layerUndici))))
+})
+
+// Retry timing with a scripted transport under the TestClock (no sockets, exact delays).
+describe("retry timing (TestClock)", () => {
+  const scripted = (responses: ReadonlyArray<{ status: number; headers?: Record<string, string> }>) =>
+    Effect.gen(function*() {
+      const sent = yield* Ref.make<Array<number>>([])
+      const transport = HttpClient.make((request) =>
+        Effect.gen(function*() {
+          const times = yield* Ref.updateAndGet(sent, (xs) => [...xs, 0])
+          const now = yield* TestClock.currentTimeMillis
+          yield* Ref.update(sent, (xs) => [...xs.slice(0, -1), now])
+          const next = responses[Math.min(times.length - 1, responses.length - 1)]!
+          return HttpClientResponse.fromWeb(request, new Response("{}", { status: next.status, headers: next.headers ?? {} }))
+        })
+      )
+      return { sent, layer: Layer.succeed(HttpClient.HttpClient, transport) }
+    })
+
+  it.effect("honours Retry-After (seconds), capped at 60 s", () =>
+    Effect.gen(function*() {
+      const { sent, layer } = yield* scripted([
+        { status: 429, headers: { "retry-after": "5" } },
+        { status: 503, headers: { "retry-after": "600" } },
+        { status: 200 }
+      ])
+      const client = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: "http://x.test" }).pipe(Effect.provide(layer))
+      const fiber = yield* Effect.fork(client.api.text(HttpClientRequest.get("/v1/applications")))
+      yield* TestClock.adjust("4999 millis")
+      expect((yield* Ref.get(sent)).length).toBe(1)
+      yield* TestClock.adjust("1 millis")
+      expect((yield* Ref.get(sent))).toEqual([0, 5000])
+      yield* TestClock.adjust("59999 millis")
+      expect((yield* Ref.get(sent)).length).toBe(2)
+      yield* TestClock.adjust("1 millis")
+      expect(yield* Fiber.join(fiber)).toBe("{}")
+      expect(yield* Ref.get(sent)).toEqual([0, 5000, 65000])
+    }))
+
+  it.effect("honours Retry-After as an HTTP date", () =>
+    Effect.gen(function*() {
+      const at = new Date(30_000).toUTCString()
+      const { sent, layer } = yield* scripted([{ status: 429, headers: { "retry-after": at } }, { status: 200 }])
+      const client = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: "http://x.test" }).pipe(Effect.provide(layer))
+      const fiber = yield* Effect.fork(client.api.text(HttpClientRequest.get("/v1/x")))
+      yield* TestClock.adjust("30 seconds")
+      yield* Fiber.join(fiber)
+      expect(yield* Ref.get(sent)).toEqual([0, 30_000])
+    }))
+
+  it.effect("without Retry-After: urllib3 backoff 0, 2, 4, 8 … s capped at 60 s", () =>
+    Effect.gen(function*() {
+      const { sent, layer } = yield* scripted([{ status: 503 }])
+      const client = yield* NextmvClient.make({
+        apiKey: Redacted.make("k"),
+        baseUrl: "http://x.test",
+        retry: { backoffJitter: 0 }
+      }).pipe(Effect.provide(layer))
+      const fiber = yield* Effect.fork(Effect.exit(client.api.text(HttpClientRequest.get("/v1/x"))))
+      yield* TestClock.adjust(Duration.minutes(10))
+      const exit = yield* Fiber.join(fiber)
+      expect(Exit.isFailure(exit)).toBe(true)
+      const times = yield* Ref.get(sent)
+      const waits = times.slice(1).map((t, i) => (t - times[i]!) / 1000)
+      expect(waits).toEqual([0, 2, 4, 8, 16, 32, 60, 60, 60, 60])
+    }))
+})

@@ -1,0 +1,18 @@
+/**
+ * Shared test wiring: the emulator plus a NextmvClient pointed at it over real HTTP (undici).
+ */
+import { NodeHttpClient } from "@effect/platform-node"
+import { Layer } from "effect"
+import * as Emulator from "../../src/testing/Emulator.js"
+
+/** Fast client retries for tests (backoff factor 10 ms, no jitter) unless overridden. */
+export const fastRetry = { backoffFactor: 10, backoffJitter: 0, maxRetryAfter: 50 } as const
+
+/**
+ * `Emulator | NextmvClient` over real sockets. `options.client.retry` defaults to {@link fastRetry}.
+ */
+export const emulatorLayer = (options: Emulator.ClientOptions = {}) =>
+  Emulator.layerClient({
+    ...options,
+    client: { ...options.client, retry: { ...fastRetry, ...options.client?.retry } }
+  }).pipe(Layer.provide(NodeHttpClient.layerUndici))
