@@ -106,6 +106,17 @@ describe("NextmvClient over real HTTP (emulator)", () => {
       expect(error.message).toContain("after 4 attempts")
     }).pipe(Effect.provide(emulatorLayer({ client: { retry: { retries: 3 } } }))))
 
+  it.live("honours Retry-After over real sockets", () =>
+    Effect.gen(function*() {
+      const { api } = yield* NextmvClient.NextmvClient
+      const emulator = yield* Emulator
+      yield* emulator.injectFault({ method: "GET", path: "/v1/applications", action: FaultAction.status(429, { retryAfter: 1 }) })
+      yield* api.text(HttpClientRequest.get("/v1/applications"))
+      const [first, second] = yield* emulator.requests
+      // Without the header the first retry would be immediate (urllib3's 0 s).
+      expect(second!.time - first!.time).toBeGreaterThanOrEqual(950)
+    }).pipe(Effect.provide(emulatorLayer({ client: { retry: { maxRetryAfter: "60 seconds" } } }))))
+
   it.live("retries: 0 disables retries", () =>
     Effect.gen(function*() {
       const { api } = yield* NextmvClient.NextmvClient
@@ -272,6 +283,36 @@ describe("retry timing (TestClock)", () => {
       yield* TestClock.adjust("30 seconds")
       yield* Fiber.join(fiber)
       expect(yield* Ref.get(sent)).toEqual([0, 30_000])
+    }))
+
+  it.effect("the per-attempt timeout (default 20 s) fails a hung attempt and GET retries it", () =>
+    Effect.gen(function*() {
+      const sent = yield* Ref.make<Array<number>>([])
+      const hanging = HttpClient.make((request) =>
+        Effect.gen(function*() {
+          const all = yield* Ref.updateAndGet(sent, (xs) => [...xs, xs.length])
+          if (all.length < 3) return yield* Effect.never
+          return HttpClientResponse.fromWeb(request, new Response("ok"))
+        })
+      )
+      const client = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: "http://x.test" }).pipe(
+        Effect.provide(Layer.succeed(HttpClient.HttpClient, hanging))
+      )
+      const get = yield* Effect.fork(client.api.text(HttpClientRequest.get("/v1/x")))
+      yield* TestClock.adjust("19999 millis")
+      expect((yield* Ref.get(sent)).length).toBe(1)
+      yield* TestClock.adjust("1 millis")
+      expect((yield* Ref.get(sent)).length).toBe(2) // immediate first retry
+      yield* TestClock.adjust("23 seconds") // second timeout + 2 s backoff + ≤ 0.1 s jitter
+      expect(yield* Fiber.join(get)).toBe("ok")
+
+      yield* Ref.set(sent, [])
+      const post = yield* Effect.fork(Effect.flip(client.api.text(HttpClientRequest.post("/v1/x"))))
+      yield* TestClock.adjust("1 minute")
+      const error = yield* Fiber.join(post)
+      expect(error.reason).toBe("timeout")
+      expect(error.message).toContain("20s")
+      expect((yield* Ref.get(sent)).length).toBe(1)
     }))
 
   it.effect("without Retry-After: urllib3 backoff 0, 2, 4, 8 … s capped at 60 s", () =>
