@@ -1,7 +1,8 @@
 import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Redacted } from "effect"
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
+import { afterAll } from "vitest"
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NextmvConfigError } from "../src/Errors.js"
@@ -11,9 +12,13 @@ import * as NextmvClient from "../src/services/NextmvClient.js"
 import { Emulator } from "../src/testing/Emulator.js"
 import { emulatorLayer } from "./support/layers.js"
 
-/** A fresh HOME, optionally with `~/.nextmv/config.yaml`. */
+const homes: Array<string> = []
+afterAll(() => homes.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
+
+/** A fresh HOME, optionally with `~/.nextmv/config.yaml`; removed after the file's tests. */
 const home = (configYaml?: string): string => {
   const dir = mkdtempSync(join(tmpdir(), "nextmv-home-"))
+  homes.push(dir)
   if (configYaml !== undefined) {
     mkdirSync(join(dir, ".nextmv"))
     writeFileSync(join(dir, ".nextmv", "config.yaml"), configYaml)
