@@ -30,7 +30,11 @@ const time = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   })
 
 /** Median of `ROUNDS` alternating measurements of baseline and candidate. */
-const compare = <E, R>(name: string, baseline: Effect.Effect<unknown, E, R>, candidate: Effect.Effect<unknown, E, R>) =>
+const compare = <E1, R1, E2, R2>(
+  name: string,
+  baseline: Effect.Effect<unknown, E1, R1>,
+  candidate: Effect.Effect<unknown, E2, R2>
+) =>
   Effect.gen(function*() {
     const base: Array<number> = []
     const cand: Array<number> = []
