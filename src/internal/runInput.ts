@@ -1,0 +1,166 @@
+/**
+ * The pure rules of `newRun` (spec client-and-runs §1.8, §3.2, §3.3, §3.12): size measurement,
+ * the upload decision, the default configuration, options encoding, and directory packaging.
+ */
+import { FileSystem, Path } from "@effect/platform"
+import { type PlatformError, SystemError } from "@effect/platform/Error"
+import { Effect, Scope } from "effect"
+import * as Tar from "tar"
+import { InvalidArgumentError, NextmvDecodeError } from "../Errors.js"
+import { type ContentType, MAX_RUN_SIZE, type RunConfiguration } from "../schemas/Runs.js"
+
+/**
+ * Byte size of a value serialised as nextmv-py does it (compact JSON with `ensure_ascii`: every
+ * non-ASCII UTF-16 code unit counts as a 6-byte `\uXXXX` escape); a string counts its UTF-8 bytes.
+ */
+export const inputSize = (value: unknown): number => {
+  if (value === undefined || value === null) return 0
+  if (typeof value === "string") return Buffer.byteLength(value, "utf8")
+  const json = JSON.stringify(value)
+  let size = 0
+  for (let i = 0; i < json.length; i++) size += json.charCodeAt(i) < 0x80 ? 1 : 6
+  return size
+}
+
+/** What decides how a run's input travels. */
+export interface UploadDecisionInput {
+  readonly input?: unknown
+  readonly inputFormat?: ContentType | undefined
+  readonly uploadId?: string | undefined
+  readonly managedInputId?: string | undefined
+  readonly fromDirectory: boolean
+}
+
+/**
+ * `true` when the input must go through an upload URL: no upload id and no managed input id were
+ * given, and the input is larger than 5 MiB (strictly), is text, has a non-JSON format, or comes
+ * from a directory.
+ */
+export const needsUpload = (decision: UploadDecisionInput): boolean => {
+  if (nonEmpty(decision.uploadId) || nonEmpty(decision.managedInputId)) return false
+  return decision.fromDirectory ||
+    typeof decision.input === "string" ||
+    (decision.inputFormat !== undefined && decision.inputFormat !== "json") ||
+    inputSize(decision.input) > MAX_RUN_SIZE
+}
+
+const nonEmpty = (value: string | undefined): value is string => value !== undefined && value !== ""
+
+/** The output format that follows an input format (§3.3). */
+export const outputTypeFor = (input: ContentType): ContentType =>
+  input === "csv-archive" || input === "multi-file" ? input : "json"
+
+/**
+ * The configuration sent when the caller gives none (§3.3): JSON in and out, except text input
+ * (output JSON), a directory (`multi-file`), or an explicit input format.
+ */
+export const defaultConfiguration = (input: unknown, inputFormat: ContentType | undefined, fromDirectory: boolean) => {
+  const type: ContentType = inputFormat ??
+    (typeof input === "string" ? "text" : fromDirectory ? "multi-file" : "json")
+  return { format: { input: { type }, output: { type: outputTypeFor(type) } } } satisfies RunConfiguration
+}
+
+/** Options as the API wants them: every value a string, non-strings JSON-encoded. */
+export const encodeOptions = (options: Readonly<Record<string, unknown>>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(options).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)])
+  )
+
+/** Validates a configuration's queuing priority and integration rule (§5.9). */
+export const validateConfiguration = (
+  operation: string,
+  configuration: RunConfiguration | undefined
+): Effect.Effect<RunConfiguration | undefined, InvalidArgumentError> => {
+  if (configuration === undefined) return Effect.succeed(undefined)
+  const priority = configuration.queuing?.priority
+  if (priority !== undefined && (!Number.isInteger(priority) || priority < 1 || priority > 9)) {
+    return Effect.fail(
+      new InvalidArgumentError({ operation, reason: `queuing priority must be an integer from 1 to 9, got ${priority}` })
+    )
+  }
+  if (nonEmpty(configuration.integration_id)) {
+    const executionClass = configuration.execution_class
+    if (nonEmpty(executionClass) && executionClass !== "integration") {
+      return Effect.fail(
+        new InvalidArgumentError({
+          operation,
+          reason: `integration_id requires execution_class "integration" (or none), got "${executionClass}"`
+        })
+      )
+    }
+    return Effect.succeed({ ...configuration, execution_class: "integration" })
+  }
+  return Effect.succeed(configuration)
+}
+
+/** Fails unless `path` exists and is a directory (the ValueErrors of §3.2). */
+export const requireDirectory = (operation: string, path: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const info = yield* fs.stat(path).pipe(Effect.option)
+    if (info._tag === "None") return yield* new InvalidArgumentError({ operation, reason: `Directory ${path} does not exist.` })
+    if (info.value.type !== "Directory") {
+      return yield* new InvalidArgumentError({ operation, reason: `Path ${path} is not a directory.` })
+    }
+  })
+
+/** The regular files below `dir`, as paths relative to it (no directory entries). */
+const listFiles = (dir: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const names = yield* fs.readDirectory(dir, { recursive: true })
+    const files: Array<string> = []
+    for (const name of names.sort()) {
+      if (path.basename(name) === "inputs.tar.gz") continue
+      const info = yield* fs.stat(path.join(dir, name))
+      if (info.type === "File") files.push(name.split(path.sep).join("/"))
+    }
+    return files
+  })
+
+/**
+ * Packages the regular files below `dir` into a gzip-compressed tar in a scoped temporary
+ * directory (removed when the scope closes), names relative to `dir`, `inputs.tar.gz` skipped
+ * (§3.12). The archive is streamed to disk, never held in memory. Returns its path.
+ */
+export const packageDirectory = (
+  dir: string
+): Effect.Effect<string, PlatformError, FileSystem.FileSystem | Path.Path | Scope.Scope> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const files = yield* listFiles(dir)
+    const out = yield* fs.makeTempDirectoryScoped({ prefix: "nextmv-inputs-out-" })
+    const archive = path.join(out, "inputs.tar.gz")
+    yield* Effect.tryPromise({
+      try: () => Tar.c({ gzip: true, cwd: dir, file: archive, portable: true }, files),
+      catch: (cause) =>
+        new SystemError({
+          reason: "Unknown",
+          module: "FileSystem",
+          method: "packageDirectory",
+          pathOrDescriptor: dir,
+          description: `cannot package ${dir} as tar.gz`,
+          cause
+        })
+    })
+    return archive
+  })
+
+/**
+ * Extracts a gzip-compressed tar file into `dir` (created if missing), as nextmv-py does for
+ * `multi-file` and `csv-archive` results. A broken archive is a {@link NextmvDecodeError} naming
+ * `operation` (where it was downloaded from).
+ */
+export const extractArchive = (operation: string, archive: string, dir: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    yield* fs.makeDirectory(dir, { recursive: true })
+    yield* Effect.tryPromise({
+      // strict: a corrupt archive fails instead of being skipped with a warning.
+      try: () => Tar.x({ file: archive, cwd: dir, strict: true }),
+      catch: (cause) =>
+        new NextmvDecodeError({ operation, issue: `the download is not a valid tar.gz archive (${String(cause)})` })
+    })
+  })

@@ -1,0 +1,524 @@
+/**
+ * `Runs`: every run operation of Nextmv Cloud (spec client-and-runs §3), one method each.
+ * Polling flows (`newRunWithResult`, `watchRun`, live logs …) are in `programs/Runs.ts`.
+ *
+ * @since 0.1.0
+ */
+import { FileSystem, HttpClientRequest, Path } from "@effect/platform"
+import type { PlatformError } from "@effect/platform/Error"
+import { Context, Effect, Layer, Schema, Stream } from "effect"
+import { InvalidArgumentError, NextmvDecodeError, type NextmvHttpError } from "../Errors.js"
+import {
+  defaultConfiguration,
+  encodeOptions,
+  extractArchive,
+  needsUpload,
+  packageDirectory,
+  requireDirectory,
+  validateConfiguration
+} from "../internal/runInput.js"
+import { applicationPath, segment } from "../internal/paths.js"
+import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import {
+  AssetDownload,
+  AssetList,
+  type ContentType,
+  DownloadUrl,
+  ExternalRunResult,
+  MAX_RUN_SIZE,
+  Metadata,
+  NewRunResponse,
+  Run,
+  RunAsset,
+  type RunConfiguration,
+  RunInformation,
+  RunList,
+  RunLog,
+  RunResult,
+  type StatusV2,
+  LiveLogs
+} from "../schemas/Runs.js"
+import { decodeJsonText, NextmvClient } from "./NextmvClient.js"
+import { UploadData, Uploads } from "./Uploads.js"
+
+/** Errors of the run operations. */
+export type RunError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError | PlatformError
+
+/** Options of {@link Service.newRun}. */
+export interface NewRunOptions {
+  /**
+   * The input: a JSON value (sent inline up to 5 MiB, uploaded above), or a string (text input,
+   * always uploaded). Give at most one of `input`, `inputDirPath`, `uploadId`, `managedInputId`.
+   */
+  readonly input?: unknown
+  /** Content format of `input` (like nextmv-py's `Input.input_format`); non-JSON is uploaded. */
+  readonly inputFormat?: ContentType | undefined
+  /** A directory whose files are sent as a `multi-file` tar.gz (names relative to it). */
+  readonly inputDirPath?: string | undefined
+  /** Id of data uploaded beforehand (see `Uploads`). */
+  readonly uploadId?: string | undefined
+  /** Id of a managed input to run on (wire `input_id`). */
+  readonly managedInputId?: string | undefined
+  /**
+   * Instance to run on (query `instance_id`). When absent no `instance_id` is sent and the platform
+   * uses the application's default instance (what nextmv-py does without a known default).
+   */
+  readonly instanceId?: string | undefined
+  readonly name?: string | undefined
+  readonly description?: string | undefined
+  /** Run options; non-string values are JSON-encoded (`{"solve.duration": "10s", "iterations": 20}`). */
+  readonly options?: Readonly<Record<string, unknown>> | undefined
+  /** Sent unchanged when given; otherwise the default of spec §3.3 (formats from the input). */
+  readonly configuration?: RunConfiguration | undefined
+  /** Attach the run to a batch experiment. */
+  readonly batchExperimentId?: string | undefined
+  /** Result of an external run (tracked runs); `status` must be `succeeded` or `failed`. */
+  readonly externalResult?: ExternalRunResult | undefined
+}
+
+/** Options of {@link Service.runResult} and {@link Service.runInput}. */
+export interface OutputDirOptions {
+  /**
+   * Where `multi-file`/`csv-archive` content is extracted. Default `"."` (nextmv-py's default);
+   * created if missing.
+   */
+  readonly outputDir?: string | undefined
+}
+
+/** Options of {@link Service.listRuns}. */
+export interface ListRunsOptions {
+  /** Keep only runs with this status (filtered client-side, as nextmv-py; the API has no filter). */
+  readonly status?: StatusV2 | undefined
+}
+
+/** Options of {@link Service.downloadAssetContent}. */
+export interface DownloadAssetOptions {
+  /** Write the content to this file instead of returning it. */
+  readonly destination?: string | undefined
+}
+
+/** A run tracked from outside Nextmv (spec §5.11): its input, result and artifacts are uploaded. */
+export interface TrackedRun {
+  readonly status: "succeeded" | "failed"
+  /** JSON value or text. */
+  readonly input?: unknown
+  readonly inputDirPath?: string | undefined
+  /** JSON value or text. */
+  readonly output?: unknown
+  readonly outputDirPath?: string | undefined
+  /** Duration in milliseconds. */
+  readonly duration?: number | undefined
+  /** Error message; only for failed runs. */
+  readonly error?: string | undefined
+  /** Log lines (joined with newlines) or text; uploaded and referenced as `error_upload_id`. */
+  readonly logs?: string | ReadonlyArray<string> | undefined
+  readonly name?: string | undefined
+  readonly description?: string | undefined
+  /** Deprecated statistics: wrapped as `{"statistics": …}` unless they already are. */
+  readonly statistics?: Readonly<Record<string, unknown>> | undefined
+  readonly metrics?: Readonly<Record<string, unknown>> | undefined
+  /** Assets, uploaded as `{"assets": [...]}`. */
+  readonly assets?: ReadonlyArray<Readonly<Record<string, unknown>>> | Readonly<Record<string, unknown>> | undefined
+}
+
+/** Options of {@link Service.trackRun}. */
+export interface TrackRunOptions {
+  readonly instanceId?: string | undefined
+  /** Needed for directory-based runs: without it the format defaults to JSON (spec §3.13). */
+  readonly configuration?: RunConfiguration | undefined
+}
+
+/** The `Runs` service. */
+export interface Service {
+  /**
+   * Submits a run (`POST /v1/applications/{appId}/runs`) and returns its id. Uploads the input
+   * first when it is over 5 MiB, text, non-JSON or a directory. Validation errors
+   * (`InvalidArgumentError`) come before any request.
+   *
+   * @example
+   * ```ts
+   * const runId = yield* runs.newRun("routing-app", { input: { stops: [] }, options: { "solve.duration": "10s" } })
+   * ```
+   */
+  readonly newRun: (appId: string, options: NewRunOptions) => Effect.Effect<string, RunError>
+  /** The run's metadata (`GET …/runs/{runId}/metadata`), with `console_url` set. */
+  readonly runMetadata: (appId: string, runId: string) => Effect.Effect<RunInformation, RunError>
+  /**
+   * The run with its output. Large (> 5 MiB) or non-JSON outputs are fetched through a presigned
+   * URL; `multi-file`/`csv-archive` outputs are extracted into `outputDir` (default `"."`).
+   * No output is downloaded for runs that did not succeed.
+   *
+   * @example
+   * ```ts
+   * const result = yield* runs.runResult("routing-app", runId, { outputDir: "./out" })
+   * ```
+   */
+  readonly runResult: (appId: string, runId: string, options?: OutputDirOptions) => Effect.Effect<RunResult, RunError>
+  /**
+   * Fetches the result once the metadata is known (used by the polling programs; skips the
+   * metadata request of {@link Service.runResult}).
+   */
+  readonly runResultFor: (
+    appId: string,
+    information: RunInformation,
+    options?: OutputDirOptions
+  ) => Effect.Effect<RunResult, RunError>
+  /**
+   * The run's input: the JSON document, the text, or — for `multi-file`/`csv-archive` inputs —
+   * `undefined` after extracting the files into `outputDir` (default `"."`).
+   */
+  readonly runInput: (appId: string, runId: string, options?: OutputDirOptions) => Effect.Effect<unknown, RunError>
+  /** Final logs (`GET …/logs`): the last 50 kB written to stderr. */
+  readonly runLogs: (appId: string, runId: string) => Effect.Effect<RunLog, RunError>
+  /**
+   * One page of live logs (`GET …/logs/live`, `since` = the previous page's `next_page_token`).
+   * See `programs/Runs.ts` for the polling loop and the `Stream`.
+   */
+  readonly runLiveLogs: (
+    appId: string,
+    runId: string,
+    options?: { readonly since?: string | undefined }
+  ) => Effect.Effect<typeof LiveLogs.Type, RunError>
+  /** The application's runs (`GET …/runs`, at most 50 per the API). */
+  readonly listRuns: (appId: string, options?: ListRunsOptions) => Effect.Effect<ReadonlyArray<Run>, RunError>
+  /** Cancels a run (`PATCH …/runs/{runId}/cancel`; never retried, as nextmv-py). */
+  readonly cancelRun: (appId: string, runId: string) => Effect.Effect<void, RunError>
+  /** The run's assets, each with `run_id` set. */
+  readonly listAssets: (appId: string, runId: string) => Effect.Effect<ReadonlyArray<RunAsset>, RunError>
+  /**
+   * Downloads an asset: the parsed JSON for `json` assets, the bytes otherwise; with
+   * `destination`, writes the bytes to that file and returns `undefined`.
+   */
+  readonly downloadAssetContent: (
+    appId: string,
+    runId: string,
+    assetId: string,
+    options?: DownloadAssetOptions
+  ) => Effect.Effect<unknown, RunError>
+  /**
+   * Records a run executed outside Nextmv (spec §3.13): uploads the input and each given part
+   * (output, logs, statistics, metrics, assets) to its own upload URL, then submits the run with
+   * the `result` object. Returns the run id.
+   */
+  readonly trackRun: (appId: string, run: TrackedRun, options?: TrackRunOptions) => Effect.Effect<string, RunError>
+  /** The console deep link of a run. */
+  readonly consoleUrl: (appId: string, runId: string) => string
+}
+
+/** The `Runs` service tag. */
+export class Runs extends Context.Tag("nextmv-effect/Runs")<Runs, Service>() {}
+
+/** Path of a run, `/v1/applications/{appId}/runs/{runId}`. */
+export const runPath = (appId: string, runId: string): string => `${applicationPath(appId)}/runs/${segment(runId)}`
+const runsPath = (appId: string): string => `${applicationPath(appId)}/runs`
+
+const encodeExternalResult = Schema.encodeSync(ExternalRunResult)
+
+/** Builds the service; requires `NextmvClient`, `Uploads`, `FileSystem` and `Path`. */
+export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSystem.FileSystem | Path.Path> = Effect
+  .gen(function*() {
+    const client = yield* NextmvClient
+    const { api, presigned } = client
+    const uploads = yield* Uploads
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const provideFs = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      effect.pipe(Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path))
+
+    const consoleUrl = (appId: string, runId: string) =>
+      `${client.consoleUrl}/app/${segment(appId)}/run/${segment(runId)}?view=details`
+
+    const requireIds = (operation: string, appId: string, runId: string) =>
+      requireNonEmpty(operation, "appId", appId).pipe(Effect.zipRight(requireNonEmpty(operation, "runId", runId)))
+
+    const newRun = Effect.fn("Runs.newRun")(function*(appId: string, options: NewRunOptions) {
+      const operation = "Runs.newRun"
+      yield* requireNonEmpty(operation, "appId", appId)
+      const sources = [
+        options.input !== undefined ? "input" : undefined,
+        isGiven(options.inputDirPath) ? "inputDirPath" : undefined,
+        isGiven(options.uploadId) ? "uploadId" : undefined,
+        isGiven(options.managedInputId) ? "managedInputId" : undefined
+      ].filter((s) => s !== undefined)
+      // nextmv-py silently prefers one source over another; here nothing the caller gave is dropped.
+      if (sources.length > 1) {
+        return yield* invalidArgument(operation, `give only one of input, inputDirPath, uploadId, managedInputId (got ${sources.join(", ")})`)
+      }
+      const configuration = yield* validateConfiguration(operation, options.configuration)
+      const status = options.externalResult?.status
+      if (status !== undefined && status !== "succeeded" && status !== "failed") {
+        return yield* invalidArgument(operation, `externalResult.status must be "succeeded" or "failed", got "${status}"`)
+      }
+      const fromDirectory = isGiven(options.inputDirPath)
+      if (fromDirectory) yield* provideFs(requireDirectory(operation, options.inputDirPath!))
+
+      return yield* Effect.scoped(Effect.gen(function*() {
+        let uploadId = isGiven(options.uploadId) ? options.uploadId : undefined
+        if (needsUpload({ ...options, fromDirectory })) {
+          const target = yield* uploads.uploadUrl(appId)
+          const data = fromDirectory
+            ? UploadData.file(yield* provideFs(packageDirectory(options.inputDirPath!)))
+            : typeof options.input === "string"
+            ? UploadData.text(options.input)
+            : UploadData.json(options.input)
+          yield* uploads.uploadData(target, data)
+          uploadId = target.upload_id
+        }
+        const body: Record<string, unknown> = {}
+        if (isGiven(options.managedInputId)) body["input_id"] = options.managedInputId
+        else if (uploadId !== undefined) body["upload_id"] = uploadId
+        else body["input"] = options.input ?? null
+        if (options.name !== undefined) body["name"] = options.name
+        if (options.description !== undefined) body["description"] = options.description
+        if (options.options !== undefined && Object.keys(options.options).length > 0) {
+          body["options"] = encodeOptions(options.options)
+        }
+        body["configuration"] = configuration ??
+          defaultConfiguration(options.input, options.inputFormat, fromDirectory)
+        if (isGiven(options.batchExperimentId)) body["batch_experiment_id"] = options.batchExperimentId
+        if (options.externalResult !== undefined) body["result"] = encodeExternalResult(options.externalResult)
+        const request = HttpClientRequest.post(runsPath(appId)).pipe(
+          HttpClientRequest.setUrlParams(isGiven(options.instanceId) ? { instance_id: options.instanceId } : {}),
+          HttpClientRequest.bodyUnsafeJson(body)
+        )
+        const { run_id } = yield* api.json(request, NewRunResponse)
+        return run_id
+      }))
+    })
+
+    const runMetadata = Effect.fn("Runs.runMetadata")(function*(appId: string, runId: string) {
+      yield* requireIds("Runs.runMetadata", appId, runId)
+      const information = yield* api.json(HttpClientRequest.get(`${runPath(appId, runId)}/metadata`), RunInformation)
+      return new RunInformation({ ...information, console_url: consoleUrl(appId, runId) })
+    })
+
+    /** Downloads a presigned URL into a scoped temporary file and extracts it into `dir`. */
+    const downloadAndExtract = (url: string, dir: string, name: string) =>
+      Effect.scoped(Effect.gen(function*() {
+        const tmp = yield* fs.makeTempDirectoryScoped({ prefix: "nextmv-download-" })
+        const archive = path.join(tmp, name)
+        yield* Stream.run(presigned.stream(HttpClientRequest.get(url)), fs.sink(archive))
+        yield* provideFs(extractArchive(`GET ${url.split("?")[0]}`, archive, dir))
+      }))
+
+    const downloadJson = (url: string) =>
+      presigned.text(HttpClientRequest.get(url)).pipe(
+        Effect.flatMap((text) => decodeJsonText(`GET ${url.split("?")[0]}`, Schema.Unknown, text))
+      )
+
+    const runResultFor = Effect.fn("Runs.runResultFor")(
+      function*(appId: string, information: RunInformation, options: OutputDirOptions = {}) {
+        const runId = information.id
+        const metadata = information.metadata
+        const outputType = metadata.outputType
+        const urlMode = outputType !== "json" || metadata.output_size > MAX_RUN_SIZE
+        const request = HttpClientRequest.get(runPath(appId, runId)).pipe(
+          HttpClientRequest.setUrlParams(urlMode ? { format: "url" } : {})
+        )
+        const fetched = yield* api.json(request, RunResult)
+        const result = new RunResult({ ...fetched, console_url: consoleUrl(appId, runId) })
+        if (!urlMode || result.metadata.status_v2 !== "succeeded") return result
+        const { url } = yield* Schema.decodeUnknown(DownloadUrl)(result.output).pipe(
+          Effect.mapError((error) =>
+            new InvalidArgumentError({ operation: "Runs.runResult", reason: `no download URL in the output: ${error.message}` })
+          )
+        )
+        switch (outputType) {
+          case "json":
+            return new RunResult({ ...result, output: yield* downloadJson(url) })
+          case "text":
+            // The API's text outputs are plain text (spec §9.10 is unsure; kept as a string here).
+            return new RunResult({ ...result, output: yield* presigned.text(HttpClientRequest.get(url)) })
+          default: {
+            const outputDir = options.outputDir ?? "."
+            if (outputDir === "") {
+              return yield* invalidArgument("Runs.runResult", "If the output format is not JSON, an outputDir must be provided.")
+            }
+            yield* downloadAndExtract(url, outputDir, `${runId}.tar.gz`)
+            // As nextmv-py: the output stays `{"url": …}`; the files are in `outputDir`.
+            return result
+          }
+        }
+      }
+    )
+
+    const runResult = Effect.fn("Runs.runResult")(function*(appId: string, runId: string, options?: OutputDirOptions) {
+      const information = yield* runMetadata(appId, runId)
+      return yield* runResultFor(appId, information, options)
+    })
+
+    const runInput = Effect.fn("Runs.runInput")(function*(appId: string, runId: string, options: OutputDirOptions = {}) {
+      const information = yield* runMetadata(appId, runId)
+      const inputType = information.metadata.inputType
+      const archive = inputType === "csv-archive" || inputType === "multi-file"
+      const large = archive || information.metadata.input_size > MAX_RUN_SIZE
+      const request = HttpClientRequest.get(`${runPath(appId, runId)}/input`).pipe(
+        HttpClientRequest.setUrlParams(large ? { format: "url" } : {})
+      )
+      if (!large) {
+        return inputType === "text"
+          ? yield* api.text(request)
+          : yield* api.json(request, Schema.Unknown)
+      }
+      const { url } = yield* api.json(request, DownloadUrl)
+      if (inputType === "json") return yield* downloadJson(url)
+      if (inputType === "text") return yield* presigned.text(HttpClientRequest.get(url))
+      const outputDir = options.outputDir ?? "."
+      if (outputDir === "") {
+        return yield* invalidArgument("Runs.runInput", "If the input format is not JSON, an outputDir must be provided.")
+      }
+      yield* downloadAndExtract(url, outputDir, `${runId}-input.tar.gz`)
+      return undefined
+    })
+
+    const runLogs = Effect.fn("Runs.runLogs")(function*(appId: string, runId: string) {
+      yield* requireIds("Runs.runLogs", appId, runId)
+      return yield* api.json(HttpClientRequest.get(`${runPath(appId, runId)}/logs`), RunLog)
+    })
+
+    const runLiveLogs = Effect.fn("Runs.runLiveLogs")(
+      function*(appId: string, runId: string, options: { readonly since?: string | undefined } = {}) {
+        yield* requireIds("Runs.runLiveLogs", appId, runId)
+        const request = HttpClientRequest.get(`${runPath(appId, runId)}/logs/live`).pipe(
+          HttpClientRequest.setUrlParams(isGiven(options.since) ? { since: options.since } : {})
+        )
+        return yield* api.json(request, LiveLogs)
+      }
+    )
+
+    const listRuns = Effect.fn("Runs.listRuns")(function*(appId: string, options: ListRunsOptions = {}) {
+      yield* requireNonEmpty("Runs.listRuns", "appId", appId)
+      const { runs } = yield* api.json(HttpClientRequest.get(runsPath(appId)), RunList)
+      return options.status === undefined ? runs : runs.filter((run) => run.status_v2 === options.status)
+    })
+
+    const cancelRun = Effect.fn("Runs.cancelRun")(function*(appId: string, runId: string) {
+      yield* requireIds("Runs.cancelRun", appId, runId)
+      yield* api.discard(HttpClientRequest.patch(`${runPath(appId, runId)}/cancel`))
+    })
+
+    const decodeAsset = Schema.decodeUnknown(RunAsset)
+    const listAssets = Effect.fn("Runs.listAssets")(function*(appId: string, runId: string) {
+      yield* requireIds("Runs.listAssets", appId, runId)
+      const operation = `GET ${runPath(appId, runId)}/assets`
+      const { items } = yield* api.json(HttpClientRequest.get(`${runPath(appId, runId)}/assets`), AssetList)
+      return yield* Effect.forEach(items, (item) =>
+        decodeAsset({ ...item, run_id: runId }).pipe(
+          Effect.mapError((error) => new NextmvDecodeError({ operation, issue: error.message }))
+        ))
+    })
+
+    const downloadAssetContent = Effect.fn("Runs.downloadAssetContent")(
+      function*(appId: string, runId: string, assetId: string, options: DownloadAssetOptions = {}) {
+        yield* requireIds("Runs.downloadAssetContent", appId, runId)
+        yield* requireNonEmpty("Runs.downloadAssetContent", "assetId", assetId)
+        const asset = yield* api.json(
+          HttpClientRequest.get(`${runPath(appId, runId)}/assets/${segment(assetId)}`),
+          AssetDownload
+        )
+        const request = HttpClientRequest.get(asset.download_url)
+        if (options.destination !== undefined) {
+          yield* Stream.run(presigned.stream(request), fs.sink(options.destination))
+          return undefined
+        }
+        return asset.type === "json" ? yield* downloadJson(asset.download_url) : yield* presigned.bytes(request)
+      }
+    )
+
+    const trackRun = Effect.fn("Runs.trackRun")(function*(appId: string, run: TrackedRun, options: TrackRunOptions = {}) {
+      const operation = "Runs.trackRun"
+      yield* requireNonEmpty(operation, "appId", appId)
+      if (run.status !== "succeeded" && run.status !== "failed") {
+        return yield* invalidArgument(operation, `status must be "succeeded" or "failed", got "${String(run.status)}"`)
+      }
+      if (run.status === "succeeded" && isGiven(run.error)) {
+        return yield* invalidArgument(operation, "error can only be set on a failed run")
+      }
+      if (run.input === undefined && !isGiven(run.inputDirPath)) {
+        return yield* invalidArgument(operation, "either input or inputDirPath must be provided")
+      }
+      if (run.input !== undefined && isGiven(run.inputDirPath)) {
+        return yield* invalidArgument(operation, "give either input or inputDirPath, not both")
+      }
+      if (run.output !== undefined && isGiven(run.outputDirPath)) {
+        return yield* invalidArgument(operation, "give either output or outputDirPath, not both")
+      }
+      if (run.metrics !== undefined && (typeof run.metrics !== "object" || run.metrics === null || Array.isArray(run.metrics))) {
+        return yield* invalidArgument(operation, "metrics must be an object")
+      }
+      if (isGiven(run.inputDirPath)) yield* provideFs(requireDirectory(operation, run.inputDirPath))
+      if (isGiven(run.outputDirPath)) yield* provideFs(requireDirectory(operation, run.outputDirPath))
+      const configuration = yield* validateConfiguration(operation, options.configuration)
+
+      return yield* Effect.scoped(Effect.gen(function*() {
+        const upload = (data: UploadData) =>
+          Effect.gen(function*() {
+            const target = yield* uploads.uploadUrl(appId)
+            yield* uploads.uploadData(target, data)
+            return target.upload_id
+          })
+        const fromValue = (value: unknown) => typeof value === "string" ? UploadData.text(value) : UploadData.json(value)
+        const fromDirectory = (dir: string) => Effect.map(provideFs(packageDirectory(dir)), UploadData.file)
+
+        const inputUploadId = yield* upload(
+          isGiven(run.inputDirPath) ? yield* fromDirectory(run.inputDirPath) : fromValue(run.input)
+        )
+        type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+        const result: Mutable<ExternalRunResult> = { status: run.status }
+        if (run.duration !== undefined) result.execution_duration = run.duration
+        if (isGiven(run.outputDirPath)) result.output_upload_id = yield* upload(yield* fromDirectory(run.outputDirPath))
+        else if (run.output !== undefined && run.output !== null && run.output !== "") {
+          result.output_upload_id = yield* upload(fromValue(run.output))
+        }
+        const logs = typeof run.logs === "string" ? run.logs : run.logs?.join("\n")
+        if (isGiven(logs)) result.error_upload_id = yield* upload(UploadData.text(logs))
+        if (isGiven(run.error)) result.error_message = run.error
+        if (run.statistics !== undefined && Object.keys(run.statistics).length > 0) {
+          const statistics = "statistics" in run.statistics ? run.statistics : { statistics: run.statistics }
+          result.statistics_upload_id = yield* upload(UploadData.json(statistics))
+        }
+        if (run.metrics !== undefined && Object.keys(run.metrics).length > 0) {
+          result.metrics_upload_id = yield* upload(UploadData.json(run.metrics))
+        }
+        if (run.assets !== undefined) {
+          const assets = Array.isArray(run.assets)
+            ? { assets: run.assets }
+            : "assets" in run.assets
+            ? run.assets
+            : { assets: run.assets }
+          result.assets_upload_id = yield* upload(UploadData.json(assets))
+        }
+        return yield* newRun(appId, {
+          uploadId: inputUploadId,
+          externalResult: result,
+          instanceId: options.instanceId,
+          name: run.name,
+          description: run.description,
+          configuration
+        })
+      }))
+    })
+
+    return Runs.of({
+      newRun,
+      runMetadata,
+      runResult,
+      runResultFor,
+      runInput,
+      runLogs,
+      runLiveLogs,
+      listRuns,
+      cancelRun,
+      listAssets,
+      downloadAssetContent,
+      trackRun,
+      consoleUrl
+    })
+  })
+
+/** The `Runs` layer; requires `NextmvClient`, `Uploads`, `FileSystem` and `Path`. */
+export const layer: Layer.Layer<Runs, never, NextmvClient | Uploads | FileSystem.FileSystem | Path.Path> = Layer
+  .effect(Runs, make)
+
+/** Re-exported for convenience: metadata class with `isFinal`, `outputType`, `inputType`. */
+export { Metadata }
