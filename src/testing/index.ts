@@ -4,3 +4,4 @@
  * @since 0.1.0
  */
 export * as Emulator from "./Emulator.js"
+export { type DecisionModel, type ModelInput, type ModelOutcome, Models } from "./areas/runs.js"

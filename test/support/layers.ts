@@ -1,8 +1,9 @@
 /**
  * Shared test wiring: the emulator plus a NextmvClient pointed at it over real HTTP (undici).
  */
-import { NodeHttpClient } from "@effect/platform-node"
+import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { Layer } from "effect"
+import * as Layers from "../../src/Layers.js"
 import * as Emulator from "../../src/testing/Emulator.js"
 
 /** Fast client retries for tests (backoff factor 10 ms, no jitter) unless overridden. */
@@ -16,3 +17,12 @@ export const emulatorLayer = (options: Emulator.ClientOptions = {}) =>
     ...options,
     client: { ...options.client, retry: { ...fastRetry, ...options.client?.retry } }
   }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+
+/**
+ * Every SDK service on top of {@link emulatorLayer}, with Node's FileSystem/Path/CommandExecutor.
+ */
+export const servicesLayer = (options: Emulator.ClientOptions = {}) =>
+  Layers.services.pipe(
+    Layer.provideMerge(emulatorLayer(options)),
+    Layer.provideMerge(NodeContext.layer)
+  )

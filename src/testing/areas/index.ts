@@ -4,7 +4,9 @@
  */
 import type { EmulatorContext } from "../Emulator.js"
 import * as Applications from "./applications.js"
+import * as Runs from "./runs.js"
 
 export const areaInstallers: ReadonlyArray<(context: EmulatorContext) => void> = [
-  Applications.install
+  Applications.install,
+  Runs.install
 ]

@@ -1,0 +1,736 @@
+/**
+ * Emulator area: runs (spec client-and-runs §3, §6). A run moves `queued → running →
+ * succeeded | failed | canceled` on delays computed from timestamps (no timers); its outcome comes
+ * from a pluggable decision model ({@link Models}), chosen per instance or application.
+ * Upload URLs, `format=url` downloads, tar.gz inputs and outputs, final and live logs, assets,
+ * tracked (external) runs, cancel and the 5 MiB inline limit behave as the real API's.
+ */
+import { randomBytes, randomUUID } from "node:crypto"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { dirname, join, relative, sep } from "node:path"
+import * as Tar from "tar"
+import type { EmulatorContext, EmulatorRequest, EmulatorResponse } from "../Emulator.js"
+
+/** 5 MiB, the inline input/output limit. */
+const MAX_INLINE = 5 * 1024 * 1024
+
+// ---------------------------------------------------------------------------------------------
+// Decision models
+// ---------------------------------------------------------------------------------------------
+
+/** What a decision model sees. */
+export interface ModelInput {
+  readonly appId: string
+  readonly runId: string
+  readonly instanceId: string
+  /** `json`, `text`, `multi-file`, `csv-archive`. */
+  readonly inputFormat: string
+  /** The JSON input (json format), or the text (text format). */
+  readonly input: unknown
+  /** The files of a `multi-file`/`csv-archive` input, by relative path. */
+  readonly files: Readonly<Record<string, Buffer>>
+  readonly options: Readonly<Record<string, string>>
+}
+
+/** An asset a model emits. */
+export interface ModelAsset {
+  readonly name: string
+  /** JSON content (content type `json`) or bytes (any other content type). */
+  readonly content: unknown
+  readonly content_type?: string | undefined
+  readonly description?: string | undefined
+  readonly visual?: { readonly schema: string; readonly label: string; readonly type?: string } | undefined
+}
+
+/** What a decision model produces. */
+export interface ModelOutcome {
+  /** Default `succeeded`. */
+  readonly status?: "succeeded" | "failed" | undefined
+  /** JSON output (json format; also the content of `output.json` for archive formats without files). */
+  readonly output?: unknown
+  /** Text output (text format). */
+  readonly text?: string | undefined
+  /** Files of a `multi-file`/`csv-archive` output, by relative path. */
+  readonly files?: Readonly<Record<string, string | Buffer>> | undefined
+  readonly error?: string | undefined
+  /** Log lines, spread evenly over the running time (live logs), joined for the final logs. */
+  readonly logs?: ReadonlyArray<string> | undefined
+  readonly assets?: ReadonlyArray<ModelAsset> | undefined
+  readonly metrics?: Readonly<Record<string, unknown>> | undefined
+  /** Running time; default the emulator's `runs.runningMillis`. */
+  readonly durationMillis?: number | undefined
+}
+
+/** A decision model: input in, outcome out (synchronous and deterministic). */
+export type DecisionModel = (input: ModelInput) => ModelOutcome
+
+const statisticsFor = (input: ModelInput, durationMillis: number) => ({
+  schema: "v1",
+  run: { duration: durationMillis / 1000, iterations: 1 },
+  result: { duration: durationMillis / 1000, value: valueOf(input.input) }
+})
+
+/** A number derived from the input, so different inputs give different objective values. */
+const valueOf = (input: unknown): number =>
+  typeof input === "object" && input !== null && "value" in input && typeof input.value === "number"
+    ? input.value
+    : JSON.stringify(input ?? null).length
+
+/**
+ * The default model: echoes the input as the solution and reports statistics and metrics
+ * (`result.value` is the input's `value` field when numeric, else its JSON length).
+ */
+const echo: DecisionModel = (input) => {
+    const statistics = statisticsFor(input, 0)
+    return {
+      output: input.inputFormat === "json" || input.inputFormat === "text"
+        ? { solutions: [input.input ?? null], options: input.options, statistics }
+        : undefined,
+      files: input.inputFormat === "json" || input.inputFormat === "text" ? undefined : input.files,
+      text: typeof input.input === "string" ? input.input : undefined,
+      logs: [`echo model: run ${input.runId}`, `options: ${JSON.stringify(input.options)}`],
+      metrics: { "result.value": statistics.result.value, "run.duration": 0 }
+    }
+}
+
+/** Ready-made decision models. */
+export const Models = {
+  echo,
+  /** Fails with `message`. */
+  fail: (message: string): DecisionModel => () => ({ status: "failed", error: message, logs: [`error: ${message}`] }),
+  /** Runs `model` but takes `millis` to do it. */
+  sleep: (millis: number, model: DecisionModel = echo): DecisionModel => (input) => ({
+    ...model(input),
+    durationMillis: millis
+  }),
+  /** Runs `model` and writes these log lines. */
+  logs: (lines: ReadonlyArray<string>, model: DecisionModel = echo): DecisionModel => (input) => ({
+    ...model(input),
+    logs: lines
+  }),
+  /** Runs `model` and emits these assets. */
+  assets: (assets: ReadonlyArray<ModelAsset>, model: DecisionModel = echo): DecisionModel => (input) => ({
+    ...model(input),
+    assets
+  }),
+  /** Produces these output files (for `multi-file` / `csv-archive` output formats). */
+  files: (files: Readonly<Record<string, string | Buffer>>): DecisionModel => () => ({ files, logs: ["wrote files"] }),
+  /** Produces this JSON output (plus metrics read from it by the caller's choice). */
+  output: (output: (input: ModelInput) => unknown, metrics?: (input: ModelInput) => Record<string, unknown>): DecisionModel =>
+  (input) => ({ output: output(input), metrics: metrics?.(input) })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records
+// ---------------------------------------------------------------------------------------------
+
+interface StoredAsset {
+  readonly id: string
+  readonly name: string
+  readonly created_at: string
+  readonly content_type: string
+  readonly bytes: Buffer
+  readonly description?: string | undefined
+  readonly visual?: ModelAsset["visual"]
+}
+
+/** A run as the emulator stores it. */
+export interface RunRecord {
+  readonly id: string
+  readonly appId: string
+  readonly instanceId: string
+  readonly versionId: string
+  readonly name: string
+  readonly description: string
+  readonly createdAt: number
+  readonly startsAt: number
+  readonly endsAt: number
+  readonly runType: "standard" | "external"
+  readonly inputFormat: string
+  readonly outputFormat: string
+  /** Original input bytes (what `GET …/input` returns). */
+  readonly inputBytes: Buffer
+  readonly inputJson: unknown
+  readonly options: Readonly<Record<string, string>>
+  readonly configuration: unknown
+  readonly batchExperimentId?: string | undefined
+  readonly inputId?: string | undefined
+  readonly status: "succeeded" | "failed"
+  readonly error: string
+  /** Output bytes as served (JSON text, plain text or tar.gz). */
+  readonly outputBytes: Buffer
+  readonly outputJson: unknown
+  readonly logs: ReadonlyArray<{ readonly at: number; readonly line: string }>
+  readonly assets: ReadonlyArray<StoredAsset>
+  readonly metrics?: Readonly<Record<string, unknown>> | undefined
+  canceledAt?: number | undefined
+}
+
+/** Parameters of a run submitted from inside the emulator (batch experiments). */
+export interface SubmitParams {
+  readonly input?: unknown
+  readonly uploadId?: string | undefined
+  readonly inputId?: string | undefined
+  readonly instanceId?: string | undefined
+  readonly name?: string | undefined
+  readonly description?: string | undefined
+  readonly options?: Readonly<Record<string, string>> | undefined
+  readonly configuration?: unknown
+  readonly batchExperimentId?: string | undefined
+  readonly result?: unknown
+}
+
+/** Where a run executes: resolved from the instance (areas such as instances/versions may override). */
+export interface RunTarget {
+  readonly instanceId: string
+  readonly versionId: string
+  readonly model: DecisionModel
+}
+
+declare module "../Emulator.js" {
+  interface EmulatorOptions {
+    /** Run lifecycle and models. */
+    readonly runs?: {
+      /** Time in `queued`. Default 20 ms. */
+      readonly queuedMillis?: number | undefined
+      /** Time in `running` unless the model says otherwise. Default 60 ms. */
+      readonly runningMillis?: number | undefined
+      /** Models by `appId/instanceId` or `appId`; the default is {@link Models.echo}. */
+      readonly models?: Readonly<Record<string, DecisionModel>> | undefined
+      /** `next_available_in_seconds` of live logs. Default 0. */
+      readonly liveLogsHintSeconds?: number | undefined
+      /** Entries per live-log page. Default 2. */
+      readonly liveLogsPageSize?: number | undefined
+    } | undefined
+  }
+  interface EmulatorAreas {
+    readonly runs: {
+      /** Sets the model for `appId/instanceId` or for a whole `appId`. */
+      readonly setModel: (key: string, model: DecisionModel) => void
+      /** Resolves where a run executes; replace it to route runs through instances and versions. */
+      resolveTarget: (appId: string, instanceId: string | undefined) => RunTarget | EmulatorResponse
+      /** Looks up a managed input's bytes and format; set by the managed-inputs area. */
+      resolveManagedInput: (appId: string, inputId: string) => { bytes: Buffer; format: string } | undefined
+      /** Submits a run as `POST …/runs` would (used by batch experiments). */
+      readonly submit: (appId: string, params: SubmitParams) => RunRecord | EmulatorResponse
+      /** A stored run. */
+      readonly get: (appId: string, runId: string) => RunRecord | undefined
+      /** The run's status now. */
+      readonly status: (run: RunRecord) => string
+      /** All runs of an application, newest first. */
+      readonly list: (appId: string) => ReadonlyArray<RunRecord>
+    }
+  }
+}
+
+const isResponse = (value: unknown): value is EmulatorResponse =>
+  typeof value === "object" && value !== null && "status" in value && typeof value.status === "number"
+
+const asObject = (value: unknown): Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : {}
+
+const str = (value: unknown): string | undefined => typeof value === "string" && value !== "" ? value : undefined
+
+const formatOf = (configuration: unknown, side: "input" | "output"): string | undefined =>
+  str(asObject(asObject(asObject(configuration)["format"])[side])["type"])
+
+const runId = () => `latest-${randomBytes(6).toString("hex")}`
+
+/** Builds a tar.gz of `files` (relative paths). */
+const tarGz = (files: Readonly<Record<string, string | Buffer>>): Buffer => {
+  const dir = mkdtempSync(join(tmpdir(), "nextmv-emulator-out-"))
+  try {
+    const names = Object.keys(files).sort()
+    for (const name of names) {
+      mkdirSync(dirname(join(dir, name)), { recursive: true })
+      writeFileSync(join(dir, name), files[name]!)
+    }
+    const archive = join(dir, "..", `${randomUUID()}.tar.gz`)
+    Tar.c({ gzip: true, cwd: dir, file: archive, sync: true, portable: true }, names)
+    const bytes = readFileSync(archive)
+    rmSync(archive, { force: true })
+    return bytes
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Reads a tar.gz into a map of relative path → bytes; `undefined` when it is not one. */
+export const untarGz = (bytes: Buffer): Record<string, Buffer> | undefined => {
+  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return undefined
+  const dir = mkdtempSync(join(tmpdir(), "nextmv-emulator-in-"))
+  try {
+    const archive = join(dir, "in.tar.gz")
+    writeFileSync(archive, bytes)
+    const out = join(dir, "x")
+    mkdirSync(out)
+    Tar.x({ file: archive, cwd: out, sync: true, strict: true })
+    const files: Record<string, Buffer> = {}
+    const walk = (at: string) => {
+      for (const name of readdirSync(at)) {
+        const full = join(at, name)
+        if (statSync(full).isDirectory()) walk(full)
+        else files[relative(out, full).split(sep).join("/")] = readFileSync(full)
+      }
+    }
+    walk(out)
+    return files
+  } catch {
+    return undefined
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+export const install = (ctx: EmulatorContext): void => {
+  const settings = ctx.options.runs ?? {}
+  const queuedMillis = settings.queuedMillis ?? 20
+  const runningMillis = settings.runningMillis ?? 60
+  const models = new Map<string, DecisionModel>(Object.entries(settings.models ?? {}))
+  const runs = new Map<string, RunRecord>()
+  const key = (appId: string, id: string) => `${appId}/${id}`
+
+  const status = (run: RunRecord): string => {
+    if (run.canceledAt !== undefined) return "canceled"
+    const now = ctx.now()
+    if (now < run.startsAt) return "queued"
+    if (now < run.endsAt) return "running"
+    return run.status
+  }
+
+  const area = {
+    setModel: (modelKey: string, model: DecisionModel) => void models.set(modelKey, model),
+    resolveTarget: (appId: string, instanceId: string | undefined): RunTarget | EmulatorResponse => {
+      const app = ctx.applications.get(appId)
+      const instance = instanceId ?? app?.default_instance ?? "devint"
+      return {
+        instanceId: instance,
+        versionId: "",
+        model: models.get(key(appId, instance)) ?? models.get(appId) ?? Models.echo
+      }
+    },
+    resolveManagedInput: (_appId: string, _inputId: string): { bytes: Buffer; format: string } | undefined => undefined,
+    submit: (appId: string, params: SubmitParams): RunRecord | EmulatorResponse => submit(appId, params),
+    get: (appId: string, id: string) => runs.get(key(appId, id)),
+    status,
+    list: (appId: string) => [...runs.values()].filter((r) => r.appId === appId).sort((a, b) => b.createdAt - a.createdAt)
+  }
+  Object.assign(ctx.areas, { runs: area })
+
+  const uploadedBytes = (uploadId: string): Buffer | EmulatorResponse => {
+    const bytes = ctx.blobs.uploaded(uploadId)
+    return bytes ?? ctx.apiError(400, `upload ${uploadId} not found or nothing was uploaded`)
+  }
+
+  /** Decodes input bytes per format: JSON value, text, or a file map. */
+  const decodeInput = (bytes: Buffer, format: string): { json: unknown; files: Record<string, Buffer> } | EmulatorResponse => {
+    switch (format) {
+      case "json":
+        try {
+          return { json: JSON.parse(bytes.toString("utf8")), files: {} }
+        } catch {
+          return ctx.apiError(400, "input is not valid JSON")
+        }
+      case "text":
+        return { json: bytes.toString("utf8"), files: {} }
+      default: {
+        const files = untarGz(bytes)
+        return files === undefined ? ctx.apiError(400, `${format} input must be a tar.gz archive`) : { json: undefined, files }
+      }
+    }
+  }
+
+  const externalRun = (appId: string, id: string, target: RunTarget, params: SubmitParams, input: { bytes: Buffer; json: unknown; format: string }): RunRecord | EmulatorResponse => {
+    const result = asObject(params.result)
+    const resultStatus = result["status"]
+    if (resultStatus !== "succeeded" && resultStatus !== "failed") {
+      return ctx.apiError(400, "result.status must be succeeded or failed")
+    }
+    const fetch = (field: string): Buffer | undefined | EmulatorResponse => {
+      const uploadId = str(result[field])
+      return uploadId === undefined ? undefined : uploadedBytes(uploadId)
+    }
+    const parts: Record<string, Buffer | undefined> = {}
+    for (const field of ["output_upload_id", "error_upload_id", "metrics_upload_id", "assets_upload_id", "statistics_upload_id"]) {
+      const part = fetch(field)
+      if (isResponse(part)) return part
+      parts[field] = part
+    }
+    const outputFormat = formatOf(params.configuration, "output") ?? "json"
+    const output = parts["output_upload_id"]
+    const parseJson = (bytes: Buffer | undefined) => {
+      if (bytes === undefined) return undefined
+      try {
+        return JSON.parse(bytes.toString("utf8")) as unknown
+      } catch {
+        return undefined
+      }
+    }
+    const now = ctx.now()
+    const assets = asObject(parseJson(parts["assets_upload_id"]))["assets"]
+    return {
+      id,
+      appId,
+      instanceId: target.instanceId,
+      versionId: target.versionId,
+      name: params.name ?? "",
+      description: params.description ?? "",
+      createdAt: now,
+      startsAt: now,
+      endsAt: now,
+      runType: "external",
+      inputFormat: input.format,
+      outputFormat,
+      inputBytes: input.bytes,
+      inputJson: input.json,
+      options: params.options ?? {},
+      configuration: params.configuration,
+      batchExperimentId: params.batchExperimentId,
+      status: resultStatus,
+      error: str(result["error_message"]) ?? "",
+      outputBytes: output ?? Buffer.alloc(0),
+      outputJson: outputFormat === "json" ? parseJson(output) : undefined,
+      logs: (parts["error_upload_id"]?.toString("utf8") ?? "").split("\n").filter((l) => l !== "").map((line) => ({ at: now, line })),
+      assets: (Array.isArray(assets) ? assets : []).map((asset) => storedAsset(asObject(asset), now)),
+      metrics: asObject(parseJson(parts["metrics_upload_id"]))
+    }
+  }
+
+  const storedAsset = (asset: Record<string, unknown>, at: number): StoredAsset => {
+    const contentType = str(asset["content_type"]) ?? "json"
+    const content = asset["content"]
+    return {
+      id: randomUUID(),
+      name: str(asset["name"]) ?? "asset",
+      created_at: new Date(at).toISOString(),
+      content_type: contentType,
+      bytes: Buffer.isBuffer(content) ? content : Buffer.from(contentType === "json" ? JSON.stringify(content ?? null) : String(content ?? ""), "utf8"),
+      description: str(asset["description"]),
+      visual: asset["visual"] as ModelAsset["visual"]
+    }
+  }
+
+  const submit = (appId: string, params: SubmitParams): RunRecord | EmulatorResponse => {
+    if (!ctx.applications.has(appId)) return ctx.apiError(404, `application ${appId} not found`)
+    const sources = [params.input !== undefined, str(params.uploadId) !== undefined, str(params.inputId) !== undefined]
+    if (sources.filter(Boolean).length !== 1) {
+      return ctx.apiError(400, "exactly one of input, upload_id and input_id is required")
+    }
+    const target = area.resolveTarget(appId, params.instanceId)
+    if (isResponse(target)) return target
+    let format = formatOf(params.configuration, "input") ?? "json"
+    let bytes: Buffer<ArrayBufferLike>
+    if (params.input !== undefined) {
+      bytes = Buffer.from(typeof params.input === "string" ? params.input : JSON.stringify(params.input), "utf8")
+      if (bytes.length > MAX_INLINE) {
+        return ctx.apiError(413, `input of ${bytes.length} bytes exceeds the 5 MiB inline limit; use an upload URL`)
+      }
+    } else if (params.uploadId !== undefined && params.uploadId !== "") {
+      const uploaded = uploadedBytes(params.uploadId)
+      if (isResponse(uploaded)) return uploaded
+      bytes = uploaded
+    } else {
+      const managed = area.resolveManagedInput(appId, params.inputId!)
+      if (managed === undefined) return ctx.apiError(404, `managed input ${params.inputId} not found`)
+      bytes = managed.bytes
+      format = formatOf(params.configuration, "input") ?? managed.format
+    }
+    const decoded = typeof params.input === "string"
+      ? { json: params.input, files: {} }
+      : params.input !== undefined
+      ? { json: params.input, files: {} }
+      : decodeInput(bytes, format)
+    if (isResponse(decoded)) return decoded
+    const id = runId()
+    if (params.result !== undefined) {
+      const run = externalRun(appId, id, target, params, { bytes, json: decoded.json, format })
+      if (!isResponse(run)) runs.set(key(appId, id), run)
+      return run
+    }
+    const outputFormat = formatOf(params.configuration, "output") ?? "json"
+    const input: ModelInput = {
+      appId,
+      runId: id,
+      instanceId: target.instanceId,
+      inputFormat: format,
+      input: decoded.json,
+      files: decoded.files,
+      options: params.options ?? {}
+    }
+    let outcome: ModelOutcome
+    try {
+      outcome = target.model(input)
+    } catch (error) {
+      outcome = { status: "failed", error: `model crashed: ${(error as Error).message}` }
+    }
+    const now = ctx.now()
+    const startsAt = now + queuedMillis
+    const duration = outcome.durationMillis ?? runningMillis
+    const endsAt = startsAt + duration
+    const failed = outcome.status === "failed"
+    let outputBytes: Buffer = Buffer.alloc(0)
+    let outputJson: unknown = undefined
+    if (!failed) {
+      if (outputFormat === "json") {
+        outputJson = outcome.output ?? {}
+        outputBytes = Buffer.from(JSON.stringify(outputJson), "utf8")
+      } else if (outputFormat === "text") {
+        outputBytes = Buffer.from(outcome.text ?? JSON.stringify(outcome.output ?? ""), "utf8")
+      } else {
+        outputBytes = tarGz(outcome.files ?? { "output.json": JSON.stringify(outcome.output ?? {}) })
+      }
+    }
+    const lines = outcome.logs ?? []
+    const run: RunRecord = {
+      id,
+      appId,
+      instanceId: target.instanceId,
+      versionId: target.versionId,
+      name: params.name ?? "",
+      description: params.description ?? "",
+      createdAt: now,
+      startsAt,
+      endsAt,
+      runType: "standard",
+      inputFormat: format,
+      outputFormat,
+      inputBytes: bytes,
+      inputJson: decoded.json,
+      options: params.options ?? {},
+      configuration: params.configuration,
+      batchExperimentId: params.batchExperimentId,
+      inputId: params.inputId,
+      status: failed ? "failed" : "succeeded",
+      error: failed ? (outcome.error ?? "run failed") : "",
+      outputBytes,
+      outputJson,
+      logs: lines.map((line, i) => ({ at: startsAt + Math.floor(((i + 1) * duration) / (lines.length + 1)), line })),
+      assets: failed ? [] : (outcome.assets ?? []).map((asset) => storedAsset({ ...asset }, endsAt)),
+      metrics: outcome.metrics
+    }
+    runs.set(key(appId, id), run)
+    return run
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // JSON shapes
+  // ---------------------------------------------------------------------------------------------
+
+  const iso = (millis: number) => new Date(millis).toISOString()
+
+  const metadataJson = (run: RunRecord) => {
+    const current = status(run)
+    const finished = current === "succeeded" || current === "failed"
+    const configuration = asObject(run.configuration)
+    const queuing = asObject(configuration["queuing"])
+    return {
+      application_id: run.appId,
+      application_instance_id: run.instanceId,
+      application_version_id: run.versionId,
+      created_at: iso(run.createdAt),
+      ...(current !== "queued" ? { initiated_at: iso(run.startsAt) } : {}),
+      duration: finished ? run.endsAt - run.createdAt : 0,
+      ...(finished ? { execution_duration: run.endsAt - run.startsAt } : {}),
+      error: current === "failed" ? run.error : "",
+      execution_class: str(configuration["execution_class"]) ?? "6c9500mb870s",
+      ...(run.batchExperimentId !== undefined ? { experiment_id: run.batchExperimentId } : {}),
+      format: { input: { type: run.inputFormat }, output: { type: run.outputFormat } },
+      input_size: run.inputBytes.length,
+      output_size: current === "succeeded" ? run.outputBytes.length : 0,
+      queuing_disabled: queuing["disabled"] === true,
+      queuing_priority: typeof queuing["priority"] === "number" ? queuing["priority"] : 6,
+      run_type: { type: run.runType },
+      runtime: "ghcr.io/nextmv-io/runtime/default:latest",
+      status_v2: current,
+      ...(current === "succeeded" && run.metrics !== undefined ? { metrics: run.metrics } : {}),
+      ...(Object.keys(run.options).length > 0 ? { options: { request_options: run.options } } : {})
+    }
+  }
+
+  const informationJson = (run: RunRecord) => ({
+    id: run.id,
+    name: run.name,
+    description: run.description,
+    user_email: "emulator@nextmv.test",
+    metadata: metadataJson(run)
+  })
+
+  const visibleLogs = (run: RunRecord) => {
+    const now = ctx.now()
+    const cutoff = run.canceledAt ?? now
+    return run.logs.filter((entry) => entry.at <= cutoff)
+  }
+
+  const found = (request: EmulatorRequest): RunRecord | EmulatorResponse => {
+    const appId = request.params["appId"]!
+    if (!ctx.applications.has(appId)) return ctx.apiError(404, `application ${appId} not found`)
+    return runs.get(key(appId, request.params["runId"]!)) ?? ctx.apiError(404, `run ${request.params["runId"]} not found`)
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Routes
+  // ---------------------------------------------------------------------------------------------
+
+  ctx.route("POST", "/v1/applications/:appId/runs/uploadurl", (request) => {
+    if (!ctx.applications.has(request.params["appId"]!)) return ctx.apiError(404, "application not found")
+    const upload = ctx.blobs.presignUpload()
+    return ctx.ok({ upload_id: upload.id, upload_url: upload.url })
+  })
+
+  ctx.route("POST", "/v1/applications/:appId/runs", (request) => {
+    // The API rejects request bodies far above the inline limit before reading them.
+    if (request.body.length > MAX_INLINE + 1024 * 1024) {
+      return ctx.apiError(413, "request body too large; upload the input through an upload URL")
+    }
+    const body = asObject(request.json())
+    const options = asObject(body["options"])
+    for (const [name, value] of Object.entries(options)) {
+      if (typeof value !== "string") return ctx.apiError(400, `option ${name} must be a string`)
+    }
+    const run = submit(request.params["appId"]!, {
+      input: "input" in body ? body["input"] : undefined,
+      uploadId: str(body["upload_id"]),
+      inputId: str(body["input_id"]),
+      instanceId: str(request.query["instance_id"]),
+      name: str(body["name"]),
+      description: str(body["description"]),
+      options: options as Record<string, string>,
+      configuration: body["configuration"],
+      batchExperimentId: str(body["batch_experiment_id"]),
+      result: body["result"]
+    })
+    return isResponse(run) ? run : ctx.ok({ run_id: run.id })
+  })
+
+  ctx.route("GET", "/v1/applications/:appId/runs", (request) => {
+    if (!ctx.applications.has(request.params["appId"]!)) return ctx.apiError(404, "application not found")
+    return ctx.ok({
+      runs: area.list(request.params["appId"]!).slice(0, 50).map((run) => {
+        const { metadata, ...info } = informationJson(run)
+        return {
+          ...info,
+          created_at: metadata.created_at,
+          application_id: run.appId,
+          application_instance_id: run.instanceId,
+          application_version_id: run.versionId,
+          run_type: metadata.run_type,
+          execution_class: metadata.execution_class,
+          runtime: metadata.runtime,
+          status_v2: metadata.status_v2,
+          ...(run.batchExperimentId !== undefined ? { experiment_id: run.batchExperimentId } : {}),
+          ...(run.inputId !== undefined ? { input_id: run.inputId } : {})
+        }
+      })
+    })
+  })
+
+  ctx.route("GET", "/v1/applications/:appId/runs/:runId/metadata", (request) => {
+    const run = found(request)
+    return isResponse(run) ? run : ctx.ok(informationJson(run))
+  })
+
+  ctx.route("GET", "/v1/applications/:appId/runs/:runId", (request) => {
+    const run = found(request)
+    if (isResponse(run)) return run
+    const current = status(run)
+    const base = informationJson(run)
+    if (current === "failed") {
+      return ctx.ok({ ...base, error_log: { error: run.error, stdout: "", stderr: run.logs.map((l) => l.line).join("\n") } })
+    }
+    if (current !== "succeeded") return ctx.ok(base)
+    if (request.query["format"] === "url") {
+      const contentType = run.outputFormat === "json" ? "application/json" : run.outputFormat === "text" ? "text/plain" : "application/gzip"
+      return ctx.ok({ ...base, output: { url: ctx.blobs.presignDownload(run.outputBytes, contentType) } })
+    }
+    if (run.outputFormat !== "json") {
+      return ctx.apiError(400, `the output format is ${run.outputFormat}; request it with format=url`)
+    }
+    if (run.outputBytes.length > MAX_INLINE) {
+      return ctx.apiError(400, "the output is larger than 5 MiB; request it with format=url")
+    }
+    return ctx.ok({ ...base, output: run.outputJson })
+  })
+
+  ctx.route("GET", "/v1/applications/:appId/runs/:runId/input", (request) => {
+    const run = found(request)
+    if (isResponse(run)) return run
+    if (request.query["format"] === "url") {
+      return ctx.ok({ url: ctx.blobs.presignDownload(run.inputBytes) })
+    }
+    if (run.inputFormat === "multi-file" || run.inputFormat === "csv-archive" || run.inputBytes.length > MAX_INLINE) {
+      return ctx.apiError(400, "this input must be requested with format=url")
+    }
+    return run.inputFormat === "text"
+      ? { status: 200, body: run.inputBytes, headers: { "content-type": "text/plain" } }
+      : ctx.ok(run.inputJson)
+  })
+
+  ctx.route("GET", "/v1/applications/:appId/runs/:runId/logs", (request) => {
+    const run = found(request)
+    if (isResponse(run)) return run
+    const text = visibleLogs(run).map((entry) => `${entry.line}\n`).join("")
+    // Final logs keep the last 50 kB.
+    return ctx.ok({ log: text.length > 50_000 ? text.slice(-50_000) : text })
+  })
+
+  const pageSize = settings.liveLogsPageSize ?? 2
+  ctx.route("GET", "/v1/applications/:appId/runs/:runId/logs/live", (request) => {
+    const run = found(request)
+    if (isResponse(run)) return run
+    const since = request.query["since"]
+    const start = since === undefined ? 0 : Number(Buffer.from(since, "base64url").toString("utf8").replace("pos:", ""))
+    if (!Number.isInteger(start) || start < 0) return ctx.apiError(400, "invalid since token")
+    const visible = visibleLogs(run)
+    const items = visible.slice(start, start + pageSize)
+    const next = start + items.length
+    // The final status is reported only once every line has been handed out.
+    const current = status(run)
+    const reported = next < visible.length && (current === "succeeded" || current === "failed" || current === "canceled")
+      ? "running"
+      : current
+    return ctx.ok({
+      items: items.map((entry) => ({ timestamp: iso(entry.at), log: entry.line })),
+      status_v2: reported,
+      next_page_token: Buffer.from(`pos:${next}`).toString("base64url"),
+      next_available_in_seconds: next < visible.length ? 0 : (settings.liveLogsHintSeconds ?? 0)
+    })
+  })
+
+  ctx.route("PATCH", "/v1/applications/:appId/runs/:runId/cancel", (request) => {
+    const run = found(request)
+    if (isResponse(run)) return run
+    const current = status(run)
+    if (current === "succeeded" || current === "failed" || current === "canceled") {
+      return ctx.apiError(409, `run ${run.id} is already ${current}`)
+    }
+    run.canceledAt = ctx.now()
+    return ctx.noContent()
+  })
+
+  ctx.route("GET", "/v1/applications/:appId/runs/:runId/assets", (request) => {
+    const run = found(request)
+    if (isResponse(run)) return run
+    const assets = status(run) === "succeeded" ? run.assets : []
+    return ctx.ok({
+      items: assets.map((asset) => ({
+        id: asset.id,
+        name: asset.name,
+        created_at: asset.created_at,
+        size: asset.bytes.length,
+        content_type: asset.content_type,
+        ...(asset.description !== undefined ? { description: asset.description } : {}),
+        ...(asset.visual !== undefined ? { visual: asset.visual } : {})
+      }))
+    })
+  })
+
+  ctx.route("GET", "/v1/applications/:appId/runs/:runId/assets/:assetId", (request) => {
+    const run = found(request)
+    if (isResponse(run)) return run
+    const asset = run.assets.find((a) => a.id === request.params["assetId"])
+    if (asset === undefined || status(run) !== "succeeded") return ctx.apiError(404, "asset not found")
+    const contentType = asset.content_type === "json" ? "application/json" : "application/octet-stream"
+    return ctx.ok({ download_url: ctx.blobs.presignDownload(asset.bytes, contentType), type: asset.content_type })
+  })
+}
