@@ -34,11 +34,6 @@ export interface PollingOptions {
   readonly maxTries: number
   /** Upper bound of the uniform random noise added to each sleep; 0 disables. Default 1 s. */
   readonly jitter: Duration.DurationInput
-  /**
-   * Checked before every poll; `true` ends polling without an error. When the options object has
-   * a `stop` key, the polling programs succeed with an `Option` (`None` = stopped), see {@link Polled}.
-   */
-  readonly stop?: Effect.Effect<boolean> | undefined
   /** When set, replaces the backoff formula: each sleep is what this effect returns. */
   readonly sleepDuration?: Effect.Effect<Duration.DurationInput> | undefined
 }
@@ -54,16 +49,29 @@ export const defaultPollingOptions: PollingOptions = {
   jitter: Duration.seconds(1)
 }
 
-/** What polling programs accept: some of the options (the rest default), or any `Schedule`. */
-export type PollingInput = Partial<PollingOptions> | Schedule.Schedule<unknown, unknown>
+/**
+ * nextmv-py's `stop`: asked before every check; `true` ends polling **without an error**. Options
+ * that carry it make the polling programs succeed with an `Option` (`None` = stopped), see
+ * {@link Polled}.
+ */
+export interface StopOption {
+  readonly stop: Effect.Effect<boolean>
+}
 
 /**
- * The success type of a polling program: `A`, or `Option<A>` when the options may carry `stop`
- * (a stop request ends polling with `Option.none()` — typed, never a crash or an error).
+ * What polling programs accept: some of the options (the rest default), optionally with `stop`,
+ * or any `Schedule`.
  */
-export type Polled<P, A> = P extends Schedule.Schedule<infer _Out, infer _In, infer _R> ? A
-  : "stop" extends keyof P ? Option.Option<A>
-  : A
+export type PollingInput =
+  | Partial<PollingOptions>
+  | (Partial<PollingOptions> & StopOption)
+  | Schedule.Schedule<unknown, unknown>
+
+/**
+ * The success type of a polling program: `Option<A>` when the options carry `stop` (a stop
+ * request ends polling with `Option.none()` — typed, never a crash or an error), else `A`.
+ */
+export type Polled<P, A> = P extends StopOption ? Option.Option<A> : A
 
 /** What {@link poll} needs besides the check. */
 export interface PollConfig<A, P extends PollingInput> {
@@ -133,10 +141,11 @@ export const poll = <A, E, R, const P extends PollingInput = {}>(
   Effect.suspend(() => {
     const input: PollingInput = config.polling ?? {}
     const userSchedule = Schedule.isSchedule(input) ? input : undefined
-    const options: PollingOptions = userSchedule === undefined
-      ? { ...defaultPollingOptions, ...(input as Partial<PollingOptions>) }
-      : defaultPollingOptions
-    const canStop = userSchedule === undefined && "stop" in (input as object)
+    const given: Partial<PollingOptions> & Partial<StopOption> = userSchedule === undefined
+      ? input as Partial<PollingOptions> & Partial<StopOption>
+      : {}
+    const options: PollingOptions = { ...defaultPollingOptions, ...given }
+    const stop = given.stop
     const schedule = userSchedule ?? pollingSchedule(options)
     const maxTries = userSchedule === undefined ? options.maxTries : -1
     const maxDurationMillis = userSchedule === undefined && !isUnlimited(options.maxDuration)
@@ -151,7 +160,7 @@ export const poll = <A, E, R, const P extends PollingInput = {}>(
       let tries = 0
       let last: A | undefined
       while (true) {
-        if (options.stop !== undefined && userSchedule === undefined && (yield* options.stop)) {
+        if (stop !== undefined && (yield* stop)) {
           yield* Effect.logDebug("polling stopped on request").pipe(Effect.annotateLogs("tries", tries))
           return Option.none<A>()
         }
@@ -179,8 +188,9 @@ export const poll = <A, E, R, const P extends PollingInput = {}>(
       return yield* new PollingTriesExhaustedError({ tries, lastStatus: statusOf(last), lastObserved: last })
     }).pipe(Effect.annotateLogs({ package: "nextmv-effect", module: "Polling" }))
 
-    // The cast only re-labels the same runtime value for the conditional type `Polled<P, A>`.
-    return (canStop ? loop : Effect.map(loop, Option.getOrThrow)) as Effect.Effect<
+    // The casts only re-label the runtime value for the conditional type `Polled<P, A>`: an
+    // `Option` when `stop` was given, else the value itself (`None` only ever comes from `stop`).
+    return (stop !== undefined ? loop : Effect.map(loop, Option.getOrUndefined)) as Effect.Effect<
       Polled<P, A>,
       E | PollingTimeoutError | PollingTriesExhaustedError,
       R

@@ -22,7 +22,7 @@ import {
 import { type Polled, poll, type PollingInput, type PollingOptions } from "./Polling.js"
 
 /** Polling settings for the streams: a stream is stopped by no longer consuming it, so no `stop`. */
-export type StreamPolling = Partial<Omit<PollingOptions, "stop">> | Schedule.Schedule<unknown, unknown>
+export type StreamPolling = Partial<PollingOptions> | Schedule.Schedule<unknown, unknown>
 
 /** A run ended `failed` or `canceled`. `result` is the fetched run (with `error_log` when given). */
 export class RunFailedError extends Schema.TaggedError<RunFailedError>()("RunFailedError", {
@@ -225,7 +225,7 @@ export const watchRun = (
 export const runLogsStream = (
   appId: string,
   runId: string,
-  options: { readonly polling?: Partial<Omit<PollingOptions, "stop" | "sleepDuration">> | undefined } = {}
+  options: { readonly polling?: Partial<Omit<PollingOptions, "sleepDuration">> | undefined } = {}
 ): Stream.Stream<TimestampedRunLog, RunPollingError, Runs> =>
   streamFromPolling<TimestampedRunLog, RunPollingError, Runs>((emit) =>
     Effect.gen(function*() {
