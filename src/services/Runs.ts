@@ -494,7 +494,9 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
           instanceId: options.instanceId,
           name: run.name,
           description: run.description,
-          configuration
+          // nextmv-py sends JSON/JSON here whatever the input was (spec §3.13); the format of the
+          // tracked input is what the platform should record, so it is derived from it.
+          configuration: configuration ?? defaultConfiguration(run.input, undefined, isGiven(run.inputDirPath))
         })
       }))
     })
