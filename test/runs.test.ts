@@ -282,7 +282,7 @@ describe("Runs: assets", () => {
 describe("Runs.trackRun", () => {
   it.live("uploads every part to its own URL and submits the result object", () =>
     Effect.gen(function*() {
-      const { runs, appId, emulator } = yield* setup()
+      const { runs, appId } = yield* setup()
       const runId = yield* runs.trackRun(appId, {
         status: "failed",
         input: { stops: 3 },
