@@ -13,6 +13,9 @@
 import type { HttpClient } from "@effect/platform"
 import { Context, Duration, Effect, Layer, Redacted } from "effect"
 import { createHmac, randomBytes, randomUUID } from "node:crypto"
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as NextmvClient from "../services/NextmvClient.js"
@@ -47,7 +50,10 @@ export interface RecordedRequest {
   readonly query: Readonly<Record<string, string>>
   /** Header names in lower case. */
   readonly headers: Readonly<Record<string, string>>
+  /** The body (for presigned uploads only its first 8 MiB; `size` has the full length). */
   readonly body: Buffer
+  /** Body length in bytes. */
+  readonly size: number
   /** The body parsed as JSON when it is JSON, else `undefined`. */
   readonly json: unknown
   /** Receive time, epoch milliseconds. */
@@ -62,6 +68,8 @@ export interface EmulatorRequest {
   readonly query: Readonly<Record<string, string>>
   readonly headers: Readonly<Record<string, string>>
   readonly body: Buffer
+  /** For presigned uploads: the file the body was streamed to (large bodies stay off the heap). */
+  readonly bodyFile?: string | undefined
   /** The body parsed as JSON; an unparsable body makes the emulator answer 400. */
   readonly json: () => unknown
 }
@@ -232,6 +240,30 @@ export class Emulator extends Context.Tag("nextmv-effect/testing/Emulator")<Emul
 /** The key the emulator accepts unless told otherwise. */
 export const DEFAULT_API_KEY = "emulator-api-key"
 
+/** How much of a streamed upload is kept in the request log. */
+const LOGGED_UPLOAD_BYTES = 8 * 1024 * 1024
+
+/** Streams a body to `file`, keeping the first {@link LOGGED_UPLOAD_BYTES} for the request log. */
+const spoolBody = (request: Http.IncomingMessage, file: string): Promise<{ prefix: Buffer; size: number }> =>
+  new Promise((resolve, reject) => {
+    const out = createWriteStream(file)
+    const kept: Array<Buffer> = []
+    let size = 0
+    request.on("data", (chunk: Buffer) => {
+      if (size < LOGGED_UPLOAD_BYTES) kept.push(chunk.subarray(0, LOGGED_UPLOAD_BYTES - size))
+      size += chunk.length
+      if (!out.write(chunk)) {
+        request.pause()
+        out.once("drain", () => request.resume())
+      }
+    })
+    request.on("end", () => out.end(() => resolve({ prefix: Buffer.concat(kept), size })))
+    request.on("error", (error) => {
+      out.destroy()
+      reject(error)
+    })
+  })
+
 const readBody = (request: Http.IncomingMessage): Promise<Buffer> =>
   new Promise((resolve, reject) => {
     const chunks: Array<Buffer> = []
@@ -274,7 +306,9 @@ const build = (options: EmulatorOptions) => {
     const expires = now() + ttlMillis
     return `${origin}/_presigned/${kind}/${token}?expires=${expires}&signature=${sign(kind, token, expires)}`
   }
-  const uploads = new Map<string, Buffer | null>()
+  // Uploaded objects live in files, like object storage: big uploads stay off the heap.
+  const storage = mkdtempSync(join(tmpdir(), "nextmv-emulator-storage-"))
+  const uploads = new Map<string, string | null>()
   const downloads = new Map<string, { bytes: Buffer; contentType: string }>()
 
   const ok = (json: unknown, status = 200): EmulatorResponse => ({ status, json })
@@ -297,7 +331,10 @@ const build = (options: EmulatorOptions) => {
         uploads.set(id, null)
         return { id, url: presignedUrl("upload", id) }
       },
-      uploaded: (id) => uploads.get(id) ?? undefined,
+      uploaded: (id) => {
+        const file = uploads.get(id)
+        return file ? readFileSync(file) : undefined
+      },
       presignDownload: (bytes, contentType = "application/octet-stream") => {
         const token = randomUUID()
         downloads.set(token, { bytes: typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes, contentType })
@@ -326,8 +363,8 @@ const build = (options: EmulatorOptions) => {
     const rejected = checkPresigned("upload", request)
     if (rejected) return rejected
     const token = request.params["token"]!
-    if (!uploads.has(token)) return apiError(404, "no such upload")
-    uploads.set(token, request.body)
+    if (!uploads.has(token) || request.bodyFile === undefined) return apiError(404, "no such upload")
+    uploads.set(token, request.bodyFile)
     return { status: 200 }
   })
   context.route("GET", "/_presigned/download/:token", (request) => {
@@ -369,13 +406,24 @@ const build = (options: EmulatorOptions) => {
   }
 
   const handle = async (req: Http.IncomingMessage, res: Http.ServerResponse): Promise<void> => {
-    const body = await readBody(req)
     const url = new URL(req.url ?? "/", origin)
     const method = (req.method ?? "GET").toUpperCase()
     const path = url.pathname
     const query = Object.fromEntries(url.searchParams.entries())
     const headers = flatHeaders(req.headers)
-    log.push({ method, path, query, headers, body, json: tryJson(body), time: now() })
+    let body: Buffer
+    let size: number
+    let bodyFile: string | undefined
+    if (method === "PUT" && path.startsWith("/_presigned/upload/")) {
+      bodyFile = join(storage, randomUUID())
+      const spooled = await spoolBody(req, bodyFile)
+      body = spooled.prefix
+      size = spooled.size
+    } else {
+      body = await readBody(req)
+      size = body.length
+    }
+    log.push({ method, path, query, headers, body, size, json: tryJson(body), time: now() })
 
     const fault = findFault(method, path)
     if (fault !== undefined) {
@@ -420,6 +468,7 @@ const build = (options: EmulatorOptions) => {
         query,
         headers,
         body,
+        bodyFile,
         json: () => {
           try {
             return JSON.parse(body.toString("utf8"))
@@ -454,7 +503,8 @@ const build = (options: EmulatorOptions) => {
     },
     clearFaults: () => {
       faults = []
-    }
+    },
+    dispose: () => rmSync(storage, { recursive: true, force: true })
   }
 }
 
@@ -473,7 +523,7 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator> =>
   Layer.scoped(
     Emulator,
     Effect.gen(function*() {
-      const emulator = build(options)
+      const emulator = yield* Effect.acquireRelease(Effect.sync(() => build(options)), (built) => Effect.sync(built.dispose))
       const server = yield* Effect.acquireRelease(
         Effect.async<Http.Server>((resume) => {
           const server = Http.createServer((req, res) => {
