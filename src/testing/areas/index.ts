@@ -4,9 +4,11 @@
  */
 import type { EmulatorContext } from "../Emulator.js"
 import * as Applications from "./applications.js"
+import * as Experiments from "./experiments.js"
 import * as Runs from "./runs.js"
 
 export const areaInstallers: ReadonlyArray<(context: EmulatorContext) => void> = [
   Applications.install,
-  Runs.install
+  Runs.install,
+  Experiments.install
 ]

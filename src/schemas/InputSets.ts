@@ -1,0 +1,38 @@
+/**
+ * Input set schemas (spec experiments §12). Decoded classes keep the wire names.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+import { ManagedInput } from "./ManagedInputs.js"
+
+const optionalNullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
+const withDefault = <S extends Schema.Schema.Any>(schema: S, value: () => Schema.Schema.Type<S>) =>
+  Schema.optionalWith(schema, { nullable: true, default: value })
+
+/**
+ * A set of inputs experiments run over. `description`, `input_ids` and `inputs` default to empty
+ * values when absent: nextmv-py's model requires them, but the spec (§16.10, §16.11) notes real
+ * responses may omit them.
+ */
+export class InputSet extends Schema.Class<InputSet>("InputSet")({
+  id: Schema.String,
+  app_id: withDefault(Schema.String, () => ""),
+  name: withDefault(Schema.String, () => ""),
+  description: withDefault(Schema.String, () => ""),
+  input_ids: withDefault(Schema.Array(Schema.String), () => []),
+  inputs: withDefault(Schema.Array(ManagedInput), () => []),
+  created_at: optionalNullable(Schema.DateTimeUtc),
+  updated_at: optionalNullable(Schema.DateTimeUtc)
+}) {
+  /**
+   * The ids of the inputs, as scenario tests read them: `input_ids` when non-empty, else the ids
+   * of `inputs` (spec §5.2).
+   */
+  get inputIdList(): ReadonlyArray<string> {
+    return this.input_ids.length > 0 ? this.input_ids : this.inputs.map((input) => input.id)
+  }
+}
+
+/** A bare JSON array of input sets; `null` is an empty list. */
+export const InputSetList = Schema.NullOr(Schema.Array(InputSet))

@@ -1,0 +1,254 @@
+/**
+ * `AcceptanceTests`: pass/fail comparisons of a candidate instance against a baseline over a
+ * batch experiment (spec experiments §3), under `/v1/applications/{appId}/experiments/acceptance`.
+ * The composite `newAcceptanceTest` (which finds or creates the batch experiment) lives in
+ * `programs/AcceptanceTests.ts`; {@link Service.createAcceptanceTest} is its final request.
+ *
+ * @since 0.1.0
+ */
+import { HttpClientRequest } from "@effect/platform"
+import { Context, Effect, Layer } from "effect"
+import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
+import { experimentsPath, segment } from "../internal/paths.js"
+import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import {
+  AcceptanceTest,
+  AcceptanceTestList,
+  COMPARISON_OPERATORS,
+  type ComparisonOperator,
+  METRIC_TYPES,
+  type MetricType,
+  STATISTIC_TYPES,
+  type StatisticType,
+  TOLERANCE_TYPES,
+  type ToleranceType
+} from "../schemas/Experiments.js"
+import { NextmvClient } from "./NextmvClient.js"
+
+/** Errors of an acceptance-test operation. */
+export type AcceptanceTestError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
+
+/** `/v1/applications/{appId}/experiments/acceptance` */
+export const acceptanceTestsPath = (appId: string): string => `${experimentsPath(appId)}/acceptance`
+const acceptanceTestPath = (appId: string, id: string) => `${acceptanceTestsPath(appId)}/${segment(id)}`
+
+/**
+ * A metric to check, e.g. "the mean of `result.value` of the candidate is at most 5 % above the
+ * baseline's": `{ field: "result.value", statistic: "mean", params: { operator: "le", tolerance:
+ * { type: "relative", value: 0.05 } } }`.
+ */
+export interface MetricInput {
+  /** Path into the run output's statistics, e.g. `result.value`. */
+  readonly field: string
+  /** How the values of many runs are collapsed into one. */
+  readonly statistic: StatisticType
+  readonly params: {
+    /** candidate `operator` baseline, within the tolerance. */
+    readonly operator: ComparisonOperator
+    /** `""` (none), `absolute` or `relative` (a fraction of the baseline's value). */
+    readonly tolerance: { readonly type: ToleranceType; readonly value: number }
+  }
+  /** Default `direct-comparison` (the only type). */
+  readonly metricType?: MetricType | undefined
+}
+
+/** Options of {@link Service.createAcceptanceTest}. */
+export interface CreateAcceptanceTestOptions {
+  readonly id: string
+  readonly name: string
+  /** The batch experiment the test reads (the API wants it to have the test's id). */
+  readonly experimentId: string
+  readonly candidateInstanceId: string
+  /** Sent as `control`. */
+  readonly baselineInstanceId: string
+  readonly metrics: ReadonlyArray<MetricInput>
+  readonly description?: string | undefined
+}
+
+/** Options of {@link Service.updateAcceptanceTest}: at least one non-empty field. */
+export interface UpdateAcceptanceTestOptions {
+  readonly name?: string | undefined
+  readonly description?: string | undefined
+}
+
+/** The `AcceptanceTests` service. */
+export interface Service {
+  /**
+   * Gets an acceptance test (`GET …/experiments/acceptance/{id}`), with its results once completed.
+   *
+   * @example
+   * ```ts
+   * const test = yield* acceptance.acceptanceTest("routing-app", "release-1-5")
+   * console.log(test.status, test.results?.passed)
+   * ```
+   */
+  readonly acceptanceTest: (appId: string, acceptanceTestId: string) => Effect.Effect<AcceptanceTest, AcceptanceTestError>
+  /** Lists the application's acceptance tests (`GET …/experiments/acceptance`, a bare array). */
+  readonly listAcceptanceTests: (appId: string) => Effect.Effect<ReadonlyArray<AcceptanceTest>, AcceptanceTestError>
+  /**
+   * Sends `POST …/experiments/acceptance` for an existing batch experiment. Most callers want the
+   * program `newAcceptanceTest`, which finds or creates the batch experiment first. Fails with
+   * `InvalidArgumentError` for empty ids, no metrics or a metric with an unknown statistic,
+   * operator, tolerance type or a non-finite tolerance value.
+   *
+   * @example
+   * ```ts
+   * yield* acceptance.createAcceptanceTest("routing-app", {
+   *   id: "nightly", name: "nightly", experimentId: "nightly",
+   *   candidateInstanceId: "staging", baselineInstanceId: "prod",
+   *   metrics: [{ field: "result.value", statistic: "mean", params: { operator: "le", tolerance: { type: "relative", value: 0.05 } } }]
+   * })
+   * ```
+   */
+  readonly createAcceptanceTest: (
+    appId: string,
+    options: CreateAcceptanceTestOptions
+  ) => Effect.Effect<AcceptanceTest, AcceptanceTestError>
+  /**
+   * Changes name and/or description (`PATCH …/experiments/acceptance/{id}`). Fails with
+   * `InvalidArgumentError` when both are absent or empty.
+   *
+   * @example
+   * ```ts
+   * yield* acceptance.updateAcceptanceTest("routing-app", "nightly", { description: "gate for 1.5" })
+   * ```
+   */
+  readonly updateAcceptanceTest: (
+    appId: string,
+    acceptanceTestId: string,
+    options: UpdateAcceptanceTestOptions
+  ) => Effect.Effect<AcceptanceTest, AcceptanceTestError>
+  /** Deletes an acceptance test and its data, such as the batch experiment (`DELETE …/acceptance/{id}`). */
+  readonly deleteAcceptanceTest: (appId: string, acceptanceTestId: string) => Effect.Effect<void, AcceptanceTestError>
+}
+
+/** The `AcceptanceTests` service tag. */
+export class AcceptanceTests extends Context.Tag("nextmv-effect/AcceptanceTests")<AcceptanceTests, Service>() {}
+
+const oneOf = (values: ReadonlyArray<string>, value: unknown): boolean =>
+  typeof value === "string" && values.includes(value)
+
+/**
+ * Checks the metrics and returns their wire form (`metric_type`, `params`, `statistic`, `field`).
+ * Exported for the program `newAcceptanceTest`, which checks before its first request.
+ */
+export const metricsWire = (
+  operation: string,
+  metrics: ReadonlyArray<MetricInput>
+): Effect.Effect<ReadonlyArray<Record<string, unknown>>, InvalidArgumentError> =>
+  Effect.gen(function*() {
+    if (metrics.length === 0) return yield* invalidArgument(operation, "metrics must list at least one metric")
+    return yield* Effect.forEach(metrics, (metric, index) => {
+      const where = `metrics[${index}]`
+      // Read through `unknown`: callers from plain JS can send anything.
+      const tolerance: unknown = metric.params?.tolerance
+      const toleranceType: unknown = typeof tolerance === "object" && tolerance !== null ? (tolerance as { type?: unknown }).type : undefined
+      const toleranceValue: unknown = typeof tolerance === "object" && tolerance !== null ? (tolerance as { value?: unknown }).value : undefined
+      if (!isGiven(metric.field)) return invalidArgument(operation, `${where}: field must be a non-empty string`)
+      if (!oneOf(STATISTIC_TYPES, metric.statistic)) {
+        return invalidArgument(operation, `${where}: statistic must be one of ${STATISTIC_TYPES.join(", ")}`)
+      }
+      if (!oneOf(COMPARISON_OPERATORS, metric.params?.operator)) {
+        return invalidArgument(operation, `${where}: params.operator must be one of ${COMPARISON_OPERATORS.join(", ")}`)
+      }
+      if (!oneOf(TOLERANCE_TYPES, toleranceType)) {
+        return invalidArgument(operation, `${where}: params.tolerance.type must be "", "absolute" or "relative"`)
+      }
+      if (typeof toleranceValue !== "number" || !Number.isFinite(toleranceValue)) {
+        return invalidArgument(operation, `${where}: params.tolerance.value must be a finite number`)
+      }
+      const metricType = metric.metricType ?? "direct-comparison"
+      if (!oneOf(METRIC_TYPES, metricType)) {
+        return invalidArgument(operation, `${where}: metricType must be ${METRIC_TYPES.join(", ")}`)
+      }
+      return Effect.succeed({
+        field: metric.field,
+        metric_type: metricType,
+        params: {
+          operator: metric.params.operator,
+          tolerance: { type: metric.params.tolerance.type, value: metric.params.tolerance.value }
+        },
+        statistic: metric.statistic
+      })
+    })
+  })
+
+/** Builds the service from the `NextmvClient`. */
+export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
+  const { api } = yield* NextmvClient
+
+  const requireIds = (operation: string, appId: string, id: string) =>
+    Effect.zipRight(requireNonEmpty(operation, "appId", appId), requireNonEmpty(operation, "acceptanceTestId", id))
+
+  const acceptanceTest = Effect.fn("AcceptanceTests.acceptanceTest")(function*(appId: string, acceptanceTestId: string) {
+    yield* requireIds("AcceptanceTests.acceptanceTest", appId, acceptanceTestId)
+    return yield* api.json(HttpClientRequest.get(acceptanceTestPath(appId, acceptanceTestId)), AcceptanceTest)
+  })
+
+  const listAcceptanceTests = Effect.fn("AcceptanceTests.listAcceptanceTests")(function*(appId: string) {
+    yield* requireNonEmpty("AcceptanceTests.listAcceptanceTests", "appId", appId)
+    return (yield* api.json(HttpClientRequest.get(acceptanceTestsPath(appId)), AcceptanceTestList)) ?? []
+  })
+
+  const createAcceptanceTest = Effect.fn("AcceptanceTests.createAcceptanceTest")(
+    function*(appId: string, options: CreateAcceptanceTestOptions) {
+      const operation = "AcceptanceTests.createAcceptanceTest"
+      yield* requireNonEmpty(operation, "appId", appId)
+      yield* requireNonEmpty(operation, "id", options.id)
+      yield* requireNonEmpty(operation, "name", options.name)
+      yield* requireNonEmpty(operation, "experimentId", options.experimentId)
+      yield* requireNonEmpty(operation, "candidateInstanceId", options.candidateInstanceId)
+      yield* requireNonEmpty(operation, "baselineInstanceId", options.baselineInstanceId)
+      const metrics = yield* metricsWire(operation, options.metrics)
+      const body: Record<string, unknown> = {
+        candidate: { instance_id: options.candidateInstanceId },
+        control: { instance_id: options.baselineInstanceId },
+        metrics,
+        experiment_id: options.experimentId,
+        name: options.name,
+        id: options.id
+      }
+      if (options.description !== undefined) body["description"] = options.description
+      return yield* api.json(
+        HttpClientRequest.post(acceptanceTestsPath(appId)).pipe(HttpClientRequest.bodyUnsafeJson(body)),
+        AcceptanceTest
+      )
+    }
+  )
+
+  const updateAcceptanceTest = Effect.fn("AcceptanceTests.updateAcceptanceTest")(
+    function*(appId: string, acceptanceTestId: string, options: UpdateAcceptanceTestOptions) {
+      const operation = "AcceptanceTests.updateAcceptanceTest"
+      yield* requireIds(operation, appId, acceptanceTestId)
+      if (!isGiven(options.name) && !isGiven(options.description)) {
+        return yield* invalidArgument(operation, "at least one of name or description must be provided for update")
+      }
+      const body: Record<string, unknown> = {}
+      // An empty string next to a non-empty other field is still sent (as nextmv-py does).
+      if (options.name !== undefined) body["name"] = options.name
+      if (options.description !== undefined) body["description"] = options.description
+      return yield* api.json(
+        HttpClientRequest.patch(acceptanceTestPath(appId, acceptanceTestId)).pipe(HttpClientRequest.bodyUnsafeJson(body)),
+        AcceptanceTest
+      )
+    }
+  )
+
+  const deleteAcceptanceTest = Effect.fn("AcceptanceTests.deleteAcceptanceTest")(
+    function*(appId: string, acceptanceTestId: string) {
+      yield* requireIds("AcceptanceTests.deleteAcceptanceTest", appId, acceptanceTestId)
+      yield* api.discard(HttpClientRequest.del(acceptanceTestPath(appId, acceptanceTestId)))
+    }
+  )
+
+  return AcceptanceTests.of({
+    acceptanceTest,
+    listAcceptanceTests,
+    createAcceptanceTest,
+    updateAcceptanceTest,
+    deleteAcceptanceTest
+  })
+})
+
+/** The `AcceptanceTests` layer; requires `NextmvClient`. */
+export const layer: Layer.Layer<AcceptanceTests, never, NextmvClient> = Layer.effect(AcceptanceTests, make)

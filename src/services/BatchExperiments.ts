@@ -1,0 +1,313 @@
+/**
+ * `BatchExperiments`: batch experiments and their twins, scenario tests (batch experiments of
+ * type `scenario`), under `/v1/applications/{appId}/experiments/batch` (spec experiments §4, §5.1).
+ * The composite flows live in `programs/Experiments.ts` and `programs/ScenarioTests.ts`.
+ *
+ * @since 0.1.0
+ */
+import { HttpClientRequest } from "@effect/platform"
+import { Context, Effect, Layer } from "effect"
+import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
+import { safeId } from "../internal/ids.js"
+import { experimentsPath, segment } from "../internal/paths.js"
+import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import {
+  BatchExperiment,
+  BatchExperimentInformation,
+  BatchExperimentMetadata,
+  BatchExperimentMetadataList,
+  BatchExperimentRuns,
+  type BatchExperimentRunWire,
+  NewBatchExperimentResponse,
+  type OptionSets
+} from "../schemas/Experiments.js"
+import { NextmvClient } from "./NextmvClient.js"
+
+/** Errors of a batch-experiment operation. */
+export type BatchExperimentError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
+
+/** `/v1/applications/{appId}/experiments/batch` */
+export const batchExperimentsPath = (appId: string): string => `${experimentsPath(appId)}/batch`
+const batchExperimentPath = (appId: string, id: string) => `${batchExperimentsPath(appId)}/${segment(id)}`
+
+/**
+ * One run of a new batch experiment. `inputId` is a managed input id, a previous run id or an
+ * input of `inputSetId`; at least one of `instanceId` and `versionId` is required.
+ */
+export interface BatchExperimentRun {
+  readonly inputId: string
+  readonly instanceId?: string | undefined
+  readonly versionId?: string | undefined
+  /** A key of the experiment's `optionSets`. */
+  readonly optionSet?: string | undefined
+  readonly inputSetId?: string | undefined
+  readonly scenarioId?: string | undefined
+  /** 0 for the first execution, 1 for the second, … */
+  readonly repetition?: number | undefined
+}
+
+/** Options of {@link Service.newBatchExperiment}. */
+export interface NewBatchExperimentOptions {
+  /** Default: generated, `batch-` + 8 characters of `[a-z0-9]`. */
+  readonly id?: string | undefined
+  /** Default: the id. */
+  readonly name?: string | undefined
+  readonly description?: string | undefined
+  /** With `instanceIds`: the API runs every input of the set on every instance. */
+  readonly inputSetId?: string | undefined
+  /**
+   * @deprecated List the runs in `runs` instead; kept for the older API form
+   * (`input_set_id` + `instance_ids`, expanded by the server).
+   */
+  readonly instanceIds?: ReadonlyArray<string> | undefined
+  /** Option-set id → (option name → value). */
+  readonly optionSets?: OptionSets | undefined
+  /** Exactly the runs to execute. */
+  readonly runs?: ReadonlyArray<BatchExperimentRun> | undefined
+  /** `batch` (default) or `scenario`. */
+  readonly type?: string | undefined
+}
+
+/** Options of the update operations: the fields to change (an empty update is allowed). */
+export interface UpdateBatchExperimentOptions {
+  readonly name?: string | undefined
+  readonly description?: string | undefined
+}
+
+/** The `BatchExperiments` service. */
+export interface Service {
+  /**
+   * Gets a batch experiment with its runs: `GET …/batch/{id}` then `GET …/batch/{id}/runs`.
+   *
+   * @example
+   * ```ts
+   * const experiment = yield* batch.batchExperiment("routing-app", "nightly")
+   * console.log(experiment.status, experiment.runs.length)
+   * ```
+   */
+  readonly batchExperiment: (appId: string, batchId: string) => Effect.Effect<BatchExperiment, BatchExperimentError>
+  /** Gets the lighter metadata (`GET …/batch/{id}/metadata`), used for polling. */
+  readonly batchExperimentMetadata: (
+    appId: string,
+    batchId: string
+  ) => Effect.Effect<BatchExperimentMetadata, BatchExperimentError>
+  /** Lists batch experiments (`GET …/batch?type=batch`). */
+  readonly listBatchExperiments: (
+    appId: string
+  ) => Effect.Effect<ReadonlyArray<BatchExperimentMetadata>, BatchExperimentError>
+  /**
+   * Creates a batch experiment (`POST …/batch`) and returns its id. The id defaults to
+   * `batch-xxxxxxxx`, the name to the id, the type to `batch`. Fails with `InvalidArgumentError`
+   * before any request when a run has no `inputId`, has neither `instanceId` nor `versionId`, or
+   * has a negative or fractional `repetition`.
+   *
+   * @example
+   * ```ts
+   * const id = yield* batch.newBatchExperiment("routing-app", {
+   *   name: "prod vs staging",
+   *   optionSets: { fast: { "solve.duration": "1s" } },
+   *   runs: [
+   *     { inputId: "managed-input-1", instanceId: "prod", optionSet: "fast" },
+   *     { inputId: "managed-input-1", instanceId: "staging", optionSet: "fast" }
+   *   ]
+   * })
+   * ```
+   */
+  readonly newBatchExperiment: (
+    appId: string,
+    options?: NewBatchExperimentOptions
+  ) => Effect.Effect<string, BatchExperimentError>
+  /** Changes name and/or description (`PATCH …/batch/{id}`). */
+  readonly updateBatchExperiment: (
+    appId: string,
+    batchId: string,
+    options: UpdateBatchExperimentOptions
+  ) => Effect.Effect<BatchExperimentInformation, BatchExperimentError>
+  /** Deletes a batch experiment and its runs (`DELETE …/batch/{id}`). */
+  readonly deleteBatchExperiment: (appId: string, batchId: string) => Effect.Effect<void, BatchExperimentError>
+  /** Gets a scenario test with its runs (same requests as {@link Service.batchExperiment}). */
+  readonly scenarioTest: (appId: string, scenarioTestId: string) => Effect.Effect<BatchExperiment, BatchExperimentError>
+  /** Gets a scenario test's metadata (`GET …/batch/{id}/metadata`). */
+  readonly scenarioTestMetadata: (
+    appId: string,
+    scenarioTestId: string
+  ) => Effect.Effect<BatchExperimentMetadata, BatchExperimentError>
+  /** Lists scenario tests (`GET …/batch?type=scenario`). */
+  readonly listScenarioTests: (
+    appId: string
+  ) => Effect.Effect<ReadonlyArray<BatchExperimentMetadata>, BatchExperimentError>
+  /** Changes a scenario test's name and/or description (`PATCH …/batch/{id}`). */
+  readonly updateScenarioTest: (
+    appId: string,
+    scenarioTestId: string,
+    options: UpdateBatchExperimentOptions
+  ) => Effect.Effect<BatchExperimentInformation, BatchExperimentError>
+  /** Deletes a scenario test and its runs (`DELETE …/batch/{id}`). */
+  readonly deleteScenarioTest: (appId: string, scenarioTestId: string) => Effect.Effect<void, BatchExperimentError>
+}
+
+/** The `BatchExperiments` service tag. */
+export class BatchExperiments extends Context.Tag("nextmv-effect/BatchExperiments")<BatchExperiments, Service>() {}
+
+/** Checks a run and turns it into its wire form (absent fields left out, zero kept). */
+const runWire = (
+  operation: string,
+  index: number,
+  run: BatchExperimentRun
+): Effect.Effect<BatchExperimentRunWire, InvalidArgumentError> => {
+  const where = `runs[${index}]`
+  if (!isGiven(run.inputId)) return invalidArgument(operation, `${where}: inputId must be a non-empty string`)
+  if (!isGiven(run.instanceId) && !isGiven(run.versionId)) {
+    return invalidArgument(operation, `${where}: either instanceId or versionId must be set`)
+  }
+  if (run.repetition !== undefined && !(Number.isInteger(run.repetition) && run.repetition >= 0)) {
+    return invalidArgument(operation, `${where}: repetition must be a non-negative integer, got ${run.repetition}`)
+  }
+  return Effect.succeed({
+    input_id: run.inputId,
+    ...(run.optionSet !== undefined ? { option_set: run.optionSet } : {}),
+    ...(run.instanceId !== undefined ? { instance_id: run.instanceId } : {}),
+    ...(run.versionId !== undefined ? { version_id: run.versionId } : {}),
+    ...(run.inputSetId !== undefined ? { input_set_id: run.inputSetId } : {}),
+    ...(run.scenarioId !== undefined ? { scenario_id: run.scenarioId } : {}),
+    ...(run.repetition !== undefined ? { repetition: run.repetition } : {})
+  })
+}
+
+/** Builds the service from the `NextmvClient`. */
+export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
+  const { api } = yield* NextmvClient
+
+  const requireIds = (operation: string, appId: string, id: string, idName: string) =>
+    Effect.zipRight(requireNonEmpty(operation, "appId", appId), requireNonEmpty(operation, idName, id))
+
+  const getWithRuns = (appId: string, id: string) =>
+    Effect.gen(function*() {
+      const experiment = yield* api.json(HttpClientRequest.get(batchExperimentPath(appId, id)), BatchExperiment)
+      const { runs } = yield* api.json(HttpClientRequest.get(`${batchExperimentPath(appId, id)}/runs`), BatchExperimentRuns)
+      return new BatchExperiment({ ...experiment, runs })
+    })
+
+  const getMetadata = (appId: string, id: string) =>
+    api.json(HttpClientRequest.get(`${batchExperimentPath(appId, id)}/metadata`), BatchExperimentMetadata)
+
+  const listOfType = (appId: string, type: "batch" | "scenario") =>
+    api.json(
+      HttpClientRequest.get(batchExperimentsPath(appId)).pipe(HttpClientRequest.setUrlParams({ type })),
+      BatchExperimentMetadataList
+    ).pipe(Effect.map((list) => list ?? []))
+
+  const update = (appId: string, id: string, options: UpdateBatchExperimentOptions) => {
+    const body: Record<string, unknown> = {}
+    if (options.name !== undefined) body["name"] = options.name
+    if (options.description !== undefined) body["description"] = options.description
+    return api.json(
+      HttpClientRequest.patch(batchExperimentPath(appId, id)).pipe(HttpClientRequest.bodyUnsafeJson(body)),
+      BatchExperimentInformation
+    )
+  }
+
+  const remove = (appId: string, id: string) => api.discard(HttpClientRequest.del(batchExperimentPath(appId, id)))
+
+  const batchExperiment = Effect.fn("BatchExperiments.batchExperiment")(function*(appId: string, batchId: string) {
+    yield* requireIds("BatchExperiments.batchExperiment", appId, batchId, "batchId")
+    return yield* getWithRuns(appId, batchId)
+  })
+
+  const batchExperimentMetadata = Effect.fn("BatchExperiments.batchExperimentMetadata")(
+    function*(appId: string, batchId: string) {
+      yield* requireIds("BatchExperiments.batchExperimentMetadata", appId, batchId, "batchId")
+      return yield* getMetadata(appId, batchId)
+    }
+  )
+
+  const listBatchExperiments = Effect.fn("BatchExperiments.listBatchExperiments")(function*(appId: string) {
+    yield* requireNonEmpty("BatchExperiments.listBatchExperiments", "appId", appId)
+    return yield* listOfType(appId, "batch")
+  })
+
+  const newBatchExperiment = Effect.fn("BatchExperiments.newBatchExperiment")(
+    function*(appId: string, options: NewBatchExperimentOptions = {}) {
+      const operation = "BatchExperiments.newBatchExperiment"
+      yield* requireNonEmpty(operation, "appId", appId)
+      const runs = options.runs === undefined
+        ? undefined
+        : yield* Effect.forEach(options.runs, (run, index) => runWire(operation, index, run))
+      const id = isGiven(options.id) ? options.id : yield* safeId("batch")
+      const body: Record<string, unknown> = { id, name: isGiven(options.name) ? options.name : id }
+      if (options.inputSetId !== undefined) body["input_set_id"] = options.inputSetId
+      if (options.instanceIds !== undefined) body["instance_ids"] = options.instanceIds
+      if (options.description !== undefined) body["description"] = options.description
+      if (options.optionSets !== undefined) body["option_sets"] = options.optionSets
+      if (runs !== undefined) body["runs"] = runs
+      body["type"] = options.type ?? "batch"
+      const created = yield* api.json(
+        HttpClientRequest.post(batchExperimentsPath(appId)).pipe(HttpClientRequest.bodyUnsafeJson(body)),
+        NewBatchExperimentResponse
+      )
+      return created.id
+    }
+  )
+
+  const updateBatchExperiment = Effect.fn("BatchExperiments.updateBatchExperiment")(
+    function*(appId: string, batchId: string, options: UpdateBatchExperimentOptions) {
+      yield* requireIds("BatchExperiments.updateBatchExperiment", appId, batchId, "batchId")
+      return yield* update(appId, batchId, options)
+    }
+  )
+
+  const deleteBatchExperiment = Effect.fn("BatchExperiments.deleteBatchExperiment")(
+    function*(appId: string, batchId: string) {
+      yield* requireIds("BatchExperiments.deleteBatchExperiment", appId, batchId, "batchId")
+      yield* remove(appId, batchId)
+    }
+  )
+
+  const scenarioTest = Effect.fn("BatchExperiments.scenarioTest")(function*(appId: string, scenarioTestId: string) {
+    yield* requireIds("BatchExperiments.scenarioTest", appId, scenarioTestId, "scenarioTestId")
+    return yield* getWithRuns(appId, scenarioTestId)
+  })
+
+  const scenarioTestMetadata = Effect.fn("BatchExperiments.scenarioTestMetadata")(
+    function*(appId: string, scenarioTestId: string) {
+      yield* requireIds("BatchExperiments.scenarioTestMetadata", appId, scenarioTestId, "scenarioTestId")
+      return yield* getMetadata(appId, scenarioTestId)
+    }
+  )
+
+  const listScenarioTests = Effect.fn("BatchExperiments.listScenarioTests")(function*(appId: string) {
+    yield* requireNonEmpty("BatchExperiments.listScenarioTests", "appId", appId)
+    return yield* listOfType(appId, "scenario")
+  })
+
+  const updateScenarioTest = Effect.fn("BatchExperiments.updateScenarioTest")(
+    function*(appId: string, scenarioTestId: string, options: UpdateBatchExperimentOptions) {
+      yield* requireIds("BatchExperiments.updateScenarioTest", appId, scenarioTestId, "scenarioTestId")
+      return yield* update(appId, scenarioTestId, options)
+    }
+  )
+
+  const deleteScenarioTest = Effect.fn("BatchExperiments.deleteScenarioTest")(
+    function*(appId: string, scenarioTestId: string) {
+      yield* requireIds("BatchExperiments.deleteScenarioTest", appId, scenarioTestId, "scenarioTestId")
+      yield* remove(appId, scenarioTestId)
+    }
+  )
+
+  return BatchExperiments.of({
+    batchExperiment,
+    batchExperimentMetadata,
+    listBatchExperiments,
+    newBatchExperiment,
+    updateBatchExperiment,
+    deleteBatchExperiment,
+    scenarioTest,
+    scenarioTestMetadata,
+    listScenarioTests,
+    updateScenarioTest,
+    deleteScenarioTest
+  })
+})
+
+/** The `BatchExperiments` layer; requires `NextmvClient`. */
+export const layer: Layer.Layer<BatchExperiments, never, NextmvClient> = Layer.effect(BatchExperiments, make)

@@ -1,0 +1,189 @@
+/**
+ * `InputSets`: the sets of inputs experiments run over (spec experiments §6), under
+ * `/v1/applications/{appId}/experiments/inputsets`.
+ *
+ * @since 0.1.0
+ */
+import { HttpClientRequest } from "@effect/platform"
+import { Context, DateTime, Effect, Layer, Option, Schema } from "effect"
+import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
+import { safeId } from "../internal/ids.js"
+import { experimentsPath, segment } from "../internal/paths.js"
+import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import { InputSet, InputSetList } from "../schemas/InputSets.js"
+import { ManagedInput } from "../schemas/ManagedInputs.js"
+import { NextmvClient } from "./NextmvClient.js"
+import { managedInputWire } from "./ManagedInputs.js"
+
+/** Errors of an input-set operation. */
+export type InputSetError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
+
+/** `/v1/applications/{appId}/experiments/inputsets` */
+export const inputSetsPath = (appId: string): string => `${experimentsPath(appId)}/inputsets`
+const inputSetPath = (appId: string, id: string) => `${inputSetsPath(appId)}/${segment(id)}`
+
+/** A managed input of an input set: its id, or the managed input itself. */
+export type InputSetInput = string | ManagedInput
+
+/**
+ * Options of {@link Service.newInputSet}. An input set is built in one of three ways (the API
+ * decides; nothing here enforces one):
+ * 1. `instanceId` + `startTime` / `endTime` + `maximumRuns`: that instance's runs in the window
+ *    (without `instanceId` the application's default instance);
+ * 2. `runIds`: the inputs of these runs;
+ * 3. `inputs`: existing managed inputs.
+ * The API caps an input set at 20 inputs.
+ */
+export interface NewInputSetOptions {
+  /** Default: generated, `input-set-` + 8 characters of `[a-z0-9]`. */
+  readonly id?: string | undefined
+  /** Default: the id. */
+  readonly name?: string | undefined
+  readonly description?: string | undefined
+  readonly instanceId?: string | undefined
+  readonly startTime?: DateTime.DateTime.Input | undefined
+  readonly endTime?: DateTime.DateTime.Input | undefined
+  /** A positive integer. */
+  readonly maximumRuns?: number | undefined
+  readonly runIds?: ReadonlyArray<string> | undefined
+  /** Managed inputs, by id or as returned by `ManagedInputs`. */
+  readonly inputs?: ReadonlyArray<InputSetInput> | undefined
+}
+
+/** Options of {@link Service.updateInputSet}: the fields to change. */
+export interface UpdateInputSetOptions {
+  readonly name?: string | undefined
+  readonly description?: string | undefined
+  /** Replaces the set's `inputs` (the old `input_ids` stay in the body, as nextmv-py sends them). */
+  readonly inputs?: ReadonlyArray<InputSetInput> | undefined
+}
+
+/** The `InputSets` service. */
+export interface Service {
+  /**
+   * Gets an input set (`GET …/experiments/inputsets/{id}`).
+   *
+   * @example
+   * ```ts
+   * const set = yield* inputSets.inputSet("routing-app", "benchmark")
+   * console.log(set.input_ids)
+   * ```
+   */
+  readonly inputSet: (appId: string, inputSetId: string) => Effect.Effect<InputSet, InputSetError>
+  /** Lists the application's input sets (`GET …/experiments/inputsets`, a bare array). */
+  readonly listInputSets: (appId: string) => Effect.Effect<ReadonlyArray<InputSet>, InputSetError>
+  /**
+   * Creates an input set (`POST …/experiments/inputsets`); see {@link NewInputSetOptions} for the
+   * three ways. The id defaults to `input-set-xxxxxxxx`, the name to the id. Fails with
+   * `InvalidArgumentError` for a non-positive `maximumRuns` or an invalid time.
+   *
+   * @example
+   * ```ts
+   * const set = yield* inputSets.newInputSet("routing-app", { id: "benchmark", inputs: ["managed-input-1", "managed-input-2"] })
+   * const recent = yield* inputSets.newInputSet("routing-app", {
+   *   instanceId: "prod", startTime: new Date("2025-03-01"), endTime: new Date("2025-03-02"), maximumRuns: 20
+   * })
+   * ```
+   */
+  readonly newInputSet: (appId: string, options?: NewInputSetOptions) => Effect.Effect<InputSet, InputSetError>
+  /**
+   * Updates an input set: GETs it, overwrites the given fields and PUTs the whole object back
+   * (as nextmv-py does).
+   *
+   * @example
+   * ```ts
+   * yield* inputSets.updateInputSet("routing-app", "benchmark", { description: "20 largest instances" })
+   * ```
+   */
+  readonly updateInputSet: (
+    appId: string,
+    inputSetId: string,
+    options: UpdateInputSetOptions
+  ) => Effect.Effect<InputSet, InputSetError>
+  /** Deletes an input set (`DELETE …/experiments/inputsets/{id}`). */
+  readonly deleteInputSet: (appId: string, inputSetId: string) => Effect.Effect<void, InputSetError>
+}
+
+/** The `InputSets` service tag. */
+export class InputSets extends Context.Tag("nextmv-effect/InputSets")<InputSets, Service>() {}
+
+const encodeInputSet = Schema.encode(InputSet)
+
+/** Wire form of the `inputs` list: `{"id": …}` for an id, the managed input without nulls otherwise. */
+const inputsWire = (inputs: ReadonlyArray<InputSetInput>) =>
+  Effect.forEach(inputs, (input) => typeof input === "string" ? Effect.succeed({ id: input }) : managedInputWire(input))
+
+const isoTime = (operation: string, name: string, input: DateTime.DateTime.Input) =>
+  Option.match(DateTime.make(input), {
+    onNone: () => invalidArgument(operation, `${name} is not a valid date-time`),
+    onSome: (dateTime) => Effect.succeed(DateTime.formatIso(dateTime))
+  })
+
+/** Builds the service from the `NextmvClient`. */
+export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
+  const { api } = yield* NextmvClient
+
+  const inputSet = Effect.fn("InputSets.inputSet")(function*(appId: string, inputSetId: string) {
+    yield* requireNonEmpty("InputSets.inputSet", "appId", appId)
+    yield* requireNonEmpty("InputSets.inputSet", "inputSetId", inputSetId)
+    return yield* api.json(HttpClientRequest.get(inputSetPath(appId, inputSetId)), InputSet)
+  })
+
+  const listInputSets = Effect.fn("InputSets.listInputSets")(function*(appId: string) {
+    yield* requireNonEmpty("InputSets.listInputSets", "appId", appId)
+    return (yield* api.json(HttpClientRequest.get(inputSetsPath(appId)), InputSetList)) ?? []
+  })
+
+  const newInputSet = Effect.fn("InputSets.newInputSet")(function*(appId: string, options: NewInputSetOptions = {}) {
+    const operation = "InputSets.newInputSet"
+    yield* requireNonEmpty(operation, "appId", appId)
+    if (options.maximumRuns !== undefined && !(Number.isInteger(options.maximumRuns) && options.maximumRuns > 0)) {
+      return yield* invalidArgument(operation, `maximumRuns must be a positive integer, got ${options.maximumRuns}`)
+    }
+    const id = isGiven(options.id) ? options.id : yield* safeId("input-set")
+    const body: Record<string, unknown> = { id, name: isGiven(options.name) ? options.name : id }
+    if (options.description !== undefined) body["description"] = options.description
+    if (options.endTime !== undefined) body["end_time"] = yield* isoTime(operation, "endTime", options.endTime)
+    if (options.instanceId !== undefined) body["instance_id"] = options.instanceId
+    if (options.maximumRuns !== undefined) body["maximum_runs"] = options.maximumRuns
+    if (options.runIds !== undefined) body["run_ids"] = options.runIds
+    if (options.startTime !== undefined) body["start_time"] = yield* isoTime(operation, "startTime", options.startTime)
+    if (options.inputs !== undefined) body["inputs"] = yield* inputsWire(options.inputs)
+    return yield* api.json(
+      HttpClientRequest.post(inputSetsPath(appId)).pipe(HttpClientRequest.bodyUnsafeJson(body)),
+      InputSet
+    )
+  })
+
+  const updateInputSet = Effect.fn("InputSets.updateInputSet")(
+    function*(appId: string, inputSetId: string, options: UpdateInputSetOptions) {
+      yield* requireNonEmpty("InputSets.updateInputSet", "appId", appId)
+      yield* requireNonEmpty("InputSets.updateInputSet", "inputSetId", inputSetId)
+      const current = yield* inputSet(appId, inputSetId)
+      // The full object goes back, as nextmv-py's `to_dict()`: wire names, null fields dropped.
+      const wire = yield* encodeInputSet(current).pipe(Effect.orDie)
+      const body: Record<string, unknown> = Object.fromEntries(
+        Object.entries(wire).filter(([, value]) => value != null)
+      )
+      body["inputs"] = yield* inputsWire(current.inputs)
+      if (options.name !== undefined) body["name"] = options.name
+      if (options.description !== undefined) body["description"] = options.description
+      if (options.inputs !== undefined) body["inputs"] = yield* inputsWire(options.inputs)
+      return yield* api.json(
+        HttpClientRequest.put(inputSetPath(appId, inputSetId)).pipe(HttpClientRequest.bodyUnsafeJson(body)),
+        InputSet
+      )
+    }
+  )
+
+  const deleteInputSet = Effect.fn("InputSets.deleteInputSet")(function*(appId: string, inputSetId: string) {
+    yield* requireNonEmpty("InputSets.deleteInputSet", "appId", appId)
+    yield* requireNonEmpty("InputSets.deleteInputSet", "inputSetId", inputSetId)
+    yield* api.discard(HttpClientRequest.del(inputSetPath(appId, inputSetId)))
+  })
+
+  return InputSets.of({ inputSet, listInputSets, newInputSet, updateInputSet, deleteInputSet })
+})
+
+/** The `InputSets` layer; requires `NextmvClient`. */
+export const layer: Layer.Layer<InputSets, never, NextmvClient> = Layer.effect(InputSets, make)

@@ -1,0 +1,176 @@
+/**
+ * `ManagedInputs`: stored inputs that experiments reuse (spec experiments §7). They live under
+ * `/v1/applications/{appId}/inputs`, not under `…/experiments`.
+ *
+ * @since 0.1.0
+ */
+import { HttpClientRequest } from "@effect/platform"
+import { Context, Effect, Layer, Schema } from "effect"
+import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
+import { safeId } from "../internal/ids.js"
+import { applicationPath, segment } from "../internal/paths.js"
+import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import {
+  DEFAULT_MANAGED_INPUT_FORMAT,
+  ManagedInput,
+  type ManagedInputFormat,
+  ManagedInputList
+} from "../schemas/ManagedInputs.js"
+import { NextmvClient } from "./NextmvClient.js"
+
+/** Errors of a managed-input operation. */
+export type ManagedInputError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
+
+/** `/v1/applications/{appId}/inputs` */
+export const managedInputsPath = (appId: string): string => `${applicationPath(appId)}/inputs`
+const managedInputPath = (appId: string, id: string) => `${managedInputsPath(appId)}/${segment(id)}`
+
+/** Options of {@link Service.newManagedInput}: exactly one of `uploadId` and `runId`. */
+export interface NewManagedInputOptions {
+  /** Default: generated, `managed-input-` + 8 characters of `[a-z0-9]`. */
+  readonly id?: string | undefined
+  /** Default: the id. */
+  readonly name?: string | undefined
+  readonly description?: string | undefined
+  /** The upload holding the data (`Uploads.uploadUrl` + `Uploads.uploadData`). */
+  readonly uploadId?: string | undefined
+  /** A run whose input becomes the managed input. */
+  readonly runId?: string | undefined
+  /**
+   * Content format; default `{"input": {"type": "json"}, "output": {"type": "json"}}`. Types:
+   * `json`, `text`, `csv-archive`, `multi-file`.
+   */
+  readonly format?: typeof ManagedInputFormat.Encoded | undefined
+}
+
+/** Options of {@link Service.updateManagedInput}: the fields to change. */
+export interface UpdateManagedInputOptions {
+  readonly name?: string | undefined
+  readonly description?: string | undefined
+}
+
+/** The `ManagedInputs` service. */
+export interface Service {
+  /**
+   * Gets a managed input (`GET …/inputs/{id}`).
+   *
+   * @example
+   * ```ts
+   * const input = yield* managedInputs.managedInput("routing-app", "managed-input-1")
+   * ```
+   */
+  readonly managedInput: (appId: string, managedInputId: string) => Effect.Effect<ManagedInput, ManagedInputError>
+  /** Lists the application's managed inputs (`GET …/inputs`, a bare array). */
+  readonly listManagedInputs: (appId: string) => Effect.Effect<ReadonlyArray<ManagedInput>, ManagedInputError>
+  /**
+   * Creates a managed input from an upload or from a run (`POST …/inputs`). Exactly one of
+   * `uploadId` and `runId` is required (`InvalidArgumentError` otherwise, before any request).
+   * The id defaults to `managed-input-xxxxxxxx`, the name to the id, the format to JSON.
+   *
+   * @example
+   * ```ts
+   * const url = yield* uploads.uploadUrl("routing-app")
+   * yield* uploads.uploadData(url, UploadData.json({ stops: [] }))
+   * const input = yield* managedInputs.newManagedInput("routing-app", { uploadId: url.upload_id })
+   * ```
+   */
+  readonly newManagedInput: (
+    appId: string,
+    options: NewManagedInputOptions
+  ) => Effect.Effect<ManagedInput, ManagedInputError>
+  /**
+   * Updates a managed input: GETs it, overwrites `name` / `description` and PUTs the whole object
+   * back (as nextmv-py does). No field given is allowed (the object is sent back unchanged).
+   *
+   * @example
+   * ```ts
+   * yield* managedInputs.updateManagedInput("routing-app", "managed-input-1", { name: "Monday" })
+   * ```
+   */
+  readonly updateManagedInput: (
+    appId: string,
+    managedInputId: string,
+    options: UpdateManagedInputOptions
+  ) => Effect.Effect<ManagedInput, ManagedInputError>
+  /** Deletes a managed input (`DELETE …/inputs/{id}`). */
+  readonly deleteManagedInput: (appId: string, managedInputId: string) => Effect.Effect<void, ManagedInputError>
+}
+
+/** The `ManagedInputs` service tag. */
+export class ManagedInputs extends Context.Tag("nextmv-effect/ManagedInputs")<ManagedInputs, Service>() {}
+
+const encodeManagedInput = Schema.encode(ManagedInput)
+
+/** A managed input as nextmv-py's `to_dict`: wire names, null fields dropped. */
+export const managedInputWire = (input: ManagedInput): Effect.Effect<Record<string, unknown>> =>
+  encodeManagedInput(input).pipe(
+    // Encoding a decoded value cannot fail; a failure would be a bug in the schema.
+    Effect.orDie,
+    Effect.map((wire) => Object.fromEntries(Object.entries(wire).filter(([, value]) => value != null)))
+  )
+
+/** Builds the service from the `NextmvClient`. */
+export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
+  const { api } = yield* NextmvClient
+
+  const managedInput = Effect.fn("ManagedInputs.managedInput")(function*(appId: string, managedInputId: string) {
+    yield* requireNonEmpty("ManagedInputs.managedInput", "appId", appId)
+    yield* requireNonEmpty("ManagedInputs.managedInput", "managedInputId", managedInputId)
+    return yield* api.json(HttpClientRequest.get(managedInputPath(appId, managedInputId)), ManagedInput)
+  })
+
+  const listManagedInputs = Effect.fn("ManagedInputs.listManagedInputs")(function*(appId: string) {
+    yield* requireNonEmpty("ManagedInputs.listManagedInputs", "appId", appId)
+    return (yield* api.json(HttpClientRequest.get(managedInputsPath(appId)), ManagedInputList)) ?? []
+  })
+
+  const newManagedInput = Effect.fn("ManagedInputs.newManagedInput")(
+    function*(appId: string, options: NewManagedInputOptions) {
+      const operation = "ManagedInputs.newManagedInput"
+      yield* requireNonEmpty(operation, "appId", appId)
+      const hasUpload = isGiven(options.uploadId)
+      const hasRun = isGiven(options.runId)
+      if (!hasUpload && !hasRun) return yield* invalidArgument(operation, "Either uploadId or runId must be specified")
+      // nextmv-py lets both through; the API takes the data from one source, so say which.
+      if (hasUpload && hasRun) return yield* invalidArgument(operation, "Give only one of uploadId and runId")
+      const id = isGiven(options.id) ? options.id : yield* safeId("managed-input")
+      const body: Record<string, unknown> = { id, name: isGiven(options.name) ? options.name : id }
+      if (options.description !== undefined) body["description"] = options.description
+      if (hasUpload) body["upload_id"] = options.uploadId
+      if (hasRun) body["run_id"] = options.runId
+      body["format"] = options.format ?? DEFAULT_MANAGED_INPUT_FORMAT
+      return yield* api.json(
+        HttpClientRequest.post(managedInputsPath(appId)).pipe(HttpClientRequest.bodyUnsafeJson(body)),
+        ManagedInput
+      )
+    }
+  )
+
+  const updateManagedInput = Effect.fn("ManagedInputs.updateManagedInput")(
+    function*(appId: string, managedInputId: string, options: UpdateManagedInputOptions) {
+      yield* requireNonEmpty("ManagedInputs.updateManagedInput", "appId", appId)
+      yield* requireNonEmpty("ManagedInputs.updateManagedInput", "managedInputId", managedInputId)
+      const current = yield* managedInput(appId, managedInputId)
+      const body = yield* managedInputWire(current)
+      if (options.name !== undefined) body["name"] = options.name
+      if (options.description !== undefined) body["description"] = options.description
+      return yield* api.json(
+        HttpClientRequest.put(managedInputPath(appId, managedInputId)).pipe(HttpClientRequest.bodyUnsafeJson(body)),
+        ManagedInput
+      )
+    }
+  )
+
+  const deleteManagedInput = Effect.fn("ManagedInputs.deleteManagedInput")(
+    function*(appId: string, managedInputId: string) {
+      yield* requireNonEmpty("ManagedInputs.deleteManagedInput", "appId", appId)
+      yield* requireNonEmpty("ManagedInputs.deleteManagedInput", "managedInputId", managedInputId)
+      yield* api.discard(HttpClientRequest.del(managedInputPath(appId, managedInputId)))
+    }
+  )
+
+  return ManagedInputs.of({ managedInput, listManagedInputs, newManagedInput, updateManagedInput, deleteManagedInput })
+})
+
+/** The `ManagedInputs` layer; requires `NextmvClient`. */
+export const layer: Layer.Layer<ManagedInputs, never, NextmvClient> = Layer.effect(ManagedInputs, make)
