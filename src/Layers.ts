@@ -14,16 +14,31 @@
  */
 import type { FileSystem, Path } from "@effect/platform"
 import { Layer } from "effect"
+import * as AcceptanceTests from "./services/AcceptanceTests.js"
 import * as Applications from "./services/Applications.js"
+import * as BatchExperiments from "./services/BatchExperiments.js"
+import * as InputSets from "./services/InputSets.js"
+import * as ManagedInputs from "./services/ManagedInputs.js"
 import type { NextmvClient } from "./services/NextmvClient.js"
 import * as Runs from "./services/Runs.js"
 import * as Uploads from "./services/Uploads.js"
 
 /** Every Nextmv service. */
-export type Services = Applications.Applications | Uploads.Uploads | Runs.Runs
+export type Services =
+  | Applications.Applications
+  | Uploads.Uploads
+  | Runs.Runs
+  | InputSets.InputSets
+  | ManagedInputs.ManagedInputs
+  | BatchExperiments.BatchExperiments
+  | AcceptanceTests.AcceptanceTests
 
 /** Every Nextmv service, built on one `NextmvClient`. */
 export const services: Layer.Layer<Services, never, NextmvClient | FileSystem.FileSystem | Path.Path> = Layer.mergeAll(
   Applications.layer,
-  Runs.layer
+  Runs.layer,
+  InputSets.layer,
+  ManagedInputs.layer,
+  BatchExperiments.layer,
+  AcceptanceTests.layer
 ).pipe(Layer.provideMerge(Uploads.layer))
