@@ -123,8 +123,8 @@ describe("Runs.newRun: validation before any request", () => {
         [{ input: {}, uploadId: "u" }, "give only one of input, inputDirPath, uploadId, managedInputId"],
         [{ inputDirPath: "/definitely/not/here" }, "Directory /definitely/not/here does not exist."],
         [{ inputDirPath: "package.json" }, "Path package.json is not a directory."],
-        [{ input: {}, configuration: { queuing: { priority: 10 } } }, "queuing priority must be an integer from 1 to 9"],
-        [{ input: {}, configuration: { integration_id: "i", execution_class: "cpu" } }, "integration_id requires execution_class"],
+        [{ input: {}, configuration: { queuing: { priority: 10 } } }, "Priority must be between 1 and 9"],
+        [{ input: {}, configuration: { integration_id: "i", execution_class: "cpu" } }, "When integration_id is set, execution_class must be `integration` or absent"],
         [{ input: {}, externalResult: { status: "running" } }, "externalResult.status must be"]
       ]
       for (const [options, reason] of cases) {

@@ -66,33 +66,6 @@ export const encodeOptions = (options: Readonly<Record<string, unknown>>): Recor
     Object.entries(options).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)])
   )
 
-/** Validates a configuration's queuing priority and integration rule (§5.9). */
-export const validateConfiguration = (
-  operation: string,
-  configuration: RunConfiguration | undefined
-): Effect.Effect<RunConfiguration | undefined, InvalidArgumentError> => {
-  if (configuration === undefined) return Effect.succeed(undefined)
-  const priority = configuration.queuing?.priority
-  if (priority !== undefined && (!Number.isInteger(priority) || priority < 1 || priority > 9)) {
-    return Effect.fail(
-      new InvalidArgumentError({ operation, reason: `queuing priority must be an integer from 1 to 9, got ${priority}` })
-    )
-  }
-  if (nonEmpty(configuration.integration_id)) {
-    const executionClass = configuration.execution_class
-    if (nonEmpty(executionClass) && executionClass !== "integration") {
-      return Effect.fail(
-        new InvalidArgumentError({
-          operation,
-          reason: `integration_id requires execution_class "integration" (or none), got "${executionClass}"`
-        })
-      )
-    }
-    return Effect.succeed({ ...configuration, execution_class: "integration" })
-  }
-  return Effect.succeed(configuration)
-}
-
 /** Fails unless `path` exists and is a directory (the ValueErrors of §3.2). */
 export const requireDirectory = (operation: string, path: string) =>
   Effect.gen(function*() {

@@ -22,3 +22,36 @@ export const requireNonEmpty = (
 /** `true` for a string with non-blank content (nextmv-py treats `""` as "not given"). */
 export const isGiven = (value: string | undefined | null): value is string =>
   value !== undefined && value !== null && value !== ""
+
+/** The execution settings shared by run and instance configurations (wire names). */
+export interface ExecutionSettings {
+  readonly execution_class?: string | undefined
+  readonly integration_id?: string | undefined
+  readonly queuing?: { readonly priority?: number | undefined } | undefined
+}
+
+/**
+ * nextmv-py's checks of `RunQueuing` and of the integration rule (spec client-and-runs §5.9,
+ * resources §2.1–2.2): a priority outside 1..9 is rejected; with an `integration_id`, the
+ * execution class must be absent, empty or `integration`, and is then set to `integration`.
+ */
+export const validateExecutionSettings = <C extends ExecutionSettings>(
+  operation: string,
+  settings: C | undefined
+): Effect.Effect<C | undefined, InvalidArgumentError> => {
+  if (settings === undefined) return Effect.succeed(undefined)
+  const priority = settings.queuing?.priority
+  if (priority !== undefined && (!Number.isInteger(priority) || priority < 1 || priority > 9)) {
+    return invalidArgument(operation, `Priority must be between 1 and 9 (got ${priority}).`)
+  }
+  if (isGiven(settings.integration_id)) {
+    if (isGiven(settings.execution_class) && settings.execution_class !== "integration") {
+      return invalidArgument(
+        operation,
+        `When integration_id is set, execution_class must be \`integration\` or absent (got "${settings.execution_class}").`
+      )
+    }
+    return Effect.succeed({ ...settings, execution_class: "integration" })
+  }
+  return Effect.succeed(settings)
+}

@@ -4,9 +4,9 @@
  * @since 0.1.0
  */
 import { HttpClientRequest } from "@effect/platform"
-import { Context, Effect, Layer, Schema } from "effect"
-import type { InvalidArgumentError, NextmvDecodeError } from "../Errors.js"
-import { NextmvHttpError } from "../Errors.js"
+import { Context, Effect, Layer } from "effect"
+import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
+import { applyChanges, exists, toWire, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
 import { applicationPath, applicationsPath } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
@@ -88,7 +88,6 @@ export interface Service {
 /** The `Applications` service tag. */
 export class Applications extends Context.Tag("nextmv-effect/Applications")<Applications, Service>() {}
 
-const encodeApplication = Schema.encode(Application)
 
 /** Builds the service from the `NextmvClient`. */
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
@@ -101,13 +100,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const applicationExists = Effect.fn("Applications.applicationExists")(function*(appId: string) {
     yield* requireNonEmpty("Applications.applicationExists", "appId", appId)
-    return yield* api.discard(HttpClientRequest.get(applicationPath(appId))).pipe(
-      Effect.as(true),
-      Effect.catchIf(
-        (error): error is NextmvHttpError => error instanceof NextmvHttpError && error.status === 404,
-        () => Effect.succeed(false)
-      )
-    )
+    return yield* exists(api, applicationPath(appId))
   })
 
   const newApplication = Effect.fn("Applications.newApplication")(function*(options: NewApplicationOptions = {}) {
@@ -125,7 +118,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     if (options.defaultExperimentInstance !== undefined) {
       body["default_experiment_instance"] = options.defaultExperimentInstance
     }
-    return yield* api.json(HttpClientRequest.post(applicationsPath).pipe(HttpClientRequest.bodyUnsafeJson(body)), Application)
+    return yield* api.json(withJson("POST", applicationsPath, body), Application)
   })
 
   const deleteApplication = Effect.fn("Applications.deleteApplication")(function*(appId: string) {
@@ -138,20 +131,14 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       yield* requireNonEmpty("Applications.updateApplication", "appId", appId)
       const current = yield* getApplication(appId)
       // The full object goes back, as nextmv-py's `to_dict()`: every non-null field, wire names.
-      const { default_instance_id: _alias, ...wire } = yield* encodeApplication(current).pipe(Effect.orDie)
-      const body: Record<string, unknown> = Object.fromEntries(
-        Object.entries({ ...wire, default_instance: current.defaultInstanceId }).filter(([, v]) => v != null)
-      )
-      if (options.name !== undefined) body["name"] = options.name
-      if (options.description !== undefined) body["description"] = options.description
-      if (options.defaultInstanceId !== undefined) body["default_instance"] = options.defaultInstanceId
-      if (options.defaultExperimentInstance !== undefined) {
-        body["default_experiment_instance"] = options.defaultExperimentInstance
-      }
-      return yield* api.json(
-        HttpClientRequest.put(applicationPath(appId)).pipe(HttpClientRequest.bodyUnsafeJson(body)),
-        Application
-      )
+      const { default_instance_id: _alias, ...wire } = yield* toWire(Application, current)
+      const body = applyChanges({ ...wire, default_instance: current.defaultInstanceId }, {
+        name: options.name,
+        description: options.description,
+        default_instance: options.defaultInstanceId,
+        default_experiment_instance: options.defaultExperimentInstance
+      })
+      return yield* api.json(withJson("PUT", applicationPath(appId), body), Application)
     }
   )
 

@@ -14,11 +14,10 @@ import {
   extractArchive,
   needsUpload,
   packageDirectory,
-  requireDirectory,
-  validateConfiguration
+  requireDirectory
 } from "../internal/runInput.js"
 import { applicationPath, segment } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import { invalidArgument, isGiven, requireNonEmpty, validateExecutionSettings } from "../internal/validate.js"
 import {
   AssetDownload,
   AssetList,
@@ -244,7 +243,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       if (sources.length > 1) {
         return yield* invalidArgument(operation, `give only one of input, inputDirPath, uploadId, managedInputId (got ${sources.join(", ")})`)
       }
-      const configuration = yield* validateConfiguration(operation, options.configuration)
+      const configuration = yield* validateExecutionSettings(operation, options.configuration)
       const status = options.externalResult?.status
       if (status !== undefined && status !== "succeeded" && status !== "failed") {
         return yield* invalidArgument(operation, `externalResult.status must be "succeeded" or "failed", got "${status}"`)
@@ -448,7 +447,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       }
       if (isGiven(run.inputDirPath)) yield* provideFs(requireDirectory(operation, run.inputDirPath))
       if (isGiven(run.outputDirPath)) yield* provideFs(requireDirectory(operation, run.outputDirPath))
-      const configuration = yield* validateConfiguration(operation, options.configuration)
+      const configuration = yield* validateExecutionSettings(operation, options.configuration)
 
       return yield* Effect.scoped(Effect.gen(function*() {
         const upload = (data: UploadData) =>
