@@ -28,8 +28,11 @@ const peakHeapGrowth = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
 describe("streamed uploads keep memory bounded", () => {
   it.live("a 200 MB file is streamed to the presigned URL, not read into the heap", () =>
     Effect.gen(function*() {
-      const dir = mkdtempSync(join(tmpdir(), "nextmv-big-"))
-      try {
+      const dir = yield* Effect.acquireRelease(
+        Effect.sync(() => mkdtempSync(join(tmpdir(), "nextmv-big-"))),
+        (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+      )
+      {
         const file = join(dir, "big.json")
         const fd = openSync(file, "w")
         const chunk = Buffer.alloc(1024 * 1024, "a")
@@ -52,8 +55,6 @@ describe("streamed uploads keep memory bounded", () => {
         )
         expect(emulator.context.blobs.uploaded(second.upload_id)?.length).toBe(64 * chunk.length)
         expect(streamGrowth).toBeLessThan(SIZE / 8)
-      } finally {
-        rmSync(dir, { recursive: true, force: true })
       }
-    }).pipe(Effect.provide(servicesLayer())), 120_000)
+    }).pipe(Effect.scoped, Effect.provide(servicesLayer())), 120_000)
 })
