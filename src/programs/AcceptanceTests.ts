@@ -5,7 +5,8 @@
  * @since 0.1.0
  */
 import { Effect, Option } from "effect"
-import { NextmvHttpError, type PollingTimeoutError, type PollingTriesExhaustedError } from "../Errors.js"
+import type { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
+import { isNotFound } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
 import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
 import { type AcceptanceTest, isTerminalExperimentStatus } from "../schemas/Experiments.js"
@@ -40,8 +41,6 @@ export interface NewAcceptanceTestOptions {
 export type AcceptanceTestPollingError = AcceptanceTestError | PollingTimeoutError | PollingTriesExhaustedError
 
 const operation = "AcceptanceTests.newAcceptanceTest"
-
-const isNotFound = (error: unknown): error is NextmvHttpError => error instanceof NextmvHttpError && error.status === 404
 
 /**
  * Creates an acceptance test (spec §3.5). The id defaults to `acceptance-xxxxxxxx` and the name

@@ -9,6 +9,7 @@
 import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
+import { applyChanges, withJson } from "../internal/crud.js"
 import { experimentsPath, segment } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
 import {
@@ -209,10 +210,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
         id: options.id
       }
       if (options.description !== undefined) body["description"] = options.description
-      return yield* api.json(
-        HttpClientRequest.post(acceptanceTestsPath(appId)).pipe(HttpClientRequest.bodyUnsafeJson(body)),
-        AcceptanceTest
-      )
+      return yield* api.json(withJson("POST", acceptanceTestsPath(appId), body), AcceptanceTest)
     }
   )
 
@@ -223,14 +221,9 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       if (!isGiven(options.name) && !isGiven(options.description)) {
         return yield* invalidArgument(operation, "at least one of name or description must be provided for update")
       }
-      const body: Record<string, unknown> = {}
       // An empty string next to a non-empty other field is still sent (as nextmv-py does).
-      if (options.name !== undefined) body["name"] = options.name
-      if (options.description !== undefined) body["description"] = options.description
-      return yield* api.json(
-        HttpClientRequest.patch(acceptanceTestPath(appId, acceptanceTestId)).pipe(HttpClientRequest.bodyUnsafeJson(body)),
-        AcceptanceTest
-      )
+      const body = applyChanges({}, { name: options.name, description: options.description })
+      return yield* api.json(withJson("PATCH", acceptanceTestPath(appId, acceptanceTestId), body), AcceptanceTest)
     }
   )
 

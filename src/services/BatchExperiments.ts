@@ -8,6 +8,7 @@
 import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
+import { applyChanges, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
 import { experimentsPath, segment } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
@@ -197,15 +198,11 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       BatchExperimentMetadataList
     ).pipe(Effect.map((list) => list ?? []))
 
-  const update = (appId: string, id: string, options: UpdateBatchExperimentOptions) => {
-    const body: Record<string, unknown> = {}
-    if (options.name !== undefined) body["name"] = options.name
-    if (options.description !== undefined) body["description"] = options.description
-    return api.json(
-      HttpClientRequest.patch(batchExperimentPath(appId, id)).pipe(HttpClientRequest.bodyUnsafeJson(body)),
+  const update = (appId: string, id: string, options: UpdateBatchExperimentOptions) =>
+    api.json(
+      withJson("PATCH", batchExperimentPath(appId, id), applyChanges({}, { name: options.name, description: options.description })),
       BatchExperimentInformation
     )
-  }
 
   const remove = (appId: string, id: string) => api.discard(HttpClientRequest.del(batchExperimentPath(appId, id)))
 
@@ -241,10 +238,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       if (options.optionSets !== undefined) body["option_sets"] = options.optionSets
       if (runs !== undefined) body["runs"] = runs
       body["type"] = options.type ?? "batch"
-      const created = yield* api.json(
-        HttpClientRequest.post(batchExperimentsPath(appId)).pipe(HttpClientRequest.bodyUnsafeJson(body)),
-        NewBatchExperimentResponse
-      )
+      const created = yield* api.json(withJson("POST", batchExperimentsPath(appId), body), NewBatchExperimentResponse)
       return created.id
     }
   )

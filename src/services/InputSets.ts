@@ -5,15 +5,15 @@
  * @since 0.1.0
  */
 import { HttpClientRequest } from "@effect/platform"
-import { Context, DateTime, Effect, Layer, Option, Schema } from "effect"
+import { Context, DateTime, Effect, Layer, Option } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
+import { applyChanges, toWire, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
 import { experimentsPath, segment } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
 import { InputSet, InputSetList } from "../schemas/InputSets.js"
 import { ManagedInput } from "../schemas/ManagedInputs.js"
 import { NextmvClient } from "./NextmvClient.js"
-import { managedInputWire } from "./ManagedInputs.js"
 
 /** Errors of an input-set operation. */
 export type InputSetError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
@@ -107,11 +107,9 @@ export interface Service {
 /** The `InputSets` service tag. */
 export class InputSets extends Context.Tag("nextmv-effect/InputSets")<InputSets, Service>() {}
 
-const encodeInputSet = Schema.encode(InputSet)
-
 /** Wire form of the `inputs` list: `{"id": …}` for an id, the managed input without nulls otherwise. */
 const inputsWire = (inputs: ReadonlyArray<InputSetInput>) =>
-  Effect.forEach(inputs, (input) => typeof input === "string" ? Effect.succeed({ id: input }) : managedInputWire(input))
+  Effect.forEach(inputs, (input) => typeof input === "string" ? Effect.succeed({ id: input }) : toWire(ManagedInput, input))
 
 const isoTime = (operation: string, name: string, input: DateTime.DateTime.Input) =>
   Option.match(DateTime.make(input), {
@@ -149,10 +147,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     if (options.runIds !== undefined) body["run_ids"] = options.runIds
     if (options.startTime !== undefined) body["start_time"] = yield* isoTime(operation, "startTime", options.startTime)
     if (options.inputs !== undefined) body["inputs"] = yield* inputsWire(options.inputs)
-    return yield* api.json(
-      HttpClientRequest.post(inputSetsPath(appId)).pipe(HttpClientRequest.bodyUnsafeJson(body)),
-      InputSet
-    )
+    return yield* api.json(withJson("POST", inputSetsPath(appId), body), InputSet)
   })
 
   const updateInputSet = Effect.fn("InputSets.updateInputSet")(
@@ -161,18 +156,12 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       yield* requireNonEmpty("InputSets.updateInputSet", "inputSetId", inputSetId)
       const current = yield* inputSet(appId, inputSetId)
       // The full object goes back, as nextmv-py's `to_dict()`: wire names, null fields dropped.
-      const wire = yield* encodeInputSet(current).pipe(Effect.orDie)
-      const body: Record<string, unknown> = Object.fromEntries(
-        Object.entries(wire).filter(([, value]) => value != null)
-      )
-      body["inputs"] = yield* inputsWire(current.inputs)
-      if (options.name !== undefined) body["name"] = options.name
-      if (options.description !== undefined) body["description"] = options.description
-      if (options.inputs !== undefined) body["inputs"] = yield* inputsWire(options.inputs)
-      return yield* api.json(
-        HttpClientRequest.put(inputSetPath(appId, inputSetId)).pipe(HttpClientRequest.bodyUnsafeJson(body)),
-        InputSet
-      )
+      const body = applyChanges(yield* toWire(InputSet, current), {
+        name: options.name,
+        description: options.description,
+        inputs: options.inputs === undefined ? undefined : yield* inputsWire(options.inputs)
+      })
+      return yield* api.json(withJson("PUT", inputSetPath(appId, inputSetId), body), InputSet)
     }
   )
 

@@ -5,8 +5,9 @@
  * @since 0.1.0
  */
 import { HttpClientRequest } from "@effect/platform"
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
+import { applyChanges, toWire, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
 import { applicationPath, segment } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
@@ -99,16 +100,6 @@ export interface Service {
 /** The `ManagedInputs` service tag. */
 export class ManagedInputs extends Context.Tag("nextmv-effect/ManagedInputs")<ManagedInputs, Service>() {}
 
-const encodeManagedInput = Schema.encode(ManagedInput)
-
-/** A managed input as nextmv-py's `to_dict`: wire names, null fields dropped. */
-export const managedInputWire = (input: ManagedInput): Effect.Effect<Record<string, unknown>> =>
-  encodeManagedInput(input).pipe(
-    // Encoding a decoded value cannot fail; a failure would be a bug in the schema.
-    Effect.orDie,
-    Effect.map((wire) => Object.fromEntries(Object.entries(wire).filter(([, value]) => value != null)))
-  )
-
 /** Builds the service from the `NextmvClient`. */
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
@@ -139,10 +130,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       if (hasUpload) body["upload_id"] = options.uploadId
       if (hasRun) body["run_id"] = options.runId
       body["format"] = options.format ?? DEFAULT_MANAGED_INPUT_FORMAT
-      return yield* api.json(
-        HttpClientRequest.post(managedInputsPath(appId)).pipe(HttpClientRequest.bodyUnsafeJson(body)),
-        ManagedInput
-      )
+      return yield* api.json(withJson("POST", managedInputsPath(appId), body), ManagedInput)
     }
   )
 
@@ -151,13 +139,12 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       yield* requireNonEmpty("ManagedInputs.updateManagedInput", "appId", appId)
       yield* requireNonEmpty("ManagedInputs.updateManagedInput", "managedInputId", managedInputId)
       const current = yield* managedInput(appId, managedInputId)
-      const body = yield* managedInputWire(current)
-      if (options.name !== undefined) body["name"] = options.name
-      if (options.description !== undefined) body["description"] = options.description
-      return yield* api.json(
-        HttpClientRequest.put(managedInputPath(appId, managedInputId)).pipe(HttpClientRequest.bodyUnsafeJson(body)),
-        ManagedInput
-      )
+      // The full object goes back, as nextmv-py's `to_dict()`: wire names, null fields dropped.
+      const body = applyChanges(yield* toWire(ManagedInput, current), {
+        name: options.name,
+        description: options.description
+      })
+      return yield* api.json(withJson("PUT", managedInputPath(appId, managedInputId), body), ManagedInput)
     }
   )
 
