@@ -341,6 +341,31 @@ export const install = (ctx: EmulatorContext): void => {
     }
   }
 
+  /** The fields every run record takes from its submission. */
+  const submitted = (
+    id: string,
+    appId: string,
+    target: RunTarget,
+    params: SubmitParams,
+    input: { bytes: Buffer; json: unknown; format: string },
+    now: number
+  ) => ({
+    id,
+    appId,
+    instanceId: target.instanceId,
+    versionId: target.versionId,
+    name: params.name ?? "",
+    description: params.description ?? "",
+    createdAt: now,
+    inputFormat: input.format,
+    inputBytes: input.bytes,
+    inputJson: input.json,
+    options: params.options ?? {},
+    configuration: params.configuration,
+    batchExperimentId: params.batchExperimentId,
+    inputId: params.inputId
+  })
+
   const externalRun = (appId: string, id: string, target: RunTarget, params: SubmitParams, input: { bytes: Buffer; json: unknown; format: string }): RunRecord | EmulatorResponse => {
     const result = asObject(params.result)
     const resultStatus = result["status"]
@@ -370,23 +395,11 @@ export const install = (ctx: EmulatorContext): void => {
     const now = ctx.now()
     const assets = asObject(parseJson(parts["assets_upload_id"]))["assets"]
     return {
-      id,
-      appId,
-      instanceId: target.instanceId,
-      versionId: target.versionId,
-      name: params.name ?? "",
-      description: params.description ?? "",
-      createdAt: now,
+      ...submitted(id, appId, target, params, input, now),
       startsAt: now,
       endsAt: now,
       runType: "external",
-      inputFormat: input.format,
       outputFormat,
-      inputBytes: input.bytes,
-      inputJson: input.json,
-      options: params.options ?? {},
-      configuration: params.configuration,
-      batchExperimentId: params.batchExperimentId,
       status: resultStatus,
       error: str(result["error_message"]) ?? "",
       outputBytes: output ?? Buffer.alloc(0),
@@ -483,24 +496,11 @@ export const install = (ctx: EmulatorContext): void => {
     }
     const lines = outcome.logs ?? []
     const run: RunRecord = {
-      id,
-      appId,
-      instanceId: target.instanceId,
-      versionId: target.versionId,
-      name: params.name ?? "",
-      description: params.description ?? "",
-      createdAt: now,
+      ...submitted(id, appId, target, params, { bytes, json: decoded.json, format }, now),
       startsAt,
       endsAt,
       runType: "standard",
-      inputFormat: format,
       outputFormat,
-      inputBytes: bytes,
-      inputJson: decoded.json,
-      options: params.options ?? {},
-      configuration: params.configuration,
-      batchExperimentId: params.batchExperimentId,
-      inputId: params.inputId,
       status: failed ? "failed" : "succeeded",
       error: failed ? (outcome.error ?? "run failed") : "",
       outputBytes,
