@@ -219,6 +219,18 @@ describe("Runs: reading runs", () => {
       expect(readFileSync(join(out, "stops.csv"), "utf8")).toBe("id\ns1\n")
     }).pipe(Effect.provide(servicesLayer())))
 
+  it.live("a large JSON input comes back through format=url", () =>
+    Effect.gen(function*() {
+      const { runs, appId, emulator } = yield* setup()
+      const input = { d: "z".repeat(MAX_RUN_SIZE) }
+      const runId = yield* runs.newRun(appId, { input })
+      yield* emulator.clearRequests
+      expect(yield* runs.runInput(appId, runId)).toEqual(input)
+      const sent = yield* requests
+      expect(sent[1]).toMatchObject({ path: `/v1/applications/app-1/runs/${runId}/input`, query: { format: "url" } })
+      expect(sent[2]!.path).toMatch(/^\/_presigned\/download\//)
+    }).pipe(Effect.provide(servicesLayer())))
+
   it.live("text input comes back as text", () =>
     Effect.gen(function*() {
       const { runs, appId } = yield* setup()
