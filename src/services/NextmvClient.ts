@@ -170,7 +170,9 @@ const makeRequester = (
   ): AttemptFailure => {
     const code = findErrorCode(error.cause)
     const detail = code ?? describeCause(error.cause) ?? error.description ?? error.reason
-    return failure(request, { reason: "transport", detail, cause: error.cause ?? error }, {
+    // Only the underlying transport error is kept as the cause: the platform error holds the
+    // request, whose headers carry the API key.
+    return failure(request, { reason: "transport", detail, cause: error.cause }, {
       neverSent: error._tag === "RequestError" && code !== undefined
     })
   }

@@ -1,0 +1,82 @@
+import { HttpClientRequest } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Cause, Effect, Exit, Layer, Redacted, Tracer } from "effect"
+import * as Applications from "../src/services/Applications.js"
+import * as NextmvClient from "../src/services/NextmvClient.js"
+import { Emulator, FaultAction } from "../src/testing/Emulator.js"
+import { servicesLayer } from "./support/layers.js"
+
+/** A tracer that keeps every span's name, attributes, events and exit, for inspection. */
+const recordingTracer = () => {
+  const spans: Array<{ name: string; attributes: Map<string, unknown>; events: Array<unknown>; exit?: Exit.Exit<unknown, unknown> }> = []
+  let counter = 0
+  const tracer = Tracer.make({
+    context: (f) => f(),
+    span: (name, parent, context, links, _startTime, kind) => {
+      const record: (typeof spans)[number] = { name, attributes: new Map(), events: [] }
+      spans.push(record)
+      const id = String(++counter)
+      const span: Tracer.Span = {
+        _tag: "Span",
+        name,
+        spanId: id,
+        traceId: "trace",
+        parent,
+        context,
+        status: { _tag: "Started", startTime: 0n },
+        attributes: record.attributes,
+        links,
+        sampled: true,
+        kind,
+        end: (_endTime, exit) => {
+          record.exit = exit
+        },
+        attribute: (key, value) => void record.attributes.set(key, value),
+        event: (eventName, _time, attributes) => void record.events.push({ eventName, attributes }),
+        addLinks: () => {}
+      }
+      return span
+    }
+  })
+  return { tracer, spans }
+}
+
+describe("spans", () => {
+  it.live("operations are spans named Area.operation; the API key appears in none of them", () =>
+    Effect.gen(function*() {
+      const { tracer, spans } = recordingTracer()
+      const emulator = yield* Emulator
+      const apps = yield* Applications.Applications
+      yield* apps.newApplication({ id: "traced" }).pipe(Effect.withTracer(tracer))
+      // A failing call with a wrong key: its error must not show the key either.
+      const secret = "sk-never-in-a-span"
+      const wrong = yield* NextmvClient.make({ apiKey: Redacted.make(secret), baseUrl: emulator.url })
+      const failure = yield* Effect.flip(
+        wrong.api.text(HttpClientRequest.get("/v1/applications")).pipe(Effect.withSpan("test.listWithWrongKey"))
+      ).pipe(Effect.withTracer(tracer))
+      expect(failure.status).toBe(401)
+
+      const names = spans.map((s) => s.name)
+      expect(names).toContain("Applications.newApplication")
+      expect(names.some((n) => n.startsWith("http.client"))).toBe(true)
+      // What exporters record: names, attributes, events, and for failures the error and its cause.
+      const failures = spans.flatMap((s) => s.exit !== undefined && Exit.isFailure(s.exit) ? [s.exit.cause] : [])
+      expect(failures.length).toBeGreaterThan(0)
+      const dump = JSON.stringify({
+        spans: spans.map((s) => ({ name: s.name, attributes: [...s.attributes], events: s.events })),
+        failures: failures.map((cause) => ({ pretty: Cause.pretty(cause), json: Cause.squash(cause) }))
+      })
+      expect(dump).not.toContain(Redacted.value(emulator.apiKey))
+      expect(dump).not.toContain(secret)
+      expect(JSON.stringify(failure)).not.toContain(secret)
+
+      // A transport failure keeps the underlying error as its cause, never the request.
+      yield* emulator.injectFault({ path: "/v1/applications", times: Infinity, action: FaultAction.reset })
+      const reset = yield* Effect.flip(wrong.api.text(HttpClientRequest.post("/v1/applications")))
+      expect(reset.reason).toBe("transport")
+      expect(JSON.stringify(reset)).not.toContain(secret)
+      expect(String(reset)).not.toContain(secret)
+      expect(dump).toContain("http.request.header.authorization")
+    }).pipe(Effect.provide(Layer.merge(servicesLayer(), NodeHttpClient.layerUndici))))
+})
