@@ -17,11 +17,15 @@ import { Layer } from "effect"
 import * as AcceptanceTests from "./services/AcceptanceTests.js"
 import * as Applications from "./services/Applications.js"
 import * as BatchExperiments from "./services/BatchExperiments.js"
+import * as Ensembles from "./services/Ensembles.js"
 import * as InputSets from "./services/InputSets.js"
+import * as Instances from "./services/Instances.js"
 import * as ManagedInputs from "./services/ManagedInputs.js"
 import type { NextmvClient } from "./services/NextmvClient.js"
 import * as Runs from "./services/Runs.js"
+import * as Secrets from "./services/Secrets.js"
 import * as Uploads from "./services/Uploads.js"
+import * as Versions from "./services/Versions.js"
 
 /** Every Nextmv service. */
 export type Services =
@@ -32,6 +36,10 @@ export type Services =
   | ManagedInputs.ManagedInputs
   | BatchExperiments.BatchExperiments
   | AcceptanceTests.AcceptanceTests
+  | Instances.Instances
+  | Versions.Versions
+  | Ensembles.Ensembles
+  | Secrets.Secrets
 
 /** Every Nextmv service, built on one `NextmvClient`. */
 export const services: Layer.Layer<Services, never, NextmvClient | FileSystem.FileSystem | Path.Path> = Layer.mergeAll(
@@ -40,5 +48,9 @@ export const services: Layer.Layer<Services, never, NextmvClient | FileSystem.Fi
   InputSets.layer,
   ManagedInputs.layer,
   BatchExperiments.layer,
-  AcceptanceTests.layer
+  AcceptanceTests.layer,
+  Instances.layer,
+  Versions.layer,
+  Ensembles.layer,
+  Secrets.layer
 ).pipe(Layer.provideMerge(Uploads.layer))

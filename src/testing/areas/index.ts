@@ -4,11 +4,15 @@
  */
 import type { EmulatorContext } from "../Emulator.js"
 import * as Applications from "./applications.js"
+import * as Binary from "./binary.js"
 import * as Experiments from "./experiments.js"
+import * as Resources from "./resources.js"
 import * as Runs from "./runs.js"
 
 export const areaInstallers: ReadonlyArray<(context: EmulatorContext) => void> = [
   Applications.install,
   Runs.install,
-  Experiments.install
+  Experiments.install,
+  Binary.install,
+  Resources.install
 ]

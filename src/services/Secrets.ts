@@ -1,0 +1,215 @@
+/**
+ * `Secrets`: secrets collections of an application (spec resources §6). Secret values are
+ * `Redacted` everywhere in the SDK; they are turned into clear text only inside request bodies,
+ * and never appear in logs, spans or error messages.
+ *
+ * @since 0.1.0
+ */
+import { HttpClientRequest } from "@effect/platform"
+import { Context, Effect, Layer, Schema, type Stream } from "effect"
+import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
+import { applyChanges, toWire, withJson } from "../internal/crud.js"
+import { safeId } from "../internal/ids.js"
+import { paginate, paginateAll } from "../internal/pagination.js"
+import { secretsPath } from "../internal/resourcePaths.js"
+import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import {
+  Secret,
+  type SecretInput,
+  SecretsCollection,
+  SecretsCollectionSummary
+} from "../schemas/Secrets.js"
+import { NextmvClient } from "./NextmvClient.js"
+
+/** Errors of a secrets operation. */
+export type SecretsError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
+
+/** Options of {@link Service.newSecretsCollection}. */
+export interface NewSecretsCollectionOptions {
+  /** At least one secret. String values are wrapped in `Redacted` at once. */
+  readonly secrets: ReadonlyArray<Secret | SecretInput>
+  /** Default: generated, `secrets-` + 8 characters of `[a-z0-9]`. */
+  readonly id?: string | undefined
+  /** Default: the id. */
+  readonly name?: string | undefined
+  /** Sent when given. */
+  readonly description?: string | undefined
+}
+
+/** Options of {@link Service.updateSecretsCollection}: the fields to change. */
+export interface UpdateSecretsCollectionOptions {
+  readonly name?: string | undefined
+  readonly description?: string | undefined
+  /** A non-empty list replaces all stored secrets; absent or `[]` keeps them. */
+  readonly secrets?: ReadonlyArray<Secret | SecretInput> | undefined
+}
+
+/** Options of the list operations. */
+export interface ListSecretsCollectionsOptions {
+  /** One plain GET, reading only its `items`, instead of following pages. Default `false`. */
+  readonly noPagination?: boolean | undefined
+}
+
+/** The `Secrets` service. */
+export interface Service {
+  /**
+   * Gets a collection with its secrets (`GET /v1/applications/{appId}/secrets/{id}`); the values
+   * are `Redacted` (read one with `Redacted.value`).
+   *
+   * @example
+   * ```ts
+   * const collection = yield* secrets.secretsCollection("routing-app", "licences")
+   * ```
+   */
+  readonly secretsCollection: (appId: string, secretsCollectionId: string) => Effect.Effect<SecretsCollection, SecretsError>
+  /**
+   * Lists the collections, without secrets (`GET …/secrets`, an `{"items": …}` object), following
+   * pages unless `noPagination` is set.
+   *
+   * @example
+   * ```ts
+   * const all = yield* secrets.listSecretsCollections("routing-app")
+   * ```
+   */
+  readonly listSecretsCollections: (
+    appId: string,
+    options?: ListSecretsCollectionsOptions
+  ) => Effect.Effect<ReadonlyArray<SecretsCollectionSummary>, SecretsError>
+  /**
+   * The collections as a `Stream`, page by page (same requests as `listSecretsCollections`).
+   *
+   * @example
+   * ```ts
+   * const all = yield* Stream.runCollect(secrets.streamSecretsCollections("routing-app"))
+   * ```
+   */
+  readonly streamSecretsCollections: (appId: string) => Stream.Stream<SecretsCollectionSummary, SecretsError>
+  /**
+   * Creates a collection (`POST …/secrets`); returns its summary. Fails with
+   * `InvalidArgumentError` when `secrets` is empty.
+   *
+   * @example
+   * ```ts
+   * yield* secrets.newSecretsCollection("routing-app", {
+   *   id: "licences",
+   *   secrets: [{ type: "env", location: "PROVIDER_API_KEY", value: Redacted.make(key) }]
+   * })
+   * ```
+   */
+  readonly newSecretsCollection: (
+    appId: string,
+    options: NewSecretsCollectionOptions
+  ) => Effect.Effect<SecretsCollectionSummary, SecretsError>
+  /**
+   * Updates a collection: GETs it (with its secrets), replaces name/description when given and
+   * the whole secrets list when a non-empty list is given, and PUTs the full object back. Returns
+   * the summary.
+   *
+   * @example
+   * ```ts
+   * yield* secrets.updateSecretsCollection("routing-app", "licences", { secrets: [newKey] })
+   * ```
+   */
+  readonly updateSecretsCollection: (
+    appId: string,
+    secretsCollectionId: string,
+    options?: UpdateSecretsCollectionOptions
+  ) => Effect.Effect<SecretsCollectionSummary, SecretsError>
+  /**
+   * Deletes a collection (`DELETE …/secrets/{id}`).
+   *
+   * @example
+   * ```ts
+   * yield* secrets.deleteSecretsCollection("routing-app", "licences")
+   * ```
+   */
+  readonly deleteSecretsCollection: (appId: string, secretsCollectionId: string) => Effect.Effect<void, SecretsError>
+}
+
+/** The `Secrets` service tag. */
+export class Secrets extends Context.Tag("nextmv-effect/Secrets")<Secrets, Service>() {}
+
+const ItemsPage = Schema.Struct({
+  items: Schema.optionalWith(Schema.Array(SecretsCollectionSummary), { nullable: true, default: () => [] })
+})
+
+/** Clear text, for request bodies only. */
+const encodeSecrets = Schema.encode(Schema.Array(Secret))
+
+const secretsWire = (secrets: ReadonlyArray<Secret | SecretInput>) =>
+  encodeSecrets(secrets.map(Secret.from)).pipe(Effect.orDie)
+
+/** Builds the service from the `NextmvClient`. */
+export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
+  const { api } = yield* NextmvClient
+
+  const ids = (operation: string, appId: string, id: string) =>
+    Effect.zipRight(requireNonEmpty(operation, "appId", appId), requireNonEmpty(operation, "secretsCollectionId", id))
+
+  const secretsCollection = Effect.fn("Secrets.secretsCollection")(function*(appId: string, id: string) {
+    yield* ids("Secrets.secretsCollection", appId, id)
+    return yield* api.json(HttpClientRequest.get(secretsPath(appId, id)), SecretsCollection)
+  })
+
+  // Paging as for ensembles (spec §1.5/§9.2): what is known is sent, a token-less page ends it.
+  const listSecretsCollections = Effect.fn("Secrets.listSecretsCollections")(
+    function*(appId: string, options: ListSecretsCollectionsOptions = {}) {
+      const operation = "Secrets.listSecretsCollections"
+      yield* requireNonEmpty(operation, "appId", appId)
+      if (options.noPagination === true) {
+        return (yield* api.json(HttpClientRequest.get(secretsPath(appId)), ItemsPage)).items
+      }
+      return yield* paginateAll(api, secretsPath(appId), SecretsCollectionSummary, { operation })
+    }
+  )
+
+  const streamSecretsCollections = (appId: string): Stream.Stream<SecretsCollectionSummary, SecretsError> =>
+    paginate(api, secretsPath(appId), SecretsCollectionSummary, { operation: "Secrets.streamSecretsCollections" })
+
+  const newSecretsCollection = Effect.fn("Secrets.newSecretsCollection")(
+    function*(appId: string, options: NewSecretsCollectionOptions) {
+      const operation = "Secrets.newSecretsCollection"
+      yield* requireNonEmpty(operation, "appId", appId)
+      if (options.secrets.length === 0) return yield* invalidArgument(operation, "secrets must be provided")
+      const id = isGiven(options.id) ? options.id : yield* safeId("secrets")
+      const body = applyChanges({
+        id,
+        name: isGiven(options.name) ? options.name : id,
+        secrets: yield* secretsWire(options.secrets)
+      }, { description: options.description })
+      return yield* api.json(withJson("POST", secretsPath(appId), body), SecretsCollectionSummary)
+    }
+  )
+
+  const updateSecretsCollection = Effect.fn("Secrets.updateSecretsCollection")(
+    function*(appId: string, id: string, options: UpdateSecretsCollectionOptions = {}) {
+      yield* ids("Secrets.updateSecretsCollection", appId, id)
+      const current = yield* secretsCollection(appId, id)
+      const body = applyChanges(yield* toWire(SecretsCollection, current), {
+        name: options.name,
+        description: options.description,
+        secrets: options.secrets !== undefined && options.secrets.length > 0
+          ? yield* secretsWire(options.secrets)
+          : undefined
+      })
+      return yield* api.json(withJson("PUT", secretsPath(appId, id), body), SecretsCollectionSummary)
+    }
+  )
+
+  const deleteSecretsCollection = Effect.fn("Secrets.deleteSecretsCollection")(function*(appId: string, id: string) {
+    yield* ids("Secrets.deleteSecretsCollection", appId, id)
+    yield* api.discard(HttpClientRequest.del(secretsPath(appId, id)))
+  })
+
+  return Secrets.of({
+    secretsCollection,
+    listSecretsCollections,
+    streamSecretsCollections,
+    newSecretsCollection,
+    updateSecretsCollection,
+    deleteSecretsCollection
+  })
+})
+
+/** The `Secrets` layer; requires `NextmvClient`. */
+export const layer: Layer.Layer<Secrets, never, NextmvClient> = Layer.effect(Secrets, make)
