@@ -570,3 +570,51 @@ describe("Applications default instance (used by push)", () => {
       expect(app.defaultInstanceId).toBe("prod")
     }).pipe(Effect.provide(servicesLayer())))
 })
+
+describe("wire contract of every read and delete (spec §3–§6 tables)", () => {
+  it.live("methods, paths (ids percent-encoded), no query, no body", () =>
+    Effect.gen(function*() {
+      const { emulator } = yield* setup
+      const versions = yield* Versions.Versions
+      const instances = yield* Instances.Instances
+      const ensembles = yield* Ensembles.Ensembles
+      const secrets = yield* Secrets.Secrets
+      const id = "a b/c"
+      const calls = [
+        instances.instance(APP, id),
+        instances.listInstances(APP),
+        instances.deleteInstance(APP, id),
+        versions.version(APP, id),
+        versions.listVersions(APP),
+        versions.deleteVersion(APP, id),
+        ensembles.ensembleDefinition(APP, id),
+        ensembles.deleteEnsembleDefinition(APP, id),
+        secrets.secretsCollection(APP, id),
+        secrets.deleteSecretsCollection(APP, id)
+      ]
+      for (const call of calls) yield* Effect.ignore(call)
+      const base = `/v1/applications/${APP}`
+      const enc = "a%20b%2Fc"
+      expect(yield* wire).toEqual([
+        { method: "GET", path: `${base}/instances/${enc}`, query: {}, body: undefined },
+        { method: "GET", path: `${base}/instances`, query: {}, body: undefined },
+        { method: "DELETE", path: `${base}/instances/${enc}`, query: {}, body: undefined },
+        { method: "GET", path: `${base}/versions/${enc}`, query: {}, body: undefined },
+        { method: "GET", path: `${base}/versions`, query: {}, body: undefined },
+        { method: "DELETE", path: `${base}/versions/${enc}`, query: {}, body: undefined },
+        { method: "GET", path: `${base}/ensembles/${enc}`, query: {}, body: undefined },
+        { method: "DELETE", path: `${base}/ensembles/${enc}`, query: {}, body: undefined },
+        { method: "GET", path: `${base}/secrets/${enc}`, query: {}, body: undefined },
+        { method: "DELETE", path: `${base}/secrets/${enc}`, query: {}, body: undefined }
+      ])
+      // The emulator answers reads of unknown ids with 404 and the list shapes of §1.5.
+      expect(yield* instances.listInstances(APP)).toEqual([])
+      expect(yield* versions.listVersions(APP)).toEqual([])
+      const raw = yield* Effect.promise(() =>
+        Promise.all(["instances", "versions", "ensembles", "secrets"].map((area) =>
+          fetch(`${emulator.url}${base}/${area}`, { headers: { authorization: "Bearer emulator-api-key" } }).then((r) => r.json())
+        ))
+      )
+      expect(raw).toEqual([[], [], { items: [] }, { items: [] }])
+    }).pipe(Effect.provide(servicesLayer())))
+})
