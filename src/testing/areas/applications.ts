@@ -4,13 +4,10 @@
  * is 409, `PUT` replaces the mutable fields.
  */
 import type { ApplicationRecord, EmulatorContext, EmulatorRequest } from "../Emulator.js"
+import { asObject, optionalString } from "./json.js"
 
 const APP_ID = /^[a-z0-9][a-z0-9-]{0,39}$/
 
-const asObject = (value: unknown): Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : {}
-
-const optionalString = (value: unknown): string | undefined => typeof value === "string" ? value : undefined
 
 /** Wire JSON of an application (absent optional fields are left out, as the API does). */
 export const applicationJson = (app: ApplicationRecord): Record<string, unknown> => JSON.parse(JSON.stringify(app))

@@ -21,6 +21,7 @@
 import { randomBytes } from "node:crypto"
 import type { EmulatorContext, EmulatorRequest, EmulatorResponse } from "../Emulator.js"
 import type { RunRecord } from "./runs.js"
+import { asObject, isResponse, nonEmptyString as str } from "./json.js"
 
 // ---------------------------------------------------------------------------------------------
 // Records
@@ -230,14 +231,8 @@ const STATISTICS = ["min", "max", "mean", "std", "shifted_geometric_mean", "p01"
 const OPERATORS = ["eq", "gt", "ge", "lt", "le", "ne"]
 const TOLERANCE_TYPES = ["", "absolute", "relative"]
 
-const isResponse = (value: unknown): value is EmulatorResponse =>
-  typeof value === "object" && value !== null && "status" in value && typeof value.status === "number" &&
-  !("appId" in value)
 
-const asObject = (value: unknown): Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : {}
 
-const str = (value: unknown): string | undefined => typeof value === "string" && value !== "" ? value : undefined
 
 const slug = () => randomBytes(6).toString("hex").slice(0, 8)
 

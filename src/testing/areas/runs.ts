@@ -11,6 +11,7 @@ import { tmpdir } from "node:os"
 import { dirname, join, relative, sep } from "node:path"
 import * as Tar from "tar"
 import type { EmulatorContext, EmulatorRequest, EmulatorResponse } from "../Emulator.js"
+import { asObject, isResponse, nonEmptyString as str } from "./json.js"
 
 /** 5 MiB, the inline input/output limit. */
 const MAX_INLINE = 5 * 1024 * 1024
@@ -224,13 +225,8 @@ declare module "../Emulator.js" {
   }
 }
 
-const isResponse = (value: unknown): value is EmulatorResponse =>
-  typeof value === "object" && value !== null && "status" in value && typeof value.status === "number"
 
-const asObject = (value: unknown): Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : {}
 
-const str = (value: unknown): string | undefined => typeof value === "string" && value !== "" ? value : undefined
 
 const formatOf = (configuration: unknown, side: "input" | "output"): string | undefined =>
   str(asObject(asObject(asObject(configuration)["format"])[side])["type"])
