@@ -618,3 +618,24 @@ describe("wire contract of every read and delete (spec §3–§6 tables)", () =>
       expect(raw).toEqual([[], [], { items: [] }, { items: [] }])
     }).pipe(Effect.provide(servicesLayer())))
 })
+
+describe("Secrets decoding never quotes received values", () => {
+  it.live("a malformed collection fails with a NextmvDecodeError naming paths only", () =>
+    Effect.gen(function*() {
+      const { emulator } = yield* setup
+      const secrets = yield* Secrets.Secrets
+      yield* emulator.injectFault({
+        method: "GET",
+        path: `/v1/applications/${APP}/secrets/lic`,
+        action: FaultAction.status(200, {
+          body: { id: "lic", application_id: APP, name: "n", secrets: "sk-live-999", created_at: "2025-03-09T10:15:00Z" }
+        })
+      })
+      const error = yield* secrets.secretsCollection(APP, "lic").pipe(Effect.flip)
+      expect(error._tag).toBe("NextmvDecodeError")
+      expect(error.message).toContain(`["secrets"]`)
+      expect(error.message).toContain(`["updated_at"]: Missing`)
+      expect(error.message).not.toContain("sk-live-999")
+      expect(JSON.stringify(error)).not.toContain("sk-live-999")
+    }).pipe(Effect.provide(servicesLayer())))
+})

@@ -6,8 +6,9 @@
  * @since 0.1.0
  */
 import { HttpClientRequest } from "@effect/platform"
-import { Context, Effect, Layer, Schema, type Stream } from "effect"
-import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
+import { Context, Effect, Layer, ParseResult, Schema, type Stream } from "effect"
+import type { InvalidArgumentError, NextmvHttpError } from "../Errors.js"
+import { NextmvDecodeError } from "../Errors.js"
 import { applyChanges, toWire, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
 import { paginate, paginateAll } from "../internal/pagination.js"
@@ -139,6 +140,22 @@ const encodeSecrets = Schema.encode(Schema.Array(Secret))
 const secretsWire = (secrets: ReadonlyArray<Secret | SecretInput>) =>
   encodeSecrets(secrets.map(Secret.from)).pipe(Effect.orDie)
 
+/**
+ * Decodes a collection with its secrets. A shape mismatch names only the paths and kinds of the
+ * problems, never the received values (the default message quotes them, and they may be secrets).
+ */
+const decodeCollection = (operation: string, value: unknown) =>
+  Schema.decodeUnknown(SecretsCollection)(value, { onExcessProperty: "ignore", errors: "all" }).pipe(
+    Effect.mapError((error) =>
+      new NextmvDecodeError({
+        operation,
+        issue: ParseResult.ArrayFormatter.formatErrorSync(error)
+          .map((issue) => `${issue.path.length === 0 ? "the body" : JSON.stringify(issue.path)}: ${issue._tag}`)
+          .join("; ") + " (received values are not shown: they may be secrets)"
+      })
+    )
+  )
+
 /** Builds the service from the `NextmvClient`. */
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
@@ -148,7 +165,8 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const secretsCollection = Effect.fn("Secrets.secretsCollection")(function*(appId: string, id: string) {
     yield* ids("Secrets.secretsCollection", appId, id)
-    return yield* api.json(HttpClientRequest.get(secretsPath(appId, id)), SecretsCollection)
+    const request = HttpClientRequest.get(secretsPath(appId, id))
+    return yield* decodeCollection(`GET ${request.url}`, yield* api.json(request, Schema.Unknown))
   })
 
   // Paging as for ensembles (spec §1.5/§9.2): what is known is sent, a token-less page ends it.

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from "node:crypto"
 import type { EmulatorContext } from "../Emulator.js"
+import { asObject } from "./json.js"
 import { type DecisionModel, Models, untarGz } from "./runs.js"
 
 /** An activated bundle (the wire fields of a version's `executable`, plus its contents). */
@@ -71,8 +72,6 @@ declare module "../Emulator.js" {
   }
 }
 
-const asObject = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined
 
 export const install = (ctx: EmulatorContext): void => {
   const settings = ctx.options.binary ?? {}
@@ -125,8 +124,7 @@ export const install = (ctx: EmulatorContext): void => {
   ctx.route("PUT", "/v1/applications/:appId/binary", (request) => {
     const appId = request.params["appId"]!
     if (!ctx.applications.has(appId)) return notFound(appId)
-    const requirements = asObject(asObject(request.json())?.["requirements"])
-    if (requirements === undefined) return ctx.apiError(400, "requirements are required")
+    const requirements = asObject(asObject(request.json())["requirements"])
     for (const key of ["executable_type", "runtime"]) {
       if (typeof requirements[key] !== "string" || requirements[key] === "") {
         return ctx.apiError(400, `requirements.${key} is required`)

@@ -8,14 +8,11 @@
  */
 import type { EmulatorContext, EmulatorRequest, EmulatorResponse } from "../Emulator.js"
 import { type ExecutableRecord, executableJson } from "./binary.js"
+import { asObject, isResponse, optionalString as str } from "./json.js"
 import { Models, type RunTarget } from "./runs.js"
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
-const asObject = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined
-
-const str = (value: unknown): string | undefined => typeof value === "string" ? value : undefined
 
 interface Stored {
   id: string
@@ -75,7 +72,7 @@ declare module "../Emulator.js" {
 
 /** The configuration checks the API applies (queuing priority 1–9, the integration rule). */
 const configurationProblem = (configuration: Record<string, unknown>): string | undefined => {
-  const priority = asObject(configuration["queuing"])?.["priority"]
+  const priority = asObject(configuration["queuing"])["priority"]
   if (priority !== undefined && (typeof priority !== "number" || !Number.isInteger(priority) || priority < 1 || priority > 9)) {
     return "queuing.priority must be an integer between 1 and 9"
   }
@@ -116,7 +113,7 @@ export const install = (ctx: EmulatorContext): void => {
   const previous = ctx.areas.runs.resolveTarget
   ctx.areas.runs.resolveTarget = (appId, instanceId): RunTarget | EmulatorResponse => {
     const base = previous(appId, instanceId)
-    if ("status" in base || base.model !== Models.echo) return base
+    if (isResponse(base) || base.model !== Models.echo) return base
     const instance = byApp.get(appId)?.instances.get(base.instanceId)
     if (instance !== undefined) {
       const version = byApp.get(appId)?.versions.get(instance.version_id)
@@ -184,9 +181,9 @@ export const install = (ctx: EmulatorContext): void => {
 
   ctx.route("GET", "/v1/applications/:appId/versions", withApp((_r, _a, store) => ctx.ok([...store.versions.values()].map(versionJson))))
   ctx.route("POST", "/v1/applications/:appId/versions", withApp((request, appId, store) => {
-    const body = asObject(request.json()) ?? {}
+    const body = asObject(request.json())
     const identity = newIdentity("version", body, store.versions)
-    if ("status" in identity) return identity
+    if (isResponse(identity)) return identity
     const executable = ctx.areas.binary.current(appId)
     if (executable === undefined) return ctx.apiError(400, "no executable has been pushed to this application yet")
     const version: VersionRecord = { ...stamp(appId, identity.id, identity.name, body["description"]), executable }
@@ -196,7 +193,7 @@ export const install = (ctx: EmulatorContext): void => {
   ctx.route("PUT", "/v1/applications/:appId/versions/:id", withApp((request, _appId, store) => {
     const version = store.versions.get(request.params["id"]!)
     if (version === undefined) return ctx.apiError(404, `version ${request.params["id"]} not found`)
-    const body = asObject(request.json()) ?? {}
+    const body = asObject(request.json())
     // Only name and description can change; the executable stays frozen.
     const updated: VersionRecord = {
       ...version,
@@ -213,14 +210,14 @@ export const install = (ctx: EmulatorContext): void => {
 
   ctx.route("GET", "/v1/applications/:appId/instances", withApp((_r, _a, store) => ctx.ok([...store.instances.values()])))
   ctx.route("POST", "/v1/applications/:appId/instances", withApp((request, appId, store) => {
-    const body = asObject(request.json()) ?? {}
+    const body = asObject(request.json())
     const identity = newIdentity("instance", body, store.instances)
-    if ("status" in identity) return identity
+    if (isResponse(identity)) return identity
     const versionId = str(body["version_id"])
     if (versionId === undefined || !store.versions.has(versionId)) {
       return ctx.apiError(404, `version ${versionId ?? "(missing)"} not found`)
     }
-    const configuration = asObject(body["configuration"]) ?? {}
+    const configuration = asObject(body["configuration"])
     const problem = configurationProblem(configuration)
     if (problem !== undefined) return ctx.apiError(400, problem)
     const instance: InstanceRecord = {
@@ -235,10 +232,10 @@ export const install = (ctx: EmulatorContext): void => {
   ctx.route("PUT", "/v1/applications/:appId/instances/:id", withApp((request, _appId, store) => {
     const instance = store.instances.get(request.params["id"]!)
     if (instance === undefined) return ctx.apiError(404, `instance ${request.params["id"]} not found`)
-    const body = asObject(request.json()) ?? {}
+    const body = asObject(request.json())
     const versionId = str(body["version_id"]) ?? instance.version_id
     if (!store.versions.has(versionId)) return ctx.apiError(404, `version ${versionId} not found`)
-    const configuration = "configuration" in body ? asObject(body["configuration"]) ?? {} : instance.configuration
+    const configuration = "configuration" in body ? asObject(body["configuration"]) : instance.configuration
     const problem = configurationProblem(configuration)
     if (problem !== undefined) return ctx.apiError(400, problem)
     const updated: InstanceRecord = {
@@ -258,9 +255,9 @@ export const install = (ctx: EmulatorContext): void => {
 
   ctx.route("GET", "/v1/applications/:appId/ensembles", withApp((request, _a, store) => itemsPage(request, [...store.ensembles.values()])))
   ctx.route("POST", "/v1/applications/:appId/ensembles", withApp((request, appId, store) => {
-    const body = asObject(request.json()) ?? {}
+    const body = asObject(request.json())
     const identity = newIdentity("ensemble definition", body, store.ensembles)
-    if ("status" in identity) return identity
+    if (isResponse(identity)) return identity
     const runGroups = body["run_groups"]
     const rules = body["rules"]
     if (!Array.isArray(runGroups) || runGroups.length === 0) return ctx.apiError(400, "run_groups must not be empty")
@@ -276,7 +273,7 @@ export const install = (ctx: EmulatorContext): void => {
   ctx.route("PATCH", "/v1/applications/:appId/ensembles/:id", withApp((request, _appId, store) => {
     const ensemble = store.ensembles.get(request.params["id"]!)
     if (ensemble === undefined) return ctx.apiError(404, `ensemble definition ${request.params["id"]} not found`)
-    const body = asObject(request.json()) ?? {}
+    const body = asObject(request.json())
     const updated: EnsembleRecord = {
       ...ensemble,
       name: str(body["name"]) ?? ensemble.name,
@@ -294,7 +291,7 @@ export const install = (ctx: EmulatorContext): void => {
     if (!Array.isArray(value) || value.length === 0) return ctx.apiError(400, "secrets must not be empty")
     const secrets: Array<{ type: string; location: string; value: string }> = []
     for (const [index, item] of value.entries()) {
-      const secret = asObject(item) ?? {}
+      const secret = asObject(item)
       const type = str(secret["type"])
       const location = str(secret["location"])
       const secretValue = str(secret["value"])
@@ -308,11 +305,11 @@ export const install = (ctx: EmulatorContext): void => {
 
   ctx.route("GET", "/v1/applications/:appId/secrets", withApp((request, _a, store) => itemsPage(request, [...store.secrets.values()].map(summaryJson))))
   ctx.route("POST", "/v1/applications/:appId/secrets", withApp((request, appId, store) => {
-    const body = asObject(request.json()) ?? {}
+    const body = asObject(request.json())
     const identity = newIdentity("secrets collection", body, store.secrets)
-    if ("status" in identity) return identity
+    if (isResponse(identity)) return identity
     const secrets = secretsOf(body["secrets"])
-    if ("status" in secrets) return secrets
+    if (isResponse(secrets)) return secrets
     const record: SecretsRecord = { ...stamp(appId, identity.id, identity.name, body["description"]), secrets }
     store.secrets.set(record.id, record)
     return ctx.ok(summaryJson(record), 201)
@@ -320,9 +317,9 @@ export const install = (ctx: EmulatorContext): void => {
   ctx.route("PUT", "/v1/applications/:appId/secrets/:id", withApp((request, _appId, store) => {
     const record = store.secrets.get(request.params["id"]!)
     if (record === undefined) return ctx.apiError(404, `secrets collection ${request.params["id"]} not found`)
-    const body = asObject(request.json()) ?? {}
+    const body = asObject(request.json())
     const secrets = "secrets" in body ? secretsOf(body["secrets"]) : record.secrets
-    if ("status" in secrets) return secrets
+    if (isResponse(secrets)) return secrets
     const updated: SecretsRecord = {
       ...record,
       name: str(body["name"]) ?? record.name,
