@@ -9,7 +9,7 @@ import * as RunPrograms from "../src/programs/Runs.js"
 import { Manifest } from "../src/schemas/Manifest.js"
 import * as Applications from "../src/services/Applications.js"
 import * as Instances from "../src/services/Instances.js"
-import { Emulator } from "../src/testing/Emulator.js"
+import { Emulator, FaultAction } from "../src/testing/Emulator.js"
 import { servicesLayer } from "./support/layers.js"
 
 const APP = "pizza-delivery"
@@ -171,6 +171,21 @@ describe("push end to end", () => {
       expect(onDevint.output).toMatchObject({ executable_id: latest.id })
     }).pipe(Effect.scoped, Effect.provide(servicesLayer())))
 
+  it.live("a manifest given as a value replaces app.yaml; a retried upload re-sends the whole bundle", () =>
+    Effect.gen(function*() {
+      const emulator = yield* setup
+      const appDir = yield* fixtureCopy
+      const manifest = yield* Push.parseManifest("type: python\nfiles: [main.py, 'data/*.json']\n")
+      yield* emulator.injectFault({ method: "PUT", path: "/_presigned/upload/:token", action: FaultAction.status(503) })
+      const result = yield* Push.push(APP, { appDir, manifest })
+      expect(result.files).toEqual(["app.yaml", "data/input.json", "main.py"])
+      const uploads = (yield* emulator.requests).filter((r) => r.path.startsWith("/_presigned/upload/"))
+      expect(uploads.map((r) => r.size)).toEqual([result.bundleBytes, result.bundleBytes])
+      expect(emulator.areas.binary.current(APP)!.files).toEqual(result.files)
+      // No build command in this manifest: the fixture's build output is not there.
+      expect(yield* (yield* FileSystem.FileSystem).exists(`${appDir}/build`)).toBe(false)
+    }).pipe(Effect.scoped, Effect.provide(servicesLayer())))
+
   it.live("generated version and instance ids, names defaulting to the ids", () =>
     Effect.gen(function*() {
       yield* setup
@@ -313,6 +328,23 @@ describe("python dependency bundling", () => {
       expect(yield* fs.readFileString(`${uv.dir}/compiled-from.txt`)).toBe("numpy>=2\n")
       const bundle = emulator.areas.binary.current(APP)!
       expect(bundle.contents["requirements.lock"]!.toString()).toBe("numpy==2.0.0\n")
+    }).pipe(Effect.scoped, Effect.provide(servicesLayer())))
+
+  it.live("a .toml requirements file is resolved by uv as pyproject.toml and shipped with the lock", () =>
+    Effect.gen(function*() {
+      yield* setup
+      const appDir = yield* fixtureCopy
+      const uv = yield* fakeUv
+      const fs = yield* FileSystem.FileSystem
+      const toml = "[project]\nname = \"fixture\"\ndependencies = [\"highspy>=1.7\"]\n"
+      yield* fs.writeFileString(`${appDir}/deps.toml`, toml)
+      yield* patchManifest(appDir, (m) => void (m["python"] = { "pip-requirements": "deps.toml" }))
+      const result = yield* Push.push(APP, { appDir, uv: uv.script })
+      expect(result.files).toContain("pyproject.toml")
+      expect(result.files).toContain("requirements.lock")
+      const calls = (yield* fs.readFileString(`${uv.dir}/calls.log`)).trim().split("\n")
+      expect(calls[0]).toMatch(/^pip compile \S+\/pyproject\.toml --quiet --python-platform=aarch64-unknown-linux-gnu --python-version=3\.11$/)
+      expect(yield* fs.readFileString(`${uv.dir}/compiled-from.txt`)).toBe(toml)
     }).pipe(Effect.scoped, Effect.provide(servicesLayer())))
 
   it.live("a missing installer, a missing requirements file and an old Python version fail typed", () =>

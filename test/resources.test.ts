@@ -408,6 +408,17 @@ describe("Ensembles", () => {
       expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(servicesLayer())))
 
+  it.live("a taken id is 409; an unknown one is 404", () =>
+    Effect.gen(function*() {
+      yield* setup
+      const ensembles = yield* Ensembles.Ensembles
+      yield* ensembles.newEnsembleDefinition(APP, { id: "sweep", runGroups, rules })
+      const conflict = yield* ensembles.newEnsembleDefinition(APP, { id: "sweep", runGroups, rules }).pipe(Effect.flip)
+      expect((conflict as NextmvHttpError).status).toBe(409)
+      const missing = yield* ensembles.updateEnsembleDefinition(APP, "nope", { description: "x" }).pipe(Effect.flip)
+      expect((missing as NextmvHttpError).status).toBe(404)
+    }).pipe(Effect.provide(servicesLayer())))
+
   it.live("lists follow pages; noPagination sends one plain GET; the stream yields every item", () =>
     Effect.gen(function*() {
       const { emulator } = yield* setup
@@ -532,6 +543,18 @@ describe("Secrets", () => {
       expect(replaced.description).toBe("kept secrets")
       const now = yield* secrets.secretsCollection(APP, "lic")
       expect(now.secrets.map((s) => [s.type, s.location, Redacted.value(s.value)])).toEqual([["file", "a.lic", "new"]])
+    }).pipe(Effect.provide(servicesLayer())))
+
+  it.live("a taken id is 409; updating an unknown collection is 404", () =>
+    Effect.gen(function*() {
+      yield* setup
+      const secrets = yield* Secrets.Secrets
+      const one = [{ type: "env", location: "K", value: VALUE }] as const
+      yield* secrets.newSecretsCollection(APP, { id: "lic", secrets: one })
+      const conflict = yield* secrets.newSecretsCollection(APP, { id: "lic", secrets: one }).pipe(Effect.flip)
+      expect((conflict as NextmvHttpError).status).toBe(409)
+      const missing = yield* secrets.updateSecretsCollection(APP, "nope", { name: "x" }).pipe(Effect.flip)
+      expect((missing as NextmvHttpError).status).toBe(404)
     }).pipe(Effect.provide(servicesLayer())))
 
   it.live("lists summaries page by page and as a stream; delete; validation", () =>
