@@ -205,7 +205,7 @@ describe("live logs", () => {
   it.live("runLogsStream emits lines while the run is still running", () =>
     Effect.gen(function*() {
       const { runs, appId, emulator } = yield* setup()
-      emulator.areas.runs.setModel(appId, Models.sleep(400, Models.logs(lines)))
+      emulator.areas.runs.setModel(appId, Models.sleep(3_000, Models.logs(lines)))
       const runId = yield* runs.newRun(appId, { input: {} })
       const first = yield* runLogsStream(appId, runId, { polling: fast }).pipe(Stream.take(1), Stream.runCollect)
       expect(Chunk.toReadonlyArray(first).map((e) => e.log)).toEqual(["one"])
