@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import { optionalNullable } from "./Common.js"
 
 /**
  * `custom`, `subscription` or `pipeline`; any other string the server may add is kept as is.
@@ -11,7 +12,6 @@ import { Schema } from "effect"
 export const ApplicationType = Schema.Union(Schema.Literal("custom", "subscription", "pipeline"), Schema.String)
 export type ApplicationType = typeof ApplicationType.Type
 
-const optionalNullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
 
 /** A Nextmv application. */
 export class Application extends Schema.Class<Application>("Application")({

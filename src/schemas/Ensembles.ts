@@ -4,8 +4,8 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import { optionalNullable } from "./Common.js"
 
-const optionalNullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
 
 /** A group of child runs: which instance runs them, with which options, how many times. */
 export const RunGroup = Schema.Struct({

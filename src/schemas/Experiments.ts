@@ -11,10 +11,8 @@
  */
 import { Schema } from "effect"
 import { Run } from "./Runs.js"
+import { optionalNullable, withDefault } from "./Common.js"
 
-const optionalNullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
-const withDefault = <S extends Schema.Schema.Any>(schema: S, value: () => Schema.Schema.Type<S>) =>
-  Schema.optionalWith(schema, { nullable: true, default: value })
 
 /** A literal union that also accepts any other string (values the server may add later). */
 const open = <const L extends ReadonlyArray<string>>(...literals: L) =>

@@ -5,10 +5,8 @@
  */
 import { Schema } from "effect"
 import { ManagedInput } from "./ManagedInputs.js"
+import { optionalNullable, withDefault } from "./Common.js"
 
-const optionalNullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
-const withDefault = <S extends Schema.Schema.Any>(schema: S, value: () => Schema.Schema.Type<S>) =>
-  Schema.optionalWith(schema, { nullable: true, default: value })
 
 /**
  * A set of inputs experiments run over. `description`, `input_ids` and `inputs` default to empty

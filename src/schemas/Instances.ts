@@ -7,10 +7,10 @@
  */
 import { Schema } from "effect"
 import { RunQueuing } from "./Runs.js"
+import { optionalNullable } from "./Common.js"
 
 export { RunQueuing }
 
-const optionalNullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
 
 /**
  * How an instance runs: execution class, app options, secrets collection, queuing and

@@ -5,8 +5,8 @@
  */
 import { Schema } from "effect"
 import { ContentType } from "./Runs.js"
+import { optionalNullable } from "./Common.js"
 
-const optionalNullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
 
 const FormatSideWire = Schema.Struct({
   type: optionalNullable(Schema.String),

@@ -7,10 +7,8 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import { optionalNullable, withDefault } from "./Common.js"
 
-const optionalNullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
-const withDefault = <S extends Schema.Schema.Any>(schema: S, value: () => Schema.Schema.Type<S>) =>
-  Schema.optionalWith(schema, { nullable: true, default: value })
 
 /** 5 MiB: larger inputs are uploaded, larger outputs are downloaded through presigned URLs. */
 export const MAX_RUN_SIZE = 5 * 1024 * 1024
