@@ -34,8 +34,11 @@ export interface PollingOptions {
   readonly maxTries: number
   /** Upper bound of the uniform random noise added to each sleep; 0 disables. Default 1 s. */
   readonly jitter: Duration.DurationInput
-  /** When set, replaces the backoff formula: each sleep is what this effect returns. */
-  readonly sleepDuration?: Effect.Effect<Duration.DurationInput> | undefined
+  /**
+   * When set, replaces the backoff formula: each sleep is what this effect returns; when it
+   * returns `undefined` that sleep follows the formula (e.g. a server gave no hint).
+   */
+  readonly sleepDuration?: Effect.Effect<Duration.DurationInput | undefined> | undefined
 }
 
 /** nextmv-py's defaults. */
@@ -100,16 +103,17 @@ export const pollingSchedule = (options: Partial<PollingOptions> = {}): Schedule
   const jitter = Duration.toMillis(o.jitter)
   const sleepDuration = o.sleepDuration
   return Schedule.forever.pipe(
-    Schedule.modifyDelayEffect((recurrence) =>
-      sleepDuration !== undefined
-        ? sleepDuration
-        : Effect.map(Random.next, (random) => {
-          // `recurrence` counts from 0; nextmv-py's exponent is the 1-based try number. The formula is
-          // increasing, so `min` is nextmv-py's "once max_delay is reached, stay there".
-          const computed = Math.min(maxDelay, delay + backoff * 2 ** (recurrence + 1))
-          return Duration.millis(computed + random * jitter)
-        })
-    )
+    Schedule.modifyDelayEffect((recurrence) => {
+      const formula = Effect.map(Random.next, (random) => {
+        // `recurrence` counts from 0; nextmv-py's exponent is the 1-based try number. The formula is
+        // increasing, so `min` is nextmv-py's "once max_delay is reached, stay there".
+        const computed = Math.min(maxDelay, delay + backoff * 2 ** (recurrence + 1))
+        return Duration.millis(computed + random * jitter)
+      })
+      return sleepDuration === undefined
+        ? formula
+        : Effect.flatMap(sleepDuration, (given) => given === undefined ? formula : Effect.succeed(given))
+    })
   )
 }
 

@@ -213,9 +213,11 @@ export const watchRun = (
 
 /**
  * A stream of live log entries as they arrive (spec §3.11): pages of `GET …/logs/live`, each
- * asked with the previous page's `next_page_token` as `since`, sleeping what the server says
- * (`next_available_in_seconds`) between pages, until the run's status is terminal (that last
- * page included). `initialDelay`, `maxTries`, `maxDuration` of `polling` still apply.
+ * asked with the previous page's `next_page_token` as `since`, until the run's status is
+ * terminal (that last page included). Between pages it sleeps what the server says
+ * (`next_available_in_seconds`); with no hint it asks again at once after a page that brought
+ * lines, and backs off per `polling` after an empty one (nextmv-py would spin at 0 s).
+ * `initialDelay`, `maxTries`, `maxDuration` of `polling` still apply.
  *
  * @example
  * ```ts
@@ -231,19 +233,30 @@ export const runLogsStream = (
     Effect.gen(function*() {
       const runs = yield* Runs
       const since = yield* Ref.make<string | undefined>(undefined)
-      const hint = yield* Ref.make(0)
+      // The next sleep: the server's hint when positive; none after a page that brought lines (more
+      // may be ready); otherwise undefined = the polling options' backoff.
+      const nextSleep = yield* Ref.make<Duration.Duration | undefined>(undefined)
       const check = Effect.gen(function*() {
         const page = yield* runs.runLiveLogs(appId, runId, { since: yield* Ref.get(since) })
         // The token is opaque; it only moves forward when the server sends one.
         if (page.next_page_token) yield* Ref.set(since, page.next_page_token)
-        yield* Ref.set(hint, page.next_available_in_seconds > 0 ? page.next_available_in_seconds : 0)
+        yield* Ref.set(
+          nextSleep,
+          page.next_available_in_seconds > 0
+            ? Duration.seconds(page.next_available_in_seconds)
+            : page.items.length > 0
+            ? Duration.zero
+            : undefined
+        )
         yield* emit(page.items)
         return page
       })
       yield* poll(check, {
         until: (page) => isTerminalStatus(page.status_v2),
         status: (page) => page.status_v2,
-        polling: { ...options.polling, sleepDuration: Effect.map(Ref.get(hint), Duration.seconds) }
+        // nextmv-py sleeps the hint even when it is 0 s and then burns its tries in a tight loop
+        // (spec §9.17); here an empty page without a hint backs off like any polling.
+        polling: { ...options.polling, sleepDuration: Ref.get(nextSleep) }
       })
     })
   ).pipe(Stream.withSpan("Runs.runLogsStream", { attributes: { appId, runId } }))
