@@ -17,6 +17,7 @@ import {
   newRunWithResult,
   RunFailedError,
   runLogsStream,
+  runLogsWithPolling,
   runResultWithPolling,
   trackRunWithResult,
   watchRun
@@ -245,6 +246,39 @@ describe("live logs: the server's next_available_in_seconds is the sleep", () =>
       const count = (yield* requests).length
       yield* Effect.sleep(100)
       expect((yield* requests).length).toBe(count)
+    }).pipe(Effect.provide(servicesLayer())))
+})
+
+describe("live logs: tokens and ordering (§3.11)", () => {
+  it.live("the since token is passed through opaquely, kept when a page has none, and entries come back sorted", () =>
+    Effect.gen(function*() {
+      const { runs, appId, emulator } = yield* setup()
+      const runId = yield* runs.newRun(appId, { input: {} })
+      yield* emulator.clearRequests
+      const page = (items: ReadonlyArray<[string, string]>, status: string, token: string | null) =>
+        FaultAction.status(200, {
+          body: {
+            items: items.map(([timestamp, log]) => ({ timestamp, log })),
+            status_v2: status,
+            next_page_token: token,
+            next_available_in_seconds: 0
+          }
+        })
+      const path = "/v1/applications/:appId/runs/:runId/logs/live"
+      // Faults answer in the order they were added, one request each.
+      yield* emulator.injectFault({ path, action: page([["2025-01-15T10:00:06Z", "second"]], "running", "opaque/token+1") })
+      yield* emulator.injectFault({ path, action: page([], "running", null) })
+      yield* emulator.injectFault({ path, action: page([["2025-01-15T10:00:07Z", "third"]], "running", "token-2") })
+      yield* emulator.injectFault({ path, action: page([["2025-01-15T10:00:05Z", "first"]], "succeeded", "token-3") })
+      const entries = yield* runLogsWithPolling(appId, runId, { polling: fast })
+      expect(entries.map((e) => e.log)).toEqual(["first", "second", "third"])
+      const live = (yield* requests).filter((r) => r.path.endsWith("/logs/live"))
+      expect(live.map((r) => r.query)).toEqual([
+        {},
+        { since: "opaque/token+1" },
+        { since: "opaque/token+1" },
+        { since: "token-2" }
+      ])
     }).pipe(Effect.provide(servicesLayer())))
 })
 
