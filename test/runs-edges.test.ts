@@ -231,7 +231,7 @@ describe("live logs: the server's next_available_in_seconds is the sleep", () =>
       expect((yield* requests).filter((r) => r.path.endsWith("/logs/live")).length).toBe(1)
     }).pipe(Effect.provide(servicesLayer({ runs: { liveLogsHintSeconds: 3600 } }))))
 
-  it.live("a zero hint polls again at once; interrupting stops the requests", () =>
+  it.live("without a hint it keeps polling at the polling options' pace; interrupting stops the requests", () =>
     Effect.gen(function*() {
       const { runs, appId, emulator } = yield* setup()
       emulator.areas.runs.setModel(appId, Models.sleep(10_000, Models.logs(lines)))
