@@ -118,20 +118,35 @@ describe("default configuration (§3.3)", () => {
 })
 
 describe("encodeOptions (§3.2 step 5)", () => {
-  it("keeps strings and JSON-encodes everything else compactly", () => {
-    expect(encodeOptions({ s: "10s", n: 20, f: 1.5, b: false, z: null, o: { a: [1, "x"] } })).toEqual({
-      s: "10s",
-      n: "20",
-      f: "1.5",
-      b: "false",
-      z: "null",
-      o: "{\"a\":[1,\"x\"]}"
-    })
-  })
+  const encode = (options: Record<string, unknown>) => encodeOptions("Runs.newRun", options)
 
-  it("leaves an already-JSON-looking string alone (no double encoding)", () => {
-    expect(encodeOptions({ s: "\"quoted\"", t: "true" })).toEqual({ s: "\"quoted\"", t: "true" })
-  })
+  it.effect("keeps strings and JSON-encodes everything else compactly", () =>
+    Effect.gen(function*() {
+      expect(yield* encode({ s: "10s", n: 20, f: 1.5, b: false, z: null, o: { a: [1, "x"] } })).toEqual({
+        s: "10s",
+        n: "20",
+        f: "1.5",
+        b: "false",
+        z: "null",
+        o: "{\"a\":[1,\"x\"]}"
+      })
+    }))
+
+  it.effect("leaves an already-JSON-looking string alone (no double encoding)", () =>
+    Effect.gen(function*() {
+      expect(yield* encode({ s: "\"quoted\"", t: "true" })).toEqual({ s: "\"quoted\"", t: "true" })
+    }))
+
+  it.effect("a value without a JSON form is an InvalidArgumentError naming the option, never dropped", () =>
+    Effect.gen(function*() {
+      const cyclic: Record<string, unknown> = {}
+      cyclic["self"] = cyclic
+      for (const [value, name] of [[undefined, "u"], [() => 1, "f"], [10n, "big"], [cyclic, "cycle"]] as const) {
+        const error = yield* encode({ ok: "x", [name]: value }).pipe(Effect.flip)
+        expect(error).toBeInstanceOf(InvalidArgumentError)
+        expect(error.reason).toContain(`option "${name}" must be a JSON value`)
+      }
+    }))
 })
 
 describe("directories (§3.2 step 1, §3.12)", () => {

@@ -16,6 +16,7 @@ import {
   RunList,
   RunLog,
   RunResult,
+  RunTypeConfiguration,
   UploadUrl
 } from "../src/schemas/Runs.js"
 
@@ -135,6 +136,13 @@ describe("run information and results (§6.3, §6.4, §5.7, §5.8)", () => {
     const m = decode(Metadata)({ ...metadata63, format: { input: { type: "multi-file" } } })
     expect(m.inputType).toBe("multi-file")
     expect(m.outputType).toBe("json")
+  })
+
+  it("reads an empty or null run type as absent (§5.5), keeping the ids", () => {
+    const decode = Schema.decodeUnknownSync(RunTypeConfiguration)
+    expect(decode({ type: "", definition_id: "d" })).toEqual({ definition_id: "d" })
+    expect(decode({ type: null })).toEqual({})
+    expect(decode({ type: "ensemble" })).toEqual({ type: "ensemble" })
   })
 
   it("still requires status_v2, which polling reads", () => {

@@ -125,7 +125,9 @@ describe("Runs.newRun: validation before any request", () => {
         [{ inputDirPath: "package.json" }, "Path package.json is not a directory."],
         [{ input: {}, configuration: { queuing: { priority: 10 } } }, "Priority must be between 1 and 9"],
         [{ input: {}, configuration: { integration_id: "i", execution_class: "cpu" } }, "When integration_id is set, execution_class must be `integration` or absent"],
-        [{ input: {}, externalResult: { status: "running" } }, "externalResult.status must be"]
+        [{ input: {}, externalResult: { status: "running" } }, "externalResult.status must be"],
+        [{ input: { n: 10n } }, "input must be a JSON value"],
+        [{ input: {}, options: { f: () => 1 } }, "option \"f\" must be a JSON value"]
       ]
       for (const [options, reason] of cases) {
         const error = yield* runs.newRun(appId, options).pipe(Effect.flip)
@@ -190,6 +192,8 @@ describe("Runs: reading runs", () => {
       ])
       expect(sent[1]!.query).toEqual({ format: "url" })
       expect(sent[2]!.headers["authorization"]).toBeUndefined()
+      // nextmv-py sends exactly this header on result downloads (spec §3.8 step 4).
+      expect(sent[2]!.headers["content-type"]).toBe("application/json")
     }).pipe(Effect.provide(servicesLayer())))
 
   it.live("multi-file output is extracted into outputDir; the output stays {url}", () =>
@@ -285,6 +289,8 @@ describe("Runs: assets", () => {
       expect(json).toEqual({ type: "FeatureCollection", features: [] })
       const bytes = yield* runs.downloadAssetContent(appId, runId, listed[1]!.id)
       expect([...(bytes as Uint8Array)]).toEqual([0, 1, 2, 250])
+      const downloads = (yield* requests).filter((r) => r.path.startsWith("/_presigned/download/"))
+      expect(downloads.map((r) => r.headers["content-type"])).toEqual(["application/json", "application/octet-stream"])
       const file = join(tempDir(), "raw.bin")
       expect(yield* runs.downloadAssetContent(appId, runId, listed[1]!.id, { destination: file })).toBeUndefined()
       expect([...readFileSync(file)]).toEqual([0, 1, 2, 250])

@@ -7,6 +7,7 @@ import { type PlatformError, SystemError } from "@effect/platform/Error"
 import { Effect, Scope } from "effect"
 import * as Tar from "tar"
 import { InvalidArgumentError, NextmvDecodeError } from "../Errors.js"
+import { requireJson } from "./validate.js"
 import { type ContentType, MAX_RUN_SIZE, type RunConfiguration } from "../schemas/Runs.js"
 
 /**
@@ -60,11 +61,21 @@ export const defaultConfiguration = (input: unknown, inputFormat: ContentType | 
   return { format: { input: { type }, output: { type: outputTypeFor(type) } } } satisfies RunConfiguration
 }
 
-/** Options as the API wants them: every value a string, non-strings JSON-encoded. */
-export const encodeOptions = (options: Readonly<Record<string, unknown>>): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(options).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)])
-  )
+/**
+ * Options as the API wants them: every value a string, non-strings JSON-encoded. A value with no
+ * JSON form (a function, `undefined`, a cycle, a `BigInt`) is an {@link InvalidArgumentError}, as
+ * nextmv-py's "options must be dict[str,str]" — nothing is dropped silently.
+ */
+export const encodeOptions = (
+  operation: string,
+  options: Readonly<Record<string, unknown>>
+): Effect.Effect<Record<string, string>, InvalidArgumentError> =>
+  Effect.forEach(Object.entries(options), ([key, value]) =>
+    typeof value === "string"
+      ? Effect.succeed([key, value] as const)
+      : Effect.map(requireJson(operation, `option "${key}"`, value), (text) => [key, text] as const)).pipe(
+      Effect.map(Object.fromEntries)
+    )
 
 /** Fails unless `path` exists and is a directory (the ValueErrors of §3.2). */
 export const requireDirectory = (operation: string, path: string) =>

@@ -55,3 +55,28 @@ export const validateExecutionSettings = <C extends ExecutionSettings>(
   }
   return Effect.succeed(settings)
 }
+
+/**
+ * Compact JSON text of `value`, or `undefined` when it has none (a function, `undefined`, a
+ * symbol) or cannot be serialised (a cycle, a `BigInt`).
+ */
+export const jsonText = (value: unknown): string | undefined => {
+  try {
+    const text: unknown = JSON.stringify(value)
+    return typeof text === "string" ? text : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The compact JSON text of `value`, or an {@link InvalidArgumentError} naming `name`. */
+export const requireJson = (
+  operation: string,
+  name: string,
+  value: unknown
+): Effect.Effect<string, InvalidArgumentError> => {
+  const text = jsonText(value)
+  return text !== undefined
+    ? Effect.succeed(text)
+    : invalidArgument(operation, `${name} must be a JSON value (no cycles, BigInts, functions or undefined)`)
+}

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import { identity, Option, Schema } from "effect"
 import { optionalNullable, withDefault } from "./Common.js"
 
 
@@ -46,9 +46,12 @@ export type Format = typeof Format.Type
 /** `standard`, `external`, `ensemble` (others kept). */
 export const RunType = Schema.Union(Schema.Literal("standard", "external", "ensemble"), Schema.String)
 
-/** Run type configuration; `type` may be absent or `""` (read as absent). */
+/** Run type configuration; `type` may be absent, `null` or `""` — all read as absent (§5.5). */
 export const RunTypeConfiguration = Schema.Struct({
-  type: optionalNullable(RunType),
+  type: Schema.optionalToOptional(Schema.NullOr(RunType), RunType, {
+    decode: Option.flatMap((type) => (type === null || type === "" ? Option.none() : Option.some(type))),
+    encode: identity
+  }),
   definition_id: optionalNullable(Schema.String),
   reference_id: optionalNullable(Schema.String)
 })

@@ -17,7 +17,13 @@ import {
   requireDirectory
 } from "../internal/runInput.js"
 import { applicationPath, segment } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireNonEmpty, validateExecutionSettings } from "../internal/validate.js"
+import {
+  invalidArgument,
+  isGiven,
+  requireJson,
+  requireNonEmpty,
+  validateExecutionSettings
+} from "../internal/validate.js"
 import {
   AssetDownload,
   AssetList,
@@ -244,6 +250,12 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
         return yield* invalidArgument(operation, `give only one of input, inputDirPath, uploadId, managedInputId (got ${sources.join(", ")})`)
       }
       const configuration = yield* validateExecutionSettings(operation, options.configuration)
+      if (options.input !== undefined && typeof options.input !== "string") {
+        yield* requireJson(operation, "input", options.input)
+      }
+      const encodedOptions = options.options === undefined
+        ? undefined
+        : yield* encodeOptions(operation, options.options)
       const status = options.externalResult?.status
       if (status !== undefined && status !== "succeeded" && status !== "failed") {
         return yield* invalidArgument(operation, `externalResult.status must be "succeeded" or "failed", got "${status}"`)
@@ -269,9 +281,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
         else body["input"] = options.input ?? null
         if (options.name !== undefined) body["name"] = options.name
         if (options.description !== undefined) body["description"] = options.description
-        if (options.options !== undefined && Object.keys(options.options).length > 0) {
-          body["options"] = encodeOptions(options.options)
-        }
+        if (encodedOptions !== undefined && Object.keys(encodedOptions).length > 0) body["options"] = encodedOptions
         body["configuration"] = configuration ??
           defaultConfiguration(options.input, options.inputFormat, fromDirectory)
         if (isGiven(options.batchExperimentId)) body["batch_experiment_id"] = options.batchExperimentId
@@ -291,17 +301,25 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       return new RunInformation({ ...information, console_url: consoleUrl(appId, runId) })
     })
 
+    /**
+     * A presigned GET with the `Content-Type` header nextmv-py sends on these downloads:
+     * `application/json` for results, inputs and JSON assets, `application/octet-stream` for
+     * other assets (spec §3.8, §3.9, §3.17).
+     */
+    const download = (url: string, contentType = "application/json") =>
+      HttpClientRequest.get(url).pipe(HttpClientRequest.setHeader("content-type", contentType))
+
     /** Downloads a presigned URL into a scoped temporary file and extracts it into `dir`. */
     const downloadAndExtract = (url: string, dir: string, name: string) =>
       Effect.scoped(Effect.gen(function*() {
         const tmp = yield* fs.makeTempDirectoryScoped({ prefix: "nextmv-download-" })
         const archive = path.join(tmp, name)
-        yield* Stream.run(presigned.stream(HttpClientRequest.get(url)), fs.sink(archive))
+        yield* Stream.run(presigned.stream(download(url)), fs.sink(archive))
         yield* provideFs(extractArchive(`GET ${url.split("?")[0]}`, archive, dir))
       }))
 
     const downloadJson = (url: string) =>
-      presigned.text(HttpClientRequest.get(url)).pipe(
+      presigned.text(download(url)).pipe(
         Effect.flatMap((text) => decodeJsonText(`GET ${url.split("?")[0]}`, Schema.Unknown, text))
       )
 
@@ -319,7 +337,10 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
         if (!urlMode || result.metadata.status_v2 !== "succeeded") return result
         const { url } = yield* Schema.decodeUnknown(DownloadUrl)(result.output).pipe(
           Effect.mapError((error) =>
-            new InvalidArgumentError({ operation: "Runs.runResult", reason: `no download URL in the output: ${error.message}` })
+            new NextmvDecodeError({
+              operation: `GET ${runPath(appId, runId)}?format=url`,
+              issue: `the output holds no download URL: ${error.message}`
+            })
           )
         )
         switch (outputType) {
@@ -327,7 +348,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
             return new RunResult({ ...result, output: yield* downloadJson(url) })
           case "text":
             // The API's text outputs are plain text (spec §9.10 is unsure; kept as a string here).
-            return new RunResult({ ...result, output: yield* presigned.text(HttpClientRequest.get(url)) })
+            return new RunResult({ ...result, output: yield* presigned.text(download(url)) })
           default: {
             const outputDir = options.outputDir ?? "."
             if (outputDir === "") {
@@ -361,7 +382,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       }
       const { url } = yield* api.json(request, DownloadUrl)
       if (inputType === "json") return yield* downloadJson(url)
-      if (inputType === "text") return yield* presigned.text(HttpClientRequest.get(url))
+      if (inputType === "text") return yield* presigned.text(download(url))
       const outputDir = options.outputDir ?? "."
       if (outputDir === "") {
         return yield* invalidArgument("Runs.runInput", "If the input format is not JSON, an outputDir must be provided.")
@@ -415,7 +436,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
           HttpClientRequest.get(`${runPath(appId, runId)}/assets/${segment(assetId)}`),
           AssetDownload
         )
-        const request = HttpClientRequest.get(asset.download_url)
+        const request = download(asset.download_url, asset.type === "json" ? "application/json" : "application/octet-stream")
         if (options.destination !== undefined) {
           yield* Stream.run(presigned.stream(request), fs.sink(options.destination))
           return undefined

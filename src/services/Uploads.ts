@@ -9,7 +9,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { Context, Effect, Layer, Stream } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { applicationPath } from "../internal/paths.js"
-import { requireNonEmpty } from "../internal/validate.js"
+import { requireJson, requireNonEmpty } from "../internal/validate.js"
 import { UploadUrl } from "../schemas/Runs.js"
 import { NextmvClient } from "./NextmvClient.js"
 
@@ -90,10 +90,10 @@ export const make: Effect.Effect<Service, never, NextmvClient | FileSystem.FileS
     // Content types as the Nextmv docs' curl examples; presigned signatures do not cover them.
     const put = HttpClientRequest.put(url)
     switch (data._tag) {
-      case "Json":
-        return yield* presigned.discard(
-          put.pipe(HttpClientRequest.setBody(HttpBody.text(JSON.stringify(data.value), "application/json")))
-        )
+      case "Json": {
+        const text = yield* requireJson("Uploads.uploadData", "data", data.value)
+        return yield* presigned.discard(put.pipe(HttpClientRequest.setBody(HttpBody.text(text, "application/json"))))
+      }
       case "Text":
         return yield* presigned.discard(put.pipe(HttpClientRequest.setBody(HttpBody.text(data.text, "text/plain"))))
       case "Bytes":
