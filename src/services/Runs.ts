@@ -217,7 +217,6 @@ export class Runs extends Context.Tag("nextmv-effect/Runs")<Runs, Service>() {}
 export const runPath = (appId: string, runId: string): string => `${applicationPath(appId)}/runs/${segment(runId)}`
 const runsPath = (appId: string): string => `${applicationPath(appId)}/runs`
 
-const encodeExternalResult = Schema.encodeSync(ExternalRunResult)
 
 /** Builds the service; requires `NextmvClient`, `Uploads`, `FileSystem` and `Path`. */
 export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSystem.FileSystem | Path.Path> = Effect
@@ -285,7 +284,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
         body["configuration"] = configuration ??
           defaultConfiguration(options.input, options.inputFormat, fromDirectory)
         if (isGiven(options.batchExperimentId)) body["batch_experiment_id"] = options.batchExperimentId
-        if (options.externalResult !== undefined) body["result"] = encodeExternalResult(options.externalResult)
+        if (options.externalResult !== undefined) body["result"] = options.externalResult // wire names already
         const request = HttpClientRequest.post(runsPath(appId)).pipe(
           HttpClientRequest.setUrlParams(isGiven(options.instanceId) ? { instance_id: options.instanceId } : {}),
           HttpClientRequest.bodyUnsafeJson(body)
