@@ -92,7 +92,8 @@ describe("newAcceptanceTest, case B: a new batch experiment over an input set (s
           }
         }
       ])
-    }).pipe(Effect.provide(experimentsLayer())))
+      // Runs that take a while, so the test is still `started` when it is read back on a busy machine.
+    }).pipe(Effect.provide(experimentsLayer({ runs: { runningMillis: 5_000 } }))))
 
   it.live("with result: computes per-metric statistics and pass/fail, including a failing metric", () =>
     Effect.gen(function*() {
