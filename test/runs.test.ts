@@ -150,15 +150,19 @@ describe("Runs.newRun: validation before any request", () => {
 })
 
 describe("Runs: reading runs", () => {
-  it.live("metadata, result, input, logs, list, console URL", () =>
-    Effect.gen(function*() {
+  it.live("metadata, result, input, logs, list, console URL", () => {
+    // The emulator's clock is driven by hand here, so the lifecycle does not depend on load.
+    let now = Date.parse("2026-01-01T00:00:00Z")
+    return Effect.gen(function*() {
       const { runs, appId, emulator } = yield* setup()
       emulator.areas.runs.setModel(appId, Models.logs(["line one", "line two"]))
       const runId = yield* runs.newRun(appId, { input: { value: 7 }, name: "n", description: "d", instanceId: "devint" })
       const early = yield* runs.runMetadata(appId, runId)
       expect(early.metadata.status_v2).toBe("queued")
       expect(early.console_url).toBe(`https://cloud.nextmv.io/app/app-1/run/${runId}?view=details`)
-      yield* settle()
+      now += 30
+      expect((yield* runs.runMetadata(appId, runId)).metadata.status_v2).toBe("running")
+      now += 1_000
       const info = yield* runs.runMetadata(appId, runId)
       expect(info.metadata.status_v2).toBe("succeeded")
       expect(info.name).toBe("n")
@@ -172,7 +176,8 @@ describe("Runs: reading runs", () => {
       expect(listed.map((r) => r.id)).toEqual([runId])
       expect(yield* runs.listRuns(appId, { status: "failed" })).toEqual([])
       expect((yield* runs.listRuns(appId, { status: "succeeded" })).length).toBe(1)
-    }).pipe(Effect.provide(servicesLayer())))
+    }).pipe(Effect.provide(servicesLayer({ now: () => now })))
+  })
 
   it.live("large JSON output comes through format=url and a presigned download", () =>
     Effect.gen(function*() {
