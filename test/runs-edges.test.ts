@@ -7,12 +7,9 @@
 import { HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Fiber, Stream } from "effect"
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { afterAll } from "vitest"
 import { InvalidArgumentError, NextmvHttpError } from "../src/Errors.js"
-import type { PollingOptions } from "../src/programs/Polling.js"
 import {
   newRunWithResult,
   RunFailedError,
@@ -23,7 +20,6 @@ import {
   watchRun
 } from "../src/programs/Runs.js"
 import { MAX_RUN_SIZE } from "../src/schemas/Runs.js"
-import * as Applications from "../src/services/Applications.js"
 import { NextmvClient } from "../src/services/NextmvClient.js"
 import * as Runs from "../src/services/Runs.js"
 import { UploadData, Uploads } from "../src/services/Uploads.js"
@@ -31,26 +27,12 @@ import { Emulator, FaultAction } from "../src/testing/Emulator.js"
 import { Models } from "../src/testing/index.js"
 import { untarGz } from "../src/testing/areas/runs.js"
 import { servicesLayer } from "./support/layers.js"
+import { fast, setup, requests, tempDirs } from "./support/runs.js"
 
-const dirs: Array<string> = []
-afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), "nextmv-runs-edges-"))
-  dirs.push(dir)
-  return dir
-}
+const tempDir = tempDirs("nextmv-runs-edges-")
 
-const fast: Partial<PollingOptions> = { initialDelay: 5, delay: 5, backoff: 2, maxDelay: 20, jitter: 0 }
 
-const setup = (appId = "app-1") =>
-  Effect.gen(function*() {
-    yield* Effect.flatMap(Applications.Applications, (apps) => apps.newApplication({ id: appId }))
-    const emulator = yield* Emulator
-    yield* emulator.clearRequests
-    return { runs: yield* Runs.Runs, emulator, appId }
-  })
 
-const requests = Effect.flatMap(Emulator, (e) => e.requests)
 
 /** Waits (live) until the requests matching `pred` reach `count` (bounded, then fails the test). */
 const waitForRequests = (pred: (r: { method: string; path: string }) => boolean, count = 1) =>

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Option, Stream } from "effect"
 import { PollingTimeoutError, PollingTriesExhaustedError } from "../src/Errors.js"
-import type { PollingOptions } from "../src/programs/Polling.js"
 import {
   newRunWithResult,
   RunFailedError,
@@ -11,22 +10,12 @@ import {
   trackRunWithResult,
   watchRun
 } from "../src/programs/Runs.js"
-import * as Applications from "../src/services/Applications.js"
-import * as Runs from "../src/services/Runs.js"
-import { Emulator } from "../src/testing/Emulator.js"
 import { Models } from "../src/testing/index.js"
 import { servicesLayer } from "./support/layers.js"
+import { fast, setup } from "./support/runs.js"
 
 /** Fast polling for tests against the emulator's millisecond lifecycles. */
-const fast: Partial<PollingOptions> = { initialDelay: 5, delay: 5, backoff: 2, maxDelay: 20, jitter: 0 }
 
-const setup = (appId = "app-1") =>
-  Effect.gen(function*() {
-    yield* Effect.flatMap(Applications.Applications, (apps) => apps.newApplication({ id: appId }))
-    const emulator = yield* Emulator
-    yield* emulator.clearRequests
-    return { runs: yield* Runs.Runs, emulator, appId }
-  })
 
 describe("newRunWithResult and runResultWithPolling", () => {
   it.live("submits, polls until succeeded and returns the result", () =>

@@ -1,39 +1,21 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { afterAll } from "vitest"
 import { InvalidArgumentError, NextmvHttpError } from "../src/Errors.js"
 import { MAX_RUN_SIZE } from "../src/schemas/Runs.js"
-import * as Applications from "../src/services/Applications.js"
 import * as Runs from "../src/services/Runs.js"
-import { Emulator } from "../src/testing/Emulator.js"
 import { Models } from "../src/testing/index.js"
 import { untarGz } from "../src/testing/areas/runs.js"
 import { servicesLayer } from "./support/layers.js"
+import { setup, requests, tempDirs } from "./support/runs.js"
 
-const dirs: Array<string> = []
-afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), "nextmv-runs-test-"))
-  dirs.push(dir)
-  return dir
-}
+const tempDir = tempDirs("nextmv-runs-test-")
 
-const setup = (appId = "app-1") =>
-  Effect.gen(function*() {
-    const apps = yield* Applications.Applications
-    yield* apps.newApplication({ id: appId })
-    const emulator = yield* Emulator
-    yield* emulator.clearRequests
-    return { runs: yield* Runs.Runs, emulator, appId }
-  })
 
 /** Waits (live) until the emulator's clock has moved past the run's end. */
 const settle = (millis = 150) => Effect.sleep(millis)
 
-const requests = Effect.flatMap(Emulator, (e) => e.requests)
 
 describe("Runs.newRun: the upload decision", () => {
   // `{"d":"…"}` is 8 bytes plus the padding.
