@@ -21,7 +21,7 @@
 import { randomBytes } from "node:crypto"
 import type { EmulatorContext, EmulatorRequest, EmulatorResponse } from "../Emulator.js"
 import type { RunRecord } from "./runs.js"
-import { asObject, isResponse, nonEmptyString as str } from "./json.js"
+import { asObject, existingApp, findScoped, isResponse, nonEmptyString as str, renameFromBody } from "./json.js"
 
 // ---------------------------------------------------------------------------------------------
 // Records
@@ -248,10 +248,7 @@ export const install = (ctx: EmulatorContext): void => {
   const acceptanceTests = new Map<string, AcceptanceRecord>()
   const runsArea = ctx.areas.runs
 
-  const appOf = (request: EmulatorRequest): string | EmulatorResponse => {
-    const appId = request.params["appId"]!
-    return ctx.applications.has(appId) ? appId : ctx.apiError(404, `application ${appId} not found`)
-  }
+  const appOf = (request: EmulatorRequest): string | EmulatorResponse => existingApp(ctx, request.params["appId"]!)
 
   const ofApp = <A>(map: Map<string, A>, appId: string): Array<A> =>
     [...map.entries()].filter(([k]) => k.startsWith(`${appId}/`)).map(([, v]) => v)
@@ -343,12 +340,8 @@ export const install = (ctx: EmulatorContext): void => {
     return ctx.ok(managedInputJson(record))
   })
 
-  const foundManagedInput = (request: EmulatorRequest): ManagedInputRecord | EmulatorResponse => {
-    const appId = appOf(request)
-    if (isResponse(appId)) return appId
-    const id = request.params["inputId"]!
-    return managedInputs.get(key(appId, id)) ?? ctx.apiError(404, `managed input ${id} not found`)
-  }
+  const foundManagedInput = (request: EmulatorRequest) =>
+    findScoped(ctx, managedInputs, request.params["appId"]!, request.params["inputId"]!, "managed input")
 
   ctx.route("GET", "/v1/applications/:appId/inputs/:inputId", (request) => {
     const record = foundManagedInput(request)
@@ -360,9 +353,7 @@ export const install = (ctx: EmulatorContext): void => {
     if (isResponse(record)) return record
     const body = asObject(request.json())
     if (body["id"] !== undefined && body["id"] !== record.id) return ctx.apiError(400, "id cannot be changed")
-    if (typeof body["name"] === "string") record.name = body["name"]
-    if (typeof body["description"] === "string") record.description = body["description"]
-    record.updated_at = ctx.timestamp()
+    renameFromBody(ctx, record, body)
     return ctx.ok(managedInputJson(record))
   })
 
@@ -457,12 +448,8 @@ export const install = (ctx: EmulatorContext): void => {
     return ctx.ok(inputSetJson(appId, record))
   })
 
-  const foundInputSet = (request: EmulatorRequest): InputSetRecord | EmulatorResponse => {
-    const appId = appOf(request)
-    if (isResponse(appId)) return appId
-    const id = request.params["inputSetId"]!
-    return inputSets.get(key(appId, id)) ?? ctx.apiError(404, `input set ${id} not found`)
-  }
+  const foundInputSet = (request: EmulatorRequest) =>
+    findScoped(ctx, inputSets, request.params["appId"]!, request.params["inputSetId"]!, "input set")
 
   ctx.route("GET", "/v1/applications/:appId/experiments/inputsets/:inputSetId", (request) => {
     const record = foundInputSet(request)
@@ -480,9 +467,7 @@ export const install = (ctx: EmulatorContext): void => {
       if (ids.length > MAX_INPUT_SET_INPUTS) return ctx.apiError(400, `an input set holds at most ${MAX_INPUT_SET_INPUTS} inputs`)
       record.input_ids = ids
     }
-    if (typeof body["name"] === "string") record.name = body["name"]
-    if (typeof body["description"] === "string") record.description = body["description"]
-    record.updated_at = ctx.timestamp()
+    renameFromBody(ctx, record, body)
     return ctx.ok(inputSetJson(record.app_id, record))
   })
 
@@ -686,12 +671,8 @@ export const install = (ctx: EmulatorContext): void => {
     return ctx.ok(batchJson(batch), 201)
   })
 
-  const foundBatch = (request: EmulatorRequest): BatchRecord | EmulatorResponse => {
-    const appId = appOf(request)
-    if (isResponse(appId)) return appId
-    const id = request.params["batchId"]!
-    return batches.get(key(appId, id)) ?? ctx.apiError(404, `batch experiment ${id} not found`)
-  }
+  const foundBatch = (request: EmulatorRequest) =>
+    findScoped(ctx, batches, request.params["appId"]!, request.params["batchId"]!, "batch experiment")
 
   ctx.route("GET", "/v1/applications/:appId/experiments/batch/:batchId", (request) => {
     const batch = foundBatch(request)
@@ -713,9 +694,7 @@ export const install = (ctx: EmulatorContext): void => {
     const batch = foundBatch(request)
     if (isResponse(batch)) return batch
     const body = asObject(request.json())
-    if (typeof body["name"] === "string") batch.name = body["name"]
-    if (typeof body["description"] === "string") batch.description = body["description"]
-    batch.updated_at = ctx.timestamp()
+    renameFromBody(ctx, batch, body)
     return ctx.ok(informationJson(batch))
   })
 
@@ -874,12 +853,8 @@ export const install = (ctx: EmulatorContext): void => {
     return ctx.ok(acceptanceJson(test), 201)
   })
 
-  const foundTest = (request: EmulatorRequest): AcceptanceRecord | EmulatorResponse => {
-    const appId = appOf(request)
-    if (isResponse(appId)) return appId
-    const id = request.params["testId"]!
-    return acceptanceTests.get(key(appId, id)) ?? ctx.apiError(404, `acceptance test ${id} not found`)
-  }
+  const foundTest = (request: EmulatorRequest) =>
+    findScoped(ctx, acceptanceTests, request.params["appId"]!, request.params["testId"]!, "acceptance test")
 
   ctx.route("GET", "/v1/applications/:appId/experiments/acceptance/:testId", (request) => {
     const test = foundTest(request)
@@ -890,9 +865,7 @@ export const install = (ctx: EmulatorContext): void => {
     const test = foundTest(request)
     if (isResponse(test)) return test
     const body = asObject(request.json())
-    if (typeof body["name"] === "string") test.name = body["name"]
-    if (typeof body["description"] === "string") test.description = body["description"]
-    test.updated_at = ctx.timestamp()
+    renameFromBody(ctx, test, body)
     return ctx.ok(acceptanceJson(test))
   })
 

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os"
 import { dirname, join, relative, sep } from "node:path"
 import * as Tar from "tar"
 import type { EmulatorContext, EmulatorRequest, EmulatorResponse } from "../Emulator.js"
-import { asObject, isResponse, nonEmptyString as str } from "./json.js"
+import { asObject, existingApp, findScoped, isResponse, nonEmptyString as str } from "./json.js"
 
 /** 5 MiB, the inline input/output limit. */
 const MAX_INLINE = 5 * 1024 * 1024
@@ -421,7 +421,8 @@ export const install = (ctx: EmulatorContext): void => {
   }
 
   const submit = (appId: string, params: SubmitParams): RunRecord | EmulatorResponse => {
-    if (!ctx.applications.has(appId)) return ctx.apiError(404, `application ${appId} not found`)
+    const app = existingApp(ctx, appId)
+    if (isResponse(app)) return app
     const sources = [params.input !== undefined, str(params.uploadId) !== undefined, str(params.inputId) !== undefined]
     if (sources.filter(Boolean).length !== 1) {
       return ctx.apiError(400, "exactly one of input, upload_id and input_id is required")
@@ -558,18 +559,16 @@ export const install = (ctx: EmulatorContext): void => {
     return run.logs.filter((entry) => entry.at <= cutoff)
   }
 
-  const found = (request: EmulatorRequest): RunRecord | EmulatorResponse => {
-    const appId = request.params["appId"]!
-    if (!ctx.applications.has(appId)) return ctx.apiError(404, `application ${appId} not found`)
-    return runs.get(key(appId, request.params["runId"]!)) ?? ctx.apiError(404, `run ${request.params["runId"]} not found`)
-  }
+  const found = (request: EmulatorRequest) =>
+    findScoped(ctx, runs, request.params["appId"]!, request.params["runId"]!, "run")
 
   // ---------------------------------------------------------------------------------------------
   // Routes
   // ---------------------------------------------------------------------------------------------
 
   ctx.route("POST", "/v1/applications/:appId/runs/uploadurl", (request) => {
-    if (!ctx.applications.has(request.params["appId"]!)) return ctx.apiError(404, "application not found")
+    const app = existingApp(ctx, request.params["appId"]!)
+    if (isResponse(app)) return app
     const upload = ctx.blobs.presignUpload()
     return ctx.ok({ upload_id: upload.id, upload_url: upload.url })
   })
@@ -600,7 +599,8 @@ export const install = (ctx: EmulatorContext): void => {
   })
 
   ctx.route("GET", "/v1/applications/:appId/runs", (request) => {
-    if (!ctx.applications.has(request.params["appId"]!)) return ctx.apiError(404, "application not found")
+    const app = existingApp(ctx, request.params["appId"]!)
+    if (isResponse(app)) return app
     return ctx.ok({
       runs: area.list(request.params["appId"]!).slice(0, 50).map((run) => {
         const { metadata, ...info } = informationJson(run)
