@@ -36,6 +36,10 @@ export interface EmulatorOptions {
   readonly presignedUrlTtl?: Duration.DurationInput | undefined
   /** Clock used for timestamps and lifecycles. Default `Date.now`. */
   readonly now?: (() => number) | undefined
+  /** TCP port to listen on. Default 0 (a free port). */
+  readonly port?: number | undefined
+  /** Interface to listen on. Default `127.0.0.1`. */
+  readonly host?: string | undefined
 }
 
 /** Helpers areas expose to each other and to tests (`emulator.areas.runs.…`); extended by areas. */
@@ -534,7 +538,9 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator> =>
               }
             })
           })
-          server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+          // A port in use (or any listen error) is a defect: the emulator cannot start.
+          server.once("error", (error) => resume(Effect.die(error)))
+          server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resume(Effect.succeed(server)))
         }),
         (server) =>
           Effect.async<void>((resume) => {
@@ -543,7 +549,11 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator> =>
           })
       )
       const address = server.address() as AddressInfo
-      const url = `http://127.0.0.1:${address.port}`
+      // Clients reach a wildcard listener through the loopback address.
+      const host = options.host === undefined || options.host === "0.0.0.0" || options.host === "::"
+        ? "127.0.0.1"
+        : options.host
+      const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`
       emulator.setOrigin(url)
       return Emulator.of({
         url,
@@ -565,7 +575,9 @@ export interface ClientOptions extends EmulatorOptions {
 }
 
 /**
- * The emulator plus a `NextmvClient` pointed at it (its URL and key). Requires an `HttpClient`,
+ * The emulator plus a `NextmvClient` pointed at it (its URL and key; console links go to the
+ * emulator's run page `{url}/console/app/{appId}/run/{runId}` unless `client.consoleUrl` is set).
+ * Requires an `HttpClient`,
  * like every client layer (e.g. `NodeHttpClient.layerUndici` or `FetchHttpClient.layer`).
  *
  * @example
@@ -581,5 +593,6 @@ export const layerClient = (
   Layer.effect(
     NextmvClient.NextmvClient,
     Effect.flatMap(Emulator, (emulator) =>
-      NextmvClient.make({ ...options.client, apiKey: emulator.apiKey, baseUrl: emulator.url }))
+      // Console links point at the emulator's run page, not at the real Console.
+      NextmvClient.make({ consoleUrl: `${emulator.url}/console`, ...options.client, apiKey: emulator.apiKey, baseUrl: emulator.url }))
   ).pipe(Layer.provideMerge(layer(options)))
