@@ -5,6 +5,7 @@
 import type { EmulatorContext } from "../Emulator.js"
 import * as Applications from "./applications.js"
 import * as Binary from "./binary.js"
+import * as Console from "./console.js"
 import * as Experiments from "./experiments.js"
 import * as OnlineTests from "./onlineTests.js"
 import * as Resources from "./resources.js"
@@ -16,5 +17,6 @@ export const areaInstallers: ReadonlyArray<(context: EmulatorContext) => void> =
   Experiments.install,
   Binary.install,
   Resources.install,
-  OnlineTests.install
+  OnlineTests.install,
+  Console.install
 ]
