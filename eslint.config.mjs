@@ -13,7 +13,17 @@ export default tseslint.config(
   {
     // Plain Node scripts (test fixtures).
     files: ["**/*.mjs", "**/*.js"],
-    languageOptions: { globals: { process: "readonly", console: "readonly" } }
+    languageOptions: {
+      globals: {
+        process: "readonly",
+        console: "readonly",
+        setTimeout: "readonly",
+        clearTimeout: "readonly",
+        fetch: "readonly",
+        URL: "readonly",
+        Buffer: "readonly"
+      }
+    }
   },
   tseslint.configs.recommended,
   effectEslint.configs.dprint,
