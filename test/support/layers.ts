@@ -10,12 +10,21 @@ import * as Emulator from "../../src/testing/Emulator.js"
 export const fastRetry = { backoffFactor: 10, backoffJitter: 0, maxRetryAfter: 50 } as const
 
 /**
- * `Emulator | NextmvClient` over real sockets. `options.client.retry` defaults to {@link fastRetry}.
+ * The per-attempt timeout of test clients unless a test sets one: longer than the virtual time any
+ * test spans, so that `drive` jumping the `TestClock` while a request is on the wire never times
+ * it out. Tests of the timeout itself set their own.
+ */
+export const testTimeout = "10 days"
+
+/**
+ * `Emulator | NextmvClient` over real sockets. `options.client.retry` defaults to {@link fastRetry},
+ * `options.client.timeout` to {@link testTimeout}. Built inside `it.effect`, the emulator runs on
+ * the `TestClock`; inside `it.live`, on the wall clock.
  */
 export const emulatorLayer = (options: Emulator.ClientOptions = {}) =>
   Emulator.layerClient({
     ...options,
-    client: { ...options.client, retry: { ...fastRetry, ...options.client?.retry } }
+    client: { timeout: testTimeout, ...options.client, retry: { ...fastRetry, ...options.client?.retry } }
   }).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 /**

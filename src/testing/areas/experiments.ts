@@ -513,10 +513,13 @@ export const install = (ctx: EmulatorContext): void => {
     })
   }
 
+  // nextmv-py's BatchExperiment requires `input_set_id` and `instance_ids`; an experiment created
+  // from runs (scenario tests, acceptance tests) has no top-level input set, so it answers "" (the
+  // API's empty value for unset strings) rather than leaving the field out.
   const batchJson = (batch: BatchRecord) =>
     clean({
       ...informationJson(batch),
-      input_set_id: batch.input_set_id,
+      input_set_id: batch.input_set_id ?? "",
       instance_ids: batch.instance_ids ?? [...new Set(batch.runs.flatMap((r) => r.instance_id ?? []))]
     })
 

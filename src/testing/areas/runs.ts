@@ -145,8 +145,10 @@ export interface RunRecord {
   readonly name: string
   readonly description: string
   readonly createdAt: number
-  readonly startsAt: number
-  readonly endsAt: number
+  /** When it leaves `queued` (emulator time); moved by `runs.start`/`runs.finish`. */
+  startsAt: number
+  /** When it reaches its final status (emulator time); moved by `runs.finish`. */
+  endsAt: number
   readonly runType: "standard" | "external"
   readonly inputFormat: string
   readonly outputFormat: string
@@ -157,13 +159,14 @@ export interface RunRecord {
   readonly configuration: unknown
   readonly batchExperimentId?: string | undefined
   readonly inputId?: string | undefined
-  readonly status: "succeeded" | "failed"
-  readonly error: string
+  /** The final status once `endsAt` is reached. */
+  status: "succeeded" | "failed"
+  error: string
   /** Output bytes as served (JSON text, plain text or tar.gz). */
-  readonly outputBytes: Buffer
-  readonly outputJson: unknown
-  readonly logs: ReadonlyArray<{ readonly at: number; readonly line: string }>
-  readonly assets: ReadonlyArray<StoredAsset>
+  outputBytes: Buffer
+  outputJson: unknown
+  logs: ReadonlyArray<{ readonly at: number; readonly line: string }>
+  assets: ReadonlyArray<StoredAsset>
   readonly metrics?: Readonly<Record<string, unknown>> | undefined
   canceledAt?: number | undefined
 }
@@ -221,6 +224,23 @@ declare module "../Emulator.js" {
       readonly status: (run: RunRecord) => string
       /** All runs of an application, newest first. */
       readonly list: (appId: string) => ReadonlyArray<RunRecord>
+      /**
+       * Moves a queued run to `running` now (emulator time). Answers the run, or `undefined` when
+       * there is no such run or it already left `queued`.
+       */
+      readonly start: (appId: string, runId: string) => RunRecord | undefined
+      /**
+       * Ends a run now (emulator time) with `status`, whatever its model planned: `succeeded`
+       * keeps the model's output (an empty JSON object when it had none), `failed` sets `error`
+       * (default `"run failed"`), `canceled` cancels it. Answers `undefined` when there is no such
+       * run or it already ended.
+       */
+      readonly finish: (
+        appId: string,
+        runId: string,
+        status: "succeeded" | "failed" | "canceled",
+        options?: { readonly error?: string | undefined }
+      ) => RunRecord | undefined
     }
   }
 }
@@ -310,7 +330,45 @@ export const install = (ctx: EmulatorContext): void => {
     submit: (appId: string, params: SubmitParams): RunRecord | EmulatorResponse => submit(appId, params),
     get: (appId: string, id: string) => runs.get(key(appId, id)),
     status,
-    list: (appId: string) => [...runs.values()].filter((r) => r.appId === appId).sort((a, b) => b.createdAt - a.createdAt)
+    list: (appId: string) => [...runs.values()].filter((r) => r.appId === appId).sort((a, b) => b.createdAt - a.createdAt),
+    start: (appId: string, id: string) => {
+      const run = runs.get(key(appId, id))
+      if (run === undefined || status(run) !== "queued") return undefined
+      const now = ctx.now()
+      const duration = run.endsAt - run.startsAt
+      // Log lines keep their place in the running time.
+      run.logs = run.logs.map((entry) => ({ ...entry, at: entry.at - run.startsAt + now }))
+      run.startsAt = now
+      run.endsAt = now + duration
+      return run
+    },
+    finish: (appId: string, id: string, final: "succeeded" | "failed" | "canceled", options: { readonly error?: string | undefined } = {}) => {
+      const run = runs.get(key(appId, id))
+      if (run === undefined) return undefined
+      const current = status(run)
+      if (current !== "queued" && current !== "running") return undefined
+      const now = ctx.now()
+      if (final === "canceled") {
+        run.canceledAt = now
+        return run
+      }
+      run.startsAt = Math.min(run.startsAt, now)
+      run.endsAt = now
+      // Every log line is written by the end.
+      run.logs = run.logs.map((entry) => ({ ...entry, at: Math.min(entry.at, now) }))
+      run.status = final
+      if (final === "failed") {
+        run.error = options.error ?? (run.error === "" ? "run failed" : run.error)
+        run.assets = []
+      } else {
+        run.error = ""
+        if (run.outputBytes.length === 0 && run.outputFormat === "json") {
+          run.outputJson = {}
+          run.outputBytes = Buffer.from("{}", "utf8")
+        }
+      }
+      return run
+    }
   }
   Object.assign(ctx.areas, { runs: area })
 
