@@ -28,7 +28,7 @@ const runSuite = () =>
     const started = Date.now()
     const child = spawn(process.execPath, ["node_modules/vitest/vitest.mjs", "run", ...extraArgs], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, FORCE_COLOR: "0" }
+      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" }
     })
     let output = ""
     child.stdout.on("data", (chunk) => (output += chunk))
@@ -42,7 +42,7 @@ try {
   for (let i = 1; i <= runs; i++) {
     const result = await runSuite()
     results.push(result)
-    const tests = /Tests\s+(.+)/.exec(result.output)?.[1]?.trim() ?? "?"
+    const tests = /^\s*Tests\s+(\d.*)$/m.exec(result.output)?.[1]?.trim() ?? "?"
     console.log(`run ${i}/${runs}: ${result.code === 0 ? "PASS" : "FAIL"} in ${result.seconds.toFixed(1)} s (${tests})`)
     if (result.code !== 0) {
       const failed = result.output.split("\n").filter((line) => /FAIL|×|AssertionError|Error:/.test(line))
