@@ -10,8 +10,8 @@ import { batchExperimentWithPolling } from "../src/programs/Experiments.js"
 import { AcceptanceTests, type MetricInput } from "../src/services/AcceptanceTests.js"
 import { BatchExperiments } from "../src/services/BatchExperiments.js"
 import { FaultAction } from "../src/testing/Emulator.js"
-import { type DecisionModel, Models } from "../src/testing/areas/runs.js"
-import { APP, appPath, experimentsLayer, fastPolling, seed, wire } from "./experiments-support.js"
+import { type DecisionModel, Models } from "../src/testing/areas/models.js"
+import { APP, appPath, experimentsLayer, fastPolling, seed, wire } from "./support/experiments.js"
 import { driven, failureOf } from "./support/time.js"
 
 const inputs = { "mi-1": { value: 100 }, "mi-2": { value: 200 }, "mi-3": { value: 300 } }
@@ -31,7 +31,7 @@ const meanWithin5Percent: MetricInput = {
 /** Seeds inputs, a 3-input set and models: staging is 2 % below prod. */
 const setup = Effect.gen(function*() {
   const emulator = yield* seed(inputs)
-  emulator.areas.experiments.seedInputSet(APP, { id: "bench", inputIds: ["mi-1", "mi-2", "mi-3"] })
+  emulator.areas.inputSets.seed(APP, { id: "bench", inputIds: ["mi-1", "mi-2", "mi-3"] })
   emulator.areas.runs.setModel(`${APP}/prod`, scaled(1))
   emulator.areas.runs.setModel(`${APP}/staging`, scaled(0.98))
   yield* emulator.clearRequests
@@ -148,7 +148,7 @@ describe("newAcceptanceTest, case B: a new batch experiment over an input set (s
   it.effect("an input set without input_ids is rejected after fetching it, before creating anything", () =>
     driven(function*() {
       const emulator = yield* setup
-      emulator.areas.experiments.seedInputSet(APP, { id: "empty", inputIds: [] })
+      emulator.areas.inputSets.seed(APP, { id: "empty", inputIds: [] })
       const error = yield* failureOf(newAcceptanceTest(APP, {
         id: "t",
         candidateInstanceId: "staging",

@@ -6,8 +6,8 @@ import { batchExperimentWithPolling, newBatchExperimentWithResult } from "../src
 import { BatchExperiments } from "../src/services/BatchExperiments.js"
 import { NextmvClient } from "../src/services/NextmvClient.js"
 import { FaultAction } from "../src/testing/Emulator.js"
-import { Models } from "../src/testing/areas/runs.js"
-import { APP, appPath, experimentsLayer, fastPolling, seed, wire } from "./experiments-support.js"
+import { Models } from "../src/testing/areas/models.js"
+import { APP, appPath, experimentsLayer, fastPolling, seed, wire } from "./support/experiments.js"
 import { driven, failureOf } from "./support/time.js"
 
 const inputs = { "mi-1": { value: 10 }, "mi-2": { value: 20 } }
@@ -66,7 +66,7 @@ describe("BatchExperiments against the emulator", () => {
   it.effect("a batch experiment created from runs answers input_set_id \"\" and its instances (nextmv-py requires both)", () =>
     driven(function*() {
       const emulator = yield* seed(inputs)
-      emulator.areas.experiments.seedInputSet(APP, { id: "set-1", inputIds: ["mi-1"] })
+      emulator.areas.inputSets.seed(APP, { id: "set-1", inputIds: ["mi-1"] })
       const batch = yield* BatchExperiments
       yield* batch.newBatchExperiment(APP, {
         id: "from-runs",
@@ -138,7 +138,7 @@ describe("BatchExperiments against the emulator", () => {
   it.effect("the deprecated input set + instance ids form is sent as is and expanded by the server", () =>
     driven(function*() {
       const emulator = yield* seed(inputs)
-      emulator.areas.experiments.seedInputSet(APP, { id: "bench", inputIds: ["mi-1", "mi-2"] })
+      emulator.areas.inputSets.seed(APP, { id: "bench", inputIds: ["mi-1", "mi-2"] })
       yield* emulator.clearRequests
       const experiment = yield* newBatchExperimentWithResult(APP, {
         id: "old-style",

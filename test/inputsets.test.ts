@@ -5,7 +5,7 @@ import { InputSets } from "../src/services/InputSets.js"
 import { ManagedInputs } from "../src/services/ManagedInputs.js"
 import type { RunRecord } from "../src/testing/areas/runs.js"
 import { FaultAction } from "../src/testing/Emulator.js"
-import { APP, appPath, experimentsLayer, seed, wire } from "./experiments-support.js"
+import { APP, appPath, experimentsLayer, seed, wire } from "./support/experiments.js"
 import { driven, failureOf } from "./support/time.js"
 
 const isRun = (value: unknown): value is RunRecord => typeof value === "object" && value !== null && "appId" in value

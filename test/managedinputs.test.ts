@@ -5,7 +5,7 @@ import { ManagedInput } from "../src/schemas/ManagedInputs.js"
 import { ManagedInputs } from "../src/services/ManagedInputs.js"
 import { UploadData, Uploads } from "../src/services/Uploads.js"
 import { Emulator } from "../src/testing/Emulator.js"
-import { APP, appPath, experimentsLayer, seed, wire } from "./experiments-support.js"
+import { APP, appPath, experimentsLayer, seed, wire } from "./support/experiments.js"
 import { Schema } from "effect"
 import { driven, failureOf } from "./support/time.js"
 
@@ -24,7 +24,7 @@ describe("ManagedInputs against the emulator", () => {
       expect(input.format).toEqual({ input: { type: "json" }, output: { type: "json" } })
       expect(DateTime.isDateTime(input.created_at)).toBe(true)
       const emulator = yield* Emulator
-      expect(JSON.parse(emulator.areas.experiments.managedInput(APP, input.id)!.bytes.toString("utf8"))).toEqual({ value: 7 })
+      expect(JSON.parse(emulator.areas.managedInputs.get(APP, input.id)!.bytes.toString("utf8"))).toEqual({ value: 7 })
     }).pipe(Effect.provide(experimentsLayer())))
 
   it.effect("gets, lists, updates (GET then PUT of the whole object) and deletes", () =>

@@ -9,8 +9,8 @@ import {
 } from "../src/programs/ScenarioTests.js"
 import { Instances } from "../src/services/Instances.js"
 import { Versions } from "../src/services/Versions.js"
-import { Models } from "../src/testing/areas/runs.js"
-import { APP, appPath, fastPolling, seed, wire } from "./experiments-support.js"
+import { Models } from "../src/testing/areas/models.js"
+import { APP, appPath, fastPolling, seed, wire } from "./support/experiments.js"
 import { servicesLayer } from "./support/layers.js"
 import { driven, failureOf } from "./support/time.js"
 
@@ -19,7 +19,7 @@ const TestLive = servicesLayer({ runs: { queuedMillis: 5, runningMillis: 10 } })
 /** App, managed inputs, the input set `inpset-1` (in-a, in-b) and instances inst-a, inst-b. */
 const setup = Effect.gen(function*() {
   const emulator = yield* seed({ "in-a": { value: 1 }, "in-b": { value: 2 }, "mi-1": { value: 3 } })
-  emulator.areas.experiments.seedInputSet(APP, { id: "inpset-1", inputIds: ["in-a", "in-b"] })
+  emulator.areas.inputSets.seed(APP, { id: "inpset-1", inputIds: ["in-a", "in-b"] })
   emulator.areas.binary.seed(APP)
   yield* (yield* Versions).newVersion(APP, { id: "v1" })
   const instances = yield* Instances
@@ -172,7 +172,7 @@ describe("newScenarioTest against the emulator", () => {
       }
       const ids = managedBodies.map((body) => body["id"] as string)
       // The uploads really hold the data, in order.
-      expect(ids.map((id) => JSON.parse(emulator.areas.experiments.managedInput(APP, id)!.bytes.toString("utf8"))))
+      expect(ids.map((id) => JSON.parse(emulator.areas.managedInputs.get(APP, id)!.bytes.toString("utf8"))))
         .toEqual([{ value: 10 }, { value: 20 }])
       // The set lists the created managed inputs (whole objects, nulls dropped).
       const setBody = requests[5]!.body as { inputs: Array<Record<string, unknown>> }

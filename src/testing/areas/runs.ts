@@ -1,126 +1,27 @@
 /**
- * Emulator area: runs (spec client-and-runs §3, §6). A run moves `queued → running →
- * succeeded | failed | canceled` on delays computed from timestamps (no timers); its outcome comes
- * from a pluggable decision model ({@link Models}), chosen per instance or application.
- * Upload URLs, `format=url` downloads, tar.gz inputs and outputs, final and live logs, assets,
- * tracked (external) runs, cancel and the 5 MiB inline limit behave as the real API's.
+ * Emulator area: runs (`/v1/applications/{appId}/runs`, nextmv-py's `Application.new_run`,
+ * `run_result`, `track_run` and friends). A run moves `queued → running → succeeded | failed |
+ * canceled` at times computed from the emulator's clock (no timers), or when a test moves it
+ * (`runs.start`, `runs.finish`); its outcome comes from a pluggable decision model (./models.ts),
+ * chosen per instance or application. Upload URLs, `format=url` downloads, tar.gz inputs and
+ * outputs, final and live logs, assets, tracked (external) runs, cancel and the 5 MiB inline limit
+ * behave as the real API's.
  */
 import { randomBytes, randomUUID } from "node:crypto"
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { dirname, join, relative, sep } from "node:path"
-import * as Tar from "tar"
 import type { EmulatorContext, EmulatorRequest, EmulatorResponse } from "../Emulator.js"
-import { asObject, existingApp, findScoped, isResponse, nonEmptyString as str } from "./json.js"
+import { asObject, existingApp, findScoped, isResponse, nonEmptyString as str } from "./handlers.js"
+import {
+  type DecisionModel,
+  decodeInput,
+  type DecodedInput,
+  execute,
+  type ModelAsset,
+  type ModelInput,
+  Models
+} from "./models.js"
 
 /** 5 MiB, the inline input/output limit. */
 const MAX_INLINE = 5 * 1024 * 1024
-
-// ---------------------------------------------------------------------------------------------
-// Decision models
-// ---------------------------------------------------------------------------------------------
-
-/** What a decision model sees. */
-export interface ModelInput {
-  readonly appId: string
-  readonly runId: string
-  readonly instanceId: string
-  /** `json`, `text`, `multi-file`, `csv-archive`. */
-  readonly inputFormat: string
-  /** The JSON input (json format), or the text (text format). */
-  readonly input: unknown
-  /** The files of a `multi-file`/`csv-archive` input, by relative path. */
-  readonly files: Readonly<Record<string, Buffer>>
-  readonly options: Readonly<Record<string, string>>
-}
-
-/** An asset a model emits. */
-export interface ModelAsset {
-  readonly name: string
-  /** JSON content (content type `json`) or bytes (any other content type). */
-  readonly content: unknown
-  readonly content_type?: string | undefined
-  readonly description?: string | undefined
-  readonly visual?: { readonly schema: string; readonly label: string; readonly type?: string } | undefined
-}
-
-/** What a decision model produces. */
-export interface ModelOutcome {
-  /** Default `succeeded`. */
-  readonly status?: "succeeded" | "failed" | undefined
-  /** JSON output (json format; also the content of `output.json` for archive formats without files). */
-  readonly output?: unknown
-  /** Text output (text format). */
-  readonly text?: string | undefined
-  /** Files of a `multi-file`/`csv-archive` output, by relative path. */
-  readonly files?: Readonly<Record<string, string | Buffer>> | undefined
-  readonly error?: string | undefined
-  /** Log lines, spread evenly over the running time (live logs), joined for the final logs. */
-  readonly logs?: ReadonlyArray<string> | undefined
-  readonly assets?: ReadonlyArray<ModelAsset> | undefined
-  readonly metrics?: Readonly<Record<string, unknown>> | undefined
-  /** Running time; default the emulator's `runs.runningMillis`. */
-  readonly durationMillis?: number | undefined
-}
-
-/** A decision model: input in, outcome out (synchronous and deterministic). */
-export type DecisionModel = (input: ModelInput) => ModelOutcome
-
-const statisticsFor = (input: ModelInput, durationMillis: number) => ({
-  schema: "v1",
-  run: { duration: durationMillis / 1000, iterations: 1 },
-  result: { duration: durationMillis / 1000, value: valueOf(input.input) }
-})
-
-/** A number derived from the input, so different inputs give different objective values. */
-const valueOf = (input: unknown): number =>
-  typeof input === "object" && input !== null && "value" in input && typeof input.value === "number"
-    ? input.value
-    : JSON.stringify(input ?? null).length
-
-/**
- * The default model: echoes the input as the solution and reports statistics and metrics
- * (`result.value` is the input's `value` field when numeric, else its JSON length).
- */
-const echo: DecisionModel = (input) => {
-    const statistics = statisticsFor(input, 0)
-    return {
-      output: input.inputFormat === "json" || input.inputFormat === "text"
-        ? { solutions: [input.input ?? null], options: input.options, statistics }
-        : undefined,
-      files: input.inputFormat === "json" || input.inputFormat === "text" ? undefined : input.files,
-      text: typeof input.input === "string" ? input.input : undefined,
-      logs: [`echo model: run ${input.runId}`, `options: ${JSON.stringify(input.options)}`],
-      metrics: { "result.value": statistics.result.value, "run.duration": 0 }
-    }
-}
-
-/** Ready-made decision models. */
-export const Models = {
-  echo,
-  /** Fails with `message`. */
-  fail: (message: string): DecisionModel => () => ({ status: "failed", error: message, logs: [`error: ${message}`] }),
-  /** Runs `model` but takes `millis` to do it. */
-  sleep: (millis: number, model: DecisionModel = echo): DecisionModel => (input) => ({
-    ...model(input),
-    durationMillis: millis
-  }),
-  /** Runs `model` and writes these log lines. */
-  logs: (lines: ReadonlyArray<string>, model: DecisionModel = echo): DecisionModel => (input) => ({
-    ...model(input),
-    logs: lines
-  }),
-  /** Runs `model` and emits these assets. */
-  assets: (assets: ReadonlyArray<ModelAsset>, model: DecisionModel = echo): DecisionModel => (input) => ({
-    ...model(input),
-    assets
-  }),
-  /** Produces these output files (for `multi-file` / `csv-archive` output formats). */
-  files: (files: Readonly<Record<string, string | Buffer>>): DecisionModel => () => ({ files, logs: ["wrote files"] }),
-  /** Produces this JSON output (plus metrics read from it by the caller's choice). */
-  output: (output: (input: ModelInput) => unknown, metrics?: (input: ModelInput) => Record<string, unknown>): DecisionModel =>
-  (input) => ({ output: output(input), metrics: metrics?.(input) })
-}
 
 // ---------------------------------------------------------------------------------------------
 // Records
@@ -253,51 +154,6 @@ const formatOf = (configuration: unknown, side: "input" | "output"): string | un
 
 const runId = () => `latest-${randomBytes(6).toString("hex")}`
 
-/** Builds a tar.gz of `files` (relative paths). */
-const tarGz = (files: Readonly<Record<string, string | Buffer>>): Buffer => {
-  const dir = mkdtempSync(join(tmpdir(), "nextmv-emulator-out-"))
-  try {
-    const names = Object.keys(files).sort()
-    for (const name of names) {
-      mkdirSync(dirname(join(dir, name)), { recursive: true })
-      writeFileSync(join(dir, name), files[name]!)
-    }
-    const archive = join(dir, "..", `${randomUUID()}.tar.gz`)
-    Tar.c({ gzip: true, cwd: dir, file: archive, sync: true, portable: true }, names)
-    const bytes = readFileSync(archive)
-    rmSync(archive, { force: true })
-    return bytes
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-/** Reads a tar.gz into a map of relative path → bytes; `undefined` when it is not one. */
-export const untarGz = (bytes: Buffer): Record<string, Buffer> | undefined => {
-  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return undefined
-  const dir = mkdtempSync(join(tmpdir(), "nextmv-emulator-in-"))
-  try {
-    const archive = join(dir, "in.tar.gz")
-    writeFileSync(archive, bytes)
-    const out = join(dir, "x")
-    mkdirSync(out)
-    Tar.x({ file: archive, cwd: out, sync: true, strict: true })
-    const files: Record<string, Buffer> = {}
-    const walk = (at: string) => {
-      for (const name of readdirSync(at)) {
-        const full = join(at, name)
-        if (statSync(full).isDirectory()) walk(full)
-        else files[relative(out, full).split(sep).join("/")] = readFileSync(full)
-      }
-    }
-    walk(out)
-    return files
-  } catch {
-    return undefined
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
 
 export const install = (ctx: EmulatorContext): void => {
   const settings = ctx.options.runs ?? {}
@@ -378,21 +234,9 @@ export const install = (ctx: EmulatorContext): void => {
   }
 
   /** Decodes input bytes per format: JSON value, text, or a file map. */
-  const decodeInput = (bytes: Buffer, format: string): { json: unknown; files: Record<string, Buffer> } | EmulatorResponse => {
-    switch (format) {
-      case "json":
-        try {
-          return { json: JSON.parse(bytes.toString("utf8")), files: {} }
-        } catch {
-          return ctx.apiError(400, "input is not valid JSON")
-        }
-      case "text":
-        return { json: bytes.toString("utf8"), files: {} }
-      default: {
-        const files = untarGz(bytes)
-        return files === undefined ? ctx.apiError(400, `${format} input must be a tar.gz archive`) : { json: undefined, files }
-      }
-    }
+  const decodedInput = (bytes: Buffer, format: string): DecodedInput | EmulatorResponse => {
+    const decoded = decodeInput(bytes, format)
+    return typeof decoded === "string" ? ctx.apiError(400, decoded) : decoded
   }
 
   /** The fields every run record takes from its submission. */
@@ -508,7 +352,7 @@ export const install = (ctx: EmulatorContext): void => {
       ? { json: params.input, files: {} }
       : params.input !== undefined
       ? { json: params.input, files: {} }
-      : decodeInput(bytes, format)
+      : decodedInput(bytes, format)
     if (isResponse(decoded)) return decoded
     const id = runId()
     if (params.result !== undefined) {
@@ -526,29 +370,12 @@ export const install = (ctx: EmulatorContext): void => {
       files: decoded.files,
       options: params.options ?? {}
     }
-    let outcome: ModelOutcome
-    try {
-      outcome = target.model(input)
-    } catch (error) {
-      outcome = { status: "failed", error: `model crashed: ${(error as Error).message}` }
-    }
+    const { outcome, failed, outputBytes, outputJson } = execute(target.model, input, outputFormat)
     const now = ctx.now()
     const startsAt = now + queuedMillis
     const duration = outcome.durationMillis ?? runningMillis
     const endsAt = startsAt + duration
-    const failed = outcome.status === "failed"
-    let outputBytes: Buffer = Buffer.alloc(0)
-    let outputJson: unknown = undefined
-    if (!failed) {
-      if (outputFormat === "json") {
-        outputJson = outcome.output ?? {}
-        outputBytes = Buffer.from(JSON.stringify(outputJson), "utf8")
-      } else if (outputFormat === "text") {
-        outputBytes = Buffer.from(outcome.text ?? JSON.stringify(outcome.output ?? ""), "utf8")
-      } else {
-        outputBytes = tarGz(outcome.files ?? { "output.json": JSON.stringify(outcome.output ?? {}) })
-      }
-    }
+
     const lines = outcome.logs ?? []
     const run: RunRecord = {
       ...submitted(id, appId, target, params, { bytes, json: decoded.json, format }, now),
