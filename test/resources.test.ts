@@ -14,6 +14,16 @@ import { driven, failureOf } from "./support/time.js"
 
 const APP = "pizza-delivery"
 
+/** An ensemble definition's run groups and rules. */
+const runGroups = [
+  { id: "fast", instance_id: "prod", options: { "solve.duration": "5s" }, repetitions: 2 },
+  { id: "thorough", instance_id: "prod", options: { "solve.duration": "30s" } }
+]
+const rules = [
+  { id: "objective", statistics_path: "$.result.value", objective: "minimize", tolerance: { value: 0.05, type: "relative" }, index: 0 },
+  { id: "runtime", statistics_path: "$.run.duration", objective: "minimize", tolerance: { value: 0, type: "absolute" }, index: 1 }
+] as const
+
 /** Method, path, query and JSON body of every request the emulator received. */
 const wire = Effect.flatMap(Emulator, (e) => e.requests).pipe(
   Effect.map((requests) => requests.map((r) => ({ method: r.method, path: r.path, query: r.query, body: r.json })))
@@ -133,11 +143,6 @@ describe("Versions", () => {
       const versions = yield* Versions.Versions
       expectInvalid(yield* failureOf(versions.newVersion(APP, { existOk: true })), "Versions.newVersion", "If existOk is true, id must be provided")
       expectInvalid(yield* failureOf(versions.newVersion(APP, { existOk: true, id: "" })), "Versions.newVersion", /id must be provided/)
-      expectInvalid(yield* failureOf(versions.version(APP, "")), "Versions.version", /versionId/)
-      expectInvalid(yield* failureOf(versions.listVersions("")), "Versions.listVersions", /appId/)
-      expectInvalid(yield* failureOf(versions.updateVersion(APP, " ")), "Versions.updateVersion", /versionId/)
-      expectInvalid(yield* failureOf(versions.deleteVersion("", "v1")), "Versions.deleteVersion", /appId/)
-      expectInvalid(yield* failureOf(versions.versionExists(APP, "")), "Versions.versionExists", /versionId/)
       expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(servicesLayer())))
 })
@@ -296,11 +301,6 @@ describe("Instances", () => {
         /Priority/
       )
       expectInvalid(yield* failureOf(instances.newInstance(APP, "v1", { existOk: true })), "Instances.newInstance", "If existOk is true, id must be provided")
-      expectInvalid(yield* failureOf(instances.newInstance(APP, "")), "Instances.newInstance", /versionId/)
-      expectInvalid(yield* failureOf(instances.instance(APP, "")), "Instances.instance", /instanceId/)
-      expectInvalid(yield* failureOf(instances.instanceExists("", "x")), "Instances.instanceExists", /appId/)
-      expectInvalid(yield* failureOf(instances.listInstances("")), "Instances.listInstances", /appId/)
-      expectInvalid(yield* failureOf(instances.deleteInstance(APP, "")), "Instances.deleteInstance", /instanceId/)
       expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(servicesLayer())))
 
@@ -336,14 +336,6 @@ describe("Instances", () => {
 })
 
 describe("Ensembles", () => {
-  const runGroups = [
-    { id: "fast", instance_id: "prod", options: { "solve.duration": "5s" }, repetitions: 2 },
-    { id: "thorough", instance_id: "prod", options: { "solve.duration": "30s" } }
-  ]
-  const rules = [
-    { id: "objective", statistics_path: "$.result.value", objective: "minimize", tolerance: { value: 0.05, type: "relative" }, index: 0 },
-    { id: "runtime", statistics_path: "$.run.duration", objective: "minimize", tolerance: { value: 0, type: "absolute" }, index: 1 }
-  ] as const
 
   it.effect("creates with all five keys; name defaults to id and description to name", () =>
     driven(function*() {
@@ -403,21 +395,7 @@ describe("Ensembles", () => {
         "Ensembles.newEnsembleDefinition",
         "at least one evaluation rule must be defined to create an ensemble definition"
       )
-      expectInvalid(yield* failureOf(ensembles.ensembleDefinition(APP, "")), "Ensembles.ensembleDefinition", /ensembleDefinitionId/)
-      expectInvalid(yield* failureOf(ensembles.deleteEnsembleDefinition("", "x")), "Ensembles.deleteEnsembleDefinition", /appId/)
-      expectInvalid(yield* failureOf(ensembles.listEnsembleDefinitions("")), "Ensembles.listEnsembleDefinitions", /appId/)
       expect(yield* wire).toEqual([])
-    }).pipe(Effect.provide(servicesLayer())))
-
-  it.effect("a taken id is 409; an unknown one is 404", () =>
-    driven(function*() {
-      yield* setup
-      const ensembles = yield* Ensembles.Ensembles
-      yield* ensembles.newEnsembleDefinition(APP, { id: "sweep", runGroups, rules })
-      const conflict = yield* ensembles.newEnsembleDefinition(APP, { id: "sweep", runGroups, rules }).pipe(failureOf)
-      expect((conflict as NextmvHttpError).status).toBe(409)
-      const missing = yield* ensembles.updateEnsembleDefinition(APP, "nope", { description: "x" }).pipe(failureOf)
-      expect((missing as NextmvHttpError).status).toBe(404)
     }).pipe(Effect.provide(servicesLayer())))
 
   it.effect("lists follow pages; noPagination sends one plain GET; the stream yields every item", () =>
@@ -546,18 +524,6 @@ describe("Secrets", () => {
       expect(now.secrets.map((s) => [s.type, s.location, Redacted.value(s.value)])).toEqual([["file", "a.lic", "new"]])
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.effect("a taken id is 409; updating an unknown collection is 404", () =>
-    driven(function*() {
-      yield* setup
-      const secrets = yield* Secrets.Secrets
-      const one = [{ type: "env", location: "K", value: VALUE }] as const
-      yield* secrets.newSecretsCollection(APP, { id: "lic", secrets: one })
-      const conflict = yield* secrets.newSecretsCollection(APP, { id: "lic", secrets: one }).pipe(failureOf)
-      expect((conflict as NextmvHttpError).status).toBe(409)
-      const missing = yield* secrets.updateSecretsCollection(APP, "nope", { name: "x" }).pipe(failureOf)
-      expect((missing as NextmvHttpError).status).toBe(404)
-    }).pipe(Effect.provide(servicesLayer())))
-
   it.effect("lists summaries page by page and as a stream; delete; validation", () =>
     driven(function*() {
       const { emulator } = yield* setup
@@ -576,10 +542,6 @@ describe("Secrets", () => {
       expect((gone as NextmvHttpError).status).toBe(404)
       yield* emulator.clearRequests
       expectInvalid(yield* failureOf(secrets.newSecretsCollection(APP, { secrets: [] })), "Secrets.newSecretsCollection", "secrets must be provided")
-      expectInvalid(yield* failureOf(secrets.secretsCollection(APP, "")), "Secrets.secretsCollection", /secretsCollectionId/)
-      expectInvalid(yield* failureOf(secrets.updateSecretsCollection("", "x")), "Secrets.updateSecretsCollection", /appId/)
-      expectInvalid(yield* failureOf(secrets.deleteSecretsCollection(APP, "")), "Secrets.deleteSecretsCollection", /secretsCollectionId/)
-      expectInvalid(yield* failureOf(secrets.listSecretsCollections("")), "Secrets.listSecretsCollections", /appId/)
       expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(servicesLayer({ resources: { pageSize: 2 } }))))
 })
@@ -661,5 +623,106 @@ describe("Secrets decoding never quotes received values", () => {
       expect(error.message).toContain(`["updated_at"]: Missing`)
       expect(error.message).not.toContain("sk-live-999")
       expect(JSON.stringify(error)).not.toContain("sk-live-999")
+    }).pipe(Effect.provide(servicesLayer())))
+})
+
+// The four resources share these shapes: one table instead of a copy per resource.
+type ResourceServices = Versions.Versions | Instances.Instances | Ensembles.Ensembles | Secrets.Secrets
+type Call = Effect.Effect<unknown, unknown, ResourceServices>
+
+interface ResourceCase {
+  readonly label: string
+  /** Creates the resource `id` (after what it needs). */
+  readonly create: (id: string) => Call
+  readonly get: (id: string) => Call
+  readonly update: (id: string) => Call
+  readonly remove: (id: string) => Call
+  /** Operations called with an empty application or resource id: the call, its name, the id it names. */
+  readonly emptyIds: ReadonlyArray<readonly [Call, string, RegExp]>
+}
+
+const withV1 = Effect.flatMap(Versions.Versions, (versions) => versions.newVersion(APP, { id: "v1", existOk: true }))
+const onVersions = <A, E>(f: (s: Versions.Versions["Type"]) => Effect.Effect<A, E>) => Effect.flatMap(Versions.Versions, f)
+const onInstances = <A, E>(f: (s: Instances.Instances["Type"]) => Effect.Effect<A, E>) => Effect.flatMap(Instances.Instances, f)
+const onEnsembles = <A, E>(f: (s: Ensembles.Ensembles["Type"]) => Effect.Effect<A, E>) => Effect.flatMap(Ensembles.Ensembles, f)
+const onSecrets = <A, E>(f: (s: Secrets.Secrets["Type"]) => Effect.Effect<A, E>) => Effect.flatMap(Secrets.Secrets, f)
+
+const resourceCases: ReadonlyArray<ResourceCase> = [
+  {
+    label: "versions",
+    create: (id) => onVersions((v) => v.newVersion(APP, { id })),
+    get: (id) => onVersions((v) => v.version(APP, id)),
+    update: (id) => onVersions((v) => v.updateVersion(APP, id, { name: "x" })),
+    remove: (id) => onVersions((v) => v.deleteVersion(APP, id)),
+    emptyIds: [
+      [onVersions((v) => v.version(APP, "")), "Versions.version", /versionId/],
+      [onVersions((v) => v.listVersions("")), "Versions.listVersions", /appId/],
+      [onVersions((v) => v.updateVersion(APP, " ")), "Versions.updateVersion", /versionId/],
+      [onVersions((v) => v.deleteVersion("", "v1")), "Versions.deleteVersion", /appId/],
+      [onVersions((v) => v.versionExists(APP, "")), "Versions.versionExists", /versionId/]
+    ]
+  },
+  {
+    label: "instances",
+    create: (id) => Effect.zipRight(withV1, onInstances((i) => i.newInstance(APP, "v1", { id }))),
+    get: (id) => onInstances((i) => i.instance(APP, id)),
+    update: (id) => onInstances((i) => i.updateInstance(APP, id, { name: "x" })),
+    remove: (id) => onInstances((i) => i.deleteInstance(APP, id)),
+    emptyIds: [
+      [onInstances((i) => i.newInstance(APP, "")), "Instances.newInstance", /versionId/],
+      [onInstances((i) => i.instance(APP, "")), "Instances.instance", /instanceId/],
+      [onInstances((i) => i.instanceExists("", "x")), "Instances.instanceExists", /appId/],
+      [onInstances((i) => i.listInstances("")), "Instances.listInstances", /appId/],
+      [onInstances((i) => i.deleteInstance(APP, "")), "Instances.deleteInstance", /instanceId/]
+    ]
+  },
+  {
+    label: "ensemble definitions",
+    create: (id) => onEnsembles((e) => e.newEnsembleDefinition(APP, { id, runGroups, rules })),
+    get: (id) => onEnsembles((e) => e.ensembleDefinition(APP, id)),
+    update: (id) => onEnsembles((e) => e.updateEnsembleDefinition(APP, id, { description: "x" })),
+    remove: (id) => onEnsembles((e) => e.deleteEnsembleDefinition(APP, id)),
+    emptyIds: [
+      [onEnsembles((e) => e.ensembleDefinition(APP, "")), "Ensembles.ensembleDefinition", /ensembleDefinitionId/],
+      [onEnsembles((e) => e.deleteEnsembleDefinition("", "x")), "Ensembles.deleteEnsembleDefinition", /appId/],
+      [onEnsembles((e) => e.listEnsembleDefinitions("")), "Ensembles.listEnsembleDefinitions", /appId/]
+    ]
+  },
+  {
+    label: "secrets collections",
+    create: (id) => onSecrets((s) => s.newSecretsCollection(APP, { id, secrets: [{ type: "env", location: "K", value: "v" }] })),
+    get: (id) => onSecrets((s) => s.secretsCollection(APP, id)),
+    update: (id) => onSecrets((s) => s.updateSecretsCollection(APP, id, { name: "x" })),
+    remove: (id) => onSecrets((s) => s.deleteSecretsCollection(APP, id)),
+    emptyIds: [
+      [onSecrets((s) => s.secretsCollection(APP, "")), "Secrets.secretsCollection", /secretsCollectionId/],
+      [onSecrets((s) => s.updateSecretsCollection("", "x")), "Secrets.updateSecretsCollection", /appId/],
+      [onSecrets((s) => s.deleteSecretsCollection(APP, "")), "Secrets.deleteSecretsCollection", /secretsCollectionId/],
+      [onSecrets((s) => s.listSecretsCollections("")), "Secrets.listSecretsCollections", /appId/]
+    ]
+  }
+]
+
+const statusOf = (error: unknown) => (error instanceof NextmvHttpError ? error.status : error)
+
+describe("every resource: conflicts, unknown ids and empty ids", () => {
+  it.effect.each(resourceCases)("$label: a taken id is 409, an unknown one 404 on update, a deleted one 404", (resource) =>
+    driven(function*() {
+      yield* setup
+      yield* resource.create("taken")
+      expect(statusOf(yield* failureOf(resource.create("taken")))).toBe(409)
+      expect(statusOf(yield* failureOf(resource.update("nope")))).toBe(404)
+      yield* resource.remove("taken")
+      expect(statusOf(yield* failureOf(resource.get("taken")))).toBe(404)
+      expect(statusOf(yield* failureOf(resource.remove("taken")))).toBe(404)
+    }).pipe(Effect.provide(servicesLayer())))
+
+  it.effect.each(resourceCases)("$label: an empty application or resource id fails before any request", (resource) =>
+    driven(function*() {
+      yield* setup
+      for (const [call, operation, names] of resource.emptyIds) {
+        expectInvalid(yield* failureOf(call), operation, names)
+      }
+      expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(servicesLayer())))
 })
