@@ -624,9 +624,17 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator> =>
     })
   )
 
+/** The per-attempt timeout of {@link layerClient}'s client unless given: longer than any test's virtual time. */
+export const CLIENT_TIMEOUT: Duration.Duration = Duration.days(10)
+
 /** Options of {@link layerClient}: the emulator's plus client settings. */
 export interface ClientOptions extends EmulatorOptions {
-  /** Client settings (timeout, retry, headers); base URL and API key point at the emulator. */
+  /**
+   * Client settings (timeout, retry, headers); base URL and API key point at the emulator. The
+   * per-attempt timeout defaults to {@link CLIENT_TIMEOUT} (not the SDK's 20 s): under the
+   * `TestClock`, `drive` jumps virtual time while a request is on the wire, and a short timeout
+   * would expire in virtual time. Set one explicitly to test timeouts.
+   */
   readonly client?: Omit<NextmvClient.Options, "apiKey" | "baseUrl"> | undefined
 }
 
@@ -647,5 +655,5 @@ export const layerClient = (
   Layer.effect(
     NextmvClient.NextmvClient,
     Effect.flatMap(Emulator, (emulator) =>
-      NextmvClient.make({ ...options.client, apiKey: emulator.apiKey, baseUrl: emulator.url }))
+      NextmvClient.make({ timeout: CLIENT_TIMEOUT, ...options.client, apiKey: emulator.apiKey, baseUrl: emulator.url }))
   ).pipe(Layer.provideMerge(layer(options)))
