@@ -82,7 +82,7 @@ describe("emulator core", () => {
       expect((yield* raw(second)).status).toBe(403)
     }).pipe(Effect.provide(emulatorLayer())))
 
-  it.live("the now option (a plain time source) is still accepted", () => {
+  it.effect("the now option (a plain time source) is still accepted", () => {
     let now = 1_000_000
     return Effect.gen(function*() {
       const emulator = yield* Emulator

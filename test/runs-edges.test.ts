@@ -191,7 +191,7 @@ describe("non-JSON outputs", () => {
         input: {},
         configuration: { format: { input: { type: "json" }, output: { type: "multi-file" } } }
       })
-      yield* Effect.sleep(150)
+      yield* TestClock.adjust(150)
       yield* emulator.clearRequests
       const error = yield* runs.runResult(appId, runId, { outputDir: "" }).pipe(failureOf)
       expect(error).toBeInstanceOf(InvalidArgumentError)
