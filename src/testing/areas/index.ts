@@ -9,6 +9,7 @@ import * as BatchExperiments from "./batchExperiments.js"
 import * as Binary from "./binary.js"
 import * as InputSets from "./inputSets.js"
 import * as ManagedInputs from "./managedInputs.js"
+import * as OnlineTests from "./onlineTests.js"
 import * as Resources from "./resources.js"
 import * as Runs from "./runs.js"
 
@@ -20,5 +21,6 @@ export const areaInstallers: ReadonlyArray<(context: EmulatorContext) => void> =
   BatchExperiments.install,
   AcceptanceTests.install,
   Binary.install,
-  Resources.install
+  Resources.install,
+  OnlineTests.install
 ]
