@@ -3,10 +3,11 @@ import { defineConfig } from "vitest/config"
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // Worker threads start faster than forked processes; without isolation the modules (effect,
-    // @effect/platform) are loaded once per worker instead of once per file. Every test builds its
-    // own emulator and client layers, so no state is shared between files.
-    pool: "threads",
+    // Forked processes (the durable-workflow tests' embedded PGlite and worker processes need a
+    // real process, not a worker thread). Without isolation the modules (effect, @effect/platform)
+    // are loaded once per fork instead of once per file; every test builds its own emulator and
+    // client layers, so no state is shared between files.
+    pool: "forks",
     isolate: false,
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -46,8 +46,9 @@ describe("streamed uploads keep memory bounded", () => {
         const growth = yield* peakHeapGrowth(uploads.uploadData(target, UploadData.file(file)))
         const emulator = yield* Emulator
         expect(emulator.context.blobs.uploaded(target.upload_id)?.length).toBe(SIZE)
-        // Reading the 64 MB file would grow the heap by 64 MB; streaming keeps it to a few chunks.
-        expect(growth).toBeLessThan(SIZE / 4)
+        // Reading the 64 MB file would grow the heap by 64 MB; streaming keeps it to a few chunks
+        // (plus whatever else the shared worker allocates meanwhile).
+        expect(growth).toBeLessThan(SIZE / 2)
 
         // A byte Stream is spooled to disk first, then streamed the same way.
         const second = yield* uploads.uploadUrl("big")
@@ -55,7 +56,7 @@ describe("streamed uploads keep memory bounded", () => {
           uploads.uploadData(second, UploadData.stream(Stream.repeatValue(new Uint8Array(chunk)).pipe(Stream.take(64))))
         )
         expect(emulator.context.blobs.uploaded(second.upload_id)?.length).toBe(64 * chunk.length)
-        expect(streamGrowth).toBeLessThan(SIZE / 4)
+        expect(streamGrowth).toBeLessThan(SIZE / 2)
       }
     }).pipe(Effect.scoped, Effect.provide(servicesLayer())), 120_000)
 })
