@@ -153,6 +153,12 @@ describe("durable workers sharing one database", () => {
     // Worker A only executes; worker B also starts (and awaits) every workflow. Their shards split
     // the workflows between them.
     const a = startWorker({ ...shared, MODE: "serve", RUNNER_PORT: "41001", WORKER_NAME: "a" })
+    // B starts the workflows only once A serves (is a registered runner), so that A owns some of
+    // them however slowly the machine starts processes.
+    for (let i = 0; i < 2400 && !a.lines.includes("serving"); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(a.lines).toContain("serving")
     const b = startWorker({ ...shared, KEYS: keys.join(","), RUNNER_PORT: "41002", WORKER_NAME: "b" })
     const postsBy = async (worker: string) =>
       (await Effect.runPromise(emulator.requests)).filter((r) =>
@@ -160,7 +166,7 @@ describe("durable workers sharing one database", () => {
         r.headers["x-test-worker"] === worker && String((r.json as { name?: string }).name).startsWith("run shared-")
       )
     // Kill A as soon as it has submitted a run: it dies with workflows part-way.
-    for (let i = 0; i < 600 && (await postsBy("a")).length === 0; i++) {
+    for (let i = 0; i < 2400 && (await postsBy("a")).length === 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
     expect((await postsBy("a")).length).toBeGreaterThan(0)
