@@ -20,6 +20,7 @@ import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as NextmvClient from "../services/NextmvClient.js"
 import { areaInstallers } from "./areas/index.js"
+import { makeRateLimiter, type RateLimitOptions, type RateLimitStats } from "./rateLimits.js"
 
 // ---------------------------------------------------------------------------------------------
 // Options, records and the context areas build on
@@ -44,6 +45,11 @@ export interface EmulatorOptions {
   readonly clock?: EmulatorClock | undefined
   /** A time source in epoch milliseconds; shorthand for `clock: { now }` (kept for compatibility). */
   readonly now?: (() => number) | undefined
+  /**
+   * Enforce Nextmv Cloud's published rate limits (429 with `Retry-After`, counted per window of the
+   * emulator's clock): `true`, or limits per class (see `rateLimits.ts`). Default off.
+   */
+  readonly rateLimits?: RateLimitOptions | undefined
 }
 
 /**
@@ -281,6 +287,10 @@ export interface Service {
   readonly areas: EmulatorAreas
   /** The context areas are built on (stored applications, blob store, clock). */
   readonly context: EmulatorContext
+  /** What the rate limits (option `rateLimits`) accepted and refused. */
+  readonly rateLimits: Effect.Effect<RateLimitStats>
+  /** Client connections: open now, the most open at once, accepted in total. */
+  readonly connections: Effect.Effect<{ readonly open: number; readonly peak: number; readonly total: number }>
 }
 
 /** The emulator service. */
@@ -349,6 +359,7 @@ const build = (options: EmulatorOptions, source: EmulatorClock) => {
   let faults: Array<{ fault: Fault; remaining: number; segments: ReadonlyArray<string> }> = []
   let log: Array<RecordedRequest> = []
   let origin = "http://127.0.0.1:0"
+  const limiter = makeRateLimiter(options.rateLimits ?? false, now)
 
   const sign = (kind: string, token: string, expires: number) =>
     createHmac("sha256", signingKey).update(`${kind}:${token}:${expires}`).digest("hex")
@@ -513,6 +524,8 @@ const build = (options: EmulatorOptions, source: EmulatorClock) => {
     if (path.startsWith("/v1/") && headers["authorization"] !== `Bearer ${apiKey}`) {
       return respond(res, apiError(401, "unauthorized: missing or invalid API key"))
     }
+    const limited = limiter.check(method, path)
+    if (limited !== undefined) return respond(res, limited)
 
     const actual = splitPath(path)
     let pathMatched = false
@@ -567,6 +580,7 @@ const build = (options: EmulatorOptions, source: EmulatorClock) => {
     advance: (duration: Duration.DurationInput) => {
       offset += Math.max(0, Duration.toMillis(duration))
     },
+    rateLimits: limiter.stats,
     dispose: () => rmSync(storage, { recursive: true, force: true })
   }
 }
@@ -588,6 +602,7 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator> =>
     Effect.gen(function*() {
       const source = options.clock ?? (options.now !== undefined ? { now: options.now } : EmulatorClock.fromEffect(yield* Effect.clock))
       const emulator = yield* Effect.acquireRelease(Effect.sync(() => build(options, source)), (built) => Effect.sync(built.dispose))
+      const connections = { open: 0, peak: 0, total: 0 }
       const server = yield* Effect.acquireRelease(
         Effect.async<Http.Server>((resume) => {
           const server = Http.createServer((req, res) => {
@@ -597,6 +612,12 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator> =>
                 res.end(JSON.stringify({ error: `emulator error: ${String(error)}` }))
               }
             })
+          })
+          server.on("connection", (socket) => {
+            connections.total++
+            connections.open++
+            connections.peak = Math.max(connections.peak, connections.open)
+            socket.on("close", () => connections.open--)
           })
           server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
         }),
@@ -619,7 +640,9 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator> =>
         now: Effect.sync(emulator.context.now),
         advance: (duration) => Effect.sync(() => emulator.advance(duration)),
         areas: emulator.context.areas,
-        context: emulator.context
+        context: emulator.context,
+        rateLimits: Effect.sync(emulator.rateLimits),
+        connections: Effect.sync(() => ({ ...connections }))
       })
     })
   )
@@ -630,8 +653,9 @@ export const CLIENT_TIMEOUT: Duration.Duration = Duration.days(10)
 /** Options of {@link layerClient}: the emulator's plus client settings. */
 export interface ClientOptions extends EmulatorOptions {
   /**
-   * Client settings (timeout, retry, headers); base URL and API key point at the emulator. The
-   * per-attempt timeout defaults to {@link CLIENT_TIMEOUT} (not the SDK's 20 s): under the
+   * Client settings (timeout, retry, headers, budget); base URL and API key point at the emulator.
+   * The client's request budget is off unless the emulator enforces rate limits or `budget` is given.
+   * The per-attempt timeout defaults to {@link CLIENT_TIMEOUT} (not the SDK's 20 s): under the
    * `TestClock`, `drive` jumps virtual time while a request is on the wire, and a short timeout
    * would expire in virtual time. Set one explicitly to test timeouts.
    */
@@ -655,5 +679,11 @@ export const layerClient = (
   Layer.effect(
     NextmvClient.NextmvClient,
     Effect.flatMap(Emulator, (emulator) =>
-      NextmvClient.make({ timeout: CLIENT_TIMEOUT, ...options.client, apiKey: emulator.apiKey, baseUrl: emulator.url }))
+      NextmvClient.make({
+        timeout: CLIENT_TIMEOUT,
+        ...options.client,
+        budget: options.client?.budget ?? (options.rateLimits ? undefined : false),
+        apiKey: emulator.apiKey,
+        baseUrl: emulator.url
+      }))
   ).pipe(Layer.provideMerge(layer(options)))
