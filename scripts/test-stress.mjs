@@ -11,13 +11,18 @@ const extraArgs = process.argv.slice(2)
 
 const burners = Array.from({ length: burnerCount }, () =>
   spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }))
+let suite // the vitest run in progress
 const stopBurners = () => {
   for (const burner of burners) if (burner.exitCode === null && burner.signalCode === null) burner.kill("SIGKILL")
 }
-process.on("exit", stopBurners)
+const stopAll = () => {
+  stopBurners()
+  if (suite !== undefined && suite.exitCode === null && suite.signalCode === null) suite.kill("SIGTERM")
+}
+process.on("exit", stopAll)
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
-    stopBurners()
+    stopAll()
     process.exit(130)
   })
 }
@@ -26,7 +31,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 const runSuite = () =>
   new Promise((resolve) => {
     const started = Date.now()
-    const child = spawn(process.execPath, ["node_modules/vitest/vitest.mjs", "run", ...extraArgs], {
+    const child = suite = spawn(process.execPath, ["node_modules/vitest/vitest.mjs", "run", ...extraArgs], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" }
     })
