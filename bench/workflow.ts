@@ -29,10 +29,11 @@ let clockOffset = 0
 const now = () => Date.now() + clockOffset
 
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1)
-const rss = () => {
+const memory = () => {
   globalThis.gc?.()
-  return process.memoryUsage().rss
+  return process.memoryUsage()
 }
+const perWorkflow = (bytes: number) => `${(bytes / WORKFLOWS / 1024).toFixed(1)} kB`
 const seconds = (millis: number) => (millis / 1000).toFixed(1)
 
 const waitFor = (what: string, condition: () => boolean, maxMillis = 600_000) =>
@@ -99,7 +100,7 @@ const program = Effect.gen(function*() {
 
   // --- 1. start the workflows and let them all reach the waiting phase
   const first = yield* start
-  const rssIdle = rss()
+  const idle = memory()
   const started = Date.now()
   yield* Effect.forEach(
     keys,
@@ -111,7 +112,8 @@ const program = Effect.gen(function*() {
   yield* waitFor("a first status check of every run", () => count("GET", /\/metadata$/) >= WORKFLOWS)
   const waitingMillis = Date.now() - started
   yield* Effect.sleep("2 seconds") // settle: every workflow is in a stored sleep
-  const rssWaiting = rss()
+  const waiting = memory()
+  yield* emulator.clearRequests
   const sql = yield* Effect.provide(SqlClient.SqlClient, first.context)
   const rows = yield* rowCounts(sql)
   // Per workflow: the message and reply rows; locks (one per shard), runners, migrations are fixed.
@@ -121,7 +123,7 @@ const program = Effect.gen(function*() {
   yield* Scope.close(first.scope, Exit.void)
   clockOffset += 2 * 60 * 60 * 1000 // every run is now succeeded
   yield* Effect.sleep(`${SLEEP_MILLIS} millis`) // every stored sleep is now due
-  const resultsBefore = count("GET", /\/runs\/[^/]+$/)
+  const resultsBefore = 0 // the request log was cleared above
   const restarted = Date.now()
   const second = yield* start
   yield* waitFor("every result fetched", () => count("GET", /\/runs\/[^/]+$/) - resultsBefore >= WORKFLOWS)
@@ -143,7 +145,9 @@ const program = Effect.gen(function*() {
   const lines = [
     `durable workflows waiting at once: ${WORKFLOWS} (one process, embedded PGlite storage)`,
     `  all submitted after ${seconds(submittedMillis)} s, all waiting (first check done) after ${seconds(waitingMillis)} s`,
-    `  RSS idle worker ${mb(rssIdle)} MB, with ${WORKFLOWS} waiting ${mb(rssWaiting)} MB → ${((rssWaiting - rssIdle) / WORKFLOWS / 1024).toFixed(1)} kB per workflow`,
+    `  RSS idle worker ${mb(idle.rss)} MB, with ${WORKFLOWS} waiting ${mb(waiting.rss)} MB → ${perWorkflow(waiting.rss - idle.rss)} per workflow`,
+    `    of which JS heap ${perWorkflow(waiting.heapUsed - idle.heapUsed)} (worker, emulator state and request log), ` +
+    `the rest native memory (PGlite's WebAssembly heap, buffers)`,
     `  database rows per workflow ${(workflowRows / WORKFLOWS).toFixed(1)} (messages + replies; all tables: ${JSON.stringify(rows)})`,
     `restart: database reopened in ${seconds(second.openMillis)} s; all ${WORKFLOWS} resumed and completed ${seconds(resumeMillis)} s after the restart began`,
     `  completed workflows ${completed}/${WORKFLOWS}, runs in the emulator ${runs} (duplicates: ${runs - WORKFLOWS})`

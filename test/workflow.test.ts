@@ -158,6 +158,11 @@ describe("durable workers sharing one database", () => {
     // Worker A only executes; worker B also starts (and awaits) every workflow. Their shards split
     // the workflows between them.
     const a = startWorker({ ...shared, MODE: "serve", RUNNER_PORT: "41001", WORKER_NAME: "a" })
+    // B starts once A is up, so that the shards are split between them from the start.
+    for (let i = 0; i < 1_200 && !a.lines.includes("serving"); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(a.lines).toContain("serving")
     const b = startWorker({ ...shared, KEYS: keys.join(","), RUNNER_PORT: "41002", WORKER_NAME: "b" })
     const postsBy = async (worker: string) =>
       (await Effect.runPromise(emulator.requests)).filter((r) =>
