@@ -256,7 +256,8 @@ describe("workflows in this process", () => {
     if (Exit.isFailure(exit)) expect.fail(String(exit.cause))
     const { failed, experiment, again, test } = exit.value
     expect(failed).toBeInstanceOf(RunWorkflow.RunFailedError)
-    expect(failed).toMatchObject({ _tag: "RunFailedError", appId: EXP_APP, status: "failed", error: "no solution" })
+    expect(failed).toMatchObject({ _tag: "RunFailedError", status: "failed", error: "no solution" })
+    expect((failed as RunWorkflow.RunFailedError).result.metadata.status_v2).toBe("failed")
     expect(experiment.status).toBe("completed")
     expect(experiment.runs).toHaveLength(4)
     expect(again).toEqual(experiment) // the stored result; nothing created twice
