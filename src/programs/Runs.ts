@@ -112,7 +112,9 @@ const waiting = <A, E, R>(
     const bound = options.cancelTimeout ?? DEFAULT_CANCEL_TIMEOUT
     return Effect.uninterruptibleMask((restore) =>
       Effect.gen(function*() {
-        const posting = yield* Effect.fork(restore(submit))
+        // A daemon, so that an interrupt of this fiber does not reach the POST: its answer carries
+        // the id of the run to cancel. It is interrupted when the bound runs out.
+        const posting = yield* Effect.forkDaemon(restore(submit))
         const runId = yield* restore(Fiber.join(posting)).pipe(
           Effect.onInterrupt(() =>
             boundedCancel(
@@ -120,7 +122,7 @@ const waiting = <A, E, R>(
                 Exit.isSuccess(exit) ? runs.cancelRun(appId, exit.value) : Effect.void),
               "the run being submitted",
               bound
-            )
+            ).pipe(Effect.ensuring(Fiber.interruptFork(posting)))
           )
         )
         const terminal = yield* Ref.make(false)

@@ -6,7 +6,7 @@
  */
 import { FileSystem, HttpClientRequest, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Context, Effect, Layer, Schema, Stream } from "effect"
+import { Context, Effect, Exit, Layer, Schema, Stream } from "effect"
 import { InvalidArgumentError, NextmvDecodeError, type NextmvHttpError } from "../Errors.js"
 import {
   defaultConfiguration,
@@ -218,6 +218,9 @@ export const runPath = (appId: string, runId: string): string => `${applicationP
 const runsPath = (appId: string): string => `${applicationPath(appId)}/runs`
 
 
+/** A random name for local temporary files (Web Crypto, available in Node 20 and browsers). */
+const randomName = (): string => globalThis.crypto.randomUUID()
+
 /** Builds the service; requires `NextmvClient`, `Uploads`, `FileSystem` and `Path`. */
 export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSystem.FileSystem | Path.Path> = Effect
   .gen(function*() {
@@ -308,14 +311,31 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const download = (url: string, contentType = "application/json") =>
       HttpClientRequest.get(url).pipe(HttpClientRequest.setHeader("content-type", contentType))
 
-    /** Downloads a presigned URL into a scoped temporary file and extracts it into `dir`. */
-    const downloadAndExtract = (url: string, dir: string, name: string) =>
+    /**
+     * Downloads a presigned URL into a fresh temporary directory (random name, removed afterwards
+     * whatever happens) and extracts it into `dir`. No id or server string is part of a local path.
+     */
+    const downloadAndExtract = (url: string, dir: string) =>
       Effect.scoped(Effect.gen(function*() {
         const tmp = yield* fs.makeTempDirectoryScoped({ prefix: "nextmv-download-" })
-        const archive = path.join(tmp, name)
+        const archive = path.join(tmp, "archive.tar.gz")
         yield* Stream.run(presigned.stream(download(url)), fs.sink(archive))
         yield* provideFs(extractArchive(`GET ${url.split("?")[0]}`, archive, dir))
       }))
+
+    /**
+     * Streams a presigned download into `destination`: first into a randomly named sibling file,
+     * renamed over `destination` once complete. A failed or interrupted download removes that
+     * partial file and leaves `destination` as it was.
+     */
+    const downloadToFile = (request: HttpClientRequest.HttpClientRequest, destination: string) =>
+      Effect.gen(function*() {
+        const partial = path.join(path.dirname(destination), `.nextmv-download-${randomName()}.part`)
+        yield* Stream.run(presigned.stream(request), fs.sink(partial)).pipe(
+          Effect.zipRight(fs.rename(partial, destination)),
+          Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : fs.remove(partial).pipe(Effect.ignore))
+        )
+      })
 
     const downloadJson = (url: string) =>
       presigned.text(download(url)).pipe(
@@ -353,7 +373,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
             if (outputDir === "") {
               return yield* invalidArgument("Runs.runResult", "If the output format is not JSON, an outputDir must be provided.")
             }
-            yield* downloadAndExtract(url, outputDir, `${runId}.tar.gz`)
+            yield* downloadAndExtract(url, outputDir)
             // As nextmv-py: the output stays `{"url": …}`; the files are in `outputDir`.
             return result
           }
@@ -386,7 +406,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       if (outputDir === "") {
         return yield* invalidArgument("Runs.runInput", "If the input format is not JSON, an outputDir must be provided.")
       }
-      yield* downloadAndExtract(url, outputDir, `${runId}-input.tar.gz`)
+      yield* downloadAndExtract(url, outputDir)
       return undefined
     })
 
@@ -437,7 +457,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
         )
         const request = download(asset.download_url, asset.type === "json" ? "application/json" : "application/octet-stream")
         if (options.destination !== undefined) {
-          yield* Stream.run(presigned.stream(request), fs.sink(options.destination))
+          yield* downloadToFile(request, options.destination)
           return undefined
         }
         return asset.type === "json" ? yield* downloadJson(asset.download_url) : yield* presigned.bytes(request)
