@@ -221,6 +221,46 @@ const runsPath = (appId: string): string => `${applicationPath(appId)}/runs`
 /** A random name for local temporary files (Web Crypto, available in Node 20 and browsers). */
 const randomName = (): string => globalThis.crypto.randomUUID()
 
+const isPlainObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** The checks of {@link Service.trackRun} on the parts it uploads (shapes and JSON-ability). */
+const validateTrackedParts = (operation: string, run: TrackedRun) =>
+  Effect.gen(function*() {
+    for (const field of ["name", "description", "error", "inputDirPath", "outputDirPath"] as const) {
+      const value: unknown = run[field]
+      if (value !== undefined && typeof value !== "string") {
+        return yield* invalidArgument(operation, `${field} must be a string`)
+      }
+    }
+    if (run.input !== undefined && typeof run.input !== "string") yield* requireJson(operation, "input", run.input)
+    if (run.output !== undefined && typeof run.output !== "string") yield* requireJson(operation, "output", run.output)
+    if (run.duration !== undefined && !(Number.isFinite(run.duration) && run.duration >= 0)) {
+      return yield* invalidArgument(operation, `duration must be a finite number of milliseconds ≥ 0, got ${run.duration}`)
+    }
+    if (
+      run.logs !== undefined && typeof run.logs !== "string" &&
+      !(Array.isArray(run.logs) && run.logs.every((line) => typeof line === "string"))
+    ) {
+      return yield* invalidArgument(operation, "logs must be a string or an array of strings")
+    }
+    if (run.statistics !== undefined) {
+      if (!isPlainObject(run.statistics)) return yield* invalidArgument(operation, "statistics must be an object")
+      yield* requireJson(operation, "statistics", run.statistics)
+    }
+    if (run.metrics !== undefined) {
+      if (!isPlainObject(run.metrics)) return yield* invalidArgument(operation, "metrics must be an object")
+      yield* requireJson(operation, "metrics", run.metrics)
+    }
+    if (run.assets !== undefined) {
+      const assets: unknown = run.assets
+      if (!(isPlainObject(assets) || (Array.isArray(assets) && assets.every(isPlainObject)))) {
+        return yield* invalidArgument(operation, "assets must be an object or an array of objects")
+      }
+      yield* requireJson(operation, "assets", assets)
+    }
+  })
+
 /** Builds the service; requires `NextmvClient`, `Uploads`, `FileSystem` and `Path`. */
 export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSystem.FileSystem | Path.Path> = Effect
   .gen(function*() {
@@ -482,9 +522,8 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       if (run.output !== undefined && isGiven(run.outputDirPath)) {
         return yield* invalidArgument(operation, "give either output or outputDirPath, not both")
       }
-      if (run.metrics !== undefined && (typeof run.metrics !== "object" || run.metrics === null || Array.isArray(run.metrics))) {
-        return yield* invalidArgument(operation, "metrics must be an object")
-      }
+      // Every part is checked before the first request, so that a bad one leaves no upload behind.
+      yield* validateTrackedParts(operation, run)
       if (isGiven(run.inputDirPath)) yield* provideFs(requireDirectory(operation, run.inputDirPath))
       if (isGiven(run.outputDirPath)) yield* provideFs(requireDirectory(operation, run.outputDirPath))
       const configuration = yield* validateExecutionSettings(operation, options.configuration)
