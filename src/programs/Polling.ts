@@ -86,29 +86,37 @@ export interface StoppablePollConfig<A> extends PollConfig<A>, StopOption {}
 /** The errors polling adds to those of the check. */
 export type PollingError = PollingTimeoutError | PollingTriesExhaustedError
 
-const isUnlimited = (duration: Duration.DurationInput): boolean =>
+/** Whether a `maxDuration` means "no limit" (negative number or infinite duration). */
+export const isUnlimited = (duration: Duration.DurationInput): boolean =>
   (typeof duration === "number" && duration < 0) || !Duration.isFinite(Duration.decode(duration))
+
+/**
+ * nextmv-py's sleep after the `tries`-th unsuccessful check (1-based), in milliseconds:
+ * `min(maxDelay, delay + backoff · 2^tries) + random · jitter` with `random` in [0, 1). The formula
+ * is increasing, so `min` is nextmv-py's "once max_delay is reached, stay there". Used by
+ * {@link poll} and by the run tracker, so the SDK has one polling formula.
+ */
+export const pollingDelayMillis = (options: PollingOptions, tries: number, random: number): number =>
+  Math.min(
+    Duration.toMillis(options.maxDelay),
+    Duration.toMillis(options.delay) + Duration.toMillis(options.backoff) * 2 ** tries
+  ) + random * Duration.toMillis(options.jitter)
 
 /**
  * The sleep after the n-th unsuccessful check (`recurrence` = n − 1): `sleepDuration`'s answer
  * capped by `maxDelay` and `budgetMillis` (what is left of `maxDuration`, `Infinity` when
- * unlimited), or else nextmv-py's formula `min(maxDelay, delay + backoff · 2^n) + U[0, jitter)`.
+ * unlimited), or else nextmv-py's formula ({@link pollingDelayMillis}).
  */
 const nextSleep = (o: PollingOptions, recurrence: number, budgetMillis: number): Effect.Effect<Duration.Duration> => {
-  const maxDelay = Duration.toMillis(o.maxDelay)
-  const formula = Effect.map(Random.next, (random) => {
-    // nextmv-py's exponent is the 1-based try number. The formula is increasing, so `min` is
-    // nextmv-py's "once max_delay is reached, stay there".
-    const computed = Math.min(maxDelay, Duration.toMillis(o.delay) + Duration.toMillis(o.backoff) * 2 ** (recurrence + 1))
-    return Duration.millis(computed + random * Duration.toMillis(o.jitter))
-  })
+  const formula = Effect.map(Random.next, (random) => Duration.millis(pollingDelayMillis(o, recurrence + 1, random)))
   if (o.sleepDuration === undefined) return formula
   return Effect.flatMap(o.sleepDuration, (given) => {
     if (given === undefined) return formula
     // A hint is a server's word (e.g. live logs' `next_available_in_seconds`, which may be 86400
     // or 1e308): it never makes polling sleep past its own limits.
     const millis = Duration.toMillis(Duration.decode(given))
-    return Effect.succeed(Duration.millis(Math.max(0, Math.min(Number.isNaN(millis) ? 0 : millis, maxDelay, budgetMillis))))
+    const capped = Math.min(Number.isNaN(millis) ? 0 : millis, Duration.toMillis(o.maxDelay), budgetMillis)
+    return Effect.succeed(Duration.millis(Math.max(0, capped)))
   })
 }
 

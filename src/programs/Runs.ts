@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Chunk, Duration, Effect, Exit, Fiber, Option, Queue, Ref, Schema, Stream, Take } from "effect"
+import { Chunk, Duration, Effect, Exit, Fiber, Option, Queue, Ref, Stream, Take } from "effect"
 import type { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
 import { isTerminalStatus, RunInformation, RunResult, type TimestampedRunLog } from "../schemas/Runs.js"
 import {
@@ -20,22 +20,13 @@ import {
   type TrackRunOptions
 } from "../services/Runs.js"
 import { poll, type PollingInput, type PollingOptions, pollStoppable, type StopOption } from "./Polling.js"
+import { type RunFailedError, resultOrFailure } from "./RunFailedError.js"
+import * as Tracker from "./RunTracker.js"
 
 /** Polling settings for the streams (a stream is stopped by no longer consuming it). */
 export type StreamPolling = PollingInput
 
-/** A run ended `failed` or `canceled`. `result` is the fetched run (with `error_log` when given). */
-export class RunFailedError extends Schema.TaggedError<RunFailedError>()("RunFailedError", {
-  runId: Schema.String,
-  status: Schema.String,
-  /** The API's error message (`metadata.error`), empty when none. */
-  error: Schema.String,
-  result: RunResult
-}) {
-  override get message(): string {
-    return `Run ${this.runId} ended ${this.status}${this.error ? `: ${this.error}` : ""}`
-  }
-}
+export { RunFailedError } from "./RunFailedError.js"
 
 /** Errors of the polling run programs. */
 export type RunPollingError = RunError | PollingTimeoutError | PollingTriesExhaustedError
@@ -65,19 +56,7 @@ const statusOf = (information: RunInformation) => information.metadata.status_v2
 
 /** Turns a final run into its result, or a {@link RunFailedError}. */
 const finish = (appId: string, information: RunInformation, options: OutputDirOptions) =>
-  Effect.flatMap(Runs, (runs) =>
-    Effect.flatMap(runs.runResultFor(appId, information, options), (result) =>
-      result.metadata.status_v2 === "succeeded"
-        ? Effect.succeed(result)
-        : Effect.fail(
-          new RunFailedError({
-            runId: result.id,
-            status: result.metadata.status_v2,
-            error: result.metadata.error || (result.error_log?.error ?? ""),
-            result
-          })
-        ))
-  )
+  Effect.flatMap(Runs, (runs) => Effect.flatMap(runs.runResultFor(appId, information, options), resultOrFailure))
 
 /** Runs `work` (interruptibly, even inside a finalizer) for at most `bound`; failures are logged. */
 const boundedCancel = (work: Effect.Effect<void, RunError>, what: string, bound: Duration.DurationInput) =>
@@ -144,9 +123,15 @@ const untilTerminal = (options: WaitOptions) => ({
   polling: options.polling
 })
 
-/** Polls until the run is terminal, then fetches its result. */
-const resultOf = (appId: string, options: WaitOptions) => (_: string, check: Effect.Effect<RunInformation, RunError>) =>
-  Effect.flatMap(poll(check, untilTerminal(options)), (information) => finish(appId, information, options))
+/**
+ * Polls until the run is terminal, then fetches its result. With a `RunTracker` in the context
+ * (and polling it accepts), the run is followed by the tracker's scheduler instead.
+ */
+const resultOf = (appId: string, options: WaitOptions) => (runId: string, check: Effect.Effect<RunInformation, RunError>) =>
+  Effect.flatMap(Effect.serviceOption(Tracker.RunTracker), (tracker) =>
+    Option.isSome(tracker) && Tracker.accepts(options.polling)
+      ? tracker.value.await(appId, runId, { polling: options.polling, outputDir: options.outputDir })
+      : Effect.flatMap(poll(check, untilTerminal(options)), (information) => finish(appId, information, options)))
 
 /** {@link resultOf} with `stop`. */
 const resultOfStoppable = (appId: string, options: WaitOptions & StopOption) =>
@@ -318,6 +303,16 @@ export const watchRun = (
   runId: string,
   options: { readonly polling?: StreamPolling | undefined } = {}
 ): Stream.Stream<RunInformation, RunPollingError, Runs> =>
+  Stream.unwrap(Effect.map(Effect.serviceOption(Tracker.RunTracker), (tracker) =>
+    Option.isSome(tracker) && Tracker.accepts(options.polling)
+      ? tracker.value.changes(appId, runId, { polling: options.polling })
+      : polledWatch(appId, runId, options))).pipe(Stream.withSpan("Runs.watchRun", { attributes: { appId, runId } }))
+
+const polledWatch = (
+  appId: string,
+  runId: string,
+  options: { readonly polling?: StreamPolling | undefined }
+): Stream.Stream<RunInformation, RunPollingError, Runs> =>
   streamFromPolling<RunInformation, RunPollingError, Runs>((emit) =>
     Effect.gen(function*() {
       const runs = yield* Runs
@@ -331,7 +326,7 @@ export const watchRun = (
       )
       yield* poll(check, { until: (information) => isTerminalStatus(statusOf(information)), status: statusOf, polling: options.polling ?? {} })
     })
-  ).pipe(Stream.withSpan("Runs.watchRun", { attributes: { appId, runId } }))
+  )
 
 /**
  * A stream of live log entries as they arrive (nextmv-py's `Application.run_logs_with_polling`): pages of `GET …/logs/live`, each
