@@ -1,5 +1,6 @@
 /**
- * Acceptance-test programs (spec experiments §3.2, §3.5, §3.6): create an acceptance test over a
+ * Acceptance-test programs (nextmv-py's `Application.new_acceptance_test`,
+ * `acceptance_test_with_polling`, `new_acceptance_test_with_result`): create an acceptance test over a
  * new or existing batch experiment, and wait for its results.
  *
  * @since 0.1.0
@@ -43,7 +44,7 @@ export type AcceptanceTestPollingError = AcceptanceTestError | PollingTimeoutErr
 const operation = "AcceptanceTests.newAcceptanceTest"
 
 /**
- * Creates an acceptance test (spec §3.5). The id defaults to `acceptance-xxxxxxxx` and the name
+ * Creates an acceptance test (nextmv-py's `Application.new_acceptance_test`). The id defaults to `acceptance-xxxxxxxx` and the name
  * to the id. Then:
  * - without `inputSetId`, the batch experiment with the test's id is reused (GET it with its
  *   runs); when it does not exist (404) this fails with `InvalidArgumentError` saying an input

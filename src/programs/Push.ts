@@ -1,6 +1,6 @@
 /**
  * `push`: package an app directory and deploy it as the application's dev binary, like nextmv-py's
- * directory strategy (spec resources §7), then optionally cut a version and an instance.
+ * directory strategy (`Application.push` / `nextmv app push`, see the Nextmv docs "Deploy an app"), then optionally cut a version and an instance.
  *
  * Steps: read `app.yaml` → run `build.command` (no shell) → run `pre-push` (through a shell) →
  * bundle the Python dependencies (`type: python` with `python.pip-requirements`, using `uv`) →
@@ -10,8 +10,8 @@
  * `PUT …/binary` with the requirements → with `autoCreate`, create a version and an instance of
  * it, and with `updateDefaultInstance` make that instance the app's default. Each step is logged.
  *
- * The version/instance step follows the newer of the two nextmv-py variants (spec §9.3, "auto
- * create", off by default): nextmv-py's own CLI pushes without it and creates the version itself.
+ * The version/instance step follows the newer of the two nextmv-py variants (`Application.push`'s
+ * "auto create", off by default): nextmv-py's own CLI pushes without it and creates the version itself.
  *
  * @since 0.1.0
  */

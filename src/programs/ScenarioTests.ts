@@ -1,10 +1,11 @@
 /**
- * Scenario-test programs (spec experiments §5): create a scenario test from scenarios (resolving
+ * Scenario-test programs (nextmv-py's `Application.new_scenario_test` and
+ * `scenario_test_with_polling`): create a scenario test from scenarios (resolving
  * or creating their input sets, uploading new data as managed inputs), and wait for it. A
  * scenario test is a batch experiment of type `scenario`; the pure expansion lives in
  * `ScenarioTestsPlan.ts`.
  *
- * Not covered: the `content_type` argument of newer nextmv-py versions (§5.4), whose effect is
+ * Not covered: the `content_type` argument of newer nextmv-py versions (`new_scenario_test`), whose effect is
  * not known; new data is uploaded as compact JSON and its managed inputs get the default JSON
  * format, as the newest code that could be read does.
  *
@@ -100,7 +101,7 @@ const resolveInputSet = (appId: string, { id: scenarioId, scenario }: Identified
   })
 
 /**
- * Creates a scenario test and returns its id (spec §5.2). Scenario ids default to
+ * Creates a scenario test and returns its id (nextmv-py's `Application.new_scenario_test`). Scenario ids default to
  * `scenario-{position}` (duplicates are rejected); for each scenario in order the instance is
  * fetched (a missing one is a 404 `NextmvHttpError`) and its input set resolved: an existing
  * set (`ScenarioInput.inputSet`), a new set of existing managed inputs
