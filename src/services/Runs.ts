@@ -346,7 +346,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     /**
      * A presigned GET with the `Content-Type` header nextmv-py sends on these downloads:
      * `application/json` for results, inputs and JSON assets, `application/octet-stream` for
-     * other assets (spec §3.8, §3.9, §3.17).
+     * other assets (as nextmv-py's `run_result`, `run_input` and `download_asset_content`).
      */
     const download = (url: string, contentType = "application/json") =>
       HttpClientRequest.get(url).pipe(HttpClientRequest.setHeader("content-type", contentType))
