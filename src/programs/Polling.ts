@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import { Clock, Duration, Effect, Option, Random, Schedule } from "effect"
-import { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
+import { InvalidArgumentError, PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
 
 /**
  * nextmv-py's polling options (`nextmv.PollingOptions`, used by `poll` and every
@@ -83,8 +83,37 @@ export interface StopOption {
 /** What {@link pollStoppable} needs: {@link PollConfig} and nextmv-py's `stop`. */
 export interface StoppablePollConfig<A> extends PollConfig<A>, StopOption {}
 
-/** The errors polling adds to those of the check. */
-export type PollingError = PollingTimeoutError | PollingTriesExhaustedError
+/**
+ * The errors polling adds to those of the check: it gave up, or the polling options were not
+ * valid (`InvalidArgumentError`, before the first check).
+ */
+export type PollingError = PollingTimeoutError | PollingTriesExhaustedError | InvalidArgumentError
+
+const durationKeys = ["backoff", "delay", "initialDelay", "maxDelay", "maxDuration", "jitter"] as const
+
+/** The options with every duration decoded; a value that is not a duration is an `InvalidArgumentError`. */
+const validOptions = (options: PollingOptions): Effect.Effect<PollingOptions, InvalidArgumentError> =>
+  Effect.gen(function*() {
+    const decoded: Record<string, Duration.Duration> = {}
+    for (const key of durationKeys) {
+      const value: unknown = options[key]
+      // A negative number is a valid (unlimited) maxDuration; NaN is no duration at all.
+      const duration = typeof value === "number" && value < 0 ? Option.some(Duration.infinity) : Duration.decodeUnknown(value)
+      if (Option.isNone(duration) || (typeof value === "number" && Number.isNaN(value))) {
+        return yield* new InvalidArgumentError({ operation: "Polling.poll", reason: `polling.${key} must be a duration` })
+      }
+      decoded[key] = duration.value
+    }
+    const maxTries: unknown = options.maxTries
+    if (typeof maxTries !== "number" || Number.isNaN(maxTries)) {
+      return yield* new InvalidArgumentError({ operation: "Polling.poll", reason: "polling.maxTries must be a number" })
+    }
+    const sleepDuration: unknown = options.sleepDuration
+    if (sleepDuration !== undefined && !Effect.isEffect(sleepDuration)) {
+      return yield* new InvalidArgumentError({ operation: "Polling.poll", reason: "polling.sleepDuration must be an Effect" })
+    }
+    return options
+  })
 
 /** Whether a `maxDuration` means "no limit" (negative number or infinite duration). */
 export const isUnlimited = (duration: Duration.DurationInput): boolean =>
@@ -141,11 +170,15 @@ const pollLoop = <A, B, E, R>(
   stopped: Effect.Effect<Option.Option<B>>
 ): Effect.Effect<B, E | PollingError, R> =>
   Effect.gen(function*() {
-    const input = config.polling ?? {}
-    const userSchedule = Schedule.isSchedule(input) ? input : undefined
-    const options: PollingOptions = Schedule.isSchedule(input)
-      ? defaultPollingOptions
-      : { ...defaultPollingOptions, ...input }
+    const polling = config.polling ?? {}
+    const userSchedule = Schedule.isSchedule(polling) ? polling : undefined
+    const raw: unknown = polling
+    if (userSchedule === undefined && (typeof raw !== "object" || raw === null || Array.isArray(raw))) {
+      return yield* new InvalidArgumentError({ operation: "Polling.poll", reason: "polling must be options or a Schedule" })
+    }
+    const options: PollingOptions = yield* validOptions(
+      Schedule.isSchedule(polling) ? defaultPollingOptions : { ...defaultPollingOptions, ...polling }
+    )
     const maxTries = userSchedule === undefined ? options.maxTries : -1
     const maxDurationMillis = userSchedule === undefined && !isUnlimited(options.maxDuration)
       ? Duration.toMillis(options.maxDuration)
@@ -237,9 +270,11 @@ export const pollStoppable = <A, E, R>(
   check: Effect.Effect<A, E, R>,
   config: StoppablePollConfig<A>
 ): Effect.Effect<Option.Option<A>, E | PollingError, R> =>
-  pollLoop(
-    check,
-    config,
-    Option.some,
-    Effect.map(config.stop, (stop) => stop ? Option.some(Option.none<A>()) : Option.none())
-  )
+  Effect.isEffect(config.stop)
+    ? pollLoop(
+      check,
+      config,
+      Option.some,
+      Effect.map(config.stop, (stop) => stop ? Option.some(Option.none<A>()) : Option.none())
+    )
+    : new InvalidArgumentError({ operation: "Polling.pollStoppable", reason: "stop must be an Effect<boolean>" })
