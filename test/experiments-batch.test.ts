@@ -2,7 +2,12 @@ import { describe, expect, it } from "@effect/vitest"
 import { HttpClientRequest } from "@effect/platform"
 import { Effect, Option, Schema } from "effect"
 import { InvalidArgumentError, PollingTimeoutError, PollingTriesExhaustedError } from "../src/Errors.js"
-import { batchExperimentWithPolling, newBatchExperimentWithResult } from "../src/programs/Experiments.js"
+import {
+  batchExperimentWithPolling,
+  batchExperimentWithPollingStoppable,
+  newBatchExperimentWithResult,
+  newBatchExperimentWithResultStoppable
+} from "../src/programs/Experiments.js"
 import { BatchExperiments } from "../src/services/BatchExperiments.js"
 import { NextmvClient } from "../src/services/NextmvClient.js"
 import { FaultAction } from "../src/testing/Emulator.js"
@@ -183,8 +188,9 @@ describe("BatchExperiments against the emulator", () => {
       expect(exhausted).toBeInstanceOf(PollingTriesExhaustedError)
       expect((exhausted as PollingTriesExhaustedError).tries).toBe(3)
       let checks = 0
-      const stopped = yield* batchExperimentWithPolling(APP, id, {
-        polling: { ...fastPolling, stop: Effect.sync(() => ++checks > 2) }
+      const stopped = yield* batchExperimentWithPollingStoppable(APP, id, {
+        polling: fastPolling,
+        stop: Effect.sync(() => ++checks > 2)
       })
       expect(Option.isNone(stopped)).toBe(true)
     }).pipe(Effect.provide(experimentsLayer())))
@@ -192,9 +198,10 @@ describe("BatchExperiments against the emulator", () => {
   it.effect("a stop option that never fires gives Option.some of the finished experiment", () =>
     driven(function*() {
       yield* seed(inputs)
-      const result = yield* newBatchExperimentWithResult(APP, {
+      const result = yield* newBatchExperimentWithResultStoppable(APP, {
         runs: [{ inputId: "mi-1", instanceId: "prod" }],
-        polling: { ...fastPolling, stop: Effect.succeed(false) }
+        polling: fastPolling,
+        stop: Effect.succeed(false)
       })
       expect(Option.isSome(result)).toBe(true)
       expect(Option.getOrThrow(result).status).toBe("completed")

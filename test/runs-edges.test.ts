@@ -203,13 +203,14 @@ describe("non-JSON outputs", () => {
 describe("live logs: the server's next_available_in_seconds is the sleep", () => {
   const lines = ["a", "b", "c"]
 
-  it.effect("a one-hour hint means one request, not a fast polling loop", () =>
+  it.effect("a one-hour hint (within maxDelay) means one request, not a fast polling loop", () =>
     Effect.gen(function*() {
       const { runs, appId, emulator } = yield* setup()
       emulator.areas.runs.setModel(appId, Models.sleep(10_000, Models.logs(lines)))
       const runId = yield* runs.newRun(appId, { input: {} })
       yield* emulator.clearRequests
-      const fiber = yield* Effect.fork(Stream.runDrain(runLogsStream(appId, runId, { polling: fast })))
+      const polling = { ...fast, maxDelay: "2 hours" } as const
+      const fiber = yield* Effect.fork(Stream.runDrain(runLogsStream(appId, runId, { polling })))
       yield* pollUntil((r) => r.path.endsWith("/logs/live"))
       // The stream now sleeps for the hinted hour.
       expect(Option.map(yield* nextSleep(), Duration.toMillis)).toEqual(Option.some(3_600_000))
