@@ -17,7 +17,7 @@ import type { WorkflowEngine } from "@effect/workflow"
 import * as Layers from "../src/Layers.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import * as Emulator from "../src/testing/Emulator.js"
-import { Models } from "../src/testing/areas/runs.js"
+import { Models } from "../src/testing/areas/models.js"
 import { ExperimentWorkflows, RunWorkflow, Storage, Worker } from "../src/workflow/index.js"
 import { MARK_PREFIX } from "../src/workflow/RunWorkflow.js"
 
@@ -217,7 +217,7 @@ describe("workflows in this process", () => {
   it("a failed run is a typed RunFailedError; batch experiment and acceptance test workflows complete once", async () => {
     emulator.areas.applications.seed({ id: EXP_APP })
     for (const [id, value] of [["mi-1", 100], ["mi-2", 200]] as const) {
-      emulator.areas.experiments.seedManagedInput(EXP_APP, { id, data: { value } })
+      emulator.areas.managedInputs.seed(EXP_APP, { id, data: { value } })
     }
     emulator.areas.runs.setModel(`${EXP_APP}/broken`, Models.fail("no solution"))
     const scaled = (factor: number) =>
