@@ -209,7 +209,7 @@ describe("live logs: the server's next_available_in_seconds is the sleep", () =>
       emulator.areas.runs.setModel(appId, Models.sleep(10_000, Models.logs(lines)))
       const runId = yield* runs.newRun(appId, { input: {} })
       yield* emulator.clearRequests
-      const polling = { ...fast, maxDelay: "2 hours" } as const
+      const polling = { ...fast, maxDelay: "2 hours", maxDuration: "3 hours" } as const
       const fiber = yield* Effect.fork(Stream.runDrain(runLogsStream(appId, runId, { polling })))
       yield* pollUntil((r) => r.path.endsWith("/logs/live"))
       // The stream now sleeps for the hinted hour.
