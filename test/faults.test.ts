@@ -115,8 +115,9 @@ const CASES: ReadonlyArray<Case> = [
   },
   { name: "a stall mid-body", faults: always(FaultAction.stallBody), expect: permanent("timeout") },
   {
-    name: "a steady trickle (10 bytes every 25 ms, longer in total than the timeout)",
-    faults: once(FaultAction.trickle(10, "25 millis")),
+    // Bodies above 64 KiB are read chunk by chunk (the application has a 96 KiB description).
+    name: "a steady trickle (8 KiB every 25 ms, longer in total than the timeout)",
+    faults: once(FaultAction.trickle(8192, "25 millis")),
     expect: () => ({ _tag: "ok", attempts: 1 })
   },
   { name: "truncated JSON", faults: always(FaultAction.body(200, "{\"id\": \"trunc")), expect: badJson },
@@ -140,7 +141,7 @@ const call = (api: NextmvClient.Requester, method: MethodClass, runId: string) =
         return {
           path: `/v1/applications/${APP}`,
           run: api.json(
-            HttpClientRequest.put(`/v1/applications/${APP}`).pipe(HttpClientRequest.bodyUnsafeJson({ description: "d" })),
+            HttpClientRequest.put(`/v1/applications/${APP}`).pipe(HttpClientRequest.bodyUnsafeJson({ description: "d".repeat(96 * 1024) })),
             AppShape
           )
         }
@@ -171,7 +172,7 @@ const runCase = (testCase: Case, method: MethodClass) =>
   Effect.gen(function*() {
     const emulator = yield* Emulator
     const other = yield* otherHost
-    emulator.context.areas.applications.seed({ id: APP })
+    emulator.context.areas.applications.seed({ id: APP, description: "d".repeat(96 * 1024) })
     // Setup (and transport warm-up) with the default timeouts: a run to cancel.
     const { api: setup } = yield* NextmvClient.NextmvClient
     const { run_id } = yield* setup.json(

@@ -177,3 +177,41 @@ describe("server-given waits are clamped", () => {
       expect(yield* Ref.get(sent)).toEqual([0, 60_000])
     }).pipe(quiet))
 })
+
+describe("per-origin connection cap", () => {
+  it.live("never more requests in flight per origin than maxConnections", () =>
+    Effect.gen(function*() {
+      let open = 0
+      let peak = 0
+      const server = yield* Effect.acquireRelease(
+        Effect.async<Http.Server>((resume) => {
+          const server = Http.createServer((_req, res) => {
+            open++
+            peak = Math.max(peak, open)
+            setTimeout(() => {
+              open--
+              res.writeHead(200, { "content-type": "application/json" })
+              res.end("{}")
+            }, 20)
+          })
+          server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+        }),
+        (server) => Effect.async<void>((resume) => {
+          server.closeAllConnections()
+          server.close(() => resume(Effect.void))
+        })
+      )
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const client = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: origin, maxConnections: 3 })
+      yield* Effect.forEach(
+        Array.from({ length: 24 }, (_, i) => i),
+        (i) => i % 2 === 0
+          ? client.api.text(HttpClientRequest.get("/v1/x"))
+          : client.presigned.text(HttpClientRequest.get(`${origin}/blob?signature=s${i}`)),
+        { concurrency: "unbounded", discard: true }
+      )
+      // Three for the API, three for the presigned host (the same server here).
+      expect(peak).toBeLessThanOrEqual(6)
+      expect(peak).toBeGreaterThan(1)
+    }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici)))
+})

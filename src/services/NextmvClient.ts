@@ -4,7 +4,8 @@
  * The pipeline, in one place: base URL joining, `Authorization: Bearer`, `User-Agent:
  * nextmv-effect/<version>`, the connect and idle timeouts (python-requests semantics, as
  * nextmv-py), the status check (redirects are never followed), the retry policy of
- * `internal/retry.ts` (honouring `Retry-After`, bounded), one redacted `http.client` span per call,
+ * `internal/retry.ts` (honouring `Retry-After`, bounded), the per-origin cap on requests in
+ * flight, one redacted `http.client` span per call (when a tracer is installed),
  * and the mapping of every failure into {@link NextmvHttpError} / {@link NextmvDecodeError} with
  * secrets scrubbed (API key, presigned query strings). A second requester, `presigned`, sends
  * requests to absolute presigned URLs with no base URL and no `Authorization` header.
@@ -17,6 +18,7 @@
 import {
   FetchHttpClient,
   FileSystem,
+  Headers,
   HttpBody,
   HttpClient,
   HttpClientRequest,
@@ -24,7 +26,7 @@ import {
   HttpTraceContext
 } from "@effect/platform"
 import type { HttpClientError } from "@effect/platform"
-import { Clock, Context, Duration, Effect, Layer, Option, ParseResult, Random, Redacted, Schema, Stream } from "effect"
+import { Clock, Context, Duration, Effect, FiberRef, Layer, Option, ParseResult, Random, Redacted, Schema, Stream } from "effect"
 import type { Tracer } from "effect"
 import { MAX_ERROR_BODY_CHARS, NextmvConfigError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { type ConfigOverrides, DEFAULT_BASE_URL, resolveConnection, withScheme } from "../internal/config.js"
@@ -50,6 +52,9 @@ export const DEFAULT_CONSOLE_URL = "https://cloud.nextmv.io"
  * wait, not on the whole exchange).
  */
 export const DEFAULT_TIMEOUT: Duration.Duration = Duration.seconds(20)
+
+/** Default per-origin cap on requests in flight (see `Options.maxConnections`). */
+export const DEFAULT_MAX_CONNECTIONS = 64
 
 /** Default connect timeout (nextmv-py's 20 s). */
 export const DEFAULT_CONNECT_TIMEOUT: Duration.Duration = Duration.seconds(20)
@@ -89,6 +94,13 @@ export interface Options {
   readonly deadline?: Duration.DurationInput | undefined
   /** Retry policy settings; see `RetryOptions`. `{ retries: 0 }` disables retries. */
   readonly retry?: Partial<RetryOptions> | undefined
+  /**
+   * Most requests in flight at once per origin (the API, and each presigned-URL host), so the
+   * number of connections stays bounded (the transports' pools open one per concurrent request).
+   * Further requests wait for a free slot. A streamed download holds its slot until the stream
+   * ends. Default 64.
+   */
+  readonly maxConnections?: number | undefined
   /** Extra headers sent with every API request (not with presigned URLs). */
   readonly headers?: Readonly<Record<string, string>> | undefined
 }
@@ -151,6 +163,9 @@ const REQUEST_ID_HEADERS = ["x-request-id", "request-id", "x-amzn-requestid", "x
 /** How many bytes of an error response are read at most (the rest is never downloaded). */
 const MAX_ERROR_BODY_BYTES = 4 * MAX_ERROR_BODY_CHARS
 
+/** Response bodies up to this size (by Content-Length) are read in one go. */
+const SMALL_BODY = 64 * 1024
+
 /** Request bodies above this size are handed to the transport in slices, so writes show progress. */
 const BODY_SLICE = 64 * 1024
 
@@ -211,6 +226,12 @@ const readBody = (
   if (response.status === 204 || response.status === 205 || response.status === 304 || response.request.method === "HEAD") {
     return Effect.succeed(new Uint8Array(0))
   }
+  // A small body announced by Content-Length is read in one wait (one promise on every transport,
+  // no stream machinery): the idle timeout then bounds its whole transfer.
+  const length = Number(response.headers["content-length"])
+  if (length <= SMALL_BODY && cap >= length) {
+    return Effect.map(response.arrayBuffer, (buffer) => new Uint8Array(buffer))
+  }
   const chunks: Array<Uint8Array> = []
   let size = 0
   return Stream.runForEachWhile(response.stream, (chunk) => {
@@ -258,6 +279,7 @@ interface Settings {
   readonly connectMillis: number
   readonly deadlineMillis: number | undefined
   readonly retry: RetryOptions
+  readonly maxConnections: number
   /** Values scrubbed from everything the pipeline reports (the API key). */
   readonly secrets: ReadonlyArray<string>
 }
@@ -270,6 +292,18 @@ const makeRequester = (
   settings: Settings,
   { module, origin, propagate }: { readonly module: string; readonly origin: string; readonly propagate: boolean }
 ): Requester => {
+  /** One semaphore per origin: the per-origin cap on requests in flight. */
+  const slots = new Map<string, Effect.Semaphore>()
+  const slotOf = (request: HttpClientRequest.HttpClientRequest): Effect.Semaphore => {
+    const key = origin !== "" ? origin : originOf(request.url)
+    let semaphore = slots.get(key)
+    if (semaphore === undefined) {
+      semaphore = Effect.unsafeMakeSemaphore(settings.maxConnections)
+      slots.set(key, semaphore)
+    }
+    return semaphore
+  }
+
   /** What errors, logs and spans show for a request: the URL or path without its query string. */
   const pathOf = (request: HttpClientRequest.HttpClientRequest) => withoutQuery(request.url)
 
@@ -359,17 +393,21 @@ const makeRequester = (
     keep: boolean
   ): Effect.Effect<A, AttemptFailure> => {
     const watchdog = new Watchdog(settings.idleMillis, settings.connectMillis, deadlineAt)
-    const send = http.execute(observeBody(request, watchdog)).pipe(
+    // `send` runs in the attempt's own child fiber (see `guard`), so fiber refs are set there
+    // with nothing to restore: the platform's span is off (it records the full URL and keeps the
+    // raw request), and fetch must not follow redirects (undici never does).
+    const send = Effect.zipRight(noPlatformSpanNoRedirects, http.execute(observeBody(request, watchdog))).pipe(
       Effect.mapError((error) => fromClientError(request, error)),
       Effect.flatMap((response): Effect.Effect<A, AttemptFailure> => {
         watchdog.touch()
         return response.status >= 200 && response.status < 300
           ? Effect.mapError(read(response, watchdog), (error) => fromClientError(request, error))
           : statusFailure(request, response, watchdog)
-      }),
-      noRedirects
+      })
     )
-    return guard(send, watchdog, (expiry) => timeoutFailure(request, expiry, "waiting for the server"), keep)
+    const guarded = guard(send, watchdog, (expiry) => timeoutFailure(request, expiry, "waiting for the server"), keep)
+    // A stream takes its slot for the whole download (see `stream`).
+    return keep ? guarded : slotOf(request).withPermits(1)(guarded)
   }
 
   /** Runs `attempt` under the retry policy inside one span, and returns the final typed error. */
@@ -421,11 +459,18 @@ const makeRequester = (
         )
       return loop(1).pipe(Effect.annotateLogs({ package: "nextmv-effect", module }))
     }
-    return Effect.useSpan(`http.client ${request.method}`, {
+    return Effect.withFiberRuntime((fiber) => {
+      // No tracer installed (Effect's built-in one) or tracing off: no span at all, for free.
+      if (!fiber.getFiberRef(FiberRef.currentTracerEnabled) || fiber.currentTracer === builtInTracer) return run(undefined)
+      return tracedRun()
+    })
+    function tracedRun() {
+      return Effect.useSpan(`http.client ${request.method}`, {
       kind: "client",
       captureStackTrace: false,
       attributes: spanAttributes(request.method, origin + path)
-    }, (span) => run(span))
+      }, (span) => run(span))
+    }
   }
 
   const bytes = (request: HttpClientRequest.HttpClientRequest) => withRetries(request, (response, watchdog) => readBody(response, watchdog))
@@ -433,6 +478,8 @@ const makeRequester = (
 
   const stream = (request: HttpClientRequest.HttpClientRequest): Stream.Stream<Uint8Array, NextmvHttpError> =>
     Stream.unwrapScoped(Effect.gen(function*() {
+      const slot = slotOf(request)
+      yield* Effect.acquireRelease(slot.take(1), () => slot.release(1))
       const { response, watchdog } = yield* withRetries(
         request,
         (response, watchdog) => Effect.succeed({ response, watchdog }),
@@ -478,20 +525,25 @@ const spanAttributes = (method: string, url: string): Record<string, unknown> =>
   return attributes
 }
 
-/**
- * Redirects are never followed (a redirect to another host would send the request, or return the
- * answer, of a server the caller never named): with `fetch`, ask for the 3xx response itself;
- * undici's `request` does not follow redirects. The 3xx then fails the status check.
- */
-const noRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.flatMap(
-    Effect.serviceOption(FetchHttpClient.RequestInit),
-    (init) =>
-      Effect.provideService(effect, FetchHttpClient.RequestInit, {
-        ...Option.getOrUndefined(init),
-        redirect: "manual"
-      })
-  )
+const always = () => true
+
+const originOf = (url: string): string => {
+  const scheme = url.indexOf("://")
+  const end = scheme === -1 ? -1 : url.indexOf("/", scheme + 3)
+  return end === -1 ? url : url.slice(0, end)
+}
+
+const noPlatformSpanNoRedirects = Effect.zipRight(
+  FiberRef.set(HttpClient.currentTracerDisabledWhen, always),
+  FiberRef.update(FiberRef.currentContext, (context) =>
+    Context.add(context, FetchHttpClient.RequestInit, {
+      ...Option.getOrUndefined(Context.getOption(context, FetchHttpClient.RequestInit)),
+      redirect: "manual"
+    }))
+)
+
+/** Effect's built-in tracer, which records nowhere unless a tracer is installed. */
+const builtInTracer = Effect.runSync(Effect.tracer)
 
 /**
  * Decodes a JSON document with `schema`; malformed JSON and shape mismatches become a
@@ -537,23 +589,24 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       connectMillis: Duration.toMillis(Duration.decode(options.connectTimeout ?? options.timeout ?? DEFAULT_CONNECT_TIMEOUT)),
       deadlineMillis: options.deadline === undefined ? undefined : Duration.toMillis(Duration.decode(options.deadline)),
       retry: { ...defaultRetryOptions, ...options.retry },
+      maxConnections: Math.max(1, Math.floor(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS)),
       secrets: apiKey === "" ? [] : [apiKey]
     }
     const extraHeaders = options.headers ?? {}
     // The platform's own `http.client` span records the full URL (with presigned signatures) and
     // keeps the raw request in a failed exit; the requester records its own, redacted span.
-    const untraced = transport.pipe(HttpClient.withTracerDisabledWhen(() => true))
-    const api = untraced.pipe(
+    // Every API request gets the same headers: built once, set in one step.
+    const apiHeaders = Headers.fromInput({
+      ...extraHeaders,
+      "user-agent": USER_AGENT,
+      authorization: `Bearer ${apiKey}`
+    })
+    const api = transport.pipe(
       HttpClient.mapRequest((request) =>
-        request.pipe(
-          HttpClientRequest.prependUrl(baseUrl),
-          HttpClientRequest.setHeader("user-agent", USER_AGENT),
-          HttpClientRequest.setHeaders(extraHeaders),
-          HttpClientRequest.bearerToken(options.apiKey)
-        )
+        HttpClientRequest.setHeaders(HttpClientRequest.prependUrl(request, baseUrl), apiHeaders)
       )
     )
-    const presigned = untraced.pipe(HttpClient.mapRequest(HttpClientRequest.setHeader("user-agent", USER_AGENT)))
+    const presigned = transport.pipe(HttpClient.mapRequest(HttpClientRequest.setHeader("user-agent", USER_AGENT)))
     return NextmvClient.of({
       baseUrl,
       consoleUrl: trimTrailingSlash(options.consoleUrl ?? DEFAULT_CONSOLE_URL),
