@@ -3,6 +3,7 @@ import { Effect, Option } from "effect"
 import { InvalidArgumentError, NextmvHttpError, PollingTimeoutError } from "../src/Errors.js"
 import {
   acceptanceTestWithPolling,
+  acceptanceTestWithPollingStoppable,
   newAcceptanceTest,
   newAcceptanceTestWithResult
 } from "../src/programs/AcceptanceTests.js"
@@ -393,7 +394,7 @@ describe("acceptanceTestWithPolling", () => {
       )
       expect(timeout).toBeInstanceOf(PollingTimeoutError)
       expect((timeout as PollingTimeoutError).lastStatus).toBe("started")
-      const stopped = yield* acceptanceTestWithPolling(APP, slow.id, { polling: { ...fastPolling, stop: Effect.succeed(true) } })
+      const stopped = yield* acceptanceTestWithPollingStoppable(APP, slow.id, { polling: fastPolling, stop: Effect.succeed(true) })
       expect(stopped).toEqual(Option.none())
     }).pipe(Effect.provide(experimentsLayer())))
 })

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import { InvalidArgumentError, PollingTimeoutError, PollingTriesExhaustedError } from "../src/Errors.js"
-import { batchExperimentWithPolling, newBatchExperimentWithResult } from "../src/programs/Experiments.js"
+import {
+  batchExperimentWithPolling,
+  batchExperimentWithPollingStoppable,
+  newBatchExperimentWithResult,
+  newBatchExperimentWithResultStoppable
+} from "../src/programs/Experiments.js"
 import { BatchExperiments } from "../src/services/BatchExperiments.js"
 import { FaultAction } from "../src/testing/Emulator.js"
 import { Models } from "../src/testing/areas/runs.js"
@@ -160,8 +165,9 @@ describe("BatchExperiments against the emulator", () => {
       expect(exhausted).toBeInstanceOf(PollingTriesExhaustedError)
       expect((exhausted as PollingTriesExhaustedError).tries).toBe(3)
       let checks = 0
-      const stopped = yield* batchExperimentWithPolling(APP, id, {
-        polling: { ...fastPolling, stop: Effect.sync(() => ++checks > 2) }
+      const stopped = yield* batchExperimentWithPollingStoppable(APP, id, {
+        polling: fastPolling,
+        stop: Effect.sync(() => ++checks > 2)
       })
       expect(Option.isNone(stopped)).toBe(true)
     }).pipe(Effect.provide(experimentsLayer())))
@@ -169,9 +175,10 @@ describe("BatchExperiments against the emulator", () => {
   it.live("a stop option that never fires gives Option.some of the finished experiment", () =>
     Effect.gen(function*() {
       yield* seed(inputs)
-      const result = yield* newBatchExperimentWithResult(APP, {
+      const result = yield* newBatchExperimentWithResultStoppable(APP, {
         runs: [{ inputId: "mi-1", instanceId: "prod" }],
-        polling: { ...fastPolling, stop: Effect.succeed(false) }
+        polling: fastPolling,
+        stop: Effect.succeed(false)
       })
       expect(Option.isSome(result)).toBe(true)
       expect(Option.getOrThrow(result).status).toBe("completed")

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Duration, Effect, Exit, Fiber, Option, Ref, Schedule, TestClock } from "effect"
 import { PollingTimeoutError, PollingTriesExhaustedError } from "../src/Errors.js"
-import { defaultPollingOptions, poll } from "../src/programs/Polling.js"
+import { defaultPollingOptions, poll, pollStoppable } from "../src/programs/Polling.js"
 
 /** A check that records the clock time of each call and is done on call number `doneAt`. */
 const recorder = (doneAt = Infinity) =>
@@ -84,7 +84,7 @@ describe("poll with nextmv-py's defaults (TestClock)", () => {
     Effect.gen(function*() {
       const { times, check } = yield* recorder()
       const stopNow = yield* Ref.make(false)
-      const fiber = yield* Effect.fork(poll(check, { until: done, polling: { stop: Ref.get(stopNow), jitter: 0 } }))
+      const fiber = yield* Effect.fork(pollStoppable(check, { until: done, stop: Ref.get(stopNow), polling: { jitter: 0 } }))
       yield* TestClock.adjust("3 seconds")
       yield* Ref.set(stopNow, true)
       yield* TestClock.adjust("1 minute")
@@ -96,7 +96,7 @@ describe("poll with nextmv-py's defaults (TestClock)", () => {
   it.effect("with a stop key, a finished value comes back as Option.some", () =>
     Effect.gen(function*() {
       const { check } = yield* recorder(2)
-      const fiber = yield* Effect.fork(poll(check, { until: done, polling: { stop: Effect.succeed(false) } }))
+      const fiber = yield* Effect.fork(pollStoppable(check, { until: done, stop: Effect.succeed(false) }))
       yield* TestClock.adjust("1 minute")
       expect(yield* Fiber.join(fiber)).toEqual(Option.some({ n: 2, status: "succeeded" }))
     }))

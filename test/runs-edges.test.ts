@@ -200,13 +200,14 @@ describe("non-JSON outputs", () => {
 describe("live logs: the server's next_available_in_seconds is the sleep", () => {
   const lines = ["a", "b", "c"]
 
-  it.live("a one-hour hint means one request, not a fast polling loop", () =>
+  it.live("a one-hour hint (within maxDelay) means one request, not a fast polling loop", () =>
     Effect.gen(function*() {
       const { runs, appId, emulator } = yield* setup()
       emulator.areas.runs.setModel(appId, Models.sleep(10_000, Models.logs(lines)))
       const runId = yield* runs.newRun(appId, { input: {} })
       yield* emulator.clearRequests
-      const fiber = yield* Effect.fork(Stream.runDrain(runLogsStream(appId, runId, { polling: fast })))
+      const polling = { ...fast, maxDelay: "2 hours" } as const
+      const fiber = yield* Effect.fork(Stream.runDrain(runLogsStream(appId, runId, { polling })))
       yield* waitForRequests((r) => r.path.endsWith("/logs/live"))
       yield* Effect.sleep(150)
       yield* Fiber.interrupt(fiber)

@@ -3,6 +3,7 @@ import { Chunk, Effect, Exit, Fiber, Option, Stream } from "effect"
 import { PollingTimeoutError, PollingTriesExhaustedError } from "../src/Errors.js"
 import {
   newRunWithResult,
+  newRunWithResultStoppable,
   RunFailedError,
   runLogsStream,
   runLogsWithPolling,
@@ -81,9 +82,10 @@ describe("newRunWithResult and runResultWithPolling", () => {
       const { appId, emulator } = yield* setup()
       emulator.areas.runs.setModel(appId, Models.sleep(10_000))
       let checks = 0
-      const result = yield* newRunWithResult(appId, {
+      const result = yield* newRunWithResultStoppable(appId, {
         input: {},
-        polling: { ...fast, stop: Effect.sync(() => ++checks > 2) }
+        polling: fast,
+        stop: Effect.sync(() => ++checks > 2)
       })
       expect(Option.isNone(result)).toBe(true)
     }).pipe(Effect.provide(servicesLayer())))

@@ -5,7 +5,7 @@ import {
   newScenarioTest,
   newScenarioTestWithResult,
   ScenarioInput,
-  scenarioTestWithPolling
+  scenarioTestWithPollingStoppable
 } from "../src/programs/ScenarioTests.js"
 import { Instances } from "../src/services/Instances.js"
 import { Versions } from "../src/services/Versions.js"
@@ -133,7 +133,7 @@ describe("newScenarioTest against the emulator", () => {
       ])
       expect(test.runs.filter((r) => r.scenario_id === "high-demand").map((r) => r.application_instance_id))
         .toEqual(["inst-b", "inst-b"])
-      const again = yield* scenarioTestWithPolling(APP, "weekly", { polling: { ...fastPolling, stop: Effect.succeed(false) } })
+      const again = yield* scenarioTestWithPollingStoppable(APP, "weekly", { polling: fastPolling, stop: Effect.succeed(false) })
       expect(Option.map(again, (t) => t.runs.length)).toEqual(Option.some(10))
     }).pipe(Effect.provide(TestLive)))
 

@@ -41,6 +41,7 @@ import {
 import { queryValues, sanitizeError, scrub, withoutQuery } from "../internal/redact.js"
 import { type Expiry, guard, Watchdog } from "../internal/watchdog.js"
 import { VERSION } from "../version.js"
+import * as RequestBudget from "./RequestBudget.js"
 
 export { DEFAULT_BASE_URL, defaultRetryOptions, type RetryOptions }
 
@@ -103,6 +104,11 @@ export interface Options {
   readonly maxConnections?: number | undefined
   /** Extra headers sent with every API request (not with presigned URLs). */
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /**
+   * The request budget shared by everything using this client (see `RequestBudget`): the published
+   * Nextmv Cloud limits unless given; `false` turns it off.
+   */
+  readonly budget?: RequestBudget.Options | false | undefined
 }
 
 /**
@@ -148,6 +154,8 @@ export interface Service {
   readonly api: Requester
   /** Requests to presigned upload/download URLs (no base URL, no Authorization). */
   readonly presigned: Requester
+  /** The request budget of `api` (its `state` is for metrics). */
+  readonly budget: RequestBudget.RequestBudget
 }
 
 /** The client every Nextmv service depends on. */
@@ -290,7 +298,7 @@ const formatMillis = (millis: number): string =>
 const makeRequester = (
   http: HttpClient.HttpClient,
   settings: Settings,
-  { module, origin, propagate }: { readonly module: string; readonly origin: string; readonly propagate: boolean }
+  { budget = RequestBudget.unlimited, module, origin, propagate }: { readonly module: string; readonly origin: string; readonly propagate: boolean; readonly budget?: RequestBudget.RequestBudget }
 ): Requester => {
   /** One semaphore per origin: the per-origin cap on requests in flight. */
   const slots = new Map<string, Effect.Semaphore>()
@@ -423,7 +431,10 @@ const makeRequester = (
         : request
       const deadlineAt = settings.deadlineMillis === undefined ? undefined : performance.now() + settings.deadlineMillis
       const loop = (retry: number): Effect.Effect<A, NextmvHttpError> =>
-        attempt(sent, deadlineAt, read, keep).pipe(
+        budget.limit(request.method, path, attempt(sent, deadlineAt, read, keep)).pipe(
+          Effect.tapError((failed) =>
+            failed.status === 429 ? budget.onRateLimited(request.method, path, failed.retryAfterMillis) : Effect.void
+          ),
           Effect.catchAll((failed) => {
             if (retry > settings.retry.retries || !isRetryable(request.method, failed)) {
               return Effect.fail(new NextmvHttpError({ ...failed.error, attempts: retry }))
@@ -593,6 +604,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       secrets: apiKey === "" ? [] : [apiKey]
     }
     const extraHeaders = options.headers ?? {}
+    const budget = options.budget === false ? RequestBudget.unlimited : RequestBudget.make(options.budget)
     // The platform's own `http.client` span records the full URL (with presigned signatures) and
     // keeps the raw request in a failed exit; the requester records its own, redacted span.
     // Every API request gets the same headers: built once, set in one step.
@@ -611,8 +623,9 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       baseUrl,
       consoleUrl: trimTrailingSlash(options.consoleUrl ?? DEFAULT_CONSOLE_URL),
       // Paths are relative to the base URL, so the path given by the service is what errors show.
-      api: makeRequester(api, settings, { module: "NextmvClient", origin: baseUrl, propagate: true }),
-      presigned: makeRequester(presigned, settings, { module: "NextmvClient.presigned", origin: "", propagate: false })
+      api: makeRequester(api, settings, { module: "NextmvClient", origin: baseUrl, propagate: true, budget }),
+      presigned: makeRequester(presigned, settings, { module: "NextmvClient.presigned", origin: "", propagate: false }),
+      budget
     })
 
   })
