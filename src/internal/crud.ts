@@ -5,7 +5,7 @@
 import { HttpClientRequest } from "@effect/platform"
 import { Effect, Schema } from "effect"
 import { NextmvHttpError } from "../Errors.js"
-import type { Requester } from "../services/NextmvClient.js"
+import type { Requester } from "./requester.js"
 
 /** `true` for a `NextmvHttpError` with status 404. */
 export const isNotFound = (error: unknown): error is NextmvHttpError =>

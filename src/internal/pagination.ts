@@ -13,7 +13,7 @@ import { HttpClientRequest } from "@effect/platform"
 import { Chunk, Effect, Option, Schema, Stream } from "effect"
 import type { NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { InvalidArgumentError } from "../Errors.js"
-import type { Requester } from "../services/NextmvClient.js"
+import type { Requester } from "./requester.js"
 
 /** nextmv-py's safety limit on the number of pages. */
 export const DEFAULT_MAX_PAGES = 1000

@@ -22,8 +22,8 @@ import { Clock, Effect, Schema } from "effect"
 import { homedir } from "node:os"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { withJson } from "../internal/crud.js"
-import { binaryPath } from "../internal/resourcePaths.js"
-import { invalidArgument, requireNonEmpty } from "../internal/validate.js"
+import { binaryPath } from "../internal/paths.js"
+import { invalidArgument, requireIds } from "../internal/validate.js"
 import type { Instance } from "../schemas/Instances.js"
 import { type Manifest, MANIFEST_FILE_NAME } from "../schemas/Manifest.js"
 import type { Version } from "../schemas/Versions.js"
@@ -121,7 +121,7 @@ const isoSeconds = (millis: number): string => new Date(millis).toISOString().re
  */
 export const push = Effect.fn("Push.push")(function*(appId: string, options: PushOptions = {}) {
   const operation = "Push.push"
-  yield* requireNonEmpty(operation, "appId", appId)
+  yield* requireIds(operation, { appId })
   if (options.autoCreate !== true) {
     const given = CREATE_ONLY.filter((key) => options[key] !== undefined && options[key] !== false)
     if (given.length > 0) return yield* invalidArgument(operation, `${given.join(", ")} need autoCreate: true`)

@@ -10,8 +10,8 @@ import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { applyChanges, withJson } from "../internal/crud.js"
-import { experimentsPath, segment } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import { acceptanceTestsPath } from "../internal/paths.js"
+import { invalidArgument, isGiven, requireIds, requireNonEmpty } from "../internal/validate.js"
 import {
   AcceptanceTest,
   AcceptanceTestList,
@@ -29,9 +29,8 @@ import { NextmvClient } from "./NextmvClient.js"
 /** Errors of an acceptance-test operation. */
 export type AcceptanceTestError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
 
-/** `/v1/applications/{appId}/experiments/acceptance` */
-export const acceptanceTestsPath = (appId: string): string => `${experimentsPath(appId)}/acceptance`
-const acceptanceTestPath = (appId: string, id: string) => `${acceptanceTestsPath(appId)}/${segment(id)}`
+/** @deprecated Endpoint paths live in one internal module; kept for existing imports. */
+export { acceptanceTestsPath }
 
 /**
  * A metric to check, e.g. "the mean of `result.value` of the candidate is at most 5 % above the
@@ -178,28 +177,26 @@ export const metricsWire = (
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const requireIds = (operation: string, appId: string, id: string) =>
-    Effect.zipRight(requireNonEmpty(operation, "appId", appId), requireNonEmpty(operation, "acceptanceTestId", id))
-
   const acceptanceTest = Effect.fn("AcceptanceTests.acceptanceTest")(function*(appId: string, acceptanceTestId: string) {
-    yield* requireIds("AcceptanceTests.acceptanceTest", appId, acceptanceTestId)
-    return yield* api.json(HttpClientRequest.get(acceptanceTestPath(appId, acceptanceTestId)), AcceptanceTest)
+    yield* requireIds("AcceptanceTests.acceptanceTest", { appId, acceptanceTestId })
+    return yield* api.json(HttpClientRequest.get(acceptanceTestsPath(appId, acceptanceTestId)), AcceptanceTest)
   })
 
   const listAcceptanceTests = Effect.fn("AcceptanceTests.listAcceptanceTests")(function*(appId: string) {
-    yield* requireNonEmpty("AcceptanceTests.listAcceptanceTests", "appId", appId)
+    yield* requireIds("AcceptanceTests.listAcceptanceTests", { appId })
     return (yield* api.json(HttpClientRequest.get(acceptanceTestsPath(appId)), AcceptanceTestList)) ?? []
   })
 
   const createAcceptanceTest = Effect.fn("AcceptanceTests.createAcceptanceTest")(
     function*(appId: string, options: CreateAcceptanceTestOptions) {
       const operation = "AcceptanceTests.createAcceptanceTest"
-      yield* requireNonEmpty(operation, "appId", appId)
-      yield* requireNonEmpty(operation, "id", options.id)
+      yield* requireIds(operation, { appId, id: options.id })
       yield* requireNonEmpty(operation, "name", options.name)
-      yield* requireNonEmpty(operation, "experimentId", options.experimentId)
-      yield* requireNonEmpty(operation, "candidateInstanceId", options.candidateInstanceId)
-      yield* requireNonEmpty(operation, "baselineInstanceId", options.baselineInstanceId)
+      yield* requireIds(operation, {
+        experimentId: options.experimentId,
+        candidateInstanceId: options.candidateInstanceId,
+        baselineInstanceId: options.baselineInstanceId
+      })
       const metrics = yield* metricsWire(operation, options.metrics)
       const body: Record<string, unknown> = {
         candidate: { instance_id: options.candidateInstanceId },
@@ -217,20 +214,20 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const updateAcceptanceTest = Effect.fn("AcceptanceTests.updateAcceptanceTest")(
     function*(appId: string, acceptanceTestId: string, options: UpdateAcceptanceTestOptions) {
       const operation = "AcceptanceTests.updateAcceptanceTest"
-      yield* requireIds(operation, appId, acceptanceTestId)
+      yield* requireIds(operation, { appId, acceptanceTestId })
       if (!isGiven(options.name) && !isGiven(options.description)) {
         return yield* invalidArgument(operation, "at least one of name or description must be provided for update")
       }
       // An empty string next to a non-empty other field is still sent (as nextmv-py does).
       const body = applyChanges({}, { name: options.name, description: options.description })
-      return yield* api.json(withJson("PATCH", acceptanceTestPath(appId, acceptanceTestId), body), AcceptanceTest)
+      return yield* api.json(withJson("PATCH", acceptanceTestsPath(appId, acceptanceTestId), body), AcceptanceTest)
     }
   )
 
   const deleteAcceptanceTest = Effect.fn("AcceptanceTests.deleteAcceptanceTest")(
     function*(appId: string, acceptanceTestId: string) {
-      yield* requireIds("AcceptanceTests.deleteAcceptanceTest", appId, acceptanceTestId)
-      yield* api.discard(HttpClientRequest.del(acceptanceTestPath(appId, acceptanceTestId)))
+      yield* requireIds("AcceptanceTests.deleteAcceptanceTest", { appId, acceptanceTestId })
+      yield* api.discard(HttpClientRequest.del(acceptanceTestsPath(appId, acceptanceTestId)))
     }
   )
 

@@ -9,7 +9,7 @@ import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from ".
 import { applyChanges, exists, toWire, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
 import { applicationPath, applicationsPath } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
 import { Application, ApplicationList } from "../schemas/Applications.js"
 import { NextmvClient } from "./NextmvClient.js"
 
@@ -94,12 +94,12 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const { api } = yield* NextmvClient
 
   const getApplication = Effect.fn("Applications.getApplication")(function*(appId: string) {
-    yield* requireNonEmpty("Applications.getApplication", "appId", appId)
+    yield* requireIds("Applications.getApplication", { appId })
     return yield* api.json(HttpClientRequest.get(applicationPath(appId)), Application)
   })
 
   const applicationExists = Effect.fn("Applications.applicationExists")(function*(appId: string) {
-    yield* requireNonEmpty("Applications.applicationExists", "appId", appId)
+    yield* requireIds("Applications.applicationExists", { appId })
     return yield* exists(api, applicationPath(appId))
   })
 
@@ -107,6 +107,11 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     if (options.existOk === true && !isGiven(options.id)) {
       return yield* invalidArgument("Applications.newApplication", "If existOk is true, id must be provided")
     }
+    yield* requireOptionalIds("Applications.newApplication", {
+      id: options.id,
+      defaultInstanceId: options.defaultInstanceId,
+      defaultExperimentInstance: options.defaultExperimentInstance
+    })
     if (options.existOk === true && isGiven(options.id) && (yield* applicationExists(options.id))) {
       return yield* getApplication(options.id)
     }
@@ -122,13 +127,17 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   })
 
   const deleteApplication = Effect.fn("Applications.deleteApplication")(function*(appId: string) {
-    yield* requireNonEmpty("Applications.deleteApplication", "appId", appId)
+    yield* requireIds("Applications.deleteApplication", { appId })
     yield* api.discard(HttpClientRequest.del(applicationPath(appId)))
   })
 
   const updateApplication = Effect.fn("Applications.updateApplication")(
     function*(appId: string, options: UpdateApplicationOptions) {
-      yield* requireNonEmpty("Applications.updateApplication", "appId", appId)
+      yield* requireIds("Applications.updateApplication", { appId })
+      yield* requireOptionalIds("Applications.updateApplication", {
+        defaultInstanceId: options.defaultInstanceId,
+        defaultExperimentInstance: options.defaultExperimentInstance
+      })
       const current = yield* getApplication(appId)
       // The full object goes back, as nextmv-py's `to_dict()`: every non-null field, wire names.
       const { default_instance_id: _alias, ...wire } = yield* toWire(Application, current)

@@ -10,8 +10,8 @@ import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { applyChanges, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
-import { experimentsPath, segment } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import { batchExperimentMetadataPath, batchExperimentRunsPath, batchExperimentsPath } from "../internal/paths.js"
+import { idProblem, invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
 import {
   BatchExperiment,
   BatchExperimentInformation,
@@ -27,9 +27,8 @@ import { NextmvClient } from "./NextmvClient.js"
 /** Errors of a batch-experiment operation. */
 export type BatchExperimentError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
 
-/** `/v1/applications/{appId}/experiments/batch` */
-export const batchExperimentsPath = (appId: string): string => `${experimentsPath(appId)}/batch`
-const batchExperimentPath = (appId: string, id: string) => `${batchExperimentsPath(appId)}/${segment(id)}`
+/** @deprecated Endpoint paths live in one internal module; kept for existing imports. */
+export { batchExperimentsPath }
 
 /**
  * One run of a new batch experiment. `inputId` is a managed input id, a previous run id or an
@@ -161,6 +160,15 @@ const runWire = (
   if (!isGiven(run.instanceId) && !isGiven(run.versionId)) {
     return invalidArgument(operation, `${where}: either instanceId or versionId must be set`)
   }
+  for (const [name, value] of Object.entries({
+    inputId: run.inputId,
+    instanceId: run.instanceId,
+    versionId: run.versionId,
+    inputSetId: run.inputSetId
+  })) {
+    const problem = isGiven(value) ? idProblem(name, value) : undefined
+    if (problem !== undefined) return invalidArgument(operation, `${where}: ${problem}`)
+  }
   if (run.repetition !== undefined && !(Number.isInteger(run.repetition) && run.repetition >= 0)) {
     return invalidArgument(operation, `${where}: repetition must be a non-negative integer, got ${run.repetition}`)
   }
@@ -179,18 +187,15 @@ const runWire = (
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const requireIds = (operation: string, appId: string, id: string, idName: string) =>
-    Effect.zipRight(requireNonEmpty(operation, "appId", appId), requireNonEmpty(operation, idName, id))
-
   const getWithRuns = (appId: string, id: string) =>
     Effect.gen(function*() {
-      const experiment = yield* api.json(HttpClientRequest.get(batchExperimentPath(appId, id)), BatchExperiment)
-      const { runs } = yield* api.json(HttpClientRequest.get(`${batchExperimentPath(appId, id)}/runs`), BatchExperimentRuns)
+      const experiment = yield* api.json(HttpClientRequest.get(batchExperimentsPath(appId, id)), BatchExperiment)
+      const { runs } = yield* api.json(HttpClientRequest.get(batchExperimentRunsPath(appId, id)), BatchExperimentRuns)
       return new BatchExperiment({ ...experiment, runs })
     })
 
   const getMetadata = (appId: string, id: string) =>
-    api.json(HttpClientRequest.get(`${batchExperimentPath(appId, id)}/metadata`), BatchExperimentMetadata)
+    api.json(HttpClientRequest.get(batchExperimentMetadataPath(appId, id)), BatchExperimentMetadata)
 
   const listOfType = (appId: string, type: "batch" | "scenario") =>
     api.json(
@@ -200,33 +205,34 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const update = (appId: string, id: string, options: UpdateBatchExperimentOptions) =>
     api.json(
-      withJson("PATCH", batchExperimentPath(appId, id), applyChanges({}, { name: options.name, description: options.description })),
+      withJson("PATCH", batchExperimentsPath(appId, id), applyChanges({}, { name: options.name, description: options.description })),
       BatchExperimentInformation
     )
 
-  const remove = (appId: string, id: string) => api.discard(HttpClientRequest.del(batchExperimentPath(appId, id)))
+  const remove = (appId: string, id: string) => api.discard(HttpClientRequest.del(batchExperimentsPath(appId, id)))
 
   const batchExperiment = Effect.fn("BatchExperiments.batchExperiment")(function*(appId: string, batchId: string) {
-    yield* requireIds("BatchExperiments.batchExperiment", appId, batchId, "batchId")
+    yield* requireIds("BatchExperiments.batchExperiment", { appId, batchId })
     return yield* getWithRuns(appId, batchId)
   })
 
   const batchExperimentMetadata = Effect.fn("BatchExperiments.batchExperimentMetadata")(
     function*(appId: string, batchId: string) {
-      yield* requireIds("BatchExperiments.batchExperimentMetadata", appId, batchId, "batchId")
+      yield* requireIds("BatchExperiments.batchExperimentMetadata", { appId, batchId })
       return yield* getMetadata(appId, batchId)
     }
   )
 
   const listBatchExperiments = Effect.fn("BatchExperiments.listBatchExperiments")(function*(appId: string) {
-    yield* requireNonEmpty("BatchExperiments.listBatchExperiments", "appId", appId)
+    yield* requireIds("BatchExperiments.listBatchExperiments", { appId })
     return yield* listOfType(appId, "batch")
   })
 
   const newBatchExperiment = Effect.fn("BatchExperiments.newBatchExperiment")(
     function*(appId: string, options: NewBatchExperimentOptions = {}) {
       const operation = "BatchExperiments.newBatchExperiment"
-      yield* requireNonEmpty(operation, "appId", appId)
+      yield* requireIds(operation, { appId })
+      yield* requireOptionalIds(operation, { id: options.id, inputSetId: options.inputSetId })
       const runs = options.runs === undefined
         ? undefined
         : yield* Effect.forEach(options.runs, (run, index) => runWire(operation, index, run))
@@ -245,45 +251,45 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const updateBatchExperiment = Effect.fn("BatchExperiments.updateBatchExperiment")(
     function*(appId: string, batchId: string, options: UpdateBatchExperimentOptions) {
-      yield* requireIds("BatchExperiments.updateBatchExperiment", appId, batchId, "batchId")
+      yield* requireIds("BatchExperiments.updateBatchExperiment", { appId, batchId })
       return yield* update(appId, batchId, options)
     }
   )
 
   const deleteBatchExperiment = Effect.fn("BatchExperiments.deleteBatchExperiment")(
     function*(appId: string, batchId: string) {
-      yield* requireIds("BatchExperiments.deleteBatchExperiment", appId, batchId, "batchId")
+      yield* requireIds("BatchExperiments.deleteBatchExperiment", { appId, batchId })
       yield* remove(appId, batchId)
     }
   )
 
   const scenarioTest = Effect.fn("BatchExperiments.scenarioTest")(function*(appId: string, scenarioTestId: string) {
-    yield* requireIds("BatchExperiments.scenarioTest", appId, scenarioTestId, "scenarioTestId")
+    yield* requireIds("BatchExperiments.scenarioTest", { appId, scenarioTestId })
     return yield* getWithRuns(appId, scenarioTestId)
   })
 
   const scenarioTestMetadata = Effect.fn("BatchExperiments.scenarioTestMetadata")(
     function*(appId: string, scenarioTestId: string) {
-      yield* requireIds("BatchExperiments.scenarioTestMetadata", appId, scenarioTestId, "scenarioTestId")
+      yield* requireIds("BatchExperiments.scenarioTestMetadata", { appId, scenarioTestId })
       return yield* getMetadata(appId, scenarioTestId)
     }
   )
 
   const listScenarioTests = Effect.fn("BatchExperiments.listScenarioTests")(function*(appId: string) {
-    yield* requireNonEmpty("BatchExperiments.listScenarioTests", "appId", appId)
+    yield* requireIds("BatchExperiments.listScenarioTests", { appId })
     return yield* listOfType(appId, "scenario")
   })
 
   const updateScenarioTest = Effect.fn("BatchExperiments.updateScenarioTest")(
     function*(appId: string, scenarioTestId: string, options: UpdateBatchExperimentOptions) {
-      yield* requireIds("BatchExperiments.updateScenarioTest", appId, scenarioTestId, "scenarioTestId")
+      yield* requireIds("BatchExperiments.updateScenarioTest", { appId, scenarioTestId })
       return yield* update(appId, scenarioTestId, options)
     }
   )
 
   const deleteScenarioTest = Effect.fn("BatchExperiments.deleteScenarioTest")(
     function*(appId: string, scenarioTestId: string) {
-      yield* requireIds("BatchExperiments.deleteScenarioTest", appId, scenarioTestId, "scenarioTestId")
+      yield* requireIds("BatchExperiments.deleteScenarioTest", { appId, scenarioTestId })
       yield* remove(appId, scenarioTestId)
     }
   )

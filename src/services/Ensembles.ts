@@ -6,13 +6,13 @@
  * @since 0.1.0
  */
 import { HttpClientRequest } from "@effect/platform"
-import { Context, Effect, Layer, Schema, type Stream } from "effect"
+import { Context, Effect, Layer, Schema, Stream } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { applyChanges, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
 import { paginate, paginateAll } from "../internal/pagination.js"
-import { ensemblesPath } from "../internal/resourcePaths.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import { ensemblesPath } from "../internal/paths.js"
+import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
 import { EnsembleDefinition, type EvaluationRule, type RunGroup } from "../schemas/Ensembles.js"
 import { NextmvClient } from "./NextmvClient.js"
 
@@ -134,8 +134,8 @@ const ItemsPage = Schema.Struct({
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const ids = (operation: string, appId: string, id: string) =>
-    Effect.zipRight(requireNonEmpty(operation, "appId", appId), requireNonEmpty(operation, "ensembleDefinitionId", id))
+  const ids = (operation: string, appId: string, ensembleDefinitionId: string) =>
+    requireIds(operation, { appId, ensembleDefinitionId })
 
   const ensembleDefinition = Effect.fn("Ensembles.ensembleDefinition")(function*(appId: string, id: string) {
     yield* ids("Ensembles.ensembleDefinition", appId, id)
@@ -148,7 +148,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const listEnsembleDefinitions = Effect.fn("Ensembles.listEnsembleDefinitions")(
     function*(appId: string, options: ListEnsembleDefinitionsOptions = {}) {
       const operation = "Ensembles.listEnsembleDefinitions"
-      yield* requireNonEmpty(operation, "appId", appId)
+      yield* requireIds(operation, { appId })
       if (options.noPagination === true) {
         return (yield* api.json(HttpClientRequest.get(ensemblesPath(appId)), ItemsPage)).items
       }
@@ -156,13 +156,19 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const streamEnsembleDefinitions = (appId: string): Stream.Stream<EnsembleDefinition, EnsembleError> =>
-    paginate(api, ensemblesPath(appId), EnsembleDefinition, { operation: "Ensembles.streamEnsembleDefinitions" })
+  const streamEnsembleDefinitions = (appId: string): Stream.Stream<EnsembleDefinition, EnsembleError> => {
+    const operation = "Ensembles.streamEnsembleDefinitions"
+    return Stream.unwrap(Effect.as(
+      requireIds(operation, { appId }),
+      paginate(api, ensemblesPath(appId), EnsembleDefinition, { operation })
+    ))
+  }
 
   const newEnsembleDefinition = Effect.fn("Ensembles.newEnsembleDefinition")(
     function*(appId: string, options: NewEnsembleDefinitionOptions) {
       const operation = "Ensembles.newEnsembleDefinition"
-      yield* requireNonEmpty(operation, "appId", appId)
+      yield* requireIds(operation, { appId })
+      yield* requireOptionalIds(operation, { id: options.id })
       if (options.runGroups.length === 0) {
         return yield* invalidArgument(operation, "at least one run group must be defined to create an ensemble definition")
       }

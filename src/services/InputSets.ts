@@ -9,8 +9,8 @@ import { Context, DateTime, Effect, Layer, Option } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { applyChanges, toWire, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
-import { experimentsPath, segment } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import { inputSetsPath } from "../internal/paths.js"
+import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
 import { InputSet, InputSetList } from "../schemas/InputSets.js"
 import { ManagedInput } from "../schemas/ManagedInputs.js"
 import { NextmvClient } from "./NextmvClient.js"
@@ -18,9 +18,8 @@ import { NextmvClient } from "./NextmvClient.js"
 /** Errors of an input-set operation. */
 export type InputSetError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
 
-/** `/v1/applications/{appId}/experiments/inputsets` */
-export const inputSetsPath = (appId: string): string => `${experimentsPath(appId)}/inputsets`
-const inputSetPath = (appId: string, id: string) => `${inputSetsPath(appId)}/${segment(id)}`
+/** @deprecated Endpoint paths live in one internal module; kept for existing imports. */
+export { inputSetsPath }
 
 /** A managed input of an input set: its id, or the managed input itself. */
 export type InputSetInput = string | ManagedInput
@@ -122,19 +121,19 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const { api } = yield* NextmvClient
 
   const inputSet = Effect.fn("InputSets.inputSet")(function*(appId: string, inputSetId: string) {
-    yield* requireNonEmpty("InputSets.inputSet", "appId", appId)
-    yield* requireNonEmpty("InputSets.inputSet", "inputSetId", inputSetId)
-    return yield* api.json(HttpClientRequest.get(inputSetPath(appId, inputSetId)), InputSet)
+    yield* requireIds("InputSets.inputSet", { appId, inputSetId })
+    return yield* api.json(HttpClientRequest.get(inputSetsPath(appId, inputSetId)), InputSet)
   })
 
   const listInputSets = Effect.fn("InputSets.listInputSets")(function*(appId: string) {
-    yield* requireNonEmpty("InputSets.listInputSets", "appId", appId)
+    yield* requireIds("InputSets.listInputSets", { appId })
     return (yield* api.json(HttpClientRequest.get(inputSetsPath(appId)), InputSetList)) ?? []
   })
 
   const newInputSet = Effect.fn("InputSets.newInputSet")(function*(appId: string, options: NewInputSetOptions = {}) {
     const operation = "InputSets.newInputSet"
-    yield* requireNonEmpty(operation, "appId", appId)
+    yield* requireIds(operation, { appId })
+    yield* requireOptionalIds(operation, { id: options.id, instanceId: options.instanceId })
     if (options.maximumRuns !== undefined && !(Number.isInteger(options.maximumRuns) && options.maximumRuns > 0)) {
       return yield* invalidArgument(operation, `maximumRuns must be a positive integer, got ${options.maximumRuns}`)
     }
@@ -152,8 +151,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const updateInputSet = Effect.fn("InputSets.updateInputSet")(
     function*(appId: string, inputSetId: string, options: UpdateInputSetOptions) {
-      yield* requireNonEmpty("InputSets.updateInputSet", "appId", appId)
-      yield* requireNonEmpty("InputSets.updateInputSet", "inputSetId", inputSetId)
+      yield* requireIds("InputSets.updateInputSet", { appId, inputSetId })
       const current = yield* inputSet(appId, inputSetId)
       // The full object goes back, as nextmv-py's `to_dict()`: wire names, null fields dropped.
       const body = applyChanges(yield* toWire(InputSet, current), {
@@ -161,14 +159,13 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
         description: options.description,
         inputs: options.inputs === undefined ? undefined : yield* inputsWire(options.inputs)
       })
-      return yield* api.json(withJson("PUT", inputSetPath(appId, inputSetId), body), InputSet)
+      return yield* api.json(withJson("PUT", inputSetsPath(appId, inputSetId), body), InputSet)
     }
   )
 
   const deleteInputSet = Effect.fn("InputSets.deleteInputSet")(function*(appId: string, inputSetId: string) {
-    yield* requireNonEmpty("InputSets.deleteInputSet", "appId", appId)
-    yield* requireNonEmpty("InputSets.deleteInputSet", "inputSetId", inputSetId)
-    yield* api.discard(HttpClientRequest.del(inputSetPath(appId, inputSetId)))
+    yield* requireIds("InputSets.deleteInputSet", { appId, inputSetId })
+    yield* api.discard(HttpClientRequest.del(inputSetsPath(appId, inputSetId)))
   })
 
   return InputSets.of({ inputSet, listInputSets, newInputSet, updateInputSet, deleteInputSet })

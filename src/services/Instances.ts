@@ -9,8 +9,8 @@ import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { applyChanges, exists, toWire, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
-import { instancesPath } from "../internal/resourcePaths.js"
-import { invalidArgument, isGiven, requireNonEmpty, validateExecutionSettings } from "../internal/validate.js"
+import { instancesPath } from "../internal/paths.js"
+import { invalidArgument, isGiven, requireIds, requireOptionalIds, validateExecutionSettings } from "../internal/validate.js"
 import { Instance, type InstanceConfiguration, InstanceList } from "../schemas/Instances.js"
 import { NextmvClient } from "./NextmvClient.js"
 
@@ -130,8 +130,7 @@ const configurationWire = (configuration: InstanceConfiguration): Record<string,
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const ids = (operation: string, appId: string, instanceId: string) =>
-    Effect.zipRight(requireNonEmpty(operation, "appId", appId), requireNonEmpty(operation, "instanceId", instanceId))
+  const ids = (operation: string, appId: string, instanceId: string) => requireIds(operation, { appId, instanceId })
 
   const instance = Effect.fn("Instances.instance")(function*(appId: string, instanceId: string) {
     yield* ids("Instances.instance", appId, instanceId)
@@ -144,18 +143,18 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   })
 
   const listInstances = Effect.fn("Instances.listInstances")(function*(appId: string) {
-    yield* requireNonEmpty("Instances.listInstances", "appId", appId)
+    yield* requireIds("Instances.listInstances", { appId })
     return (yield* api.json(HttpClientRequest.get(instancesPath(appId)), InstanceList)) ?? []
   })
 
   const newInstance = Effect.fn("Instances.newInstance")(
     function*(appId: string, versionId: string, options: NewInstanceOptions = {}) {
       const operation = "Instances.newInstance"
-      yield* requireNonEmpty(operation, "appId", appId)
-      yield* requireNonEmpty(operation, "versionId", versionId)
+      yield* requireIds(operation, { appId, versionId })
       if (options.existOk === true && !isGiven(options.id)) {
         return yield* invalidArgument(operation, "If existOk is true, id must be provided")
       }
+      yield* requireOptionalIds(operation, { id: options.id })
       const configuration = yield* validateExecutionSettings(operation, options.configuration)
       if (options.existOk === true && isGiven(options.id) && (yield* instanceExists(appId, options.id))) {
         return yield* instance(appId, options.id)
@@ -173,6 +172,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, instanceId: string, options: UpdateInstanceOptions = {}) {
       const operation = "Instances.updateInstance"
       yield* ids(operation, appId, instanceId)
+      yield* requireOptionalIds(operation, { versionId: options.versionId })
       const configuration = yield* validateExecutionSettings(operation, options.configuration)
       const current = yield* instance(appId, instanceId)
       // The whole object goes back, as nextmv-py does (GET then PUT; spec §3.2).

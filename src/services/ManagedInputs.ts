@@ -9,8 +9,8 @@ import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { applyChanges, toWire, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
-import { applicationPath, segment } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import { managedInputsPath } from "../internal/paths.js"
+import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
 import {
   DEFAULT_MANAGED_INPUT_FORMAT,
   ManagedInput,
@@ -22,9 +22,8 @@ import { NextmvClient } from "./NextmvClient.js"
 /** Errors of a managed-input operation. */
 export type ManagedInputError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
 
-/** `/v1/applications/{appId}/inputs` */
-export const managedInputsPath = (appId: string): string => `${applicationPath(appId)}/inputs`
-const managedInputPath = (appId: string, id: string) => `${managedInputsPath(appId)}/${segment(id)}`
+/** @deprecated Endpoint paths live in one internal module; kept for existing imports. */
+export { managedInputsPath }
 
 /** Options of {@link Service.newManagedInput}: exactly one of `uploadId` and `runId`. */
 export interface NewManagedInputOptions {
@@ -105,20 +104,20 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const { api } = yield* NextmvClient
 
   const managedInput = Effect.fn("ManagedInputs.managedInput")(function*(appId: string, managedInputId: string) {
-    yield* requireNonEmpty("ManagedInputs.managedInput", "appId", appId)
-    yield* requireNonEmpty("ManagedInputs.managedInput", "managedInputId", managedInputId)
-    return yield* api.json(HttpClientRequest.get(managedInputPath(appId, managedInputId)), ManagedInput)
+    yield* requireIds("ManagedInputs.managedInput", { appId, managedInputId })
+    return yield* api.json(HttpClientRequest.get(managedInputsPath(appId, managedInputId)), ManagedInput)
   })
 
   const listManagedInputs = Effect.fn("ManagedInputs.listManagedInputs")(function*(appId: string) {
-    yield* requireNonEmpty("ManagedInputs.listManagedInputs", "appId", appId)
+    yield* requireIds("ManagedInputs.listManagedInputs", { appId })
     return (yield* api.json(HttpClientRequest.get(managedInputsPath(appId)), ManagedInputList)) ?? []
   })
 
   const newManagedInput = Effect.fn("ManagedInputs.newManagedInput")(
     function*(appId: string, options: NewManagedInputOptions) {
       const operation = "ManagedInputs.newManagedInput"
-      yield* requireNonEmpty(operation, "appId", appId)
+      yield* requireIds(operation, { appId })
+      yield* requireOptionalIds(operation, { id: options.id, uploadId: options.uploadId, runId: options.runId })
       const hasUpload = isGiven(options.uploadId)
       const hasRun = isGiven(options.runId)
       if (!hasUpload && !hasRun) return yield* invalidArgument(operation, "Either uploadId or runId must be specified")
@@ -136,23 +135,21 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const updateManagedInput = Effect.fn("ManagedInputs.updateManagedInput")(
     function*(appId: string, managedInputId: string, options: UpdateManagedInputOptions) {
-      yield* requireNonEmpty("ManagedInputs.updateManagedInput", "appId", appId)
-      yield* requireNonEmpty("ManagedInputs.updateManagedInput", "managedInputId", managedInputId)
+      yield* requireIds("ManagedInputs.updateManagedInput", { appId, managedInputId })
       const current = yield* managedInput(appId, managedInputId)
       // The full object goes back, as nextmv-py's `to_dict()`: wire names, null fields dropped.
       const body = applyChanges(yield* toWire(ManagedInput, current), {
         name: options.name,
         description: options.description
       })
-      return yield* api.json(withJson("PUT", managedInputPath(appId, managedInputId), body), ManagedInput)
+      return yield* api.json(withJson("PUT", managedInputsPath(appId, managedInputId), body), ManagedInput)
     }
   )
 
   const deleteManagedInput = Effect.fn("ManagedInputs.deleteManagedInput")(
     function*(appId: string, managedInputId: string) {
-      yield* requireNonEmpty("ManagedInputs.deleteManagedInput", "appId", appId)
-      yield* requireNonEmpty("ManagedInputs.deleteManagedInput", "managedInputId", managedInputId)
-      yield* api.discard(HttpClientRequest.del(managedInputPath(appId, managedInputId)))
+      yield* requireIds("ManagedInputs.deleteManagedInput", { appId, managedInputId })
+      yield* api.discard(HttpClientRequest.del(managedInputsPath(appId, managedInputId)))
     }
   )
 

@@ -16,12 +16,23 @@ import {
   packageDirectory,
   requireDirectory
 } from "../internal/runInput.js"
-import { applicationPath, segment } from "../internal/paths.js"
+import {
+  runAssetsPath,
+  runCancelPath,
+  runInputPath,
+  runLiveLogsPath,
+  runLogsPath,
+  runMetadataPath,
+  runPath,
+  runsPath,
+  segment
+} from "../internal/paths.js"
 import {
   invalidArgument,
   isGiven,
+  requireIds,
   requireJson,
-  requireNonEmpty,
+  requireOptionalIds,
   validateExecutionSettings
 } from "../internal/validate.js"
 import {
@@ -213,9 +224,8 @@ export interface Service {
 /** The `Runs` service tag. */
 export class Runs extends Context.Tag("nextmv-effect/Runs")<Runs, Service>() {}
 
-/** Path of a run, `/v1/applications/{appId}/runs/{runId}`. */
-export const runPath = (appId: string, runId: string): string => `${applicationPath(appId)}/runs/${segment(runId)}`
-const runsPath = (appId: string): string => `${applicationPath(appId)}/runs`
+/** @deprecated Endpoint paths live in one internal module; kept for existing imports. */
+export { runPath }
 
 
 /** Builds the service; requires `NextmvClient`, `Uploads`, `FileSystem` and `Path`. */
@@ -232,12 +242,15 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const consoleUrl = (appId: string, runId: string) =>
       `${client.consoleUrl}/app/${segment(appId)}/run/${segment(runId)}?view=details`
 
-    const requireIds = (operation: string, appId: string, runId: string) =>
-      requireNonEmpty(operation, "appId", appId).pipe(Effect.zipRight(requireNonEmpty(operation, "runId", runId)))
-
     const newRun = Effect.fn("Runs.newRun")(function*(appId: string, options: NewRunOptions) {
       const operation = "Runs.newRun"
-      yield* requireNonEmpty(operation, "appId", appId)
+      yield* requireIds(operation, { appId })
+      yield* requireOptionalIds(operation, {
+        uploadId: options.uploadId,
+        managedInputId: options.managedInputId,
+        instanceId: options.instanceId,
+        batchExperimentId: options.batchExperimentId
+      })
       const sources = [
         options.input !== undefined ? "input" : undefined,
         isGiven(options.inputDirPath) ? "inputDirPath" : undefined,
@@ -295,8 +308,8 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     })
 
     const runMetadata = Effect.fn("Runs.runMetadata")(function*(appId: string, runId: string) {
-      yield* requireIds("Runs.runMetadata", appId, runId)
-      const information = yield* api.json(HttpClientRequest.get(`${runPath(appId, runId)}/metadata`), RunInformation)
+      yield* requireIds("Runs.runMetadata", { appId, runId })
+      const information = yield* api.json(HttpClientRequest.get(runMetadataPath(appId, runId)), RunInformation)
       return new RunInformation({ ...information, console_url: consoleUrl(appId, runId) })
     })
 
@@ -325,6 +338,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const runResultFor = Effect.fn("Runs.runResultFor")(
       function*(appId: string, information: RunInformation, options: OutputDirOptions = {}) {
         const runId = information.id
+        yield* requireIds("Runs.runResultFor", { appId, runId })
         const metadata = information.metadata
         const outputType = metadata.outputType
         const urlMode = outputType !== "json" || metadata.output_size > MAX_RUN_SIZE
@@ -371,7 +385,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       const inputType = information.metadata.inputType
       const archive = inputType === "csv-archive" || inputType === "multi-file"
       const large = archive || information.metadata.input_size > MAX_RUN_SIZE
-      const request = HttpClientRequest.get(`${runPath(appId, runId)}/input`).pipe(
+      const request = HttpClientRequest.get(runInputPath(appId, runId)).pipe(
         HttpClientRequest.setUrlParams(large ? { format: "url" } : {})
       )
       if (!large) {
@@ -391,14 +405,14 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     })
 
     const runLogs = Effect.fn("Runs.runLogs")(function*(appId: string, runId: string) {
-      yield* requireIds("Runs.runLogs", appId, runId)
-      return yield* api.json(HttpClientRequest.get(`${runPath(appId, runId)}/logs`), RunLog)
+      yield* requireIds("Runs.runLogs", { appId, runId })
+      return yield* api.json(HttpClientRequest.get(runLogsPath(appId, runId)), RunLog)
     })
 
     const runLiveLogs = Effect.fn("Runs.runLiveLogs")(
       function*(appId: string, runId: string, options: { readonly since?: string | undefined } = {}) {
-        yield* requireIds("Runs.runLiveLogs", appId, runId)
-        const request = HttpClientRequest.get(`${runPath(appId, runId)}/logs/live`).pipe(
+        yield* requireIds("Runs.runLiveLogs", { appId, runId })
+        const request = HttpClientRequest.get(runLiveLogsPath(appId, runId)).pipe(
           HttpClientRequest.setUrlParams(isGiven(options.since) ? { since: options.since } : {})
         )
         return yield* api.json(request, LiveLogs)
@@ -406,21 +420,21 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     )
 
     const listRuns = Effect.fn("Runs.listRuns")(function*(appId: string, options: ListRunsOptions = {}) {
-      yield* requireNonEmpty("Runs.listRuns", "appId", appId)
+      yield* requireIds("Runs.listRuns", { appId })
       const { runs } = yield* api.json(HttpClientRequest.get(runsPath(appId)), RunList)
       return options.status === undefined ? runs : runs.filter((run) => run.status_v2 === options.status)
     })
 
     const cancelRun = Effect.fn("Runs.cancelRun")(function*(appId: string, runId: string) {
-      yield* requireIds("Runs.cancelRun", appId, runId)
-      yield* api.discard(HttpClientRequest.patch(`${runPath(appId, runId)}/cancel`))
+      yield* requireIds("Runs.cancelRun", { appId, runId })
+      yield* api.discard(HttpClientRequest.patch(runCancelPath(appId, runId)))
     })
 
     const decodeAsset = Schema.decodeUnknown(RunAsset)
     const listAssets = Effect.fn("Runs.listAssets")(function*(appId: string, runId: string) {
-      yield* requireIds("Runs.listAssets", appId, runId)
-      const operation = `GET ${runPath(appId, runId)}/assets`
-      const { items } = yield* api.json(HttpClientRequest.get(`${runPath(appId, runId)}/assets`), AssetList)
+      yield* requireIds("Runs.listAssets", { appId, runId })
+      const operation = `GET ${runAssetsPath(appId, runId)}`
+      const { items } = yield* api.json(HttpClientRequest.get(runAssetsPath(appId, runId)), AssetList)
       return yield* Effect.forEach(items, (item) =>
         decodeAsset({ ...item, run_id: runId }).pipe(
           Effect.mapError((error) => new NextmvDecodeError({ operation, issue: error.message }))
@@ -429,10 +443,9 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
 
     const downloadAssetContent = Effect.fn("Runs.downloadAssetContent")(
       function*(appId: string, runId: string, assetId: string, options: DownloadAssetOptions = {}) {
-        yield* requireIds("Runs.downloadAssetContent", appId, runId)
-        yield* requireNonEmpty("Runs.downloadAssetContent", "assetId", assetId)
+        yield* requireIds("Runs.downloadAssetContent", { appId, runId, assetId })
         const asset = yield* api.json(
-          HttpClientRequest.get(`${runPath(appId, runId)}/assets/${segment(assetId)}`),
+          HttpClientRequest.get(runAssetsPath(appId, runId, assetId)),
           AssetDownload
         )
         const request = download(asset.download_url, asset.type === "json" ? "application/json" : "application/octet-stream")
@@ -446,7 +459,8 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
 
     const trackRun = Effect.fn("Runs.trackRun")(function*(appId: string, run: TrackedRun, options: TrackRunOptions = {}) {
       const operation = "Runs.trackRun"
-      yield* requireNonEmpty(operation, "appId", appId)
+      yield* requireIds(operation, { appId })
+      yield* requireOptionalIds(operation, { instanceId: options.instanceId })
       if (run.status !== "succeeded" && run.status !== "failed") {
         return yield* invalidArgument(operation, `status must be "succeeded" or "failed", got "${String(run.status)}"`)
       }

@@ -6,14 +6,14 @@
  * @since 0.1.0
  */
 import { HttpClientRequest } from "@effect/platform"
-import { Context, Effect, Layer, ParseResult, Schema, type Stream } from "effect"
+import { Context, Effect, Layer, ParseResult, Schema, Stream } from "effect"
 import type { InvalidArgumentError, NextmvHttpError } from "../Errors.js"
 import { NextmvDecodeError } from "../Errors.js"
 import { applyChanges, toWire, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
 import { paginate, paginateAll } from "../internal/pagination.js"
-import { secretsPath } from "../internal/resourcePaths.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import { secretsPath } from "../internal/paths.js"
+import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
 import {
   Secret,
   type SecretInput,
@@ -160,8 +160,8 @@ const decodeCollection = (operation: string, value: unknown) =>
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const ids = (operation: string, appId: string, id: string) =>
-    Effect.zipRight(requireNonEmpty(operation, "appId", appId), requireNonEmpty(operation, "secretsCollectionId", id))
+  const ids = (operation: string, appId: string, secretsCollectionId: string) =>
+    requireIds(operation, { appId, secretsCollectionId })
 
   const secretsCollection = Effect.fn("Secrets.secretsCollection")(function*(appId: string, id: string) {
     yield* ids("Secrets.secretsCollection", appId, id)
@@ -173,7 +173,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const listSecretsCollections = Effect.fn("Secrets.listSecretsCollections")(
     function*(appId: string, options: ListSecretsCollectionsOptions = {}) {
       const operation = "Secrets.listSecretsCollections"
-      yield* requireNonEmpty(operation, "appId", appId)
+      yield* requireIds(operation, { appId })
       if (options.noPagination === true) {
         return (yield* api.json(HttpClientRequest.get(secretsPath(appId)), ItemsPage)).items
       }
@@ -181,13 +181,19 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const streamSecretsCollections = (appId: string): Stream.Stream<SecretsCollectionSummary, SecretsError> =>
-    paginate(api, secretsPath(appId), SecretsCollectionSummary, { operation: "Secrets.streamSecretsCollections" })
+  const streamSecretsCollections = (appId: string): Stream.Stream<SecretsCollectionSummary, SecretsError> => {
+    const operation = "Secrets.streamSecretsCollections"
+    return Stream.unwrap(Effect.as(
+      requireIds(operation, { appId }),
+      paginate(api, secretsPath(appId), SecretsCollectionSummary, { operation })
+    ))
+  }
 
   const newSecretsCollection = Effect.fn("Secrets.newSecretsCollection")(
     function*(appId: string, options: NewSecretsCollectionOptions) {
       const operation = "Secrets.newSecretsCollection"
-      yield* requireNonEmpty(operation, "appId", appId)
+      yield* requireIds(operation, { appId })
+      yield* requireOptionalIds(operation, { id: options.id })
       if (options.secrets.length === 0) return yield* invalidArgument(operation, "secrets must be provided")
       const id = isGiven(options.id) ? options.id : yield* safeId("secrets")
       const body = applyChanges({

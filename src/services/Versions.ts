@@ -10,8 +10,8 @@ import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { applyChanges, exists, toWire, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
-import { versionsPath } from "../internal/resourcePaths.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import { versionsPath } from "../internal/paths.js"
+import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
 import { Version, VersionList } from "../schemas/Versions.js"
 import { NextmvClient } from "./NextmvClient.js"
 
@@ -110,8 +110,7 @@ export class Versions extends Context.Tag("nextmv-effect/Versions")<Versions, Se
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const ids = (operation: string, appId: string, versionId: string) =>
-    Effect.zipRight(requireNonEmpty(operation, "appId", appId), requireNonEmpty(operation, "versionId", versionId))
+  const ids = (operation: string, appId: string, versionId: string) => requireIds(operation, { appId, versionId })
 
   const version = Effect.fn("Versions.version")(function*(appId: string, versionId: string) {
     yield* ids("Versions.version", appId, versionId)
@@ -124,16 +123,17 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   })
 
   const listVersions = Effect.fn("Versions.listVersions")(function*(appId: string) {
-    yield* requireNonEmpty("Versions.listVersions", "appId", appId)
+    yield* requireIds("Versions.listVersions", { appId })
     return (yield* api.json(HttpClientRequest.get(versionsPath(appId)), VersionList)) ?? []
   })
 
   const newVersion = Effect.fn("Versions.newVersion")(function*(appId: string, options: NewVersionOptions = {}) {
     const operation = "Versions.newVersion"
-    yield* requireNonEmpty(operation, "appId", appId)
+    yield* requireIds(operation, { appId })
     if (options.existOk === true && !isGiven(options.id)) {
       return yield* invalidArgument(operation, "If existOk is true, id must be provided")
     }
+    yield* requireOptionalIds(operation, { id: options.id })
     if (options.existOk === true && isGiven(options.id) && (yield* versionExists(appId, options.id))) {
       return yield* version(appId, options.id)
     }
