@@ -8,8 +8,8 @@
  *
  * @since 0.1.0
  */
-import { Chunk, Duration, Effect, Exit, Option, Queue, Ref, type Schedule, Schema, Stream, Take } from "effect"
-import type { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
+import { Chunk, Duration, Effect, Exit, Option, Queue, Ref, type Schedule, Stream, Take } from "effect"
+import { type PollingTimeoutError, type PollingTriesExhaustedError, RunFailedError } from "../Errors.js"
 import { isTerminalStatus, RunInformation, RunResult, type TimestampedRunLog } from "../schemas/Runs.js"
 import {
   type NewRunOptions,
@@ -24,18 +24,8 @@ import { type Polled, poll, type PollingInput, type PollingOptions } from "./Pol
 /** Polling settings for the streams: a stream is stopped by no longer consuming it, so no `stop`. */
 export type StreamPolling = Partial<PollingOptions> | Schedule.Schedule<unknown, unknown>
 
-/** A run ended `failed` or `canceled`. `result` is the fetched run (with `error_log` when given). */
-export class RunFailedError extends Schema.TaggedError<RunFailedError>()("RunFailedError", {
-  runId: Schema.String,
-  status: Schema.String,
-  /** The API's error message (`metadata.error`), empty when none. */
-  error: Schema.String,
-  result: RunResult
-}) {
-  override get message(): string {
-    return `Run ${this.runId} ended ${this.status}${this.error ? `: ${this.error}` : ""}`
-  }
-}
+/** Re-exported: the error lives in `Errors.ts` with every other public error. */
+export { RunFailedError }
 
 /** Errors of the polling run programs. */
 export type RunPollingError = RunError | PollingTimeoutError | PollingTriesExhaustedError

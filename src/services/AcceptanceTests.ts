@@ -10,11 +10,11 @@ import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { applyChanges, withJson } from "../internal/crud.js"
+import { listOf } from "../internal/pagination.js"
 import { acceptanceTestsPath } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireIds, requireNonEmpty } from "../internal/validate.js"
 import {
   AcceptanceTest,
-  AcceptanceTestList,
   COMPARISON_OPERATORS,
   type ComparisonOperator,
   METRIC_TYPES,
@@ -184,7 +184,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const listAcceptanceTests = Effect.fn("AcceptanceTests.listAcceptanceTests")(function*(appId: string) {
     yield* requireIds("AcceptanceTests.listAcceptanceTests", { appId })
-    return (yield* api.json(HttpClientRequest.get(acceptanceTestsPath(appId)), AcceptanceTestList)) ?? []
+    return yield* api.json(HttpClientRequest.get(acceptanceTestsPath(appId)), listOf(AcceptanceTest))
   })
 
   const createAcceptanceTest = Effect.fn("AcceptanceTests.createAcceptanceTest")(

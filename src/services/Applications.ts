@@ -8,9 +8,10 @@ import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { applyChanges, exists, toWire, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
+import { listOf } from "../internal/pagination.js"
 import { applicationPath, applicationsPath } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
-import { Application, ApplicationList } from "../schemas/Applications.js"
+import { Application } from "../schemas/Applications.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of an application operation. */
@@ -152,8 +153,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   )
 
   const listApplications = Effect.fn("Applications.listApplications")(function*() {
-    const list = yield* api.json(HttpClientRequest.get(applicationsPath), ApplicationList)
-    return list === null ? [] : Array.isArray(list) ? list : (list as { readonly items: ReadonlyArray<Application> }).items
+    return yield* api.json(HttpClientRequest.get(applicationsPath), listOf(Application))
   })
 
   return Applications.of({

@@ -10,13 +10,13 @@ import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { applyChanges, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
+import { listOf } from "../internal/pagination.js"
 import { batchExperimentMetadataPath, batchExperimentRunsPath, batchExperimentsPath } from "../internal/paths.js"
 import { idProblem, invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
 import {
   BatchExperiment,
   BatchExperimentInformation,
   BatchExperimentMetadata,
-  BatchExperimentMetadataList,
   BatchExperimentRuns,
   type BatchExperimentRunWire,
   NewBatchExperimentResponse,
@@ -200,8 +200,8 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const listOfType = (appId: string, type: "batch" | "scenario") =>
     api.json(
       HttpClientRequest.get(batchExperimentsPath(appId)).pipe(HttpClientRequest.setUrlParams({ type })),
-      BatchExperimentMetadataList
-    ).pipe(Effect.map((list) => list ?? []))
+      listOf(BatchExperimentMetadata)
+    )
 
   const update = (appId: string, id: string, options: UpdateBatchExperimentOptions) =>
     api.json(

@@ -6,18 +6,18 @@
  * @since 0.1.0
  */
 import { HttpClientRequest } from "@effect/platform"
-import { Context, Effect, Layer, Schema, Stream } from "effect"
-import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
+import { Context, Effect, Layer, Stream } from "effect"
+import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError, PaginationLimitError } from "../Errors.js"
 import { applyChanges, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
-import { paginate, paginateAll } from "../internal/pagination.js"
+import { listOf, paginate, paginateAll } from "../internal/pagination.js"
 import { ensemblesPath } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
 import { EnsembleDefinition, type EvaluationRule, type RunGroup } from "../schemas/Ensembles.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of an ensemble operation. */
-export type EnsembleError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
+export type EnsembleError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError | PaginationLimitError
 
 /** Options of {@link Service.newEnsembleDefinition}. */
 export interface NewEnsembleDefinitionOptions {
@@ -125,11 +125,6 @@ export interface Service {
 /** The `Ensembles` service tag. */
 export class Ensembles extends Context.Tag("nextmv-effect/Ensembles")<Ensembles, Service>() {}
 
-/** One `{"items": …}` page, for `noPagination` (a missing `items` reads as `[]`). */
-const ItemsPage = Schema.Struct({
-  items: Schema.optionalWith(Schema.Array(EnsembleDefinition), { nullable: true, default: () => [] })
-})
-
 /** Builds the service from the `NextmvClient`. */
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
@@ -150,7 +145,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       const operation = "Ensembles.listEnsembleDefinitions"
       yield* requireIds(operation, { appId })
       if (options.noPagination === true) {
-        return (yield* api.json(HttpClientRequest.get(ensemblesPath(appId)), ItemsPage)).items
+        return yield* api.json(HttpClientRequest.get(ensemblesPath(appId)), listOf(EnsembleDefinition))
       }
       return yield* paginateAll(api, ensemblesPath(appId), EnsembleDefinition, { operation })
     }

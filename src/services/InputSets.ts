@@ -9,9 +9,10 @@ import { Context, DateTime, Effect, Layer, Option } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { applyChanges, toWire, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
+import { listOf } from "../internal/pagination.js"
 import { inputSetsPath } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
-import { InputSet, InputSetList } from "../schemas/InputSets.js"
+import { InputSet } from "../schemas/InputSets.js"
 import { ManagedInput } from "../schemas/ManagedInputs.js"
 import { NextmvClient } from "./NextmvClient.js"
 
@@ -127,7 +128,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const listInputSets = Effect.fn("InputSets.listInputSets")(function*(appId: string) {
     yield* requireIds("InputSets.listInputSets", { appId })
-    return (yield* api.json(HttpClientRequest.get(inputSetsPath(appId)), InputSetList)) ?? []
+    return yield* api.json(HttpClientRequest.get(inputSetsPath(appId)), listOf(InputSet))
   })
 
   const newInputSet = Effect.fn("InputSets.newInputSet")(function*(appId: string, options: NewInputSetOptions = {}) {

@@ -9,9 +9,10 @@ import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { applyChanges, exists, toWire, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
+import { listOf } from "../internal/pagination.js"
 import { instancesPath } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireIds, requireOptionalIds, validateExecutionSettings } from "../internal/validate.js"
-import { Instance, type InstanceConfiguration, InstanceList } from "../schemas/Instances.js"
+import { Instance, type InstanceConfiguration } from "../schemas/Instances.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of an instance operation. */
@@ -144,7 +145,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const listInstances = Effect.fn("Instances.listInstances")(function*(appId: string) {
     yield* requireIds("Instances.listInstances", { appId })
-    return (yield* api.json(HttpClientRequest.get(instancesPath(appId)), InstanceList)) ?? []
+    return yield* api.json(HttpClientRequest.get(instancesPath(appId)), listOf(Instance))
   })
 
   const newInstance = Effect.fn("Instances.newInstance")(

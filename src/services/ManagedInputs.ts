@@ -9,13 +9,13 @@ import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { applyChanges, toWire, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
+import { listOf } from "../internal/pagination.js"
 import { managedInputsPath } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
 import {
   DEFAULT_MANAGED_INPUT_FORMAT,
   ManagedInput,
-  type ManagedInputFormat,
-  ManagedInputList
+  type ManagedInputFormat
 } from "../schemas/ManagedInputs.js"
 import { NextmvClient } from "./NextmvClient.js"
 
@@ -110,7 +110,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const listManagedInputs = Effect.fn("ManagedInputs.listManagedInputs")(function*(appId: string) {
     yield* requireIds("ManagedInputs.listManagedInputs", { appId })
-    return (yield* api.json(HttpClientRequest.get(managedInputsPath(appId)), ManagedInputList)) ?? []
+    return yield* api.json(HttpClientRequest.get(managedInputsPath(appId)), listOf(ManagedInput))
   })
 
   const newManagedInput = Effect.fn("ManagedInputs.newManagedInput")(

@@ -7,11 +7,11 @@
  */
 import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer, ParseResult, Schema, Stream } from "effect"
-import type { InvalidArgumentError, NextmvHttpError } from "../Errors.js"
+import type { InvalidArgumentError, NextmvHttpError, PaginationLimitError } from "../Errors.js"
 import { NextmvDecodeError } from "../Errors.js"
 import { applyChanges, toWire, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
-import { paginate, paginateAll } from "../internal/pagination.js"
+import { listOf, paginate, paginateAll } from "../internal/pagination.js"
 import { secretsPath } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
 import {
@@ -23,7 +23,7 @@ import {
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of a secrets operation. */
-export type SecretsError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
+export type SecretsError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError | PaginationLimitError
 
 /** Options of {@link Service.newSecretsCollection}. */
 export interface NewSecretsCollectionOptions {
@@ -130,10 +130,6 @@ export interface Service {
 /** The `Secrets` service tag. */
 export class Secrets extends Context.Tag("nextmv-effect/Secrets")<Secrets, Service>() {}
 
-const ItemsPage = Schema.Struct({
-  items: Schema.optionalWith(Schema.Array(SecretsCollectionSummary), { nullable: true, default: () => [] })
-})
-
 /** Clear text, for request bodies only. */
 const encodeSecrets = Schema.encode(Schema.Array(Secret))
 
@@ -175,7 +171,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       const operation = "Secrets.listSecretsCollections"
       yield* requireIds(operation, { appId })
       if (options.noPagination === true) {
-        return (yield* api.json(HttpClientRequest.get(secretsPath(appId)), ItemsPage)).items
+        return yield* api.json(HttpClientRequest.get(secretsPath(appId)), listOf(SecretsCollectionSummary))
       }
       return yield* paginateAll(api, secretsPath(appId), SecretsCollectionSummary, { operation })
     }

@@ -10,9 +10,10 @@ import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { applyChanges, exists, toWire, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
+import { listOf } from "../internal/pagination.js"
 import { versionsPath } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
-import { Version, VersionList } from "../schemas/Versions.js"
+import { Version } from "../schemas/Versions.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of a version operation. */
@@ -124,7 +125,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const listVersions = Effect.fn("Versions.listVersions")(function*(appId: string) {
     yield* requireIds("Versions.listVersions", { appId })
-    return (yield* api.json(HttpClientRequest.get(versionsPath(appId)), VersionList)) ?? []
+    return yield* api.json(HttpClientRequest.get(versionsPath(appId)), listOf(Version))
   })
 
   const newVersion = Effect.fn("Versions.newVersion")(function*(appId: string, options: NewVersionOptions = {}) {
