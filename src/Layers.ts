@@ -24,6 +24,8 @@ import * as ManagedInputs from "./services/ManagedInputs.js"
 import type { NextmvClient } from "./services/NextmvClient.js"
 import * as Runs from "./services/Runs.js"
 import * as Secrets from "./services/Secrets.js"
+import * as ShadowTests from "./services/ShadowTests.js"
+import * as SwitchbackTests from "./services/SwitchbackTests.js"
 import * as Uploads from "./services/Uploads.js"
 import * as Versions from "./services/Versions.js"
 
@@ -40,6 +42,8 @@ export type Services =
   | Versions.Versions
   | Ensembles.Ensembles
   | Secrets.Secrets
+  | ShadowTests.ShadowTests
+  | SwitchbackTests.SwitchbackTests
 
 /** Every Nextmv service, built on one `NextmvClient`. */
 export const services: Layer.Layer<Services, never, NextmvClient | FileSystem.FileSystem | Path.Path> = Layer.mergeAll(
@@ -52,5 +56,7 @@ export const services: Layer.Layer<Services, never, NextmvClient | FileSystem.Fi
   Instances.layer,
   Versions.layer,
   Ensembles.layer,
-  Secrets.layer
+  Secrets.layer,
+  ShadowTests.layer,
+  SwitchbackTests.layer
 ).pipe(Layer.provideMerge(Uploads.layer))

@@ -48,7 +48,7 @@ declare module "../Emulator.js" {
     readonly binary?: {
       /** The e-mail recorded as the uploader. Default `dev@example.com`. */
       readonly userEmail?: string | undefined
-      /** The decision model a pushed executable runs. Default {@link executableModel}. */
+      /** The decision model a pushed executable runs. Default: the area's `executableModel`. */
       readonly model?: ((executable: ExecutableRecord) => DecisionModel) | undefined
     } | undefined
   }

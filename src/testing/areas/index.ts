@@ -6,6 +6,7 @@ import type { EmulatorContext } from "../Emulator.js"
 import * as Applications from "./applications.js"
 import * as Binary from "./binary.js"
 import * as Experiments from "./experiments.js"
+import * as OnlineTests from "./onlineTests.js"
 import * as Resources from "./resources.js"
 import * as Runs from "./runs.js"
 
@@ -14,5 +15,6 @@ export const areaInstallers: ReadonlyArray<(context: EmulatorContext) => void> =
   Runs.install,
   Experiments.install,
   Binary.install,
-  Resources.install
+  Resources.install,
+  OnlineTests.install
 ]

@@ -1,0 +1,115 @@
+/**
+ * Online-test programs: wait for a shadow test or a switchback test to reach a final status and
+ * fetch it with its runs, built on the one polling loop of `Polling.ts`.
+ *
+ * nextmv-py has no such helper. The statuses that end polling are this SDK's choice
+ * ({@link FINAL_ONLINE_TEST_STATUSES}): `completed`, `canceled`, `failed`, `delete-failed`. A
+ * `draft` keeps polling (unlike batch experiments, where `draft` is final): an online test is a
+ * draft until it is started, so start it first. `stopping` (right after a stop with intent
+ * `complete`), `started` and `deleting` keep polling too.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Option } from "effect"
+import type { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
+import {
+  isFinalOnlineTestStatus,
+  type ShadowTest,
+  type ShadowTestMetadata,
+  type SwitchbackTest,
+  type SwitchbackTestMetadata
+} from "../schemas/OnlineTests.js"
+import { type ShadowTestError, ShadowTests } from "../services/ShadowTests.js"
+import { type SwitchbackTestError, SwitchbackTests } from "../services/SwitchbackTests.js"
+import { type Polled, poll, type PollingInput } from "./Polling.js"
+
+export { FINAL_ONLINE_TEST_STATUSES, isFinalOnlineTestStatus } from "../schemas/OnlineTests.js"
+
+/** Errors of the online-test polling programs. */
+export type OnlineTestPollingError =
+  | ShadowTestError
+  | SwitchbackTestError
+  | PollingTimeoutError
+  | PollingTriesExhaustedError
+
+/** Options of the `…WithPolling` programs. */
+export interface OnlineTestPollingOptions<P extends PollingInput> {
+  /**
+   * Polling options (nextmv-py's defaults: first check after 1 s, at most 100 checks or 300 s) or
+   * any `Schedule`. Online tests often run for hours or days: raise `maxDuration` and `maxTries`
+   * (or pass a `Schedule`). With a `stop` key the result is an `Option` (`None` = stopped).
+   */
+  readonly polling?: P | undefined
+}
+
+const statusOf = (metadata: { readonly status?: string | undefined }) => metadata.status ?? "unknown"
+
+const pollThenGet = <M extends { readonly status?: string | undefined }, T, E, R, P extends PollingInput>(
+  metadata: Effect.Effect<M, E, R>,
+  get: Effect.Effect<T, E, R>,
+  polling: P | undefined
+): Effect.Effect<Polled<P, T>, E | PollingTimeoutError | PollingTriesExhaustedError, R> =>
+  Effect.gen(function*() {
+    const polled: Option.Option<M> | M = yield* poll(metadata, {
+      until: (value) => isFinalOnlineTestStatus(value.status),
+      status: statusOf,
+      polling
+    })
+    if (Option.isOption(polled)) return Option.isNone(polled) ? Option.none() : Option.some(yield* get)
+    return yield* get
+  }) as Effect.Effect<Polled<P, T>, E | PollingTimeoutError | PollingTriesExhaustedError, R>
+
+/**
+ * Waits for a shadow test to end: polls `…/experiments/shadow/{id}/metadata` until the status
+ * is `completed`, `canceled`, `failed` or `delete-failed`, then returns
+ * `ShadowTests.shadowTest` (the test with its runs). Fails with `PollingTimeoutError` /
+ * `PollingTriesExhaustedError` when polling gives up (e.g. a test still in `draft` or `started`),
+ * and with the errors of the requests.
+ *
+ * @example
+ * ```ts
+ * yield* shadowTests.stopShadowTest("routing-app", "shadow-v2", { intent: "complete" })
+ * const test = yield* shadowTestWithPolling("routing-app", "shadow-v2", { polling: { maxDuration: "10 minutes" } })
+ * console.log(test.status, test.runs.length)
+ * ```
+ */
+export const shadowTestWithPolling = <const P extends PollingInput = {}>(
+  appId: string,
+  shadowTestId: string,
+  options: OnlineTestPollingOptions<P> = {}
+): Effect.Effect<Polled<P, ShadowTest>, ShadowTestError | PollingTimeoutError | PollingTriesExhaustedError, ShadowTests> =>
+  Effect.flatMap(ShadowTests, (shadow) =>
+    pollThenGet<ShadowTestMetadata, ShadowTest, ShadowTestError, never, P>(
+      shadow.shadowTestMetadata(appId, shadowTestId),
+      shadow.shadowTest(appId, shadowTestId),
+      options.polling
+    )).pipe(Effect.withSpan("ShadowTests.shadowTestWithPolling", { attributes: { appId, shadowTestId } }))
+
+/**
+ * Waits for a switchback test to end: polls `…/experiments/switchback/{id}/metadata` until the
+ * status is `completed`, `canceled`, `failed` or `delete-failed`, then returns
+ * `SwitchbackTests.switchbackTest` (the test with its runs). Errors as
+ * {@link shadowTestWithPolling}.
+ *
+ * @example
+ * ```ts
+ * const test = yield* switchbackTestWithPolling("routing-app", "switchback-v2", {
+ *   polling: { maxDuration: "2 days", maxTries: -1, maxDelay: "10 minutes" }
+ * })
+ * ```
+ */
+export const switchbackTestWithPolling = <const P extends PollingInput = {}>(
+  appId: string,
+  switchbackTestId: string,
+  options: OnlineTestPollingOptions<P> = {}
+): Effect.Effect<
+  Polled<P, SwitchbackTest>,
+  SwitchbackTestError | PollingTimeoutError | PollingTriesExhaustedError,
+  SwitchbackTests
+> =>
+  Effect.flatMap(SwitchbackTests, (switchback) =>
+    pollThenGet<SwitchbackTestMetadata, SwitchbackTest, SwitchbackTestError, never, P>(
+      switchback.switchbackTestMetadata(appId, switchbackTestId),
+      switchback.switchbackTest(appId, switchbackTestId),
+      options.polling
+    )).pipe(Effect.withSpan("SwitchbackTests.switchbackTestWithPolling", { attributes: { appId, switchbackTestId } }))
