@@ -4,6 +4,7 @@
  */
 import { Effect } from "effect"
 import { InvalidArgumentError } from "../Errors.js"
+import { jsonProblem } from "./body.js"
 import { hasLoneSurrogate } from "./paths.js"
 
 /** Fails with an {@link InvalidArgumentError} for `operation` (e.g. `"Applications.newApplication"`). */
@@ -120,9 +121,10 @@ export const validateExecutionSettings = <C extends ExecutionSettings>(
 
 /**
  * Compact JSON text of `value`, or `undefined` when it has none (a function, `undefined`, a
- * symbol) or cannot be serialised (a cycle, a `BigInt`).
+ * symbol, also nested) or cannot be serialised (a cycle, a `BigInt`).
  */
 export const jsonText = (value: unknown): string | undefined => {
+  if (jsonProblem(value) !== undefined) return undefined
   try {
     const text: unknown = JSON.stringify(value)
     return typeof text === "string" ? text : undefined

@@ -21,10 +21,11 @@ import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Effect, Schema } from "effect"
 import { homedir } from "node:os"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { withJson } from "../internal/crud.js"
+import { requestWithBody } from "../internal/body.js"
 import { binaryPath } from "../internal/paths.js"
 import { invalidArgument, requireIds } from "../internal/validate.js"
 import type { Instance } from "../schemas/Instances.js"
+import { ActivationBody } from "../schemas/Requests.js"
 import { type Manifest, MANIFEST_FILE_NAME } from "../schemas/Manifest.js"
 import type { Version } from "../schemas/Versions.js"
 import { Applications } from "../services/Applications.js"
@@ -179,7 +180,7 @@ export const push = Effect.fn("Push.push")(function*(appId: string, options: Pus
       )
     )
     yield* Effect.logInfo("push: activating the bundle")
-    yield* api.discard(withJson("PUT", binaryPath(appId), activationRequest(manifest)))
+    yield* api.discard(yield* requestWithBody(operation, "PUT", binaryPath(appId), ActivationBody, activationRequest(manifest)))
     return written
   }))
 

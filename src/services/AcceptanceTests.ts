@@ -7,23 +7,20 @@
  * @since 0.1.0
  */
 import { HttpClientRequest } from "@effect/platform"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Schema } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { applyChanges, withJson } from "../internal/crud.js"
+import { requestWithBody, validateWith } from "../internal/body.js"
 import { listOf } from "../internal/pagination.js"
 import { acceptanceTestsPath } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireIds, requireNonEmpty } from "../internal/validate.js"
 import {
   AcceptanceTest,
-  COMPARISON_OPERATORS,
   type ComparisonOperator,
-  METRIC_TYPES,
   type MetricType,
-  STATISTIC_TYPES,
   type StatisticType,
-  TOLERANCE_TYPES,
   type ToleranceType
 } from "../schemas/Experiments.js"
+import { MetricBody, NewAcceptanceTestBody, PatchNameDescription } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of an acceptance-test operation. */
@@ -125,53 +122,30 @@ export interface Service {
 /** The `AcceptanceTests` service tag. */
 export class AcceptanceTests extends Context.Tag("nextmv-effect/AcceptanceTests")<AcceptanceTests, Service>() {}
 
-const oneOf = (values: ReadonlyArray<string>, value: unknown): boolean =>
-  typeof value === "string" && values.includes(value)
-
 /**
- * Checks the metrics and returns their wire form (`metric_type`, `params`, `statistic`, `field`).
- * Exported for the program `newAcceptanceTest`, which checks before its first request.
+ * Checks the metrics against the request schema (closed sets of statistics, operators, tolerance
+ * and metric types are `Schema.Literal`s) and returns their wire form (`field`, `metric_type`,
+ * `params`, `statistic`). Exported for the program `newAcceptanceTest`, which checks before its
+ * first request.
  */
 export const metricsWire = (
   operation: string,
   metrics: ReadonlyArray<MetricInput>
-): Effect.Effect<ReadonlyArray<Record<string, unknown>>, InvalidArgumentError> =>
+): Effect.Effect<ReadonlyArray<typeof MetricBody.Type>, InvalidArgumentError> =>
   Effect.gen(function*() {
     if (metrics.length === 0) return yield* invalidArgument(operation, "metrics must list at least one metric")
-    return yield* Effect.forEach(metrics, (metric, index) => {
-      const where = `metrics[${index}]`
-      // Read through `unknown`: callers from plain JS can send anything.
-      const tolerance: unknown = metric.params?.tolerance
-      const toleranceType: unknown = typeof tolerance === "object" && tolerance !== null ? (tolerance as { type?: unknown }).type : undefined
-      const toleranceValue: unknown = typeof tolerance === "object" && tolerance !== null ? (tolerance as { value?: unknown }).value : undefined
-      if (!isGiven(metric.field)) return invalidArgument(operation, `${where}: field must be a non-empty string`)
-      if (!oneOf(STATISTIC_TYPES, metric.statistic)) {
-        return invalidArgument(operation, `${where}: statistic must be one of ${STATISTIC_TYPES.join(", ")}`)
-      }
-      if (!oneOf(COMPARISON_OPERATORS, metric.params?.operator)) {
-        return invalidArgument(operation, `${where}: params.operator must be one of ${COMPARISON_OPERATORS.join(", ")}`)
-      }
-      if (!oneOf(TOLERANCE_TYPES, toleranceType)) {
-        return invalidArgument(operation, `${where}: params.tolerance.type must be "", "absolute" or "relative"`)
-      }
-      if (typeof toleranceValue !== "number" || !Number.isFinite(toleranceValue)) {
-        return invalidArgument(operation, `${where}: params.tolerance.value must be a finite number`)
-      }
-      const metricType = metric.metricType ?? "direct-comparison"
-      if (!oneOf(METRIC_TYPES, metricType)) {
-        return invalidArgument(operation, `${where}: metricType must be ${METRIC_TYPES.join(", ")}`)
-      }
-      return Effect.succeed({
+    const checked = yield* validateWith(operation, MetricsOnly, {
+      metrics: metrics.map((metric) => ({
         field: metric.field,
-        metric_type: metricType,
-        params: {
-          operator: metric.params.operator,
-          tolerance: { type: metric.params.tolerance.type, value: metric.params.tolerance.value }
-        },
+        metric_type: metric.metricType ?? "direct-comparison",
+        params: metric.params,
         statistic: metric.statistic
-      })
+      }))
     })
+    return checked.metrics
   })
+
+const MetricsOnly = Schema.Struct({ metrics: Schema.Array(MetricBody) })
 
 /** Builds the service from the `NextmvClient`. */
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
@@ -198,16 +172,16 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
         baselineInstanceId: options.baselineInstanceId
       })
       const metrics = yield* metricsWire(operation, options.metrics)
-      const body: Record<string, unknown> = {
+      const request = yield* requestWithBody(operation, "POST", acceptanceTestsPath(appId), NewAcceptanceTestBody, {
         candidate: { instance_id: options.candidateInstanceId },
         control: { instance_id: options.baselineInstanceId },
         metrics,
         experiment_id: options.experimentId,
         name: options.name,
-        id: options.id
-      }
-      if (options.description !== undefined) body["description"] = options.description
-      return yield* api.json(withJson("POST", acceptanceTestsPath(appId), body), AcceptanceTest)
+        id: options.id,
+        description: options.description
+      })
+      return yield* api.json(request, AcceptanceTest)
     }
   )
 
@@ -219,8 +193,14 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
         return yield* invalidArgument(operation, "at least one of name or description must be provided for update")
       }
       // An empty string next to a non-empty other field is still sent (as nextmv-py does).
-      const body = applyChanges({}, { name: options.name, description: options.description })
-      return yield* api.json(withJson("PATCH", acceptanceTestsPath(appId, acceptanceTestId), body), AcceptanceTest)
+      const request = yield* requestWithBody(
+        operation,
+        "PATCH",
+        acceptanceTestsPath(appId, acceptanceTestId),
+        PatchNameDescription,
+        { name: options.name, description: options.description }
+      )
+      return yield* api.json(request, AcceptanceTest)
     }
   )
 

@@ -6,12 +6,15 @@
 import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { applyChanges, exists, toWire, withJson } from "../internal/crud.js"
+import { requestWithBody } from "../internal/body.js"
+import { exists } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
 import { listOf } from "../internal/pagination.js"
 import { applicationPath, applicationsPath } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
 import { Application } from "../schemas/Applications.js"
+import { wireWithoutNulls } from "../schemas/Common.js"
+import { NewApplicationBody } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of an application operation. */
@@ -117,14 +120,15 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       return yield* getApplication(options.id)
     }
     const id = isGiven(options.id) ? options.id : yield* safeId("app")
-    const body: Record<string, unknown> = { name: isGiven(options.name) ? options.name : id, id }
-    if (options.description !== undefined) body["description"] = options.description
-    if (options.isWorkflow !== undefined) body["is_pipeline"] = options.isWorkflow
-    if (options.defaultInstanceId !== undefined) body["default_instance"] = options.defaultInstanceId
-    if (options.defaultExperimentInstance !== undefined) {
-      body["default_experiment_instance"] = options.defaultExperimentInstance
-    }
-    return yield* api.json(withJson("POST", applicationsPath, body), Application)
+    const request = yield* requestWithBody("Applications.newApplication", "POST", applicationsPath, NewApplicationBody, {
+      name: isGiven(options.name) ? options.name : id,
+      id,
+      description: options.description,
+      is_pipeline: options.isWorkflow,
+      default_instance: options.defaultInstanceId,
+      default_experiment_instance: options.defaultExperimentInstance
+    })
+    return yield* api.json(request, Application)
   })
 
   const deleteApplication = Effect.fn("Applications.deleteApplication")(function*(appId: string) {
@@ -140,15 +144,24 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
         defaultExperimentInstance: options.defaultExperimentInstance
       })
       const current = yield* getApplication(appId)
-      // The full object goes back, as nextmv-py's `to_dict()`: every non-null field, wire names.
-      const { default_instance_id: _alias, ...wire } = yield* toWire(Application, current)
-      const body = applyChanges({ ...wire, default_instance: current.defaultInstanceId }, {
-        name: options.name,
-        description: options.description,
-        default_instance: options.defaultInstanceId,
-        default_experiment_instance: options.defaultExperimentInstance
-      })
-      return yield* api.json(withJson("PUT", applicationPath(appId), body), Application)
+      // The full object goes back, as nextmv-py's `to_dict()`: every non-null field, wire names;
+      // the `default_instance_id` alias is sent as `default_instance`.
+      const updated = new Application({
+        ...current,
+        name: options.name ?? current.name,
+        description: options.description ?? current.description,
+        default_instance: options.defaultInstanceId ?? current.defaultInstanceId,
+        default_instance_id: undefined,
+        default_experiment_instance: options.defaultExperimentInstance ?? current.default_experiment_instance
+      }, { disableValidation: true })
+      const request = yield* requestWithBody(
+        "Applications.updateApplication",
+        "PUT",
+        applicationPath(appId),
+        wireWithoutNulls(Application),
+        updated
+      )
+      return yield* api.json(request, Application)
     }
   )
 

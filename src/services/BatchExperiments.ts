@@ -8,7 +8,7 @@
 import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { applyChanges, withJson } from "../internal/crud.js"
+import { requestWithBody } from "../internal/body.js"
 import { safeId } from "../internal/ids.js"
 import { listOf } from "../internal/pagination.js"
 import { batchExperimentMetadataPath, batchExperimentRunsPath, batchExperimentsPath } from "../internal/paths.js"
@@ -18,10 +18,10 @@ import {
   BatchExperimentInformation,
   BatchExperimentMetadata,
   BatchExperimentRuns,
-  type BatchExperimentRunWire,
   NewBatchExperimentResponse,
   type OptionSets
 } from "../schemas/Experiments.js"
+import { type BatchExperimentRunBody, NewBatchExperimentBody, PatchNameDescription } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of a batch-experiment operation. */
@@ -154,7 +154,7 @@ const runWire = (
   operation: string,
   index: number,
   run: BatchExperimentRun
-): Effect.Effect<BatchExperimentRunWire, InvalidArgumentError> => {
+): Effect.Effect<typeof BatchExperimentRunBody.Type, InvalidArgumentError> => {
   const where = `runs[${index}]`
   if (!isGiven(run.inputId)) return invalidArgument(operation, `${where}: inputId must be a non-empty string`)
   if (!isGiven(run.instanceId) && !isGiven(run.versionId)) {
@@ -174,12 +174,12 @@ const runWire = (
   }
   return Effect.succeed({
     input_id: run.inputId,
-    ...(run.optionSet !== undefined ? { option_set: run.optionSet } : {}),
-    ...(run.instanceId !== undefined ? { instance_id: run.instanceId } : {}),
-    ...(run.versionId !== undefined ? { version_id: run.versionId } : {}),
-    ...(run.inputSetId !== undefined ? { input_set_id: run.inputSetId } : {}),
-    ...(run.scenarioId !== undefined ? { scenario_id: run.scenarioId } : {}),
-    ...(run.repetition !== undefined ? { repetition: run.repetition } : {})
+    option_set: run.optionSet,
+    instance_id: run.instanceId,
+    version_id: run.versionId,
+    input_set_id: run.inputSetId,
+    scenario_id: run.scenarioId,
+    repetition: run.repetition
   })
 }
 
@@ -203,11 +203,11 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       listOf(BatchExperimentMetadata)
     )
 
-  const update = (appId: string, id: string, options: UpdateBatchExperimentOptions) =>
-    api.json(
-      withJson("PATCH", batchExperimentsPath(appId, id), applyChanges({}, { name: options.name, description: options.description })),
-      BatchExperimentInformation
-    )
+  const update = (operation: string, appId: string, id: string, options: UpdateBatchExperimentOptions) =>
+    requestWithBody(operation, "PATCH", batchExperimentsPath(appId, id), PatchNameDescription, {
+      name: options.name,
+      description: options.description
+    }).pipe(Effect.flatMap((request) => api.json(request, BatchExperimentInformation)))
 
   const remove = (appId: string, id: string) => api.discard(HttpClientRequest.del(batchExperimentsPath(appId, id)))
 
@@ -237,14 +237,17 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
         ? undefined
         : yield* Effect.forEach(options.runs, (run, index) => runWire(operation, index, run))
       const id = isGiven(options.id) ? options.id : yield* safeId("batch")
-      const body: Record<string, unknown> = { id, name: isGiven(options.name) ? options.name : id }
-      if (options.inputSetId !== undefined) body["input_set_id"] = options.inputSetId
-      if (options.instanceIds !== undefined) body["instance_ids"] = options.instanceIds
-      if (options.description !== undefined) body["description"] = options.description
-      if (options.optionSets !== undefined) body["option_sets"] = options.optionSets
-      if (runs !== undefined) body["runs"] = runs
-      body["type"] = options.type ?? "batch"
-      const created = yield* api.json(withJson("POST", batchExperimentsPath(appId), body), NewBatchExperimentResponse)
+      const request = yield* requestWithBody(operation, "POST", batchExperimentsPath(appId), NewBatchExperimentBody, {
+        id,
+        name: isGiven(options.name) ? options.name : id,
+        input_set_id: options.inputSetId,
+        instance_ids: options.instanceIds,
+        description: options.description,
+        option_sets: options.optionSets,
+        runs,
+        type: options.type ?? "batch"
+      })
+      const created = yield* api.json(request, NewBatchExperimentResponse)
       return created.id
     }
   )
@@ -252,7 +255,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const updateBatchExperiment = Effect.fn("BatchExperiments.updateBatchExperiment")(
     function*(appId: string, batchId: string, options: UpdateBatchExperimentOptions) {
       yield* requireIds("BatchExperiments.updateBatchExperiment", { appId, batchId })
-      return yield* update(appId, batchId, options)
+      return yield* update("BatchExperiments.updateBatchExperiment", appId, batchId, options)
     }
   )
 
@@ -283,7 +286,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const updateScenarioTest = Effect.fn("BatchExperiments.updateScenarioTest")(
     function*(appId: string, scenarioTestId: string, options: UpdateBatchExperimentOptions) {
       yield* requireIds("BatchExperiments.updateScenarioTest", { appId, scenarioTestId })
-      return yield* update(appId, scenarioTestId, options)
+      return yield* update("BatchExperiments.updateScenarioTest", appId, scenarioTestId, options)
     }
   )
 

@@ -8,12 +8,13 @@
 import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer, Stream } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError, PaginationLimitError } from "../Errors.js"
-import { applyChanges, withJson } from "../internal/crud.js"
+import { requestWithBody } from "../internal/body.js"
 import { safeId } from "../internal/ids.js"
 import { listOf, paginate, paginateAll } from "../internal/pagination.js"
 import { ensemblesPath } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
 import { EnsembleDefinition, type EvaluationRule, type RunGroup } from "../schemas/Ensembles.js"
+import { NewEnsembleDefinitionBody, PatchNameDescription } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of an ensemble operation. */
@@ -175,26 +176,20 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       }
       const id = isGiven(options.id) ? options.id : yield* safeId("ensemble")
       const name = isGiven(options.name) ? options.name : id
-      const body = {
+      const request = yield* requestWithBody(operation, "POST", ensemblesPath(appId), NewEnsembleDefinitionBody, {
         id,
         // Null options/repetitions are left out of run groups, as nextmv-py's encoding does.
-        run_groups: options.runGroups.map((group) =>
-          applyChanges({ id: group.id, instance_id: group.instance_id }, {
-            options: group.options ?? undefined,
-            repetitions: group.repetitions ?? undefined
-          })
-        ),
-        rules: options.rules.map((rule) => ({
-          id: rule.id,
-          statistics_path: rule.statistics_path,
-          objective: rule.objective,
-          tolerance: { value: rule.tolerance.value, type: rule.tolerance.type },
-          index: rule.index
+        run_groups: options.runGroups.map((group) => ({
+          id: group.id,
+          instance_id: group.instance_id,
+          options: group.options ?? undefined,
+          repetitions: group.repetitions ?? undefined
         })),
+        rules: options.rules,
         name,
         description: isGiven(options.description) ? options.description : name
-      }
-      return yield* api.json(withJson("POST", ensemblesPath(appId), body), EnsembleDefinition)
+      })
+      return yield* api.json(request, EnsembleDefinition)
     }
   )
 
@@ -205,8 +200,11 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       if (options.name === undefined && options.description === undefined) {
         return yield* invalidArgument(operation, "Must define at least one value among name and description to modify")
       }
-      const body = applyChanges({}, { name: options.name, description: options.description })
-      return yield* api.json(withJson("PATCH", ensemblesPath(appId, id), body), EnsembleDefinition)
+      const request = yield* requestWithBody(operation, "PATCH", ensemblesPath(appId, id), PatchNameDescription, {
+        name: options.name,
+        description: options.description
+      })
+      return yield* api.json(request, EnsembleDefinition)
     }
   )
 

@@ -7,12 +7,22 @@
 import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { applyChanges, exists, toWire, withJson } from "../internal/crud.js"
+import { requestWithBody } from "../internal/body.js"
+import { exists } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
 import { listOf } from "../internal/pagination.js"
 import { instancesPath } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireIds, requireOptionalIds, validateExecutionSettings } from "../internal/validate.js"
+import {
+  invalidArgument,
+  isGiven,
+  requireIds,
+  requireJson,
+  requireOptionalIds,
+  validateExecutionSettings
+} from "../internal/validate.js"
 import { Instance, type InstanceConfiguration } from "../schemas/Instances.js"
+import { wireWithoutNulls } from "../schemas/Common.js"
+import { NewInstanceBody } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of an instance operation. */
@@ -123,9 +133,9 @@ export interface Service {
 /** The `Instances` service tag. */
 export class Instances extends Context.Tag("nextmv-effect/Instances")<Instances, Service>() {}
 
-/** The wire form of a configuration: nulls left out (the integration rule is applied before). */
-const configurationWire = (configuration: InstanceConfiguration): Record<string, unknown> =>
-  applyChanges({}, Object.fromEntries(Object.entries(configuration).filter(([, v]) => v !== null)))
+/** A configuration with its `null` entries left out (the integration rule is applied before). */
+const withoutNullEntries = (configuration: InstanceConfiguration): InstanceConfiguration =>
+  Object.fromEntries(Object.entries(configuration).filter(([, v]) => v !== null))
 
 /** Builds the service from the `NextmvClient`. */
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
@@ -161,11 +171,14 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
         return yield* instance(appId, options.id)
       }
       const id = isGiven(options.id) ? options.id : yield* safeId("instance")
-      const body = applyChanges({ id, name: isGiven(options.name) ? options.name : id, version_id: versionId }, {
+      const request = yield* requestWithBody(operation, "POST", instancesPath(appId), NewInstanceBody, {
+        id,
+        name: isGiven(options.name) ? options.name : id,
+        version_id: versionId,
         description: options.description,
-        configuration: configuration === undefined ? undefined : configurationWire(configuration)
+        configuration: configuration === undefined ? undefined : withoutNullEntries(configuration)
       })
-      return yield* api.json(withJson("POST", instancesPath(appId), body), Instance)
+      return yield* api.json(request, Instance)
     }
   )
 
@@ -175,15 +188,25 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       yield* ids(operation, appId, instanceId)
       yield* requireOptionalIds(operation, { versionId: options.versionId })
       const configuration = yield* validateExecutionSettings(operation, options.configuration)
+      // Checked before the GET, so a value with no JSON form sends nothing.
+      if (configuration !== undefined) yield* requireJson(operation, "configuration", configuration)
       const current = yield* instance(appId, instanceId)
-      // The whole object goes back, as nextmv-py does (GET then PUT; spec §3.2).
-      const body = applyChanges(yield* toWire(Instance, current), {
-        name: options.name,
-        version_id: options.versionId,
-        description: options.description,
-        configuration: configuration === undefined ? undefined : configurationWire(configuration)
-      })
-      return yield* api.json(withJson("PUT", instancesPath(appId, instanceId), body), Instance)
+      // The whole object goes back, as nextmv-py's `Application.update_instance` does (GET then PUT).
+      const updated = new Instance({
+        ...current,
+        name: options.name ?? current.name,
+        version_id: options.versionId ?? current.version_id,
+        description: options.description ?? current.description,
+        configuration: configuration === undefined ? current.configuration : withoutNullEntries(configuration)
+      }, { disableValidation: true })
+      const request = yield* requestWithBody(
+        operation,
+        "PUT",
+        instancesPath(appId, instanceId),
+        wireWithoutNulls(Instance),
+        updated
+      )
+      return yield* api.json(request, Instance)
     }
   )
 

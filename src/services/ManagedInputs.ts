@@ -7,7 +7,7 @@
 import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { applyChanges, toWire, withJson } from "../internal/crud.js"
+import { requestWithBody } from "../internal/body.js"
 import { safeId } from "../internal/ids.js"
 import { listOf } from "../internal/pagination.js"
 import { managedInputsPath } from "../internal/paths.js"
@@ -17,6 +17,8 @@ import {
   ManagedInput,
   type ManagedInputFormat
 } from "../schemas/ManagedInputs.js"
+import { wireWithoutNulls } from "../schemas/Common.js"
+import { NewManagedInputBody } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of a managed-input operation. */
@@ -124,25 +126,37 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       // nextmv-py lets both through; the API takes the data from one source, so say which.
       if (hasUpload && hasRun) return yield* invalidArgument(operation, "Give only one of uploadId and runId")
       const id = isGiven(options.id) ? options.id : yield* safeId("managed-input")
-      const body: Record<string, unknown> = { id, name: isGiven(options.name) ? options.name : id }
-      if (options.description !== undefined) body["description"] = options.description
-      if (hasUpload) body["upload_id"] = options.uploadId
-      if (hasRun) body["run_id"] = options.runId
-      body["format"] = options.format ?? DEFAULT_MANAGED_INPUT_FORMAT
-      return yield* api.json(withJson("POST", managedInputsPath(appId), body), ManagedInput)
+      const request = yield* requestWithBody(operation, "POST", managedInputsPath(appId), NewManagedInputBody, {
+        id,
+        name: isGiven(options.name) ? options.name : id,
+        description: options.description,
+        upload_id: hasUpload ? options.uploadId : undefined,
+        run_id: hasRun ? options.runId : undefined,
+        format: options.format ?? DEFAULT_MANAGED_INPUT_FORMAT
+      })
+      return yield* api.json(request, ManagedInput)
     }
   )
 
   const updateManagedInput = Effect.fn("ManagedInputs.updateManagedInput")(
     function*(appId: string, managedInputId: string, options: UpdateManagedInputOptions) {
-      yield* requireIds("ManagedInputs.updateManagedInput", { appId, managedInputId })
+      const operation = "ManagedInputs.updateManagedInput"
+      yield* requireIds(operation, { appId, managedInputId })
       const current = yield* managedInput(appId, managedInputId)
       // The full object goes back, as nextmv-py's `to_dict()`: wire names, null fields dropped.
-      const body = applyChanges(yield* toWire(ManagedInput, current), {
-        name: options.name,
-        description: options.description
-      })
-      return yield* api.json(withJson("PUT", managedInputsPath(appId, managedInputId), body), ManagedInput)
+      const updated = new ManagedInput({
+        ...current,
+        name: options.name ?? current.name,
+        description: options.description ?? current.description
+      }, { disableValidation: true })
+      const request = yield* requestWithBody(
+        operation,
+        "PUT",
+        managedInputsPath(appId, managedInputId),
+        wireWithoutNulls(ManagedInput),
+        updated
+      )
+      return yield* api.json(request, ManagedInput)
     }
   )
 

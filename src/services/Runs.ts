@@ -16,6 +16,7 @@ import {
   packageDirectory,
   requireDirectory
 } from "../internal/runInput.js"
+import { jsonBody } from "../internal/body.js"
 import {
   runAssetsPath,
   runCancelPath,
@@ -54,6 +55,7 @@ import {
   type StatusV2,
   LiveLogs
 } from "../schemas/Runs.js"
+import { ExternalRunStatus, NewRunBody } from "../schemas/Requests.js"
 import { decodeJsonText, NextmvClient } from "./NextmvClient.js"
 import { UploadData, Uploads } from "./Uploads.js"
 
@@ -221,6 +223,9 @@ export interface Service {
   readonly consoleUrl: (appId: string, runId: string) => string
 }
 
+/** `succeeded` or `failed`: the statuses an external (tracked) run can report. */
+const isExternalRunStatus = Schema.is(ExternalRunStatus)
+
 /** The `Runs` service tag. */
 export class Runs extends Context.Tag("nextmv-effect/Runs")<Runs, Service>() {}
 
@@ -269,7 +274,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
         ? undefined
         : yield* encodeOptions(operation, options.options)
       const status = options.externalResult?.status
-      if (status !== undefined && status !== "succeeded" && status !== "failed") {
+      if (status !== undefined && !isExternalRunStatus(status)) {
         return yield* invalidArgument(operation, `externalResult.status must be "succeeded" or "failed", got "${status}"`)
       }
       const fromDirectory = isGiven(options.inputDirPath)
@@ -287,20 +292,21 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
           yield* uploads.uploadData(target, data)
           uploadId = target.upload_id
         }
-        const body: Record<string, unknown> = {}
-        if (isGiven(options.managedInputId)) body["input_id"] = options.managedInputId
-        else if (uploadId !== undefined) body["upload_id"] = uploadId
-        else body["input"] = options.input ?? null
-        if (options.name !== undefined) body["name"] = options.name
-        if (options.description !== undefined) body["description"] = options.description
-        if (encodedOptions !== undefined && Object.keys(encodedOptions).length > 0) body["options"] = encodedOptions
-        body["configuration"] = configuration ??
-          defaultConfiguration(options.input, options.inputFormat, fromDirectory)
-        if (isGiven(options.batchExperimentId)) body["batch_experiment_id"] = options.batchExperimentId
-        if (options.externalResult !== undefined) body["result"] = options.externalResult // wire names already
-        const request = HttpClientRequest.post(runsPath(appId)).pipe(
-          HttpClientRequest.setUrlParams(isGiven(options.instanceId) ? { instance_id: options.instanceId } : {}),
-          HttpClientRequest.bodyUnsafeJson(body)
+        const managed = isGiven(options.managedInputId)
+        const request = yield* jsonBody(operation, NewRunBody, {
+          input_id: managed ? options.managedInputId : undefined,
+          upload_id: !managed ? uploadId : undefined,
+          input: !managed && uploadId === undefined ? options.input ?? null : undefined,
+          name: options.name,
+          description: options.description,
+          options: encodedOptions !== undefined && Object.keys(encodedOptions).length > 0 ? encodedOptions : undefined,
+          configuration: configuration ?? defaultConfiguration(options.input, options.inputFormat, fromDirectory),
+          batch_experiment_id: isGiven(options.batchExperimentId) ? options.batchExperimentId : undefined,
+          result: options.externalResult
+        })(
+          HttpClientRequest.post(runsPath(appId)).pipe(
+            HttpClientRequest.setUrlParams(isGiven(options.instanceId) ? { instance_id: options.instanceId } : {})
+          )
         )
         const { run_id } = yield* api.json(request, NewRunResponse)
         return run_id
@@ -461,7 +467,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       const operation = "Runs.trackRun"
       yield* requireIds(operation, { appId })
       yield* requireOptionalIds(operation, { instanceId: options.instanceId })
-      if (run.status !== "succeeded" && run.status !== "failed") {
+      if (!isExternalRunStatus(run.status)) {
         return yield* invalidArgument(operation, `status must be "succeeded" or "failed", got "${String(run.status)}"`)
       }
       if (run.status === "succeeded" && isGiven(run.error)) {
@@ -478,6 +484,14 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       }
       if (run.metrics !== undefined && (typeof run.metrics !== "object" || run.metrics === null || Array.isArray(run.metrics))) {
         return yield* invalidArgument(operation, "metrics must be an object")
+      }
+      if (run.assets !== undefined && (typeof run.assets !== "object" || run.assets === null)) {
+        return yield* invalidArgument(operation, "assets must be a list or an object")
+      }
+      // Every value that is uploaded as JSON is checked before the first upload, so a value with
+      // no JSON form (a BigInt, a cycle, a function) leaves nothing behind.
+      for (const [name, value] of [["input", run.input], ["output", run.output], ["statistics", run.statistics], ["metrics", run.metrics], ["assets", run.assets]] as const) {
+        if (value !== undefined && value !== null && typeof value !== "string") yield* requireJson(operation, name, value)
       }
       if (isGiven(run.inputDirPath)) yield* provideFs(requireDirectory(operation, run.inputDirPath))
       if (isGiven(run.outputDirPath)) yield* provideFs(requireDirectory(operation, run.outputDirPath))

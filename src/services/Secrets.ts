@@ -9,7 +9,7 @@ import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer, ParseResult, Schema, Stream } from "effect"
 import type { InvalidArgumentError, NextmvHttpError, PaginationLimitError } from "../Errors.js"
 import { NextmvDecodeError } from "../Errors.js"
-import { applyChanges, toWire, withJson } from "../internal/crud.js"
+import { requestWithBody } from "../internal/body.js"
 import { safeId } from "../internal/ids.js"
 import { listOf, paginate, paginateAll } from "../internal/pagination.js"
 import { secretsPath } from "../internal/paths.js"
@@ -20,6 +20,8 @@ import {
   SecretsCollection,
   SecretsCollectionSummary
 } from "../schemas/Secrets.js"
+import { wireWithoutNulls } from "../schemas/Common.js"
+import { NewSecretsCollectionBody } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of a secrets operation. */
@@ -130,12 +132,6 @@ export interface Service {
 /** The `Secrets` service tag. */
 export class Secrets extends Context.Tag("nextmv-effect/Secrets")<Secrets, Service>() {}
 
-/** Clear text, for request bodies only. */
-const encodeSecrets = Schema.encode(Schema.Array(Secret))
-
-const secretsWire = (secrets: ReadonlyArray<Secret | SecretInput>) =>
-  encodeSecrets(secrets.map(Secret.from)).pipe(Effect.orDie)
-
 /**
  * Decodes a collection with its secrets. A shape mismatch names only the paths and kinds of the
  * problems, never the received values (the default message quotes them, and they may be secrets).
@@ -192,27 +188,40 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       yield* requireOptionalIds(operation, { id: options.id })
       if (options.secrets.length === 0) return yield* invalidArgument(operation, "secrets must be provided")
       const id = isGiven(options.id) ? options.id : yield* safeId("secrets")
-      const body = applyChanges({
+      // The secret values are clear text only inside this body (the `Secret` schema's encoding).
+      const request = yield* requestWithBody(operation, "POST", secretsPath(appId), NewSecretsCollectionBody, {
         id,
         name: isGiven(options.name) ? options.name : id,
-        secrets: yield* secretsWire(options.secrets)
-      }, { description: options.description })
-      return yield* api.json(withJson("POST", secretsPath(appId), body), SecretsCollectionSummary)
+        secrets: options.secrets.map(Secret.from),
+        description: options.description
+      }, { sensitive: true })
+      return yield* api.json(request, SecretsCollectionSummary)
     }
   )
 
   const updateSecretsCollection = Effect.fn("Secrets.updateSecretsCollection")(
     function*(appId: string, id: string, options: UpdateSecretsCollectionOptions = {}) {
-      yield* ids("Secrets.updateSecretsCollection", appId, id)
+      const operation = "Secrets.updateSecretsCollection"
+      yield* ids(operation, appId, id)
       const current = yield* secretsCollection(appId, id)
-      const body = applyChanges(yield* toWire(SecretsCollection, current), {
-        name: options.name,
-        description: options.description,
+      // Validation is left to the encoding below, which fails with InvalidArgumentError.
+      const updated = new SecretsCollection({
+        ...current,
+        name: options.name ?? current.name,
+        description: options.description ?? current.description,
         secrets: options.secrets !== undefined && options.secrets.length > 0
-          ? yield* secretsWire(options.secrets)
-          : undefined
-      })
-      return yield* api.json(withJson("PUT", secretsPath(appId, id), body), SecretsCollectionSummary)
+          ? options.secrets.map(Secret.from)
+          : current.secrets
+      }, { disableValidation: true })
+      const request = yield* requestWithBody(
+        operation,
+        "PUT",
+        secretsPath(appId, id),
+        wireWithoutNulls(SecretsCollection),
+        updated,
+        { sensitive: true }
+      )
+      return yield* api.json(request, SecretsCollectionSummary)
     }
   )
 

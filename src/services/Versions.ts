@@ -8,11 +8,14 @@
 import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { applyChanges, exists, toWire, withJson } from "../internal/crud.js"
+import { requestWithBody } from "../internal/body.js"
+import { exists } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
 import { listOf } from "../internal/pagination.js"
 import { versionsPath } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
+import { wireWithoutNulls } from "../schemas/Common.js"
+import { NewVersionBody } from "../schemas/Requests.js"
 import { Version } from "../schemas/Versions.js"
 import { NextmvClient } from "./NextmvClient.js"
 
@@ -139,21 +142,27 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       return yield* version(appId, options.id)
     }
     const id = isGiven(options.id) ? options.id : yield* safeId("version")
-    const body = applyChanges({ id, name: isGiven(options.name) ? options.name : id }, {
+    const request = yield* requestWithBody(operation, "POST", versionsPath(appId), NewVersionBody, {
+      id,
+      name: isGiven(options.name) ? options.name : id,
       description: options.description
     })
-    return yield* api.json(withJson("POST", versionsPath(appId), body), Version)
+    return yield* api.json(request, Version)
   })
 
   const updateVersion = Effect.fn("Versions.updateVersion")(
     function*(appId: string, versionId: string, options: UpdateVersionOptions = {}) {
-      yield* ids("Versions.updateVersion", appId, versionId)
+      const operation = "Versions.updateVersion"
+      yield* ids(operation, appId, versionId)
       const current = yield* version(appId, versionId)
-      const body = applyChanges(yield* toWire(Version, current), {
-        name: options.name,
-        description: options.description
-      })
-      return yield* api.json(withJson("PUT", versionsPath(appId, versionId), body), Version)
+      // The full object goes back (nextmv-py's `to_dict()`: wire names, null fields left out).
+      const updated = new Version({
+        ...current,
+        name: options.name ?? current.name,
+        description: options.description ?? current.description
+      }, { disableValidation: true })
+      const request = yield* requestWithBody(operation, "PUT", versionsPath(appId, versionId), wireWithoutNulls(Version), updated)
+      return yield* api.json(request, Version)
     }
   )
 
