@@ -94,8 +94,8 @@ export interface ExecutionSettings {
 }
 
 /**
- * nextmv-py's checks of `RunQueuing` and of the integration rule (spec client-and-runs §5.9,
- * resources §2.1–2.2): a priority outside 1..9 is rejected; with an `integration_id`, the
+ * nextmv-py's checks of `RunQueuing` and of the integration rule (nextmv-py `RunQueuing` and
+ * `InstanceConfiguration`): a priority outside 1..9 is rejected; with an `integration_id`, the
  * execution class must be absent, empty or `integration`, and is then set to `integration`.
  */
 export const validateExecutionSettings = <C extends ExecutionSettings>(

@@ -1,5 +1,5 @@
 /**
- * Secrets collection schemas (spec resources §2.6). Property names are the wire names.
+ * Secrets collection schemas (nextmv-py `nextmv.cloud.SecretsCollection`). Property names are the wire names.
  *
  * Secret values are `Redacted<string>` in the SDK's types: decoding wraps the wire string in
  * `Redacted`, and only encoding for the wire (`Schema.encode`) turns it back into clear text. So

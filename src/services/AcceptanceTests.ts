@@ -1,6 +1,6 @@
 /**
  * `AcceptanceTests`: pass/fail comparisons of a candidate instance against a baseline over a
- * batch experiment (spec experiments §3), under `/v1/applications/{appId}/experiments/acceptance`.
+ * batch experiment (nextmv-py `Application.new_acceptance_test`), under `/v1/applications/{appId}/experiments/acceptance`.
  * The composite `newAcceptanceTest` (which finds or creates the batch experiment) lives in
  * `programs/AcceptanceTests.ts`; {@link Service.createAcceptanceTest} is its final request.
  *

@@ -1,5 +1,5 @@
 /**
- * `Applications`: the application-level operations of Nextmv Cloud (spec client-and-runs §4).
+ * `Applications`: the application-level operations of Nextmv Cloud (nextmv-py `nextmv.cloud.Application`).
  *
  * @since 0.1.0
  */

@@ -1,6 +1,7 @@
 /**
  * `BatchExperiments`: batch experiments and their twins, scenario tests (batch experiments of
- * type `scenario`), under `/v1/applications/{appId}/experiments/batch` (spec experiments §4, §5.1).
+ * type `scenario`), under `/v1/applications/{appId}/experiments/batch` (nextmv-py `Application.new_batch_experiment`,
+ * `Application.new_scenario_test`).
  * The composite flows live in `programs/Experiments.ts` and `programs/ScenarioTests.ts`.
  *
  * @since 0.1.0

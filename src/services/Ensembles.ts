@@ -1,5 +1,5 @@
 /**
- * `Ensembles`: ensemble definitions of an application (spec resources §5): run groups (which
+ * `Ensembles`: ensemble definitions of an application (nextmv-py `Application.new_ensemble_definition` and friends): run groups (which
  * instance runs child runs, with which options, how often) and evaluation rules (how the winning
  * child run is picked).
  *
@@ -138,7 +138,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     return yield* api.json(HttpClientRequest.get(ensemblesPath(appId, id)), EnsembleDefinition)
   })
 
-  // Spec §1.5/§9.2: the newest nextmv-py follows pages with a helper whose parameters were not
+  // The newest nextmv-py follows pages with a helper whose parameters were not
   // seen; `paginate` sends what is known (`pagereturn`/`pagetoken`) and reads a page without a
   // token as the last one, so a server that does not page is read correctly too.
   const listEnsembleDefinitions = Effect.fn("Ensembles.listEnsembleDefinitions")(

@@ -1,5 +1,5 @@
 /**
- * `InputSets`: the sets of inputs experiments run over (spec experiments §6), under
+ * `InputSets`: the sets of inputs experiments run over (nextmv-py `Application.new_input_set`), under
  * `/v1/applications/{appId}/experiments/inputsets`.
  *
  * @since 0.1.0

@@ -1,5 +1,5 @@
 /**
- * `Instances`: the instances of an application (spec resources §3). An instance is a named,
+ * `Instances`: the instances of an application (nextmv-py `Application.new_instance` and friends). An instance is a named,
  * configured pointer to a version; runs submitted with its id execute that version.
  *
  * @since 0.1.0
@@ -77,7 +77,7 @@ export interface Service {
   readonly instanceExists: (appId: string, instanceId: string) => Effect.Effect<boolean, InstanceError>
   /**
    * Lists the instances of an application (`GET …/instances`, a bare JSON array; the API is not
-   * known to page it, spec §9.12, so there is no stream variant).
+   * known to page it, so there is no stream variant).
    *
    * @example
    * ```ts

@@ -1,5 +1,5 @@
 /**
- * `ManagedInputs`: stored inputs that experiments reuse (spec experiments §7). They live under
+ * `ManagedInputs`: stored inputs that experiments reuse (nextmv-py `Application.new_managed_input`). They live under
  * `/v1/applications/{appId}/inputs`, not under `…/experiments`.
  *
  * @since 0.1.0

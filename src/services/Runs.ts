@@ -1,5 +1,6 @@
 /**
- * `Runs`: every run operation of Nextmv Cloud (spec client-and-runs §3), one method each.
+ * `Runs`: every run operation of Nextmv Cloud (nextmv-py `Application.new_run`, `run_result`, …),
+ * one method each.
  * Polling flows (`newRunWithResult`, `watchRun`, live logs …) are in `programs/Runs.ts`.
  *
  * @since 0.1.0
@@ -86,7 +87,7 @@ export interface NewRunOptions {
   readonly description?: string | undefined
   /** Run options; non-string values are JSON-encoded (`{"solve.duration": "10s", "iterations": 20}`). */
   readonly options?: Readonly<Record<string, unknown>> | undefined
-  /** Sent unchanged when given; otherwise the default of spec §3.3 (formats from the input). */
+  /** Sent unchanged when given; otherwise nextmv-py's default (formats from the input). */
   readonly configuration?: RunConfiguration | undefined
   /** Attach the run to a batch experiment. */
   readonly batchExperimentId?: string | undefined
@@ -115,7 +116,8 @@ export interface DownloadAssetOptions {
   readonly destination?: string | undefined
 }
 
-/** A run tracked from outside Nextmv (spec §5.11): its input, result and artifacts are uploaded. */
+/** A run tracked from outside Nextmv (nextmv-py `Application.track_run`): its input, result and
+ * artifacts are uploaded. */
 export interface TrackedRun {
   readonly status: "succeeded" | "failed"
   /** JSON value or text. */
@@ -142,7 +144,7 @@ export interface TrackedRun {
 /** Options of {@link Service.trackRun}. */
 export interface TrackRunOptions {
   readonly instanceId?: string | undefined
-  /** Needed for directory-based runs: without it the format defaults to JSON (spec §3.13). */
+  /** Needed for directory-based runs: without it the format defaults to JSON (nextmv-py `track_run`). */
   readonly configuration?: RunConfiguration | undefined
 }
 
@@ -214,7 +216,7 @@ export interface Service {
     options?: DownloadAssetOptions
   ) => Effect.Effect<unknown, RunError>
   /**
-   * Records a run executed outside Nextmv (spec §3.13): uploads the input and each given part
+   * Records a run executed outside Nextmv (nextmv-py `Application.track_run`): uploads the input and each given part
    * (output, logs, statistics, metrics, assets) to its own upload URL, then submits the run with
    * the `result` object. Returns the run id.
    */
@@ -322,7 +324,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     /**
      * A presigned GET with the `Content-Type` header nextmv-py sends on these downloads:
      * `application/json` for results, inputs and JSON assets, `application/octet-stream` for
-     * other assets (spec §3.8, §3.9, §3.17).
+     * other assets (nextmv-py `run_result`, `run_input`, `download_asset_content`).
      */
     const download = (url: string, contentType = "application/json") =>
       HttpClientRequest.get(url).pipe(HttpClientRequest.setHeader("content-type", contentType))
@@ -366,7 +368,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
           case "json":
             return new RunResult({ ...result, output: yield* downloadJson(url) })
           case "text":
-            // The API's text outputs are plain text (spec §9.10 is unsure; kept as a string here).
+            // The API's text outputs are plain text (not documented further; kept as a string here).
             return new RunResult({ ...result, output: yield* presigned.text(download(url)) })
           default: {
             const outputDir = options.outputDir ?? "."
@@ -541,7 +543,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
           instanceId: options.instanceId,
           name: run.name,
           description: run.description,
-          // nextmv-py sends JSON/JSON here whatever the input was (spec §3.13); the format of the
+          // nextmv-py sends JSON/JSON here whatever the input was (`track_run`); the format of the
           // tracked input is what the platform should record, so it is derived from it.
           configuration: configuration ?? defaultConfiguration(run.input, undefined, isGiven(run.inputDirPath))
         })

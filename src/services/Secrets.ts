@@ -1,5 +1,6 @@
 /**
- * `Secrets`: secrets collections of an application (spec resources §6). Secret values are
+ * `Secrets`: secrets collections of an application (nextmv-py `Application.new_secrets_collection` and
+ * friends). Secret values are
  * `Redacted` everywhere in the SDK; they are turned into clear text only inside request bodies,
  * and never appear in logs, spans or error messages.
  *
@@ -161,7 +162,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     return yield* decodeCollection(`GET ${request.url}`, yield* api.json(request, Schema.Unknown))
   })
 
-  // Paging as for ensembles (spec §1.5/§9.2): what is known is sent, a token-less page ends it.
+  // Paging as for ensembles: what is known is sent, a token-less page ends it.
   const listSecretsCollections = Effect.fn("Secrets.listSecretsCollections")(
     function*(appId: string, options: ListSecretsCollectionsOptions = {}) {
       const operation = "Secrets.listSecretsCollections"

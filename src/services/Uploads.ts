@@ -1,6 +1,6 @@
 /**
- * `Uploads`: upload URLs for large run inputs and the presigned PUT (spec client-and-runs §1.7,
- * §3.1). Files and streams are streamed to the presigned URL, never read whole into memory.
+ * `Uploads`: upload URLs for large run inputs and the presigned PUT (nextmv-py `Application.upload_url`,
+ * `Application.upload_large_input`). Files and streams are streamed to the presigned URL, never read whole into memory.
  *
  * @since 0.1.0
  */

@@ -1,5 +1,5 @@
 /**
- * `Versions`: the versions of an application (spec resources §4). A version freezes the
+ * `Versions`: the versions of an application (nextmv-py `Application.new_version` and friends). A version freezes the
  * executable pushed last (the dev binary) when it is created; afterwards only its name and
  * description can change.
  *
@@ -28,7 +28,7 @@ export interface NewVersionOptions {
   readonly id?: string | undefined
   /** Display name. Default: the id. */
   readonly name?: string | undefined
-  /** Sent when given; no description is generated (spec §9.6). */
+  /** Sent when given; no description is generated (as nextmv-py). */
   readonly description?: string | undefined
   /** When a version with `id` already exists, return it instead of creating one. Requires `id`. */
   readonly existOk?: boolean | undefined
@@ -61,7 +61,7 @@ export interface Service {
    */
   readonly versionExists: (appId: string, versionId: string) => Effect.Effect<boolean, VersionError>
   /**
-   * Lists the versions (`GET …/versions`, a bare JSON array; paging unknown, spec §9.12, so there
+   * Lists the versions (`GET …/versions`, a bare JSON array; the API is not known to page it, so there
    * is no stream variant).
    *
    * @example
