@@ -86,8 +86,21 @@ export interface PollConfig<A, P extends PollingInput> {
   readonly polling?: P | undefined
 }
 
-const isUnlimited = (duration: Duration.DurationInput): boolean =>
+/** Whether a `maxDuration` means "no limit" (negative number or infinite duration). */
+export const isUnlimited = (duration: Duration.DurationInput): boolean =>
   (typeof duration === "number" && duration < 0) || !Duration.isFinite(Duration.decode(duration))
+
+/**
+ * nextmv-py's sleep after the `tries`-th unsuccessful check (1-based), in milliseconds:
+ * `min(maxDelay, delay + backoff · 2^tries) + random · jitter` with `random` in [0, 1). The formula
+ * is increasing, so `min` is nextmv-py's "once max_delay is reached, stay there". Used by
+ * {@link pollingSchedule} and by the run tracker, so the SDK has one polling formula.
+ */
+export const pollingDelayMillis = (options: PollingOptions, tries: number, random: number): number =>
+  Math.min(
+    Duration.toMillis(options.maxDelay),
+    Duration.toMillis(options.delay) + Duration.toMillis(options.backoff) * 2 ** tries
+  ) + random * Duration.toMillis(options.jitter)
 
 /**
  * The sleeps of nextmv-py's algorithm as a `Schedule`: after the n-th unsuccessful check (n = 1,
@@ -97,19 +110,11 @@ const isUnlimited = (duration: Duration.DurationInput): boolean =>
  */
 export const pollingSchedule = (options: Partial<PollingOptions> = {}): Schedule.Schedule<number, unknown> => {
   const o = { ...defaultPollingOptions, ...options }
-  const backoff = Duration.toMillis(o.backoff)
-  const delay = Duration.toMillis(o.delay)
-  const maxDelay = Duration.toMillis(o.maxDelay)
-  const jitter = Duration.toMillis(o.jitter)
   const sleepDuration = o.sleepDuration
   return Schedule.forever.pipe(
     Schedule.modifyDelayEffect((recurrence) => {
-      const formula = Effect.map(Random.next, (random) => {
-        // `recurrence` counts from 0; nextmv-py's exponent is the 1-based try number. The formula is
-        // increasing, so `min` is nextmv-py's "once max_delay is reached, stay there".
-        const computed = Math.min(maxDelay, delay + backoff * 2 ** (recurrence + 1))
-        return Duration.millis(computed + random * jitter)
-      })
+      // `recurrence` counts from 0; nextmv-py's exponent is the 1-based try number.
+      const formula = Effect.map(Random.next, (random) => Duration.millis(pollingDelayMillis(o, recurrence + 1, random)))
       return sleepDuration === undefined
         ? formula
         : Effect.flatMap(sleepDuration, (given) => given === undefined ? formula : Effect.succeed(given))

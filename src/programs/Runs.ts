@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import { Chunk, Duration, Effect, Exit, Option, Queue, Ref, type Schedule, Stream, Take } from "effect"
-import { type PollingTimeoutError, type PollingTriesExhaustedError, RunFailedError } from "../Errors.js"
+import type { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
 import { isTerminalStatus, RunInformation, RunResult, type TimestampedRunLog } from "../schemas/Runs.js"
 import {
   type NewRunOptions,
@@ -20,12 +20,13 @@ import {
   type TrackRunOptions
 } from "../services/Runs.js"
 import { type Polled, poll, type PollingInput, type PollingOptions } from "./Polling.js"
+import { type RunFailedError, resultOrFailure } from "./RunFailedError.js"
+import * as Tracker from "./RunTracker.js"
 
 /** Polling settings for the streams: a stream is stopped by no longer consuming it, so no `stop`. */
 export type StreamPolling = Partial<PollingOptions> | Schedule.Schedule<unknown, unknown>
 
-/** Re-exported: the error lives in `Errors.ts` with every other public error. */
-export { RunFailedError }
+export { RunFailedError } from "./RunFailedError.js"
 
 /** Errors of the polling run programs. */
 export type RunPollingError = RunError | PollingTimeoutError | PollingTriesExhaustedError
@@ -61,19 +62,7 @@ const cancellingOnInterrupt = <A, E, R>(
 
 /** Turns a final run into its result, or a {@link RunFailedError}. */
 const finish = (appId: string, information: RunInformation, options: OutputDirOptions) =>
-  Effect.flatMap(Runs, (runs) =>
-    Effect.flatMap(runs.runResultFor(appId, information, options), (result) =>
-      result.metadata.status_v2 === "succeeded"
-        ? Effect.succeed(result)
-        : Effect.fail(
-          new RunFailedError({
-            runId: result.id,
-            status: result.metadata.status_v2,
-            error: result.metadata.error || (result.error_log?.error ?? ""),
-            result
-          })
-        ))
-  )
+  Effect.flatMap(Runs, (runs) => Effect.flatMap(runs.runResultFor(appId, information, options), resultOrFailure))
 
 /**
  * Polls the run's metadata until it is `succeeded`, `failed` or `canceled`, then fetches the
@@ -94,6 +83,11 @@ export const runResultWithPolling = <const P extends PollingInput = {}>(
   options: WaitOptions<P> = {}
 ): Effect.Effect<Polled<P, RunResult>, RunPollingError | RunFailedError, Runs> =>
   Effect.gen(function*() {
+    // With a RunTracker in the context, the run is followed by its scheduler (one result fetch).
+    const tracker = yield* Effect.serviceOption(Tracker.RunTracker)
+    if (Option.isSome(tracker) && Tracker.accepts(options.polling)) {
+      return yield* tracker.value.await(appId, runId, { polling: options.polling, outputDir: options.outputDir })
+    }
     const runs = yield* Runs
     const polled: Option.Option<RunInformation> | RunInformation = yield* poll(runs.runMetadata(appId, runId), {
       until: (information) => isTerminalStatus(statusOf(information)),
@@ -186,6 +180,16 @@ export const watchRun = (
   runId: string,
   options: { readonly polling?: StreamPolling | undefined } = {}
 ): Stream.Stream<RunInformation, RunPollingError, Runs> =>
+  Stream.unwrap(Effect.map(Effect.serviceOption(Tracker.RunTracker), (tracker) =>
+    Option.isSome(tracker) && Tracker.accepts(options.polling)
+      ? tracker.value.changes(appId, runId, { polling: options.polling })
+      : polledWatch(appId, runId, options))).pipe(Stream.withSpan("Runs.watchRun", { attributes: { appId, runId } }))
+
+const polledWatch = (
+  appId: string,
+  runId: string,
+  options: { readonly polling?: StreamPolling | undefined }
+): Stream.Stream<RunInformation, RunPollingError, Runs> =>
   streamFromPolling<RunInformation, RunPollingError, Runs>((emit) =>
     Effect.gen(function*() {
       const runs = yield* Runs
@@ -199,7 +203,7 @@ export const watchRun = (
       )
       yield* poll(check, { until: (information) => isTerminalStatus(statusOf(information)), status: statusOf, polling: options.polling ?? {} })
     })
-  ).pipe(Stream.withSpan("Runs.watchRun", { attributes: { appId, runId } }))
+  )
 
 /**
  * A stream of live log entries as they arrive (spec §3.11): pages of `GET …/logs/live`, each

@@ -20,6 +20,7 @@ import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as NextmvClient from "../services/NextmvClient.js"
 import { areaInstallers } from "./areas/index.js"
+import { makeRateLimiter, type RateLimitOptions, type RateLimitStats } from "./rateLimits.js"
 
 // ---------------------------------------------------------------------------------------------
 // Options, records and the context areas build on
@@ -36,6 +37,11 @@ export interface EmulatorOptions {
   readonly presignedUrlTtl?: Duration.DurationInput | undefined
   /** Clock used for timestamps and lifecycles. Default `Date.now`. */
   readonly now?: (() => number) | undefined
+  /**
+   * Enforce Nextmv Cloud's published rate limits (429 with `Retry-After`, counted per window of the
+   * emulator's clock): `true`, or limits per class (see `rateLimits.ts`). Default off.
+   */
+  readonly rateLimits?: RateLimitOptions | undefined
 }
 
 /** Helpers areas expose to each other and to tests (`emulator.areas.runs.…`); extended by areas. */
@@ -232,6 +238,10 @@ export interface Service {
   readonly areas: EmulatorAreas
   /** The context areas are built on (stored applications, blob store, clock). */
   readonly context: EmulatorContext
+  /** What the rate limits (option `rateLimits`) accepted and refused. */
+  readonly rateLimits: Effect.Effect<RateLimitStats>
+  /** Client connections: open now, the most open at once, accepted in total. */
+  readonly connections: Effect.Effect<{ readonly open: number; readonly peak: number; readonly total: number }>
 }
 
 /** The emulator service. */
@@ -299,6 +309,7 @@ const build = (options: EmulatorOptions) => {
   let faults: Array<{ fault: Fault; remaining: number; segments: ReadonlyArray<string> }> = []
   let log: Array<RecordedRequest> = []
   let origin = "http://127.0.0.1:0"
+  const limiter = makeRateLimiter(options.rateLimits ?? false, now)
 
   const sign = (kind: string, token: string, expires: number) =>
     createHmac("sha256", signingKey).update(`${kind}:${token}:${expires}`).digest("hex")
@@ -453,6 +464,8 @@ const build = (options: EmulatorOptions) => {
     if (path.startsWith("/v1/") && headers["authorization"] !== `Bearer ${apiKey}`) {
       return respond(res, apiError(401, "unauthorized: missing or invalid API key"))
     }
+    const limited = limiter.check(method, path)
+    if (limited !== undefined) return respond(res, limited)
 
     const actual = splitPath(path)
     let pathMatched = false
@@ -504,6 +517,7 @@ const build = (options: EmulatorOptions) => {
     clearFaults: () => {
       faults = []
     },
+    rateLimits: limiter.stats,
     dispose: () => rmSync(storage, { recursive: true, force: true })
   }
 }
@@ -524,6 +538,7 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator> =>
     Emulator,
     Effect.gen(function*() {
       const emulator = yield* Effect.acquireRelease(Effect.sync(() => build(options)), (built) => Effect.sync(built.dispose))
+      const connections = { open: 0, peak: 0, total: 0 }
       const server = yield* Effect.acquireRelease(
         Effect.async<Http.Server>((resume) => {
           const server = Http.createServer((req, res) => {
@@ -533,6 +548,12 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator> =>
                 res.end(JSON.stringify({ error: `emulator error: ${String(error)}` }))
               }
             })
+          })
+          server.on("connection", (socket) => {
+            connections.total++
+            connections.open++
+            connections.peak = Math.max(connections.peak, connections.open)
+            socket.on("close", () => connections.open--)
           })
           server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
         }),
@@ -553,14 +574,19 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator> =>
         injectFault: (fault) => Effect.sync(() => emulator.injectFault(fault)),
         clearFaults: Effect.sync(emulator.clearFaults),
         areas: emulator.context.areas,
-        context: emulator.context
+        context: emulator.context,
+        rateLimits: Effect.sync(emulator.rateLimits),
+        connections: Effect.sync(() => ({ ...connections }))
       })
     })
   )
 
 /** Options of {@link layerClient}: the emulator's plus client settings. */
 export interface ClientOptions extends EmulatorOptions {
-  /** Client settings (timeout, retry, headers); base URL and API key point at the emulator. */
+  /**
+   * Client settings (timeout, retry, headers, budget); base URL and API key point at the emulator.
+   * The client's request budget is off unless the emulator enforces rate limits or `budget` is given.
+   */
   readonly client?: Omit<NextmvClient.Options, "apiKey" | "baseUrl"> | undefined
 }
 
@@ -581,5 +607,10 @@ export const layerClient = (
   Layer.effect(
     NextmvClient.NextmvClient,
     Effect.flatMap(Emulator, (emulator) =>
-      NextmvClient.make({ ...options.client, apiKey: emulator.apiKey, baseUrl: emulator.url }))
+      NextmvClient.make({
+        ...options.client,
+        budget: options.client?.budget ?? (options.rateLimits ? undefined : false),
+        apiKey: emulator.apiKey,
+        baseUrl: emulator.url
+      }))
   ).pipe(Layer.provideMerge(layer(options)))

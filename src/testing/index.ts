@@ -5,3 +5,4 @@
  */
 export * as Emulator from "./Emulator.js"
 export { type DecisionModel, type ModelInput, type ModelOutcome, Models } from "./areas/runs.js"
+export { publishedWindowLimits, type RateLimitOptions, type RateLimitStats } from "./rateLimits.js"
