@@ -94,3 +94,7 @@ export const batchExperimentMetadataPath = (appId: string, id: string): string =
   `${batchExperimentsPath(appId, id)}/metadata`
 /** `/v1/applications/{appId}/experiments/acceptance[/{id}]` */
 export const acceptanceTestsPath = underExperiments("acceptance")
+/** `/v1/applications/{appId}/experiments/shadow[/{id}]` */
+export const shadowTestsPath = underExperiments("shadow")
+/** `/v1/applications/{appId}/experiments/switchback[/{id}]` */
+export const switchbackTestsPath = underExperiments("switchback")
