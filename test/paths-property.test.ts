@@ -34,6 +34,8 @@ import { Instances } from "../src/services/Instances.js"
 import { ManagedInputs } from "../src/services/ManagedInputs.js"
 import { Runs } from "../src/services/Runs.js"
 import { Secrets } from "../src/services/Secrets.js"
+import { ShadowTests } from "../src/services/ShadowTests.js"
+import { SwitchbackTests } from "../src/services/SwitchbackTests.js"
 import { Uploads } from "../src/services/Uploads.js"
 import * as NextmvClientModule from "../src/services/NextmvClient.js"
 import type { NextmvClient } from "../src/services/NextmvClient.js"
@@ -532,6 +534,57 @@ const CASES: ReadonlyArray<Case> = [
         })),
     (a) => app(a, "experiments", "acceptance")
   ),
+  // Shadow and switchback tests
+  ...pair("shadowTest", "GET", "shadowTestId", (a, t) => svc(ShadowTests, (s) => s.shadowTest(a, t)), (a, t) => app(a, "experiments", "shadow", t)),
+  ...pair(
+    "shadowTestMetadata",
+    "GET",
+    "shadowTestId",
+    (a, t) => svc(ShadowTests, (s) => s.shadowTestMetadata(a, t)),
+    (a, t) => app(a, "experiments", "shadow", t, "metadata")
+  ),
+  ...pair(
+    "startShadowTest",
+    "PUT",
+    "shadowTestId",
+    (a, t) => svc(ShadowTests, (s) => s.startShadowTest(a, t)),
+    (a, t) => app(a, "experiments", "shadow", t, "start")
+  ),
+  ...pair(
+    "deleteShadowTest",
+    "DELETE",
+    "shadowTestId",
+    (a, t) => svc(ShadowTests, (s) => s.deleteShadowTest(a, t)),
+    (a, t) => app(a, "experiments", "shadow", t)
+  ),
+  only("listShadowTests", "GET", (a) => svc(ShadowTests, (s) => s.listShadowTests(a)), (a) => app(a, "experiments", "shadow")),
+  ...pair(
+    "switchbackTest",
+    "GET",
+    "switchbackTestId",
+    (a, t) => svc(SwitchbackTests, (s) => s.switchbackTest(a, t)),
+    (a, t) => app(a, "experiments", "switchback", t)
+  ),
+  ...pair(
+    "switchbackTestMetadata",
+    "GET",
+    "switchbackTestId",
+    (a, t) => svc(SwitchbackTests, (s) => s.switchbackTestMetadata(a, t)),
+    (a, t) => app(a, "experiments", "switchback", t, "metadata")
+  ),
+  ...pair(
+    "startSwitchbackTest",
+    "PUT",
+    "switchbackTestId",
+    (a, t) => svc(SwitchbackTests, (s) => s.startSwitchbackTest(a, t)),
+    (a, t) => app(a, "experiments", "switchback", t, "start")
+  ),
+  only(
+    "listSwitchbackTests",
+    "GET",
+    (a) => svc(SwitchbackTests, (s) => s.listSwitchbackTests(a)),
+    (a) => app(a, "experiments", "switchback")
+  ),
   // Programs that build paths themselves or check ids first
   { ...only("Push.push", "GET", (a) => Push.push(a, { appDir: "/nonexistent-nextmv-app-dir" }), (a) => app(a, "binary")), mayStopEarly: true },
   ...pair(
@@ -673,6 +726,8 @@ const BUILDERS: ReadonlyArray<Builder> = [
     ([a, b]) => paths.batchExperimentMetadataPath(a!, b!),
     ([a, b]) => [a!, "experiments", "batch", b!, "metadata"]
   ],
+  ["shadowTestsPath", 2, ([a, b]) => paths.shadowTestsPath(a!, b), ([a, b]) => [a!, "experiments", "shadow", b!]],
+  ["switchbackTestsPath", 2, ([a, b]) => paths.switchbackTestsPath(a!, b), ([a, b]) => [a!, "experiments", "switchback", b!]],
   [
     "acceptanceTestsPath",
     2,
