@@ -1,7 +1,6 @@
 /**
- * `Uploads`: upload URLs for large run inputs and the presigned PUT (nextmv-py's
- * `upload_url` and `upload_to_presigned_url`). Files and streams are streamed to the presigned
- * URL, never read whole into memory.
+ * `Uploads`: upload URLs for large run inputs and the presigned PUT (nextmv-py `Application.upload_url`,
+ * `Application.upload_large_input`). Files and streams are streamed to the presigned URL, never read whole into memory.
  *
  * @since 0.1.0
  */
@@ -9,8 +8,8 @@ import { FileSystem, HttpBody, HttpClientRequest } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Context, Effect, Layer, Stream } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { applicationPath } from "../internal/paths.js"
-import { invalidArgument, requireJson, requireNonEmpty } from "../internal/validate.js"
+import { uploadUrlPath } from "../internal/paths.js"
+import { invalidArgument, requireIds, requireJson, requireNonEmpty } from "../internal/validate.js"
 import { UploadUrl } from "../schemas/Runs.js"
 import { NextmvClient } from "./NextmvClient.js"
 
@@ -95,8 +94,8 @@ export const make: Effect.Effect<Service, never, NextmvClient | FileSystem.FileS
   const fs = yield* FileSystem.FileSystem
 
   const uploadUrl = Effect.fn("Uploads.uploadUrl")(function*(appId: string) {
-    yield* requireNonEmpty("Uploads.uploadUrl", "appId", appId)
-    return yield* api.json(HttpClientRequest.post(`${applicationPath(appId)}/runs/uploadurl`), UploadUrl)
+    yield* requireIds("Uploads.uploadUrl", { appId })
+    return yield* api.json(HttpClientRequest.post(uploadUrlPath(appId)), UploadUrl)
   })
 
   const putFile = (url: string, path: string) =>
