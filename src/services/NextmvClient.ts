@@ -284,6 +284,10 @@ const makeRequester = (
     return semaphore
   }
 
+  const retryAfterCap = Duration.toMillis(settings.retry.maxRetryAfter)
+  const clampRetryAfter = (millis: number | undefined): number | undefined =>
+    millis === undefined ? undefined : Number.isNaN(millis) ? 0 : Math.min(retryAfterCap, Math.max(0, millis))
+
   /** What errors, logs and spans show for a request: the URL or path without its query string. */
   const pathOf = (request: HttpClientRequest.HttpClientRequest) => withoutQuery(request.url)
 
@@ -405,7 +409,10 @@ const makeRequester = (
       const loop = (retry: number): Effect.Effect<A, NextmvHttpError> =>
         budget.limit(request.method, path, attempt(sent, deadlineAt, read, keep)).pipe(
           Effect.tapError((failed) =>
-            failed.status === 429 ? budget.onRateLimited(request.method, path, failed.retryAfterMillis) : Effect.void
+            failed.status === 429
+              // The server's hint is clamped here too: the budget's pause never exceeds `maxRetryAfter`.
+              ? budget.onRateLimited(request.method, path, clampRetryAfter(failed.retryAfterMillis))
+              : Effect.void
           ),
           Effect.catchAll((failed) => {
             if (retry > settings.retry.retries || !isRetryable(request.method, failed)) {
