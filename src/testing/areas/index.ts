@@ -3,6 +3,7 @@
  * before it through `ctx.areas`).
  */
 import type { EmulatorContext } from "../Emulator.js"
+import * as Account from "./account.js"
 import * as Applications from "./applications.js"
 import * as Binary from "./binary.js"
 import * as Experiments from "./experiments.js"
@@ -16,5 +17,6 @@ export const areaInstallers: ReadonlyArray<(context: EmulatorContext) => void> =
   Experiments.install,
   Binary.install,
   Resources.install,
-  OnlineTests.install
+  OnlineTests.install,
+  Account.install
 ]
