@@ -25,7 +25,9 @@ import {
   retryDelay,
   type RetryOptions
 } from "../internal/retry.js"
+import type { Requester } from "../internal/requester.js"
 import { VERSION } from "../version.js"
+import * as RequestBudget from "./RequestBudget.js"
 
 export { DEFAULT_BASE_URL, defaultRetryOptions, type RetryOptions }
 
@@ -55,33 +57,16 @@ export interface Options {
   readonly retry?: Partial<RetryOptions> | undefined
   /** Extra headers sent with every API request (not with presigned URLs). */
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /**
+   * The request budget shared by everything using this client (see `RequestBudget`): the published
+   * Nextmv Cloud limits unless given; `false` turns it off.
+   */
+  readonly budget?: RequestBudget.Options | false | undefined
 }
 
-/**
- * Sends requests and maps every failure to a typed error. `api` resolves paths such as
- * `/v1/applications/app-1` against the base URL and authenticates; `presigned` takes absolute URLs
- * and adds no credentials.
- */
-export interface Requester {
-  /** Sends the request; succeeds with the 2xx response whose body is not read yet. */
-  readonly execute: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<
-    HttpClientResponse.HttpClientResponse,
-    NextmvHttpError
-  >
-  /** Sends the request and decodes the JSON body with `schema`. */
-  readonly json: <A, I>(
-    request: HttpClientRequest.HttpClientRequest,
-    schema: Schema.Schema<A, I, never>
-  ) => Effect.Effect<A, NextmvHttpError | NextmvDecodeError>
-  /** Sends the request and returns the body as text. */
-  readonly text: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<string, NextmvHttpError>
-  /** Sends the request and returns the body as bytes. */
-  readonly bytes: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<Uint8Array, NextmvHttpError>
-  /** Sends the request and discards the body. */
-  readonly discard: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<void, NextmvHttpError>
-  /** Sends the request and streams the body (for large downloads). */
-  readonly stream: (request: HttpClientRequest.HttpClientRequest) => Stream.Stream<Uint8Array, NextmvHttpError>
-}
+// The `Requester` interface lives in `internal/requester.ts` (so `internal/` never imports from
+// `services/`); it is re-exported here as part of the public API.
+export type { Requester }
 
 /** The `NextmvClient` service. */
 export interface Service {
@@ -93,6 +78,8 @@ export interface Service {
   readonly api: Requester
   /** Requests to presigned upload/download URLs (no base URL, no Authorization). */
   readonly presigned: Requester
+  /** The request budget of `api` (its `state` is for metrics). */
+  readonly budget: RequestBudget.RequestBudget
 }
 
 /** The client every Nextmv service depends on. */
@@ -151,7 +138,8 @@ const makeRequester = (
   http: HttpClient.HttpClient,
   settings: Settings,
   pathOf: (request: HttpClientRequest.HttpClientRequest) => string,
-  module: string
+  module: string,
+  budget: RequestBudget.RequestBudget = RequestBudget.unlimited
 ): Requester => {
   const failure = (
     request: HttpClientRequest.HttpClientRequest,
@@ -218,7 +206,10 @@ const makeRequester = (
     read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, HttpClientError.ResponseError>
   ): Effect.Effect<A, NextmvHttpError> => {
     const loop = (retry: number): Effect.Effect<A, NextmvHttpError> =>
-      attempt(request, read).pipe(
+      budget.limit(request.method, pathOf(request), attempt(request, read)).pipe(
+        Effect.tapError((failed) =>
+          failed.status === 429 ? budget.onRateLimited(request.method, pathOf(request), failed.retryAfterMillis) : Effect.void
+        ),
         Effect.catchAll((failed) => {
           if (retry > settings.retry.retries || !isRetryable(request.method, failed)) {
             return Effect.fail(new NextmvHttpError({ ...failed.error, attempts: retry }))
@@ -304,6 +295,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       retry: { ...defaultRetryOptions, ...options.retry }
     }
     const extraHeaders = options.headers ?? {}
+    const budget = options.budget === false ? RequestBudget.unlimited : RequestBudget.make(options.budget)
     const api = transport.pipe(
       HttpClient.mapRequest((request) =>
         request.pipe(
@@ -322,8 +314,9 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       baseUrl,
       consoleUrl: trimTrailingSlash(options.consoleUrl ?? DEFAULT_CONSOLE_URL),
       // Paths are relative to the base URL, so the path given by the service is what errors show.
-      api: makeRequester(api, settings, (request) => withoutQuery(request.url), "NextmvClient"),
-      presigned: makeRequester(presigned, settings, (request) => withoutQuery(request.url), "NextmvClient.presigned")
+      api: makeRequester(api, settings, (request) => withoutQuery(request.url), "NextmvClient", budget),
+      presigned: makeRequester(presigned, settings, (request) => withoutQuery(request.url), "NextmvClient.presigned"),
+      budget
     })
   })
 

@@ -1,12 +1,13 @@
 /**
- * `Runs`: every run operation of Nextmv Cloud (spec client-and-runs §3), one method each.
+ * `Runs`: every run operation of Nextmv Cloud (nextmv-py `Application.new_run`, `run_result`, …),
+ * one method each.
  * Polling flows (`newRunWithResult`, `watchRun`, live logs …) are in `programs/Runs.ts`.
  *
  * @since 0.1.0
  */
 import { FileSystem, HttpClientRequest, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Context, Effect, Layer, Schema, Stream } from "effect"
+import { Context, Effect, Exit, Layer, Schema, Stream } from "effect"
 import { InvalidArgumentError, NextmvDecodeError, type NextmvHttpError } from "../Errors.js"
 import {
   defaultConfiguration,
@@ -16,12 +17,24 @@ import {
   packageDirectory,
   requireDirectory
 } from "../internal/runInput.js"
-import { applicationPath, segment } from "../internal/paths.js"
+import { jsonBody } from "../internal/body.js"
+import {
+  runAssetsPath,
+  runCancelPath,
+  runInputPath,
+  runLiveLogsPath,
+  runLogsPath,
+  runMetadataPath,
+  runPath,
+  runsPath,
+  segment
+} from "../internal/paths.js"
 import {
   invalidArgument,
   isGiven,
+  requireIds,
   requireJson,
-  requireNonEmpty,
+  requireOptionalIds,
   validateExecutionSettings
 } from "../internal/validate.js"
 import {
@@ -43,6 +56,7 @@ import {
   type StatusV2,
   LiveLogs
 } from "../schemas/Runs.js"
+import { ExternalRunStatus, NewRunBody } from "../schemas/Requests.js"
 import { decodeJsonText, NextmvClient } from "./NextmvClient.js"
 import { UploadData, Uploads } from "./Uploads.js"
 
@@ -73,7 +87,7 @@ export interface NewRunOptions {
   readonly description?: string | undefined
   /** Run options; non-string values are JSON-encoded (`{"solve.duration": "10s", "iterations": 20}`). */
   readonly options?: Readonly<Record<string, unknown>> | undefined
-  /** Sent unchanged when given; otherwise the default of spec §3.3 (formats from the input). */
+  /** Sent unchanged when given; otherwise nextmv-py's default (formats from the input). */
   readonly configuration?: RunConfiguration | undefined
   /** Attach the run to a batch experiment. */
   readonly batchExperimentId?: string | undefined
@@ -102,7 +116,8 @@ export interface DownloadAssetOptions {
   readonly destination?: string | undefined
 }
 
-/** A run tracked from outside Nextmv (spec §5.11): its input, result and artifacts are uploaded. */
+/** A run tracked from outside Nextmv (nextmv-py `Application.track_run`): its input, result and
+ * artifacts are uploaded. */
 export interface TrackedRun {
   readonly status: "succeeded" | "failed"
   /** JSON value or text. */
@@ -129,7 +144,7 @@ export interface TrackedRun {
 /** Options of {@link Service.trackRun}. */
 export interface TrackRunOptions {
   readonly instanceId?: string | undefined
-  /** Needed for directory-based runs: without it the format defaults to JSON (spec §3.13). */
+  /** Needed for directory-based runs: without it the format defaults to JSON (nextmv-py `track_run`). */
   readonly configuration?: RunConfiguration | undefined
 }
 
@@ -201,7 +216,7 @@ export interface Service {
     options?: DownloadAssetOptions
   ) => Effect.Effect<unknown, RunError>
   /**
-   * Records a run executed outside Nextmv (spec §3.13): uploads the input and each given part
+   * Records a run executed outside Nextmv (nextmv-py `Application.track_run`): uploads the input and each given part
    * (output, logs, statistics, metrics, assets) to its own upload URL, then submits the run with
    * the `result` object. Returns the run id.
    */
@@ -210,13 +225,58 @@ export interface Service {
   readonly consoleUrl: (appId: string, runId: string) => string
 }
 
+/** `succeeded` or `failed`: the statuses an external (tracked) run can report. */
+const isExternalRunStatus = Schema.is(ExternalRunStatus)
+
 /** The `Runs` service tag. */
 export class Runs extends Context.Tag("nextmv-effect/Runs")<Runs, Service>() {}
 
-/** Path of a run, `/v1/applications/{appId}/runs/{runId}`. */
-export const runPath = (appId: string, runId: string): string => `${applicationPath(appId)}/runs/${segment(runId)}`
-const runsPath = (appId: string): string => `${applicationPath(appId)}/runs`
+/** @deprecated Endpoint paths live in one internal module; kept for existing imports. */
+export { runPath }
 
+
+/** A random name for local temporary files (Web Crypto, available in Node 20 and browsers). */
+const randomName = (): string => globalThis.crypto.randomUUID()
+
+const isPlainObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** The checks of {@link Service.trackRun} on the parts it uploads (shapes and JSON-ability). */
+const validateTrackedParts = (operation: string, run: TrackedRun) =>
+  Effect.gen(function*() {
+    for (const field of ["name", "description", "error", "inputDirPath", "outputDirPath"] as const) {
+      const value: unknown = run[field]
+      if (value !== undefined && typeof value !== "string") {
+        return yield* invalidArgument(operation, `${field} must be a string`)
+      }
+    }
+    if (run.input !== undefined && typeof run.input !== "string") yield* requireJson(operation, "input", run.input)
+    if (run.output !== undefined && typeof run.output !== "string") yield* requireJson(operation, "output", run.output)
+    if (run.duration !== undefined && !(Number.isFinite(run.duration) && run.duration >= 0)) {
+      return yield* invalidArgument(operation, `duration must be a finite number of milliseconds ≥ 0, got ${run.duration}`)
+    }
+    if (
+      run.logs !== undefined && typeof run.logs !== "string" &&
+      !(Array.isArray(run.logs) && run.logs.every((line) => typeof line === "string"))
+    ) {
+      return yield* invalidArgument(operation, "logs must be a string or an array of strings")
+    }
+    if (run.statistics !== undefined) {
+      if (!isPlainObject(run.statistics)) return yield* invalidArgument(operation, "statistics must be an object")
+      yield* requireJson(operation, "statistics", run.statistics)
+    }
+    if (run.metrics !== undefined) {
+      if (!isPlainObject(run.metrics)) return yield* invalidArgument(operation, "metrics must be an object")
+      yield* requireJson(operation, "metrics", run.metrics)
+    }
+    if (run.assets !== undefined) {
+      const assets: unknown = run.assets
+      if (!(isPlainObject(assets) || (Array.isArray(assets) && assets.every(isPlainObject)))) {
+        return yield* invalidArgument(operation, "assets must be an object or an array of objects")
+      }
+      yield* requireJson(operation, "assets", assets)
+    }
+  })
 
 /** Builds the service; requires `NextmvClient`, `Uploads`, `FileSystem` and `Path`. */
 export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSystem.FileSystem | Path.Path> = Effect
@@ -232,12 +292,15 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const consoleUrl = (appId: string, runId: string) =>
       `${client.consoleUrl}/app/${segment(appId)}/run/${segment(runId)}?view=details`
 
-    const requireIds = (operation: string, appId: string, runId: string) =>
-      requireNonEmpty(operation, "appId", appId).pipe(Effect.zipRight(requireNonEmpty(operation, "runId", runId)))
-
     const newRun = Effect.fn("Runs.newRun")(function*(appId: string, options: NewRunOptions) {
       const operation = "Runs.newRun"
-      yield* requireNonEmpty(operation, "appId", appId)
+      yield* requireIds(operation, { appId })
+      yield* requireOptionalIds(operation, {
+        uploadId: options.uploadId,
+        managedInputId: options.managedInputId,
+        instanceId: options.instanceId,
+        batchExperimentId: options.batchExperimentId
+      })
       const sources = [
         options.input !== undefined ? "input" : undefined,
         isGiven(options.inputDirPath) ? "inputDirPath" : undefined,
@@ -256,7 +319,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
         ? undefined
         : yield* encodeOptions(operation, options.options)
       const status = options.externalResult?.status
-      if (status !== undefined && status !== "succeeded" && status !== "failed") {
+      if (status !== undefined && !isExternalRunStatus(status)) {
         return yield* invalidArgument(operation, `externalResult.status must be "succeeded" or "failed", got "${status}"`)
       }
       const fromDirectory = isGiven(options.inputDirPath)
@@ -274,20 +337,21 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
           yield* uploads.uploadData(target, data)
           uploadId = target.upload_id
         }
-        const body: Record<string, unknown> = {}
-        if (isGiven(options.managedInputId)) body["input_id"] = options.managedInputId
-        else if (uploadId !== undefined) body["upload_id"] = uploadId
-        else body["input"] = options.input ?? null
-        if (options.name !== undefined) body["name"] = options.name
-        if (options.description !== undefined) body["description"] = options.description
-        if (encodedOptions !== undefined && Object.keys(encodedOptions).length > 0) body["options"] = encodedOptions
-        body["configuration"] = configuration ??
-          defaultConfiguration(options.input, options.inputFormat, fromDirectory)
-        if (isGiven(options.batchExperimentId)) body["batch_experiment_id"] = options.batchExperimentId
-        if (options.externalResult !== undefined) body["result"] = options.externalResult // wire names already
-        const request = HttpClientRequest.post(runsPath(appId)).pipe(
-          HttpClientRequest.setUrlParams(isGiven(options.instanceId) ? { instance_id: options.instanceId } : {}),
-          HttpClientRequest.bodyUnsafeJson(body)
+        const managed = isGiven(options.managedInputId)
+        const request = yield* jsonBody(operation, NewRunBody, {
+          input_id: managed ? options.managedInputId : undefined,
+          upload_id: !managed ? uploadId : undefined,
+          input: !managed && uploadId === undefined ? options.input ?? null : undefined,
+          name: options.name,
+          description: options.description,
+          options: encodedOptions !== undefined && Object.keys(encodedOptions).length > 0 ? encodedOptions : undefined,
+          configuration: configuration ?? defaultConfiguration(options.input, options.inputFormat, fromDirectory),
+          batch_experiment_id: isGiven(options.batchExperimentId) ? options.batchExperimentId : undefined,
+          result: options.externalResult
+        })(
+          HttpClientRequest.post(runsPath(appId)).pipe(
+            HttpClientRequest.setUrlParams(isGiven(options.instanceId) ? { instance_id: options.instanceId } : {})
+          )
         )
         const { run_id } = yield* api.json(request, NewRunResponse)
         return run_id
@@ -295,27 +359,44 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     })
 
     const runMetadata = Effect.fn("Runs.runMetadata")(function*(appId: string, runId: string) {
-      yield* requireIds("Runs.runMetadata", appId, runId)
-      const information = yield* api.json(HttpClientRequest.get(`${runPath(appId, runId)}/metadata`), RunInformation)
+      yield* requireIds("Runs.runMetadata", { appId, runId })
+      const information = yield* api.json(HttpClientRequest.get(runMetadataPath(appId, runId)), RunInformation)
       return new RunInformation({ ...information, console_url: consoleUrl(appId, runId) })
     })
 
     /**
      * A presigned GET with the `Content-Type` header nextmv-py sends on these downloads:
      * `application/json` for results, inputs and JSON assets, `application/octet-stream` for
-     * other assets (spec §3.8, §3.9, §3.17).
+     * other assets (as nextmv-py's `run_result`, `run_input` and `download_asset_content`).
      */
     const download = (url: string, contentType = "application/json") =>
       HttpClientRequest.get(url).pipe(HttpClientRequest.setHeader("content-type", contentType))
 
-    /** Downloads a presigned URL into a scoped temporary file and extracts it into `dir`. */
-    const downloadAndExtract = (url: string, dir: string, name: string) =>
+    /**
+     * Downloads a presigned URL into a fresh temporary directory (random name, removed afterwards
+     * whatever happens) and extracts it into `dir`. No id or server string is part of a local path.
+     */
+    const downloadAndExtract = (url: string, dir: string) =>
       Effect.scoped(Effect.gen(function*() {
         const tmp = yield* fs.makeTempDirectoryScoped({ prefix: "nextmv-download-" })
-        const archive = path.join(tmp, name)
+        const archive = path.join(tmp, "archive.tar.gz")
         yield* Stream.run(presigned.stream(download(url)), fs.sink(archive))
         yield* provideFs(extractArchive(`GET ${url.split("?")[0]}`, archive, dir))
       }))
+
+    /**
+     * Streams a presigned download into `destination`: first into a randomly named sibling file,
+     * renamed over `destination` once complete. A failed or interrupted download removes that
+     * partial file and leaves `destination` as it was.
+     */
+    const downloadToFile = (request: HttpClientRequest.HttpClientRequest, destination: string) =>
+      Effect.gen(function*() {
+        const partial = path.join(path.dirname(destination), `.nextmv-download-${randomName()}.part`)
+        yield* Stream.run(presigned.stream(request), fs.sink(partial)).pipe(
+          Effect.zipRight(fs.rename(partial, destination)),
+          Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : fs.remove(partial).pipe(Effect.ignore))
+        )
+      })
 
     const downloadJson = (url: string) =>
       presigned.text(download(url)).pipe(
@@ -325,6 +406,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const runResultFor = Effect.fn("Runs.runResultFor")(
       function*(appId: string, information: RunInformation, options: OutputDirOptions = {}) {
         const runId = information.id
+        yield* requireIds("Runs.runResultFor", { appId, runId })
         const metadata = information.metadata
         const outputType = metadata.outputType
         const urlMode = outputType !== "json" || metadata.output_size > MAX_RUN_SIZE
@@ -346,14 +428,14 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
           case "json":
             return new RunResult({ ...result, output: yield* downloadJson(url) })
           case "text":
-            // The API's text outputs are plain text (spec §9.10 is unsure; kept as a string here).
+            // The API's text outputs are plain text (not documented further; kept as a string here).
             return new RunResult({ ...result, output: yield* presigned.text(download(url)) })
           default: {
             const outputDir = options.outputDir ?? "."
             if (outputDir === "") {
               return yield* invalidArgument("Runs.runResult", "If the output format is not JSON, an outputDir must be provided.")
             }
-            yield* downloadAndExtract(url, outputDir, `${runId}.tar.gz`)
+            yield* downloadAndExtract(url, outputDir)
             // As nextmv-py: the output stays `{"url": …}`; the files are in `outputDir`.
             return result
           }
@@ -371,7 +453,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       const inputType = information.metadata.inputType
       const archive = inputType === "csv-archive" || inputType === "multi-file"
       const large = archive || information.metadata.input_size > MAX_RUN_SIZE
-      const request = HttpClientRequest.get(`${runPath(appId, runId)}/input`).pipe(
+      const request = HttpClientRequest.get(runInputPath(appId, runId)).pipe(
         HttpClientRequest.setUrlParams(large ? { format: "url" } : {})
       )
       if (!large) {
@@ -386,19 +468,19 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       if (outputDir === "") {
         return yield* invalidArgument("Runs.runInput", "If the input format is not JSON, an outputDir must be provided.")
       }
-      yield* downloadAndExtract(url, outputDir, `${runId}-input.tar.gz`)
+      yield* downloadAndExtract(url, outputDir)
       return undefined
     })
 
     const runLogs = Effect.fn("Runs.runLogs")(function*(appId: string, runId: string) {
-      yield* requireIds("Runs.runLogs", appId, runId)
-      return yield* api.json(HttpClientRequest.get(`${runPath(appId, runId)}/logs`), RunLog)
+      yield* requireIds("Runs.runLogs", { appId, runId })
+      return yield* api.json(HttpClientRequest.get(runLogsPath(appId, runId)), RunLog)
     })
 
     const runLiveLogs = Effect.fn("Runs.runLiveLogs")(
       function*(appId: string, runId: string, options: { readonly since?: string | undefined } = {}) {
-        yield* requireIds("Runs.runLiveLogs", appId, runId)
-        const request = HttpClientRequest.get(`${runPath(appId, runId)}/logs/live`).pipe(
+        yield* requireIds("Runs.runLiveLogs", { appId, runId })
+        const request = HttpClientRequest.get(runLiveLogsPath(appId, runId)).pipe(
           HttpClientRequest.setUrlParams(isGiven(options.since) ? { since: options.since } : {})
         )
         return yield* api.json(request, LiveLogs)
@@ -406,21 +488,21 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     )
 
     const listRuns = Effect.fn("Runs.listRuns")(function*(appId: string, options: ListRunsOptions = {}) {
-      yield* requireNonEmpty("Runs.listRuns", "appId", appId)
+      yield* requireIds("Runs.listRuns", { appId })
       const { runs } = yield* api.json(HttpClientRequest.get(runsPath(appId)), RunList)
       return options.status === undefined ? runs : runs.filter((run) => run.status_v2 === options.status)
     })
 
     const cancelRun = Effect.fn("Runs.cancelRun")(function*(appId: string, runId: string) {
-      yield* requireIds("Runs.cancelRun", appId, runId)
-      yield* api.discard(HttpClientRequest.patch(`${runPath(appId, runId)}/cancel`))
+      yield* requireIds("Runs.cancelRun", { appId, runId })
+      yield* api.discard(HttpClientRequest.patch(runCancelPath(appId, runId)))
     })
 
     const decodeAsset = Schema.decodeUnknown(RunAsset)
     const listAssets = Effect.fn("Runs.listAssets")(function*(appId: string, runId: string) {
-      yield* requireIds("Runs.listAssets", appId, runId)
-      const operation = `GET ${runPath(appId, runId)}/assets`
-      const { items } = yield* api.json(HttpClientRequest.get(`${runPath(appId, runId)}/assets`), AssetList)
+      yield* requireIds("Runs.listAssets", { appId, runId })
+      const operation = `GET ${runAssetsPath(appId, runId)}`
+      const { items } = yield* api.json(HttpClientRequest.get(runAssetsPath(appId, runId)), AssetList)
       return yield* Effect.forEach(items, (item) =>
         decodeAsset({ ...item, run_id: runId }).pipe(
           Effect.mapError((error) => new NextmvDecodeError({ operation, issue: error.message }))
@@ -429,15 +511,14 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
 
     const downloadAssetContent = Effect.fn("Runs.downloadAssetContent")(
       function*(appId: string, runId: string, assetId: string, options: DownloadAssetOptions = {}) {
-        yield* requireIds("Runs.downloadAssetContent", appId, runId)
-        yield* requireNonEmpty("Runs.downloadAssetContent", "assetId", assetId)
+        yield* requireIds("Runs.downloadAssetContent", { appId, runId, assetId })
         const asset = yield* api.json(
-          HttpClientRequest.get(`${runPath(appId, runId)}/assets/${segment(assetId)}`),
+          HttpClientRequest.get(runAssetsPath(appId, runId, assetId)),
           AssetDownload
         )
         const request = download(asset.download_url, asset.type === "json" ? "application/json" : "application/octet-stream")
         if (options.destination !== undefined) {
-          yield* Stream.run(presigned.stream(request), fs.sink(options.destination))
+          yield* downloadToFile(request, options.destination)
           return undefined
         }
         return asset.type === "json" ? yield* downloadJson(asset.download_url) : yield* presigned.bytes(request)
@@ -446,8 +527,9 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
 
     const trackRun = Effect.fn("Runs.trackRun")(function*(appId: string, run: TrackedRun, options: TrackRunOptions = {}) {
       const operation = "Runs.trackRun"
-      yield* requireNonEmpty(operation, "appId", appId)
-      if (run.status !== "succeeded" && run.status !== "failed") {
+      yield* requireIds(operation, { appId })
+      yield* requireOptionalIds(operation, { instanceId: options.instanceId })
+      if (!isExternalRunStatus(run.status)) {
         return yield* invalidArgument(operation, `status must be "succeeded" or "failed", got "${String(run.status)}"`)
       }
       if (run.status === "succeeded" && isGiven(run.error)) {
@@ -462,9 +544,8 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       if (run.output !== undefined && isGiven(run.outputDirPath)) {
         return yield* invalidArgument(operation, "give either output or outputDirPath, not both")
       }
-      if (run.metrics !== undefined && (typeof run.metrics !== "object" || run.metrics === null || Array.isArray(run.metrics))) {
-        return yield* invalidArgument(operation, "metrics must be an object")
-      }
+      // Every part is checked before the first request, so that a bad one leaves no upload behind.
+      yield* validateTrackedParts(operation, run)
       if (isGiven(run.inputDirPath)) yield* provideFs(requireDirectory(operation, run.inputDirPath))
       if (isGiven(run.outputDirPath)) yield* provideFs(requireDirectory(operation, run.outputDirPath))
       const configuration = yield* validateExecutionSettings(operation, options.configuration)
@@ -513,7 +594,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
           instanceId: options.instanceId,
           name: run.name,
           description: run.description,
-          // nextmv-py sends JSON/JSON here whatever the input was (spec §3.13); the format of the
+          // nextmv-py sends JSON/JSON here whatever the input was (`track_run`); the format of the
           // tracked input is what the platform should record, so it is derived from it.
           configuration: configuration ?? defaultConfiguration(run.input, undefined, isGiven(run.inputDirPath))
         })
