@@ -13,11 +13,11 @@
 import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { toWire, withJson } from "../internal/crud.js"
 import { segment } from "../internal/paths.js"
 import { invalidArgument, requireNonEmpty } from "../internal/validate.js"
-import { schemaRequest } from "../internal/wireBody.js"
+import { requestWithBody } from "../internal/body.js"
 import { Account, NewAccountBody, Queue } from "../schemas/Account.js"
+import { wireWithoutNulls } from "../schemas/Common.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of an account operation. */
@@ -116,7 +116,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     if (options.admins.length === 0) {
       return yield* invalidArgument(operation, "at least one admin email must be provided to create an account")
     }
-    const request = yield* schemaRequest(operation, "POST", organizationPath(), NewAccountBody, {
+    const request = yield* requestWithBody(operation, "POST", organizationPath(), NewAccountBody, {
       name: options.name,
       admins: options.admins
     })
@@ -126,8 +126,16 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const updateAccount = Effect.fn("Accounts.updateAccount")(function*(accountId: string, options: UpdateAccountOptions) {
     yield* requireNonEmpty("Accounts.updateAccount", "accountId", accountId)
     const current = yield* api.json(HttpClientRequest.get(organizationPath(accountId)), Account)
-    const body = { ...(yield* toWire(Account, current)), name: options.name }
-    return yield* api.json(withJson("PUT", organizationPath(accountId), body), Account)
+    // The whole account goes back (nextmv-py's `to_dict()`: wire names, null fields left out).
+    const updated = new Account({ ...current, name: options.name }, { disableValidation: true })
+    const request = yield* requestWithBody(
+      "Accounts.updateAccount",
+      "PUT",
+      organizationPath(accountId),
+      wireWithoutNulls(Account),
+      updated
+    )
+    return yield* api.json(request, Account)
   })
 
   const deleteAccount = Effect.fn("Accounts.deleteAccount")(function*(accountId: string) {

@@ -12,11 +12,11 @@
 import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { toWire, withJson } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
 import { segment } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
-import { schemaRequest } from "../internal/wireBody.js"
+import { requestWithBody } from "../internal/body.js"
+import { wireWithoutNulls } from "../schemas/Common.js"
 import {
   Integration,
   INTEGRATION_EXEC_TYPES,
@@ -203,7 +203,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       const existing = yield* get(id).pipe(Effect.option)
       if (existing._tag === "Some") return existing.value
     }
-    const request = yield* schemaRequest(operation, "POST", integrationsPath(), NewIntegrationBody, {
+    const request = yield* requestWithBody(operation, "POST", integrationsPath(), NewIntegrationBody, {
       id,
       name: isGiven(options.name) ? options.name : id,
       global: isGlobal,
@@ -223,34 +223,40 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       yield* requireNonEmpty(operation, "integrationId", integrationId)
       yield* checkEnums(operation, options)
       const current = yield* get(integrationId)
-      const body: Record<string, unknown> = { ...(yield* toWire(Integration, current)) }
-      const changes: Record<string, unknown> = {
-        name: options.name,
-        type: options.integrationType,
-        exec_types: options.execTypes,
-        provider: options.provider,
-        provider_config: options.providerConfig,
-        description: options.description,
-        global: options.isGlobal,
-        application_ids: options.applicationIds
-      }
-      for (const [key, value] of Object.entries(changes)) if (value !== undefined) body[key] = value
-      const appIds = body["application_ids"]
-      const hasApps = Array.isArray(appIds) && appIds.length > 0
+      // The whole integration goes back (nextmv-py's `to_dict()`), with the given fields replaced.
+      const updated = new Integration({
+        ...current,
+        ...(options.name !== undefined ? { name: options.name } : {}),
+        ...(options.integrationType !== undefined ? { type: options.integrationType } : {}),
+        ...(options.execTypes !== undefined ? { exec_types: options.execTypes } : {}),
+        ...(options.provider !== undefined ? { provider: options.provider } : {}),
+        ...(options.providerConfig !== undefined ? { provider_config: options.providerConfig } : {}),
+        ...(options.description !== undefined ? { description: options.description } : {}),
+        ...(options.isGlobal !== undefined ? { global: options.isGlobal } : {}),
+        ...(options.applicationIds !== undefined ? { application_ids: options.applicationIds } : {})
+      }, { disableValidation: true })
+      const hasApps = (updated.application_ids?.length ?? 0) > 0
       // The hints name this SDK's call (nextmv-py's name `update(is_global=True, application_ids=[])`).
-      if (body["global"] === true && hasApps) {
+      if (updated.global && hasApps) {
         return yield* invalidArgument(
           operation,
           "An integration cannot be global and have application_ids. To make an integration global, call updateIntegration(id, { isGlobal: true, applicationIds: [] })."
         )
       }
-      if (body["global"] !== true && !hasApps) {
+      if (!updated.global && !hasApps) {
         return yield* invalidArgument(
           operation,
           "A non-global integration must have specific application IDs. Provide applicationIds with at least one ID, or set isGlobal: true."
         )
       }
-      return yield* api.json(withJson("PUT", integrationsPath(integrationId), body), Integration)
+      const request = yield* requestWithBody(
+        operation,
+        "PUT",
+        integrationsPath(integrationId),
+        wireWithoutNulls(Integration),
+        updated
+      )
+      return yield* api.json(request, Integration)
     }
   )
 

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto"
 import type { EmulatorContext, EmulatorRequest, EmulatorResponse } from "../Emulator.js"
-import { asObject, isResponse, optionalString } from "./json.js"
+import { asObject, isResponse, optionalString } from "./handlers.js"
 
 /** An account as stored (wire fields). */
 export interface AccountRecord {
