@@ -15,10 +15,12 @@
 import type { FileSystem, Path } from "@effect/platform"
 import { Layer } from "effect"
 import * as AcceptanceTests from "./services/AcceptanceTests.js"
+import * as Accounts from "./services/Accounts.js"
 import * as Applications from "./services/Applications.js"
 import * as BatchExperiments from "./services/BatchExperiments.js"
 import * as Ensembles from "./services/Ensembles.js"
 import * as InputSets from "./services/InputSets.js"
+import * as Integrations from "./services/Integrations.js"
 import * as Instances from "./services/Instances.js"
 import * as ManagedInputs from "./services/ManagedInputs.js"
 import type { NextmvClient } from "./services/NextmvClient.js"
@@ -44,6 +46,8 @@ export type Services =
   | Secrets.Secrets
   | ShadowTests.ShadowTests
   | SwitchbackTests.SwitchbackTests
+  | Accounts.Accounts
+  | Integrations.Integrations
 
 /** Every Nextmv service, built on one `NextmvClient`. */
 export const services: Layer.Layer<Services, never, NextmvClient | FileSystem.FileSystem | Path.Path> = Layer.mergeAll(
@@ -58,5 +62,7 @@ export const services: Layer.Layer<Services, never, NextmvClient | FileSystem.Fi
   Ensembles.layer,
   Secrets.layer,
   ShadowTests.layer,
-  SwitchbackTests.layer
+  SwitchbackTests.layer,
+  Accounts.layer,
+  Integrations.layer
 ).pipe(Layer.provideMerge(Uploads.layer))

@@ -4,6 +4,7 @@
  */
 import type { EmulatorContext } from "../Emulator.js"
 import * as AcceptanceTests from "./acceptanceTests.js"
+import * as Account from "./account.js"
 import * as Applications from "./applications.js"
 import * as BatchExperiments from "./batchExperiments.js"
 import * as Binary from "./binary.js"
@@ -24,5 +25,6 @@ export const areaInstallers: ReadonlyArray<(context: EmulatorContext) => void> =
   Binary.install,
   Resources.install,
   OnlineTests.install,
-  Console.install
+  Console.install,
+  Account.install
 ]
