@@ -8,6 +8,7 @@
 // `Emulator.layer({ runs: … })`): the .d.ts of `areas/index.ts` does not import them. A new area
 // with a `declare module "../Emulator.js"` block belongs in this list too.
 import "./areas/acceptanceTests.js"
+import "./areas/account.js"
 import "./areas/applications.js"
 import "./areas/batchExperiments.js"
 import "./areas/binary.js"
