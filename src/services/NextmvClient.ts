@@ -25,6 +25,7 @@ import {
   retryDelay,
   type RetryOptions
 } from "../internal/retry.js"
+import type { Requester } from "../internal/requester.js"
 import { VERSION } from "../version.js"
 import * as RequestBudget from "./RequestBudget.js"
 
@@ -63,31 +64,9 @@ export interface Options {
   readonly budget?: RequestBudget.Options | false | undefined
 }
 
-/**
- * Sends requests and maps every failure to a typed error. `api` resolves paths such as
- * `/v1/applications/app-1` against the base URL and authenticates; `presigned` takes absolute URLs
- * and adds no credentials.
- */
-export interface Requester {
-  /** Sends the request; succeeds with the 2xx response whose body is not read yet. */
-  readonly execute: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<
-    HttpClientResponse.HttpClientResponse,
-    NextmvHttpError
-  >
-  /** Sends the request and decodes the JSON body with `schema`. */
-  readonly json: <A, I>(
-    request: HttpClientRequest.HttpClientRequest,
-    schema: Schema.Schema<A, I, never>
-  ) => Effect.Effect<A, NextmvHttpError | NextmvDecodeError>
-  /** Sends the request and returns the body as text. */
-  readonly text: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<string, NextmvHttpError>
-  /** Sends the request and returns the body as bytes. */
-  readonly bytes: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<Uint8Array, NextmvHttpError>
-  /** Sends the request and discards the body. */
-  readonly discard: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<void, NextmvHttpError>
-  /** Sends the request and streams the body (for large downloads). */
-  readonly stream: (request: HttpClientRequest.HttpClientRequest) => Stream.Stream<Uint8Array, NextmvHttpError>
-}
+// The `Requester` interface lives in `internal/requester.ts` (so `internal/` never imports from
+// `services/`); it is re-exported here as part of the public API.
+export type { Requester }
 
 /** The `NextmvClient` service. */
 export interface Service {

@@ -1,6 +1,6 @@
 /**
- * `Uploads`: upload URLs for large run inputs and the presigned PUT (spec client-and-runs §1.7,
- * §3.1). Files and streams are streamed to the presigned URL, never read whole into memory.
+ * `Uploads`: upload URLs for large run inputs and the presigned PUT (nextmv-py `Application.upload_url`,
+ * `Application.upload_large_input`). Files and streams are streamed to the presigned URL, never read whole into memory.
  *
  * @since 0.1.0
  */
@@ -8,8 +8,8 @@ import { FileSystem, HttpBody, HttpClientRequest } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Context, Effect, Layer, Stream } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { applicationPath } from "../internal/paths.js"
-import { requireJson, requireNonEmpty } from "../internal/validate.js"
+import { uploadUrlPath } from "../internal/paths.js"
+import { requireIds, requireJson, requireNonEmpty } from "../internal/validate.js"
 import { UploadUrl } from "../schemas/Runs.js"
 import { NextmvClient } from "./NextmvClient.js"
 
@@ -73,8 +73,8 @@ export const make: Effect.Effect<Service, never, NextmvClient | FileSystem.FileS
   const fs = yield* FileSystem.FileSystem
 
   const uploadUrl = Effect.fn("Uploads.uploadUrl")(function*(appId: string) {
-    yield* requireNonEmpty("Uploads.uploadUrl", "appId", appId)
-    return yield* api.json(HttpClientRequest.post(`${applicationPath(appId)}/runs/uploadurl`), UploadUrl)
+    yield* requireIds("Uploads.uploadUrl", { appId })
+    return yield* api.json(HttpClientRequest.post(uploadUrlPath(appId)), UploadUrl)
   })
 
   const putFile = (url: string, path: string) =>
