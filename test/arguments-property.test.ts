@@ -43,9 +43,40 @@ cyclicArray.push(cyclicArray)
 /** Values a careless JavaScript caller could pass anywhere. */
 const hostileScalar = fc.oneof(
   fc.constantFrom<unknown>(
-    "", ".", "..", "../x", "a/../b", "\uD800", "x\uDFFFy", " ", "%2e%2e", "app-1", APP, "prop-run", "-", "?a=b#c",
-    undefined, null, Number.NaN, Infinity, -Infinity, -1, 0, 1e308, 2 ** 53 + 1, 10n, true, false, [], {},
-    cyclic, cyclicArray, () => 1, Symbol("s"), new Date(Number.NaN), new Uint8Array([1, 2])
+    "",
+    ".",
+    "..",
+    "../x",
+    "a/../b",
+    "\uD800",
+    "x\uDFFFy",
+    " ",
+    "%2e%2e",
+    "app-1",
+    APP,
+    "prop-run",
+    "-",
+    "?a=b#c",
+    undefined,
+    null,
+    Number.NaN,
+    Infinity,
+    -Infinity,
+    -1,
+    0,
+    1e308,
+    2 ** 53 + 1,
+    10n,
+    true,
+    false,
+    [],
+    {},
+    cyclic,
+    cyclicArray,
+    () => 1,
+    Symbol("s"),
+    new Date(Number.NaN),
+    new Uint8Array([1, 2])
   ),
   fc.string(),
   fc.string({ unit: "binary" }),
@@ -56,18 +87,67 @@ const hostileScalar = fc.oneof(
 
 const hostile: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: hostileScalar },
-  { weight: 1, arbitrary: fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, maxDepth: 2 }) },
+  {
+    weight: 1,
+    arbitrary: fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, maxDepth: 2 })
+  },
   { weight: 1, arbitrary: fc.array(hostileScalar, { maxLength: 3 }) }
 )
 
 /** Option names used across the SDK, so that generated options objects reach the checks. */
 const optionKeys = [
-  "id", "name", "description", "input", "inputFormat", "inputDirPath", "uploadId", "managedInputId", "instanceId",
-  "options", "configuration", "batchExperimentId", "externalResult", "outputDir", "status", "destination",
-  "metrics", "runs", "inputSetId", "candidateInstanceId", "baselineInstanceId", "scenarios", "repetitions",
-  "optionSets", "versionId", "existOk", "secrets", "type", "value", "intent", "comparisons", "terminationEvents",
-  "maximumRuns", "startTime", "endTime", "inputIds", "runIds", "format", "manifest", "appDir", "since", "data",
-  "executionClass", "assets", "logs", "statistics", "output", "duration", "error", "limit", "pageSize", "items"
+  "id",
+  "name",
+  "description",
+  "input",
+  "inputFormat",
+  "inputDirPath",
+  "uploadId",
+  "managedInputId",
+  "instanceId",
+  "options",
+  "configuration",
+  "batchExperimentId",
+  "externalResult",
+  "outputDir",
+  "status",
+  "destination",
+  "metrics",
+  "runs",
+  "inputSetId",
+  "candidateInstanceId",
+  "baselineInstanceId",
+  "scenarios",
+  "repetitions",
+  "optionSets",
+  "versionId",
+  "existOk",
+  "secrets",
+  "type",
+  "value",
+  "intent",
+  "comparisons",
+  "terminationEvents",
+  "maximumRuns",
+  "startTime",
+  "endTime",
+  "inputIds",
+  "runIds",
+  "format",
+  "manifest",
+  "appDir",
+  "since",
+  "data",
+  "executionClass",
+  "assets",
+  "logs",
+  "statistics",
+  "output",
+  "duration",
+  "error",
+  "limit",
+  "pageSize",
+  "items"
 ] as const
 
 const hostileOptions: fc.Arbitrary<unknown> = fc.oneof(
@@ -96,7 +176,7 @@ const isTypedError = (error: unknown): boolean =>
   typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string"
 
 /** Calls `fn` with `args`; a non-Effect result (a Stream is drained a little) is wrapped. */
-const invoke = (target: unknown, fn: Function, args: ReadonlyArray<unknown>) =>
+const invoke = (target: unknown, fn: (...args: ReadonlyArray<never>) => unknown, args: ReadonlyArray<unknown>) =>
   Effect.suspend(() => {
     const result: unknown = Reflect.apply(fn, target, args)
     if (Effect.isEffect(result)) return result as Effect.Effect<unknown, unknown>
@@ -138,14 +218,26 @@ const checkOperation = (
         }),
         { numRuns: RUNS_PER_OPERATION }
       )
-    ).pipe(Effect.as(undefined), Effect.catchAll((error) => Effect.succeed(`${name}: ${String(error.error).split("\n").slice(0, 3).join(" | ")}`)))
+    ).pipe(
+      Effect.as(undefined),
+      Effect.catchAll((error) => Effect.succeed(`${name}: ${String(error.error).split("\n").slice(0, 3).join(" | ")}`))
+    )
   })
 
 const serviceTags: ReadonlyArray<readonly [string, Effect.Effect<object, never, Layers.Services>]> = [
-  ["Applications", Applications], ["Uploads", Uploads], ["Runs", Runs], ["InputSets", InputSets],
-  ["ManagedInputs", ManagedInputs], ["BatchExperiments", BatchExperiments], ["AcceptanceTests", AcceptanceTests],
-  ["Instances", Instances], ["Versions", Versions], ["Ensembles", Ensembles], ["Secrets", Secrets],
-  ["ShadowTests", ShadowTests], ["SwitchbackTests", SwitchbackTests]
+  ["Applications", Applications],
+  ["Uploads", Uploads],
+  ["Runs", Runs],
+  ["InputSets", InputSets],
+  ["ManagedInputs", ManagedInputs],
+  ["BatchExperiments", BatchExperiments],
+  ["AcceptanceTests", AcceptanceTests],
+  ["Instances", Instances],
+  ["Versions", Versions],
+  ["Ensembles", Ensembles],
+  ["Secrets", Secrets],
+  ["ShadowTests", ShadowTests],
+  ["SwitchbackTests", SwitchbackTests]
 ]
 
 /**
@@ -181,7 +273,7 @@ describe("every service method: success or a typed error, never a defect", () =>
         expect(methods.length).toBeGreaterThan(0)
         const failures: Array<string> = []
         for (const [method, fn] of methods) {
-          const failure = yield* checkOperation(`${serviceName}.${method}`, (args) => invoke(service, fn as Function, args))
+          const failure = yield* checkOperation(`${serviceName}.${method}`, (args) => invoke(service, fn as (...args: ReadonlyArray<never>) => unknown, args))
           if (failure !== undefined) failures.push(failure)
         }
         expect(failures).toEqual([])
@@ -212,18 +304,23 @@ describe("Polling.poll / pollStoppable with arbitrary options (TestClock)", () =
     Effect.gen(function*() {
       const runtime = yield* Effect.runtime<never>()
       const run = Runtime.runPromise(runtime)
-      const pollingArb = fc.oneof(hostileScalar, fc.dictionary(
-        fc.constantFrom("backoff", "delay", "initialDelay", "maxDelay", "maxDuration", "maxTries", "jitter", "sleepDuration"),
-        hostile,
-        { maxKeys: 4 }
-      ))
+      const pollingArb = fc.oneof(
+        hostileScalar,
+        fc.dictionary(
+          fc.constantFrom("backoff", "delay", "initialDelay", "maxDelay", "maxDuration", "maxTries", "jitter", "sleepDuration"),
+          hostile,
+          { maxKeys: 4 }
+        )
+      )
       yield* Effect.promise(() =>
         fc.assert(
           fc.asyncProperty(pollingArb, hostile, async (polling, stop) => {
-            for (const effect of [
-              Reflect.apply(poll, undefined, [Effect.succeed(1), { until: () => true, polling }]),
-              Reflect.apply(pollStoppable, undefined, [Effect.succeed(1), { until: () => true, polling, stop }])
-            ] as ReadonlyArray<Effect.Effect<unknown, unknown>>) {
+            for (
+              const effect of [
+                Reflect.apply(poll, undefined, [Effect.succeed(1), { until: () => true, polling }]),
+                Reflect.apply(pollStoppable, undefined, [Effect.succeed(1), { until: () => true, polling, stop }])
+              ] as ReadonlyArray<Effect.Effect<unknown, unknown>>
+            ) {
               // A valid but huge delay (1e308 ms) just sleeps: that is no defect, the fiber is dropped.
               const polled = await run(Effect.gen(function*() {
                 const fiber = yield* Effect.fork(Effect.exit(effect))
