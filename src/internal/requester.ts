@@ -13,7 +13,11 @@ import type { NextmvDecodeError, NextmvHttpError } from "../Errors.js"
  * and adds no credentials.
  */
 export interface Requester {
-  /** Sends the request; succeeds with the 2xx response whose body is not read yet. */
+  /**
+   * Sends the request; succeeds with the 2xx response whose body is not read yet. The timeouts
+   * cover the exchange up to the headers only: prefer `stream`, `text`, `bytes`, `json` or
+   * `discard`, which also guard the body.
+   */
   readonly execute: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<
     HttpClientResponse.HttpClientResponse,
     NextmvHttpError
@@ -29,6 +33,9 @@ export interface Requester {
   readonly bytes: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<Uint8Array, NextmvHttpError>
   /** Sends the request and discards the body. */
   readonly discard: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<void, NextmvHttpError>
-  /** Sends the request and streams the body (for large downloads). */
+  /**
+   * Sends the request and streams the body (for large downloads). The idle timeout applies to
+   * each read while the consumer waits for the next chunk; a slow consumer is never timed out.
+   */
   readonly stream: (request: HttpClientRequest.HttpClientRequest) => Stream.Stream<Uint8Array, NextmvHttpError>
 }
