@@ -84,14 +84,32 @@ describe("config errors never carry file contents", () => {
     readonly env?: Record<string, string>
     readonly expected: RegExp
   }> = [
-    { name: "a tab-indented apikey line", content: `staging:\n\tapikey: ${SECRET}\n`, expected: /not valid YAML: tab as indent at line 2, column 1/ },
-    { name: "the same with a profile", content: `staging:\n\tapikey: ${SECRET}\n`, env: { NEXTMV_PROFILE: "staging" }, expected: /not valid YAML: tab as indent at line 2/ },
-    { name: "a !tag on the key line", content: `apikey: !secret ${SECRET}\n`, expected: /not valid YAML: tag resolve failed at line 1, column 9/ },
+    {
+      name: "a tab-indented apikey line",
+      content: `staging:\n\tapikey: ${SECRET}\n`,
+      expected: /not valid YAML: tab as indent at line 2, column 1/
+    },
+    {
+      name: "the same with a profile",
+      content: `staging:\n\tapikey: ${SECRET}\n`,
+      env: { NEXTMV_PROFILE: "staging" },
+      expected: /not valid YAML: tab as indent at line 2/
+    },
+    {
+      name: "a !tag on the key line",
+      content: `apikey: !secret ${SECRET}\n`,
+      expected: /not valid YAML: tag resolve failed at line 1, column 9/
+    },
     { name: "an unterminated flow sequence", content: `apikey: [${SECRET}\n`, expected: /not valid YAML: .* at line \d+, column \d+/ },
     { name: "an alias without its anchor", content: `apikey: *${SECRET}\n`, expected: /not valid YAML: unresolvable content/ },
     { name: "a list at the top level", content: `- ${SECRET}\n`, expected: /must hold a YAML mapping/ },
     { name: "a non-string apikey", content: `apikey: [${SECRET}]\n`, expected: /"apikey" in .* must be a string/ },
-    { name: "a non-mapping profile", content: `staging: ${SECRET}\n`, env: { NEXTMV_PROFILE: "staging" }, expected: /Profile "staging" in .* must be a YAML mapping/ },
+    {
+      name: "a non-mapping profile",
+      content: `staging: ${SECRET}\n`,
+      env: { NEXTMV_PROFILE: "staging" },
+      expected: /Profile "staging" in .* must be a YAML mapping/
+    },
     { name: "an unreadable file (a directory)", content: null, expected: /Cannot read the config file .* \(/ }
   ]
 

@@ -37,8 +37,7 @@ const untilLive = <E, R>(condition: Effect.Effect<boolean, E, R>) =>
     return yield* Effect.dieMessage("condition not reached")
   })
 
-const sawRequest = (method: string, path: string) =>
-  Effect.map(requests, (all) => all.some((r) => r.method === method && r.path === path))
+const sawRequest = (method: string, path: string) => Effect.map(requests, (all) => all.some((r) => r.method === method && r.path === path))
 
 const isDone = <A, E>(fiber: Fiber.Fiber<A, E>) => Effect.map(Fiber.poll(fiber), Option.isSome)
 

@@ -47,8 +47,7 @@ const missingKeyMessage = (configFile: string) =>
 
 type ConfigMap = Readonly<Record<string, unknown>>
 
-const isMap = (value: unknown): value is ConfigMap =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
+const isMap = (value: unknown): value is ConfigMap => typeof value === "object" && value !== null && !Array.isArray(value)
 
 /** `TAB_AS_INDENT` → `tab as indent`: the YAML library's error code, never its message (which may quote the file). */
 const describeCode = (code: string): string => code.toLowerCase().replace(/_/g, " ")

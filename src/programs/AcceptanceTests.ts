@@ -147,11 +147,14 @@ const pollAcceptanceTestStoppable = (
   options: ExperimentPollingOptions & StopOption,
   span: string
 ): Effect.Effect<Option.Option<AcceptanceTest>, AcceptanceTestPollingError, AcceptanceTests> =>
-  Effect.flatMap(AcceptanceTests, (acceptance) =>
-    pollStoppable(acceptance.acceptanceTest(appId, acceptanceTestId), { ...untilTerminal(options), stop: options.stop })
-      .pipe(Effect.flatMap(Effect.transposeMapOption(() => acceptance.acceptanceTest(appId, acceptanceTestId))))).pipe(
-      Effect.withSpan(span, { attributes: { appId, acceptanceTestId } })
-    )
+  Effect.flatMap(
+    AcceptanceTests,
+    (acceptance) =>
+      pollStoppable(acceptance.acceptanceTest(appId, acceptanceTestId), { ...untilTerminal(options), stop: options.stop })
+        .pipe(Effect.flatMap(Effect.transposeMapOption(() => acceptance.acceptanceTest(appId, acceptanceTestId))))
+  ).pipe(
+    Effect.withSpan(span, { attributes: { appId, acceptanceTestId } })
+  )
 
 /**
  * Waits for an acceptance test (nextmv-py's `Application.acceptance_test_with_polling`): polls it
@@ -229,6 +232,5 @@ export const newAcceptanceTestWithResultStoppable = (
 > =>
   Effect.flatMap(
     newAcceptanceTest(appId, options),
-    (created) =>
-      pollAcceptanceTestStoppable(appId, created.id, options, "AcceptanceTests.newAcceptanceTestWithResultStoppable")
+    (created) => pollAcceptanceTestStoppable(appId, created.id, options, "AcceptanceTests.newAcceptanceTestWithResultStoppable")
   )

@@ -8,11 +8,7 @@
 import { Effect, Option } from "effect"
 import type { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
 import { type BatchExperiment, type BatchExperimentMetadata, isTerminalExperimentStatus } from "../schemas/Experiments.js"
-import {
-  type BatchExperimentError,
-  BatchExperiments,
-  type NewBatchExperimentOptions
-} from "../services/BatchExperiments.js"
+import { type BatchExperimentError, BatchExperiments, type NewBatchExperimentOptions } from "../services/BatchExperiments.js"
 import { poll, type PollingInput, pollStoppable, type StopOption } from "./Polling.js"
 
 /** Errors of the experiment polling programs. */
@@ -58,10 +54,13 @@ export const pollBatchExperimentStoppable = (
   options: ExperimentPollingOptions & StopOption,
   span: string
 ): Effect.Effect<Option.Option<BatchExperiment>, ExperimentPollingError, BatchExperiments> =>
-  Effect.flatMap(BatchExperiments, (batch) =>
-    pollStoppable(batch.batchExperimentMetadata(appId, batchId), { ...untilTerminal(options), stop: options.stop }).pipe(
-      Effect.flatMap(Effect.transposeMapOption((metadata) => batch.batchExperiment(appId, metadata.id)))
-    )).pipe(Effect.withSpan(span, { attributes: { appId, batchId } }))
+  Effect.flatMap(
+    BatchExperiments,
+    (batch) =>
+      pollStoppable(batch.batchExperimentMetadata(appId, batchId), { ...untilTerminal(options), stop: options.stop }).pipe(
+        Effect.flatMap(Effect.transposeMapOption((metadata) => batch.batchExperiment(appId, metadata.id)))
+      )
+  ).pipe(Effect.withSpan(span, { attributes: { appId, batchId } }))
 
 /**
  * Waits for a batch experiment to finish and returns it with its runs (nextmv-py's
@@ -133,7 +132,5 @@ export const newBatchExperimentWithResultStoppable = (
   options: NewBatchExperimentOptions & ExperimentPollingOptions & StopOption
 ): Effect.Effect<Option.Option<BatchExperiment>, ExperimentPollingError, BatchExperiments> =>
   Effect.flatMap(BatchExperiments, (batch) => batch.newBatchExperiment(appId, options)).pipe(
-    Effect.flatMap((id) =>
-      pollBatchExperimentStoppable(appId, id, options, "BatchExperiments.newBatchExperimentWithResultStoppable")
-    )
+    Effect.flatMap((id) => pollBatchExperimentStoppable(appId, id, options, "BatchExperiments.newBatchExperimentWithResultStoppable"))
   )

@@ -249,8 +249,7 @@ const pollLoop = <A, B, E, R>(
 export const poll = <A, E, R>(
   check: Effect.Effect<A, E, R>,
   config: PollConfig<A>
-): Effect.Effect<A, E | PollingError, R> =>
-  pollLoop(check, config, (value: A) => value, Effect.succeed(Option.none()))
+): Effect.Effect<A, E | PollingError, R> => pollLoop(check, config, (value: A) => value, Effect.succeed(Option.none()))
 
 /**
  * {@link poll} with nextmv-py's `stop`: `stop` is asked before each check, and when it answers

@@ -95,7 +95,15 @@ export type PushError =
 
 const UploadUrl = Schema.Struct({ upload_url: Schema.String })
 
-const CREATE_ONLY = ["versionId", "versionName", "versionDescription", "instanceId", "instanceName", "instanceDescription", "updateDefaultInstance"] as const
+const CREATE_ONLY = [
+  "versionId",
+  "versionName",
+  "versionDescription",
+  "instanceId",
+  "instanceName",
+  "instanceDescription",
+  "updateDefaultInstance"
+] as const
 
 /** `YYYY-MM-DDTHH:MM:SSZ`, as nextmv-py writes push times. */
 const isoSeconds = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")

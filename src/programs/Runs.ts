@@ -11,16 +11,9 @@
 import { Chunk, Duration, Effect, Exit, Fiber, Option, Queue, Ref, Stream, Take } from "effect"
 import type { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
 import { isTerminalStatus, RunInformation, RunResult, type TimestampedRunLog } from "../schemas/Runs.js"
-import {
-  type NewRunOptions,
-  type OutputDirOptions,
-  type RunError,
-  Runs,
-  type TrackedRun,
-  type TrackRunOptions
-} from "../services/Runs.js"
+import { type NewRunOptions, type OutputDirOptions, type RunError, Runs, type TrackedRun, type TrackRunOptions } from "../services/Runs.js"
 import { poll, type PollingInput, type PollingOptions, pollStoppable, type StopOption } from "./Polling.js"
-import { type RunFailedError, resultOrFailure } from "./RunFailedError.js"
+import { resultOrFailure, type RunFailedError } from "./RunFailedError.js"
 import * as Tracker from "./RunTracker.js"
 
 /** Polling settings for the streams (a stream is stopped by no longer consuming it). */
@@ -64,9 +57,7 @@ const boundedCancel = (work: Effect.Effect<void, RunError>, what: string, bound:
     Effect.timeout(bound),
     Effect.catchAll((error) =>
       Effect.logWarning(
-        `could not cancel ${what}: ${
-          error._tag === "TimeoutException" ? `no answer within ${Duration.format(bound)}` : error.message
-        }`
+        `could not cancel ${what}: ${error._tag === "TimeoutException" ? `no answer within ${Duration.format(bound)}` : error.message}`
       )
     )
   )
@@ -97,8 +88,7 @@ const waiting = <A, E, R>(
         const runId = yield* restore(Fiber.join(posting)).pipe(
           Effect.onInterrupt(() =>
             boundedCancel(
-              Effect.flatMap(Fiber.await(posting), (exit) =>
-                Exit.isSuccess(exit) ? runs.cancelRun(appId, exit.value) : Effect.void),
+              Effect.flatMap(Fiber.await(posting), (exit) => Exit.isSuccess(exit) ? runs.cancelRun(appId, exit.value) : Effect.void),
               "the run being submitted",
               bound
             ).pipe(Effect.ensuring(Fiber.interruptFork(posting)))
@@ -134,12 +124,12 @@ const resultOf = (appId: string, options: WaitOptions) => (runId: string, check:
       : Effect.flatMap(poll(check, untilTerminal(options)), (information) => finish(appId, information, options)))
 
 /** {@link resultOf} with `stop`. */
-const resultOfStoppable = (appId: string, options: WaitOptions & StopOption) =>
-(_: string, check: Effect.Effect<RunInformation, RunError>) =>
-  Effect.flatMap(
-    pollStoppable(check, { ...untilTerminal(options), stop: options.stop }),
-    Effect.transposeMapOption((information) => finish(appId, information, options))
-  )
+const resultOfStoppable =
+  (appId: string, options: WaitOptions & StopOption) => (_: string, check: Effect.Effect<RunInformation, RunError>) =>
+    Effect.flatMap(
+      pollStoppable(check, { ...untilTerminal(options), stop: options.stop }),
+      Effect.transposeMapOption((information) => finish(appId, information, options))
+    )
 
 /**
  * Polls the run's metadata until it is `succeeded`, `failed` or `canceled`, then fetches the
@@ -274,13 +264,10 @@ const streamFromPolling = <A, E, R>(
   Stream.unwrapScoped(
     Effect.gen(function*() {
       const queue = yield* Effect.acquireRelease(Queue.unbounded<Take.Take<A, E>>(), Queue.shutdown)
-      const emit = (items: ReadonlyArray<A>) =>
-        items.length === 0 ? Effect.void : Queue.offer(queue, Take.chunk(Chunk.fromIterable(items)))
+      const emit = (items: ReadonlyArray<A>) => items.length === 0 ? Effect.void : Queue.offer(queue, Take.chunk(Chunk.fromIterable(items)))
       yield* loop(emit).pipe(
         Effect.exit,
-        Effect.flatMap((exit) =>
-          Queue.offer(queue, Exit.isSuccess(exit) ? Take.end : Take.failCause<E>(exit.cause))
-        ),
+        Effect.flatMap((exit) => Queue.offer(queue, Exit.isSuccess(exit) ? Take.end : Take.failCause<E>(exit.cause))),
         Effect.forkScoped
       )
       return Stream.fromQueue(queue).pipe(Stream.flattenTake)
@@ -324,7 +311,11 @@ const polledWatch = (
           )
         )
       )
-      yield* poll(check, { until: (information) => isTerminalStatus(statusOf(information)), status: statusOf, polling: options.polling ?? {} })
+      yield* poll(check, {
+        until: (information) => isTerminalStatus(statusOf(information)),
+        status: statusOf,
+        polling: options.polling ?? {}
+      })
     })
   )
 
@@ -389,7 +380,5 @@ export const runLogsWithPolling = (
   options: Parameters<typeof runLogsStream>[2] = {}
 ): Effect.Effect<ReadonlyArray<TimestampedRunLog>, RunPollingError, Runs> =>
   Stream.runCollect(runLogsStream(appId, runId, options)).pipe(
-    Effect.map((chunk) =>
-      [...chunk].sort((a, b) => a.timestamp.epochMillis - b.timestamp.epochMillis)
-    )
+    Effect.map((chunk) => [...chunk].sort((a, b) => a.timestamp.epochMillis - b.timestamp.epochMillis))
   )

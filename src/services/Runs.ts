@@ -29,20 +29,14 @@ import {
   runsPath,
   segment
 } from "../internal/paths.js"
-import {
-  invalidArgument,
-  isGiven,
-  requireIds,
-  requireJson,
-  requireOptionalIds,
-  validateExecutionSettings
-} from "../internal/validate.js"
+import { invalidArgument, isGiven, requireIds, requireJson, requireOptionalIds, validateExecutionSettings } from "../internal/validate.js"
 import {
   AssetDownload,
   AssetList,
   type ContentType,
   DownloadUrl,
   ExternalRunResult,
+  LiveLogs,
   MAX_RUN_SIZE,
   Metadata,
   NewRunResponse,
@@ -53,8 +47,7 @@ import {
   RunList,
   RunLog,
   RunResult,
-  type StatusV2,
-  LiveLogs
+  type StatusV2
 } from "../schemas/Runs.js"
 import { ExternalRunStatus, NewRunBody } from "../schemas/Requests.js"
 import { decodeJsonText, NextmvClient } from "./NextmvClient.js"
@@ -234,7 +227,6 @@ export class Runs extends Context.Tag("nextmv-effect/Runs")<Runs, Service>() {}
 /** @deprecated Endpoint paths live in one internal module; kept for existing imports. */
 export { runPath }
 
-
 /** A random name for local temporary files (Web Crypto, available in Node 20 and browsers). */
 const randomName = (): string => globalThis.crypto.randomUUID()
 
@@ -289,8 +281,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const provideFs = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       effect.pipe(Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path))
 
-    const consoleUrl = (appId: string, runId: string) =>
-      `${client.consoleUrl}/app/${segment(appId)}/run/${segment(runId)}?view=details`
+    const consoleUrl = (appId: string, runId: string) => `${client.consoleUrl}/app/${segment(appId)}/run/${segment(runId)}?view=details`
 
     const newRun = Effect.fn("Runs.newRun")(function*(appId: string, options: NewRunOptions) {
       const operation = "Runs.newRun"
@@ -309,7 +300,10 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       ].filter((s) => s !== undefined)
       // nextmv-py silently prefers one source over another; here nothing the caller gave is dropped.
       if (sources.length > 1) {
-        return yield* invalidArgument(operation, `give only one of input, inputDirPath, uploadId, managedInputId (got ${sources.join(", ")})`)
+        return yield* invalidArgument(
+          operation,
+          `give only one of input, inputDirPath, uploadId, managedInputId (got ${sources.join(", ")})`
+        )
       }
       const configuration = yield* validateExecutionSettings(operation, options.configuration)
       if (options.input !== undefined && typeof options.input !== "string") {

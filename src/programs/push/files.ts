@@ -117,7 +117,7 @@ export const selectEntries = (entries: ReadonlyArray<Entry>, patterns: ReadonlyA
     if (pattern.endsWith("/")) pattern = `${pattern}*`
     const regex = globToRegExp(pattern)
     const matches = entries.filter((entry) => regex.test(entry.path))
-    if (negated) for (const entry of matches) selected.delete(entry.path)
+    if (negated) { for (const entry of matches) selected.delete(entry.path) }
     else {
       if (matches.length === 0) missing.push(raw)
       for (const entry of matches) selected.add(entry.path)

@@ -41,9 +41,7 @@ export const parseManifest = (text: string, source?: string): Effect.Effect<Mani
   }).pipe(
     Effect.flatMap((raw) =>
       decodeManifest(raw).pipe(
-        Effect.mapError((error) =>
-          new ManifestError({ path: source, reason: ParseResult.TreeFormatter.formatErrorSync(error) })
-        )
+        Effect.mapError((error) => new ManifestError({ path: source, reason: ParseResult.TreeFormatter.formatErrorSync(error) }))
       )
     )
   )
