@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { compareMetric, metricValue, percentile, statisticOf, summarize } from "../src/testing/areas/experiments.js"
+import { compareMetric, metricValue, percentile, statisticOf, summarize } from "../src/testing/areas/statistics.js"
 
 describe("emulator acceptance-test arithmetic", () => {
   it("summarises values like the completed example of spec §15.2", () => {

@@ -3,6 +3,7 @@ import { Effect, Option } from "effect"
 import { InvalidArgumentError, NextmvHttpError, PollingTimeoutError } from "../src/Errors.js"
 import {
   acceptanceTestWithPolling,
+  acceptanceTestWithPollingStoppable,
   newAcceptanceTest,
   newAcceptanceTestWithResult
 } from "../src/programs/AcceptanceTests.js"
@@ -10,8 +11,9 @@ import { batchExperimentWithPolling } from "../src/programs/Experiments.js"
 import { AcceptanceTests, type MetricInput } from "../src/services/AcceptanceTests.js"
 import { BatchExperiments } from "../src/services/BatchExperiments.js"
 import { FaultAction } from "../src/testing/Emulator.js"
-import { type DecisionModel, Models } from "../src/testing/areas/runs.js"
-import { APP, appPath, experimentsLayer, fastPolling, seed, wire } from "./experiments-support.js"
+import { type DecisionModel, Models } from "../src/testing/areas/models.js"
+import { APP, appPath, experimentsLayer, fastPolling, seed, wire } from "./support/experiments.js"
+import { driven, failureOf } from "./support/time.js"
 
 const inputs = { "mi-1": { value: 100 }, "mi-2": { value: 200 }, "mi-3": { value: 300 } }
 
@@ -30,7 +32,7 @@ const meanWithin5Percent: MetricInput = {
 /** Seeds inputs, a 3-input set and models: staging is 2 % below prod. */
 const setup = Effect.gen(function*() {
   const emulator = yield* seed(inputs)
-  emulator.areas.experiments.seedInputSet(APP, { id: "bench", inputIds: ["mi-1", "mi-2", "mi-3"] })
+  emulator.areas.inputSets.seed(APP, { id: "bench", inputIds: ["mi-1", "mi-2", "mi-3"] })
   emulator.areas.runs.setModel(`${APP}/prod`, scaled(1))
   emulator.areas.runs.setModel(`${APP}/staging`, scaled(0.98))
   yield* emulator.clearRequests
@@ -38,8 +40,8 @@ const setup = Effect.gen(function*() {
 })
 
 describe("newAcceptanceTest, case B: a new batch experiment over an input set (spec §3.5)", () => {
-  it.live("creates candidate-then-baseline runs per input and posts candidate/control (contract §15.1)", () =>
-    Effect.gen(function*() {
+  it.effect("creates candidate-then-baseline runs per input and posts candidate/control (contract §15.1)", () =>
+    driven(function*() {
       yield* setup
       const test = yield* newAcceptanceTest(APP, {
         candidateInstanceId: "staging",
@@ -95,8 +97,8 @@ describe("newAcceptanceTest, case B: a new batch experiment over an input set (s
       // Runs that take a while, so the test is still `started` when it is read back on a busy machine.
     }).pipe(Effect.provide(experimentsLayer({ runs: { runningMillis: 5_000 } }))))
 
-  it.live("with result: computes per-metric statistics and pass/fail, including a failing metric", () =>
-    Effect.gen(function*() {
+  it.effect("with result: computes per-metric statistics and pass/fail, including a failing metric", () =>
+    driven(function*() {
       yield* setup
       const test = yield* newAcceptanceTestWithResult(APP, {
         id: "release-1-5",
@@ -130,8 +132,8 @@ describe("newAcceptanceTest, case B: a new batch experiment over an input set (s
       expect(results.metric_results[1]!.statistics.candidate.distribution_percentiles.p90).toBeCloseTo(274.4, 9)
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("all metrics passing gives passed = true", () =>
-    Effect.gen(function*() {
+  it.effect("all metrics passing gives passed = true", () =>
+    driven(function*() {
       yield* setup
       const test = yield* newAcceptanceTestWithResult(APP, {
         candidateInstanceId: "staging",
@@ -144,11 +146,11 @@ describe("newAcceptanceTest, case B: a new batch experiment over an input set (s
       expect(test.results?.metric_results.every((r) => r.passed)).toBe(true)
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("an input set without input_ids is rejected after fetching it, before creating anything", () =>
-    Effect.gen(function*() {
+  it.effect("an input set without input_ids is rejected after fetching it, before creating anything", () =>
+    driven(function*() {
       const emulator = yield* setup
-      emulator.areas.experiments.seedInputSet(APP, { id: "empty", inputIds: [] })
-      const error = yield* Effect.flip(newAcceptanceTest(APP, {
+      emulator.areas.inputSets.seed(APP, { id: "empty", inputIds: [] })
+      const error = yield* failureOf(newAcceptanceTest(APP, {
         id: "t",
         candidateInstanceId: "staging",
         baselineInstanceId: "prod",
@@ -162,8 +164,8 @@ describe("newAcceptanceTest, case B: a new batch experiment over an input set (s
       expect((yield* wire).map((r) => r.method)).toEqual(["GET"])
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("a metric that no run reports makes the test fail with an error", () =>
-    Effect.gen(function*() {
+  it.effect("a metric that no run reports makes the test fail with an error", () =>
+    driven(function*() {
       yield* setup
       const test = yield* newAcceptanceTestWithResult(APP, {
         candidateInstanceId: "staging",
@@ -179,8 +181,8 @@ describe("newAcceptanceTest, case B: a new batch experiment over an input set (s
 })
 
 describe("newAcceptanceTest, case A: reuse the batch experiment with the test's id", () => {
-  it.live("GETs the batch experiment and its runs, creates nothing else, then posts the test", () =>
-    Effect.gen(function*() {
+  it.effect("GETs the batch experiment and its runs, creates nothing else, then posts the test", () =>
+    driven(function*() {
       const emulator = yield* setup
       const batch = yield* BatchExperiments
       yield* batch.newBatchExperiment(APP, {
@@ -211,10 +213,10 @@ describe("newAcceptanceTest, case A: reuse the batch experiment with the test's 
       expect(final.results?.passed).toBe(true)
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("a missing batch experiment (404) is an InvalidArgumentError saying an input set is needed", () =>
-    Effect.gen(function*() {
+  it.effect("a missing batch experiment (404) is an InvalidArgumentError saying an input set is needed", () =>
+    driven(function*() {
       yield* setup
-      const error = yield* Effect.flip(newAcceptanceTest(APP, {
+      const error = yield* failureOf(newAcceptanceTest(APP, {
         id: "nope",
         candidateInstanceId: "staging",
         baselineInstanceId: "prod",
@@ -227,11 +229,11 @@ describe("newAcceptanceTest, case A: reuse the batch experiment with the test's 
       expect((yield* wire).map((r) => r.method)).toEqual(["GET"])
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("any other HTTP error is returned as is; a different batch id is rejected", () =>
-    Effect.gen(function*() {
+  it.effect("any other HTTP error is returned as is; a different batch id is rejected", () =>
+    driven(function*() {
       const emulator = yield* setup
       yield* emulator.injectFault({ method: "GET", path: appPath("/experiments/batch/locked"), action: FaultAction.status(403) })
-      const forbidden = yield* Effect.flip(newAcceptanceTest(APP, {
+      const forbidden = yield* failureOf(newAcceptanceTest(APP, {
         id: "locked",
         candidateInstanceId: "staging",
         baselineInstanceId: "prod",
@@ -250,7 +252,7 @@ describe("newAcceptanceTest, case A: reuse the batch experiment with the test's 
         action: FaultAction.status(200, { body: { runs: [] } })
       })
       yield* emulator.clearRequests
-      const mismatch = yield* Effect.flip(newAcceptanceTest(APP, {
+      const mismatch = yield* failureOf(newAcceptanceTest(APP, {
         id: "mine",
         candidateInstanceId: "staging",
         baselineInstanceId: "prod",
@@ -263,8 +265,8 @@ describe("newAcceptanceTest, case A: reuse the batch experiment with the test's 
 })
 
 describe("AcceptanceTests service", () => {
-  it.live("gets, lists, updates (PATCH) and deletes (with its batch experiment)", () =>
-    Effect.gen(function*() {
+  it.effect("gets, lists, updates (PATCH) and deletes (with its batch experiment)", () =>
+    driven(function*() {
       const emulator = yield* setup
       const acceptance = yield* AcceptanceTests
       yield* newAcceptanceTest(APP, {
@@ -287,15 +289,15 @@ describe("AcceptanceTests service", () => {
         { method: "DELETE", path: appPath("/experiments/acceptance/t1"), query: {}, body: undefined }
       ])
       expect(yield* acceptance.listAcceptanceTests(APP)).toEqual([])
-      const gone = yield* Effect.flip((yield* BatchExperiments).batchExperimentMetadata(APP, "t1"))
+      const gone = yield* failureOf((yield* BatchExperiments).batchExperimentMetadata(APP, "t1"))
       expect((gone as NextmvHttpError).status).toBe(404)
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("validation: update needs a name or description; metrics and ids are checked before any request", () =>
-    Effect.gen(function*() {
+  it.effect("validation: update needs a name or description; metrics and ids are checked before any request", () =>
+    driven(function*() {
       yield* setup
       const acceptance = yield* AcceptanceTests
-      expect(yield* Effect.flip(acceptance.updateAcceptanceTest(APP, "t1", { name: "", description: "" }))).toEqual(
+      expect(yield* failureOf(acceptance.updateAcceptanceTest(APP, "t1", { name: "", description: "" }))).toEqual(
         new InvalidArgumentError({
           operation: "AcceptanceTests.updateAcceptanceTest",
           reason: "at least one of name or description must be provided for update"
@@ -304,7 +306,7 @@ describe("AcceptanceTests service", () => {
       const base = { candidateInstanceId: "staging", baselineInstanceId: "prod", inputSetId: "bench" }
       const reason = (metrics: ReadonlyArray<unknown>, extra: object = {}) =>
         Effect.map(
-          Effect.flip(newAcceptanceTest(APP, { ...base, ...extra, metrics: metrics as ReadonlyArray<MetricInput> })),
+          failureOf(newAcceptanceTest(APP, { ...base, ...extra, metrics: metrics as ReadonlyArray<MetricInput> })),
           (e) => (e as InvalidArgumentError).reason
         )
       expect(yield* reason([])).toBe("metrics must list at least one metric")
@@ -332,14 +334,14 @@ describe("AcceptanceTests service", () => {
             metrics: [meanWithin5Percent]
           })
         ]
-      ) expect(yield* Effect.flip(op)).toBeInstanceOf(InvalidArgumentError)
+      ) expect(yield* failureOf(op)).toBeInstanceOf(InvalidArgumentError)
       expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(experimentsLayer())))
 })
 
 describe("acceptanceTestWithPolling", () => {
-  it.live("GETs the test once more after polling ends and returns that fresh object", () =>
-    Effect.gen(function*() {
+  it.effect("GETs the test once more after polling ends and returns that fresh object", () =>
+    driven(function*() {
       const emulator = yield* setup
       yield* newAcceptanceTest(APP, {
         id: "t1",
@@ -365,8 +367,8 @@ describe("acceptanceTestWithPolling", () => {
       ])
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("a failed batch experiment makes the test end failed; timeouts and stops are typed", () =>
-    Effect.gen(function*() {
+  it.effect("a failed batch experiment makes the test end failed; timeouts and stops are typed", () =>
+    driven(function*() {
       const emulator = yield* setup
       emulator.areas.runs.setModel(`${APP}/prod`, Models.fail("boom"))
       emulator.areas.runs.setModel(`${APP}/staging`, Models.fail("boom"))
@@ -388,12 +390,12 @@ describe("acceptanceTestWithPolling", () => {
         inputSetId: "bench",
         metrics: [meanWithin5Percent]
       })
-      const timeout = yield* Effect.flip(
+      const timeout = yield* failureOf(
         acceptanceTestWithPolling(APP, slow.id, { polling: { ...fastPolling, maxDuration: "30 millis" } })
       )
       expect(timeout).toBeInstanceOf(PollingTimeoutError)
       expect((timeout as PollingTimeoutError).lastStatus).toBe("started")
-      const stopped = yield* acceptanceTestWithPolling(APP, slow.id, { polling: { ...fastPolling, stop: Effect.succeed(true) } })
+      const stopped = yield* acceptanceTestWithPollingStoppable(APP, slow.id, { polling: fastPolling, stop: Effect.succeed(true) })
       expect(stopped).toEqual(Option.none())
     }).pipe(Effect.provide(experimentsLayer())))
 })

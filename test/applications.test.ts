@@ -4,6 +4,7 @@ import { InvalidArgumentError, NextmvHttpError } from "../src/Errors.js"
 import * as Applications from "../src/services/Applications.js"
 import { Emulator, FaultAction } from "../src/testing/Emulator.js"
 import { emulatorLayer } from "./support/layers.js"
+import { driven, failureOf } from "./support/time.js"
 
 const TestLive = Applications.layer.pipe(Layer.provideMerge(emulatorLayer()))
 
@@ -16,8 +17,8 @@ const wire = Effect.map(Emulator, (e) => e.requests).pipe(
 )
 
 describe("Applications against the emulator", () => {
-  it.live("creates with generated id and name defaulting to the id", () =>
-    Effect.gen(function*() {
+  it.effect("creates with generated id and name defaulting to the id", () =>
+    driven(function*() {
       const apps = yield* Applications.Applications
       const app = yield* apps.newApplication()
       expect(app.id).toMatch(/^app-[a-z0-9]{8}$/)
@@ -27,8 +28,8 @@ describe("Applications against the emulator", () => {
       expect(DateTime.isDateTime(app.created_at)).toBe(true)
     }).pipe(Effect.provide(TestLive)))
 
-  it.live("gets, lists, updates and deletes", () =>
-    Effect.gen(function*() {
+  it.effect("gets, lists, updates and deletes", () =>
+    driven(function*() {
       const apps = yield* Applications.Applications
       yield* apps.newApplication({ id: "routing", name: "Routing", description: "VRP", defaultInstanceId: "devint" })
       yield* apps.newApplication({ id: "sched", name: "Scheduling", isWorkflow: true })
@@ -46,13 +47,13 @@ describe("Applications against the emulator", () => {
       yield* apps.deleteApplication("sched")
       expect(yield* apps.applicationExists("sched")).toBe(false)
       expect(yield* apps.applicationExists("routing")).toBe(true)
-      const missing = yield* apps.getApplication("sched").pipe(Effect.flip)
+      const missing = yield* apps.getApplication("sched").pipe(failureOf)
       expect(missing).toBeInstanceOf(NextmvHttpError)
       expect((missing as NextmvHttpError).status).toBe(404)
     }).pipe(Effect.provide(TestLive)))
 
-  it.live("existOk returns the existing application without a POST", () =>
-    Effect.gen(function*() {
+  it.effect("existOk returns the existing application without a POST", () =>
+    driven(function*() {
       const apps = yield* Applications.Applications
       const emulator = yield* Emulator
       yield* apps.newApplication({ id: "routing", name: "Original" })
@@ -62,51 +63,51 @@ describe("Applications against the emulator", () => {
       expect((yield* wire).map((r) => r.method)).toEqual(["GET", "GET"])
     }).pipe(Effect.provide(TestLive)))
 
-  it.live("existOk creates the application when it does not exist", () =>
-    Effect.gen(function*() {
+  it.effect("existOk creates the application when it does not exist", () =>
+    driven(function*() {
       const apps = yield* Applications.Applications
       const app = yield* apps.newApplication({ id: "fresh", existOk: true })
       expect(app.name).toBe("fresh")
     }).pipe(Effect.provide(TestLive)))
 
-  it.live("a duplicate id without existOk is a 409", () =>
-    Effect.gen(function*() {
+  it.effect("a duplicate id without existOk is a 409", () =>
+    driven(function*() {
       const apps = yield* Applications.Applications
       yield* apps.newApplication({ id: "dup" })
-      const error = yield* apps.newApplication({ id: "dup" }).pipe(Effect.flip)
+      const error = yield* apps.newApplication({ id: "dup" }).pipe(failureOf)
       expect((error as NextmvHttpError).status).toBe(409)
     }).pipe(Effect.provide(TestLive)))
 
-  it.live("invalid arguments fail before any request", () =>
-    Effect.gen(function*() {
+  it.effect("invalid arguments fail before any request", () =>
+    driven(function*() {
       const apps = yield* Applications.Applications
-      const noId = yield* apps.newApplication({ existOk: true }).pipe(Effect.flip)
+      const noId = yield* apps.newApplication({ existOk: true }).pipe(failureOf)
       expect(noId).toBeInstanceOf(InvalidArgumentError)
       expect(noId.message).toBe("Applications.newApplication: If existOk is true, id must be provided")
       for (const failing of [apps.getApplication(""), apps.deleteApplication(" "), apps.applicationExists(""), apps.updateApplication("", {})]) {
-        expect(yield* failing.pipe(Effect.flip)).toBeInstanceOf(InvalidArgumentError)
+        expect(yield* failing.pipe(failureOf)).toBeInstanceOf(InvalidArgumentError)
       }
       expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(TestLive)))
 
-  it.live("applicationExists fails on errors other than 404", () =>
-    Effect.gen(function*() {
+  it.effect("applicationExists fails on errors other than 404", () =>
+    driven(function*() {
       const apps = yield* Applications.Applications
       const emulator = yield* Emulator
       yield* emulator.injectFault({ path: "/v1/applications/:appId", times: Infinity, action: FaultAction.status(403) })
-      const error = yield* apps.applicationExists("x").pipe(Effect.flip)
+      const error = yield* apps.applicationExists("x").pipe(failureOf)
       expect((error as NextmvHttpError).status).toBe(403)
     }).pipe(Effect.provide(TestLive)))
 
-  it.live("ids are encoded as one path segment", () =>
-    Effect.gen(function*() {
+  it.effect("ids are encoded as one path segment", () =>
+    driven(function*() {
       const apps = yield* Applications.Applications
       yield* apps.applicationExists("a/b c")
       expect((yield* Emulator.pipe(Effect.flatMap((e) => e.requests)))[0]?.path).toBe("/v1/applications/a%2Fb%20c")
     }).pipe(Effect.provide(TestLive)))
 
-  it.live("listApplications treats null as empty and accepts a paged {items} body", () =>
-    Effect.gen(function*() {
+  it.effect("listApplications treats null as empty and accepts a paged {items} body", () =>
+    driven(function*() {
       const apps = yield* Applications.Applications
       const emulator = yield* Emulator
       yield* emulator.injectFault({ method: "GET", path: "/v1/applications", action: FaultAction.status(200, { body: null }) })
@@ -125,8 +126,8 @@ describe("Applications against the emulator", () => {
 // Contract: the raw requests, compared with expectations written by hand from
 // ../shared/spec/client-and-runs.md §4 (method, path, query, JSON body).
 describe("Applications wire contract (spec §4)", () => {
-  it.live("every operation sends exactly what the spec says", () =>
-    Effect.gen(function*() {
+  it.effect("every operation sends exactly what the spec says", () =>
+    driven(function*() {
       const apps = yield* Applications.Applications
       yield* apps.newApplication({
         id: "routing-app",
@@ -186,8 +187,8 @@ describe("Applications wire contract (spec §4)", () => {
       }
     }).pipe(Effect.provide(TestLive)))
 
-  it.live("the create body has only name and id when nothing else is given", () =>
-    Effect.gen(function*() {
+  it.effect("the create body has only name and id when nothing else is given", () =>
+    driven(function*() {
       const apps = yield* Applications.Applications
       yield* apps.newApplication({ id: "minimal" })
       expect((yield* wire)[0]?.body).toEqual({ name: "minimal", id: "minimal" })

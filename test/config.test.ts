@@ -11,6 +11,7 @@ import * as Applications from "../src/services/Applications.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import { Emulator } from "../src/testing/Emulator.js"
 import { emulatorLayer } from "./support/layers.js"
+import { driven, failureOf } from "./support/time.js"
 
 const homes: Array<string> = []
 afterAll(() => homes.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
@@ -101,7 +102,7 @@ describe("config resolution (like nextmv-py)", () => {
 
   const failsWith = (env: Record<string, string>, overrides: ConfigOverrides, text: string) =>
     Effect.gen(function*() {
-      const error = yield* resolve(env, overrides).pipe(Effect.flip)
+      const error = yield* resolve(env, overrides).pipe(failureOf)
       expect(error).toBeInstanceOf(NextmvConfigError)
       expect(error.message).toContain(text)
       return error
@@ -132,8 +133,8 @@ describe("config resolution (like nextmv-py)", () => {
 })
 
 describe("NextmvClient.layerConfig end to end", () => {
-  it.live("reads the key from a profile and the endpoint from NEXTMV_ENDPOINT, then talks to the emulator", () =>
-    Effect.gen(function*() {
+  it.effect("reads the key from a profile and the endpoint from NEXTMV_ENDPOINT, then talks to the emulator", () =>
+    driven(function*() {
       const emulator = yield* Emulator
       const dir = home(`dev:\n  apikey: ${Redacted.value(emulator.apiKey)}\n  endpoint: unused.example\n`)
       const live = Applications.layer.pipe(
@@ -161,7 +162,7 @@ describe("NextmvClient.layerConfig end to end", () => {
         Effect.scoped,
         Effect.provide(Layer.merge(NodeHttpClient.layerUndici, NodeFileSystem.layer)),
         Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["HOME", home()]]))),
-        Effect.flip
+        failureOf
       )
       expect(error._tag).toBe("NextmvConfigError")
     }))

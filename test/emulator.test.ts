@@ -1,9 +1,10 @@
 import { HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import { Effect, Redacted, TestClock } from "effect"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import { Emulator, FaultAction } from "../src/testing/Emulator.js"
 import { emulatorLayer } from "./support/layers.js"
+import { driven, failureOf } from "./support/time.js"
 
 /** Plain fetch against the emulator, to see its raw answers (no SDK in between). */
 const raw = (url: string, init: RequestInit = {}) =>
@@ -13,8 +14,8 @@ const raw = (url: string, init: RequestInit = {}) =>
   })
 
 describe("emulator core", () => {
-  it.live("requires the Bearer API key on /v1 and answers JSON errors", () =>
-    Effect.gen(function*() {
+  it.effect("requires the Bearer API key on /v1 and answers JSON errors", () =>
+    driven(function*() {
       const emulator = yield* Emulator
       const none = yield* raw(`${emulator.url}/v1/applications`)
       expect(none.status).toBe(401)
@@ -28,8 +29,8 @@ describe("emulator core", () => {
       expect(right.headers.get("x-request-id")).toBeTruthy()
     }).pipe(Effect.provide(emulatorLayer({ apiKey: "custom-key" }))))
 
-  it.live("unknown routes are 404 and wrong methods 405, with JSON bodies", () =>
-    Effect.gen(function*() {
+  it.effect("unknown routes are 404 and wrong methods 405, with JSON bodies", () =>
+    driven(function*() {
       const emulator = yield* Emulator
       const headers = { authorization: `Bearer ${Redacted.value(emulator.apiKey)}` }
       const missing = yield* raw(`${emulator.url}/v1/nothing/here`, { headers })
@@ -39,8 +40,8 @@ describe("emulator core", () => {
       expect(method.status).toBe(405)
     }).pipe(Effect.provide(emulatorLayer())))
 
-  it.live("an invalid JSON body is a 400", () =>
-    Effect.gen(function*() {
+  it.effect("an invalid JSON body is a 400", () =>
+    driven(function*() {
       const emulator = yield* Emulator
       const response = yield* raw(`${emulator.url}/v1/applications`, {
         method: "POST",
@@ -51,8 +52,8 @@ describe("emulator core", () => {
       expect(JSON.parse(response.text).error).toContain("invalid JSON body")
     }).pipe(Effect.provide(emulatorLayer())))
 
-  it.live("presigned upload: one PUT, no auth, stored bytes; Authorization is rejected", () =>
-    Effect.gen(function*() {
+  it.effect("presigned upload: one PUT, no auth, stored bytes; Authorization is rejected", () =>
+    driven(function*() {
       const emulator = yield* Emulator
       const { id, url } = emulator.context.blobs.presignUpload()
       const withAuth = yield* raw(url, { method: "PUT", body: "x", headers: { authorization: "Bearer k" } })
@@ -63,7 +64,25 @@ describe("emulator core", () => {
       expect(emulator.context.blobs.uploaded(id)?.toString()).toBe("payload")
     }).pipe(Effect.provide(emulatorLayer())))
 
-  it.live("presigned URLs expire", () => {
+  it.effect("presigned URLs expire with the emulator's time: the TestClock, or advance", () =>
+    driven(function*() {
+      const emulator = yield* Emulator
+      const first = emulator.context.blobs.presignDownload("data")
+      const second = emulator.context.blobs.presignDownload("data")
+      expect((yield* raw(first)).status).toBe(200)
+      yield* TestClock.adjust(15 * 60 * 1000)
+      expect((yield* raw(first)).status).toBe(200)
+      yield* TestClock.adjust(1)
+      expect((yield* raw(first)).status).toBe(403)
+      const third = emulator.context.blobs.presignDownload("data")
+      const before = yield* emulator.now
+      yield* emulator.advance("16 minutes")
+      expect((yield* emulator.now) - before).toBe(16 * 60 * 1000)
+      expect((yield* raw(third)).status).toBe(403)
+      expect((yield* raw(second)).status).toBe(403)
+    }).pipe(Effect.provide(emulatorLayer())))
+
+  it.effect("the now option (a plain time source) is still accepted", () => {
     let now = 1_000_000
     return Effect.gen(function*() {
       const emulator = yield* Emulator
@@ -76,25 +95,25 @@ describe("emulator core", () => {
     }).pipe(Effect.provide(emulatorLayer({ now: () => now })))
   })
 
-  it.live("faults hit the matching requests the given number of times, in order", () =>
-    Effect.gen(function*() {
+  it.effect("faults hit the matching requests the given number of times, in order", () =>
+    driven(function*() {
       const emulator = yield* Emulator
       const { api } = yield* NextmvClient.NextmvClient
       yield* emulator.injectFault({ method: "DELETE", path: "/v1/applications/:appId", times: 2, action: FaultAction.status(418) })
       const statuses: Array<number | undefined> = []
       for (let i = 0; i < 3; i++) {
-        const result = yield* api.discard(HttpClientRequest.del("/v1/applications/x")).pipe(Effect.flip)
+        const result = yield* api.discard(HttpClientRequest.del("/v1/applications/x")).pipe(failureOf)
         statuses.push(result.status)
       }
       expect(statuses).toEqual([418, 418, 404])
       // clearFaults removes rules that have not fired yet.
       yield* emulator.injectFault({ method: "DELETE", path: "/v1/applications/:appId", action: FaultAction.status(500) })
       yield* emulator.clearFaults
-      expect((yield* api.discard(HttpClientRequest.del("/v1/applications/x")).pipe(Effect.flip)).status).toBe(404)
+      expect((yield* api.discard(HttpClientRequest.del("/v1/applications/x")).pipe(failureOf)).status).toBe(404)
     }).pipe(Effect.provide(emulatorLayer({ client: { retry: { retries: 0 } } }))))
 
-  it.live("records method, path, query, headers and body of every request", () =>
-    Effect.gen(function*() {
+  it.effect("records method, path, query, headers and body of every request", () =>
+    driven(function*() {
       const emulator = yield* Emulator
       const { api } = yield* NextmvClient.NextmvClient
       yield* api.text(HttpClientRequest.get("/v1/applications").pipe(HttpClientRequest.setUrlParams({ a: "1", b: "x y" })))

@@ -1,17 +1,25 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Option } from "effect"
+import { HttpClientRequest } from "@effect/platform"
+import { Effect, Option, Schema } from "effect"
 import { InvalidArgumentError, PollingTimeoutError, PollingTriesExhaustedError } from "../src/Errors.js"
-import { batchExperimentWithPolling, newBatchExperimentWithResult } from "../src/programs/Experiments.js"
+import {
+  batchExperimentWithPolling,
+  batchExperimentWithPollingStoppable,
+  newBatchExperimentWithResult,
+  newBatchExperimentWithResultStoppable
+} from "../src/programs/Experiments.js"
 import { BatchExperiments } from "../src/services/BatchExperiments.js"
+import { NextmvClient } from "../src/services/NextmvClient.js"
 import { FaultAction } from "../src/testing/Emulator.js"
-import { Models } from "../src/testing/areas/runs.js"
-import { APP, appPath, experimentsLayer, fastPolling, seed, wire } from "./experiments-support.js"
+import { Models } from "../src/testing/areas/models.js"
+import { APP, appPath, experimentsLayer, fastPolling, seed, wire } from "./support/experiments.js"
+import { driven, failureOf } from "./support/time.js"
 
 const inputs = { "mi-1": { value: 10 }, "mi-2": { value: 20 } }
 
 describe("BatchExperiments against the emulator", () => {
-  it.live("creates with runs and option sets, runs them through the model and polls to completion", () =>
-    Effect.gen(function*() {
+  it.effect("creates with runs and option sets, runs them through the model and polls to completion", () =>
+    driven(function*() {
       const emulator = yield* seed(inputs)
       yield* emulator.clearRequests
       const batch = yield* BatchExperiments
@@ -60,8 +68,28 @@ describe("BatchExperiments against the emulator", () => {
       ])
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("metadata, list (type=batch), update (PATCH) and delete", () =>
-    Effect.gen(function*() {
+  it.effect("a batch experiment created from runs answers input_set_id \"\" and its instances (nextmv-py requires both)", () =>
+    driven(function*() {
+      const emulator = yield* seed(inputs)
+      emulator.areas.inputSets.seed(APP, { id: "set-1", inputIds: ["mi-1"] })
+      const batch = yield* BatchExperiments
+      yield* batch.newBatchExperiment(APP, {
+        id: "from-runs",
+        type: "scenario",
+        runs: [{ inputId: "mi-1", instanceId: "prod", inputSetId: "set-1" }, { inputId: "mi-2", instanceId: "staging" }]
+      })
+      const { api } = yield* NextmvClient
+      const raw = (yield* api.json(
+        HttpClientRequest.get(appPath("/experiments/batch/from-runs")),
+        Schema.Record({ key: Schema.String, value: Schema.Unknown })
+      ))
+      expect(raw["input_set_id"]).toBe("")
+      expect(raw["instance_ids"]).toEqual(["prod", "staging"])
+      expect((yield* batch.batchExperiment(APP, "from-runs")).input_set_id).toBe("")
+    }).pipe(Effect.provide(experimentsLayer())))
+
+  it.effect("metadata, list (type=batch), update (PATCH) and delete", () =>
+    driven(function*() {
       const emulator = yield* seed(inputs)
       const batch = yield* BatchExperiments
       yield* batch.newBatchExperiment(APP, { id: "b1", name: "First", runs: [{ inputId: "mi-1", instanceId: "prod" }] })
@@ -88,8 +116,8 @@ describe("BatchExperiments against the emulator", () => {
       expect((yield* batch.listBatchExperiments(APP))).toEqual([])
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("scenario twins: list (type=scenario), get with runs, metadata, update and delete", () =>
-    Effect.gen(function*() {
+  it.effect("scenario twins: list (type=scenario), get with runs, metadata, update and delete", () =>
+    driven(function*() {
       const emulator = yield* seed(inputs)
       const batch = yield* BatchExperiments
       yield* batch.newBatchExperiment(APP, { id: "b1", runs: [{ inputId: "mi-1", instanceId: "prod" }] })
@@ -112,10 +140,10 @@ describe("BatchExperiments against the emulator", () => {
       ])
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("the deprecated input set + instance ids form is sent as is and expanded by the server", () =>
-    Effect.gen(function*() {
+  it.effect("the deprecated input set + instance ids form is sent as is and expanded by the server", () =>
+    driven(function*() {
       const emulator = yield* seed(inputs)
-      emulator.areas.experiments.seedInputSet(APP, { id: "bench", inputIds: ["mi-1", "mi-2"] })
+      emulator.areas.inputSets.seed(APP, { id: "bench", inputIds: ["mi-1", "mi-2"] })
       yield* emulator.clearRequests
       const experiment = yield* newBatchExperimentWithResult(APP, {
         id: "old-style",
@@ -135,8 +163,8 @@ describe("BatchExperiments against the emulator", () => {
       expect(experiment.runs).toHaveLength(4)
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("an experiment whose runs all fail ends failed and is returned, not an error", () =>
-    Effect.gen(function*() {
+  it.effect("an experiment whose runs all fail ends failed and is returned, not an error", () =>
+    driven(function*() {
       const emulator = yield* seed(inputs)
       emulator.areas.runs.setModel(APP, Models.fail("infeasible"))
       const experiment = yield* newBatchExperimentWithResult(APP, {
@@ -147,38 +175,40 @@ describe("BatchExperiments against the emulator", () => {
       expect(experiment.runs[0]!.status_v2).toBe("failed")
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("polling ends in typed errors: timeout, tries exhausted, and a typed stop", () =>
-    Effect.gen(function*() {
+  it.effect("polling ends in typed errors: timeout, tries exhausted, and a typed stop", () =>
+    driven(function*() {
       const emulator = yield* seed(inputs)
       emulator.areas.runs.setModel(APP, Models.sleep(3_600_000))
       const batch = yield* BatchExperiments
       const id = yield* batch.newBatchExperiment(APP, { runs: [{ inputId: "mi-1", instanceId: "prod" }] })
-      const timeout = yield* Effect.flip(batchExperimentWithPolling(APP, id, { polling: { ...fastPolling, maxDuration: "30 millis" } }))
+      const timeout = yield* failureOf(batchExperimentWithPolling(APP, id, { polling: { ...fastPolling, maxDuration: "30 millis" } }))
       expect(timeout).toBeInstanceOf(PollingTimeoutError)
       expect((timeout as PollingTimeoutError).lastStatus).toBe("started")
-      const exhausted = yield* Effect.flip(batchExperimentWithPolling(APP, id, { polling: { ...fastPolling, maxTries: 3 } }))
+      const exhausted = yield* failureOf(batchExperimentWithPolling(APP, id, { polling: { ...fastPolling, maxTries: 3 } }))
       expect(exhausted).toBeInstanceOf(PollingTriesExhaustedError)
       expect((exhausted as PollingTriesExhaustedError).tries).toBe(3)
       let checks = 0
-      const stopped = yield* batchExperimentWithPolling(APP, id, {
-        polling: { ...fastPolling, stop: Effect.sync(() => ++checks > 2) }
+      const stopped = yield* batchExperimentWithPollingStoppable(APP, id, {
+        polling: fastPolling,
+        stop: Effect.sync(() => ++checks > 2)
       })
       expect(Option.isNone(stopped)).toBe(true)
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("a stop option that never fires gives Option.some of the finished experiment", () =>
-    Effect.gen(function*() {
+  it.effect("a stop option that never fires gives Option.some of the finished experiment", () =>
+    driven(function*() {
       yield* seed(inputs)
-      const result = yield* newBatchExperimentWithResult(APP, {
+      const result = yield* newBatchExperimentWithResultStoppable(APP, {
         runs: [{ inputId: "mi-1", instanceId: "prod" }],
-        polling: { ...fastPolling, stop: Effect.succeed(false) }
+        polling: fastPolling,
+        stop: Effect.succeed(false)
       })
       expect(Option.isSome(result)).toBe(true)
       expect(Option.getOrThrow(result).status).toBe("completed")
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("a missing status keeps polling (it means unknown) and unknown statuses are kept", () =>
-    Effect.gen(function*() {
+  it.effect("a missing status keeps polling (it means unknown) and unknown statuses are kept", () =>
+    driven(function*() {
       const emulator = yield* seed(inputs)
       yield* emulator.injectFault({
         method: "GET",
@@ -192,18 +222,18 @@ describe("BatchExperiments against the emulator", () => {
         times: 1,
         action: FaultAction.status(200, { body: { id: "x", name: "x", status: "resharding" } })
       })
-      const error = yield* Effect.flip(batchExperimentWithPolling(APP, "x", { polling: { ...fastPolling, maxTries: 3 } }))
+      const error = yield* failureOf(batchExperimentWithPolling(APP, "x", { polling: { ...fastPolling, maxTries: 3 } }))
       expect(error).toBeInstanceOf(PollingTriesExhaustedError)
       expect((error as PollingTriesExhaustedError).lastStatus).toBe("resharding")
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("invalid runs and ids fail before any request", () =>
-    Effect.gen(function*() {
+  it.effect("invalid runs and ids fail before any request", () =>
+    driven(function*() {
       const emulator = yield* seed(inputs)
       yield* emulator.clearRequests
       const batch = yield* BatchExperiments
       const reason = (effect: Effect.Effect<unknown, unknown>) =>
-        Effect.map(Effect.flip(effect), (e) => (e as InvalidArgumentError).reason)
+        Effect.map(failureOf(effect), (e) => (e as InvalidArgumentError).reason)
       expect(yield* reason(batch.newBatchExperiment(APP, { runs: [{ inputId: "", instanceId: "prod" }] })))
         .toBe("runs[0]: inputId must be a non-empty string")
       expect(yield* reason(batch.newBatchExperiment(APP, { runs: [{ inputId: "mi-1", instanceId: "p" }, { inputId: "mi-1" }] })))
@@ -223,7 +253,7 @@ describe("BatchExperiments against the emulator", () => {
         batch.updateScenarioTest(APP, "", {}),
         batch.deleteScenarioTest(APP, "")
       ]
-      for (const op of ops) expect((yield* Effect.flip(op))).toBeInstanceOf(InvalidArgumentError)
+      for (const op of ops) expect((yield* failureOf(op))).toBeInstanceOf(InvalidArgumentError)
       expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(experimentsLayer())))
 })

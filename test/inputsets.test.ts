@@ -1,17 +1,18 @@
 import { describe, expect, it } from "@effect/vitest"
-import { DateTime, Effect } from "effect"
+import { DateTime, Effect, TestClock } from "effect"
 import { InvalidArgumentError, NextmvHttpError } from "../src/Errors.js"
 import { InputSets } from "../src/services/InputSets.js"
 import { ManagedInputs } from "../src/services/ManagedInputs.js"
 import type { RunRecord } from "../src/testing/areas/runs.js"
 import { FaultAction } from "../src/testing/Emulator.js"
-import { APP, appPath, experimentsLayer, seed, wire } from "./experiments-support.js"
+import { APP, appPath, experimentsLayer, seed, wire } from "./support/experiments.js"
+import { driven, failureOf } from "./support/time.js"
 
 const isRun = (value: unknown): value is RunRecord => typeof value === "object" && value !== null && "appId" in value
 
 describe("InputSets against the emulator", () => {
-  it.live("creates from managed inputs (ids or objects) with generated id and name = id", () =>
-    Effect.gen(function*() {
+  it.effect("creates from managed inputs (ids or objects) with generated id and name = id", () =>
+    driven(function*() {
       yield* seed({ "mi-1": { value: 1 }, "mi-2": { value: 2 } })
       const sets = yield* InputSets
       const mi2 = yield* (yield* ManagedInputs).managedInput(APP, "mi-2")
@@ -25,15 +26,15 @@ describe("InputSets against the emulator", () => {
       expect(set.inputIdList).toEqual(["mi-1", "mi-2"])
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("contract: POST body has id, name and only the given fields, times as ISO strings", () =>
-    Effect.gen(function*() {
+  it.effect("contract: POST body has id, name and only the given fields, times as ISO strings", () =>
+    driven(function*() {
       const emulator = yield* seed()
       const run = emulator.areas.runs.submit(APP, { input: { value: 1 }, instanceId: "prod" })
       expect(isRun(run)).toBe(true)
       yield* emulator.clearRequests
       const sets = yield* InputSets
       // Mode 1: instance + time window + maximum runs (the run is still queued, so none qualify yet).
-      const windowed = yield* Effect.flip(sets.newInputSet(APP, {
+      const windowed = yield* failureOf(sets.newInputSet(APP, {
         id: "recent",
         name: "Recent",
         instanceId: "prod",
@@ -68,25 +69,26 @@ describe("InputSets against the emulator", () => {
       ])
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("an instance + time window set collects that instance's finished runs", () =>
-    Effect.gen(function*() {
+  it.effect("an instance + time window set collects that instance's finished runs", () =>
+    driven(function*() {
       const emulator = yield* seed()
       emulator.areas.runs.submit(APP, { input: { value: 1 }, instanceId: "prod" })
       emulator.areas.runs.submit(APP, { input: { value: 2 }, instanceId: "prod" })
       emulator.areas.runs.submit(APP, { input: { value: 3 }, instanceId: "staging" })
-      yield* Effect.sleep("60 millis")
+      yield* TestClock.adjust("60 millis")
+      const now = yield* emulator.now
       const set = yield* (yield* InputSets).newInputSet(APP, {
         instanceId: "prod",
-        startTime: new Date(Date.now() - 60_000),
-        endTime: new Date(Date.now() + 60_000),
+        startTime: new Date(now - 60_000),
+        endTime: new Date(now + 60_000),
         maximumRuns: 1
       })
       expect(set.input_ids).toHaveLength(1)
       expect(set.inputs[0]!.run_id).toMatch(/^latest-/)
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("gets, lists, updates (GET then PUT of the full object) and deletes", () =>
-    Effect.gen(function*() {
+  it.effect("gets, lists, updates (GET then PUT of the full object) and deletes", () =>
+    driven(function*() {
       const emulator = yield* seed({ "mi-1": { value: 1 }, "mi-2": { value: 2 } })
       const sets = yield* InputSets
       yield* sets.newInputSet(APP, { id: "bench", inputs: ["mi-1"] })
@@ -114,31 +116,31 @@ describe("InputSets against the emulator", () => {
         updated_at: DateTime.formatIso(before.updated_at!)
       })
       yield* sets.deleteInputSet(APP, "other")
-      const missing = yield* Effect.flip(sets.inputSet(APP, "other"))
+      const missing = yield* failureOf(sets.inputSet(APP, "other"))
       expect((missing as NextmvHttpError).status).toBe(404)
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("invalid arguments fail before any request", () =>
-    Effect.gen(function*() {
+  it.effect("invalid arguments fail before any request", () =>
+    driven(function*() {
       const emulator = yield* seed()
       yield* emulator.clearRequests
       const sets = yield* InputSets
-      expect(yield* Effect.flip(sets.newInputSet(APP, { maximumRuns: 0 }))).toEqual(new InvalidArgumentError({
+      expect(yield* failureOf(sets.newInputSet(APP, { maximumRuns: 0 }))).toEqual(new InvalidArgumentError({
         operation: "InputSets.newInputSet",
         reason: "maximumRuns must be a positive integer, got 0"
       }))
-      expect((yield* Effect.flip(sets.newInputSet(APP, { startTime: "not a date" }))).message)
+      expect((yield* failureOf(sets.newInputSet(APP, { startTime: "not a date" }))).message)
         .toBe("InputSets.newInputSet: startTime is not a valid date-time")
-      expect((yield* Effect.flip(sets.newInputSet("")))._tag).toBe("InvalidArgumentError")
-      expect((yield* Effect.flip(sets.inputSet(APP, "")))._tag).toBe("InvalidArgumentError")
-      expect((yield* Effect.flip(sets.updateInputSet(APP, "", { name: "x" })))._tag).toBe("InvalidArgumentError")
-      expect((yield* Effect.flip(sets.deleteInputSet(APP, "")))._tag).toBe("InvalidArgumentError")
-      expect((yield* Effect.flip(sets.listInputSets("")))._tag).toBe("InvalidArgumentError")
+      expect((yield* failureOf(sets.newInputSet("")))._tag).toBe("InvalidArgumentError")
+      expect((yield* failureOf(sets.inputSet(APP, "")))._tag).toBe("InvalidArgumentError")
+      expect((yield* failureOf(sets.updateInputSet(APP, "", { name: "x" })))._tag).toBe("InvalidArgumentError")
+      expect((yield* failureOf(sets.deleteInputSet(APP, "")))._tag).toBe("InvalidArgumentError")
+      expect((yield* failureOf(sets.listInputSets("")))._tag).toBe("InvalidArgumentError")
       expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("decodes responses that omit description, input_ids and inputs (spec §16.10)", () =>
-    Effect.gen(function*() {
+  it.effect("decodes responses that omit description, input_ids and inputs (spec §16.10)", () =>
+    driven(function*() {
       const emulator = yield* seed()
       yield* emulator.injectFault({
         method: "GET",

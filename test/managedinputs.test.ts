@@ -5,12 +5,13 @@ import { ManagedInput } from "../src/schemas/ManagedInputs.js"
 import { ManagedInputs } from "../src/services/ManagedInputs.js"
 import { UploadData, Uploads } from "../src/services/Uploads.js"
 import { Emulator } from "../src/testing/Emulator.js"
-import { APP, appPath, experimentsLayer, seed, wire } from "./experiments-support.js"
+import { APP, appPath, experimentsLayer, seed, wire } from "./support/experiments.js"
 import { Schema } from "effect"
+import { driven, failureOf } from "./support/time.js"
 
 describe("ManagedInputs against the emulator", () => {
-  it.live("creates from an upload with generated id, name = id and the default JSON format", () =>
-    Effect.gen(function*() {
+  it.effect("creates from an upload with generated id, name = id and the default JSON format", () =>
+    driven(function*() {
       yield* seed()
       const managed = yield* ManagedInputs
       const uploads = yield* Uploads
@@ -23,11 +24,11 @@ describe("ManagedInputs against the emulator", () => {
       expect(input.format).toEqual({ input: { type: "json" }, output: { type: "json" } })
       expect(DateTime.isDateTime(input.created_at)).toBe(true)
       const emulator = yield* Emulator
-      expect(JSON.parse(emulator.areas.experiments.managedInput(APP, input.id)!.bytes.toString("utf8"))).toEqual({ value: 7 })
+      expect(JSON.parse(emulator.areas.managedInputs.get(APP, input.id)!.bytes.toString("utf8"))).toEqual({ value: 7 })
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("gets, lists, updates (GET then PUT of the whole object) and deletes", () =>
-    Effect.gen(function*() {
+  it.effect("gets, lists, updates (GET then PUT of the whole object) and deletes", () =>
+    driven(function*() {
       yield* seed({ "mi-1": { value: 1 }, "mi-2": { value: 2 } })
       const managed = yield* ManagedInputs
       expect((yield* managed.listManagedInputs(APP)).map((i) => i.id).sort()).toEqual(["mi-1", "mi-2"])
@@ -53,13 +54,13 @@ describe("ManagedInputs against the emulator", () => {
       })
       yield* managed.deleteManagedInput(APP, "mi-2")
       expect((yield* managed.listManagedInputs(APP)).map((i) => i.id)).toEqual(["mi-1"])
-      const missing = yield* Effect.flip(managed.managedInput(APP, "mi-2"))
+      const missing = yield* failureOf(managed.managedInput(APP, "mi-2"))
       expect(missing).toBeInstanceOf(NextmvHttpError)
       expect((missing as NextmvHttpError).status).toBe(404)
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("creates from a run id with an explicit id, name and format (contract: POST …/inputs)", () =>
-    Effect.gen(function*() {
+  it.effect("creates from a run id with an explicit id, name and format (contract: POST …/inputs)", () =>
+    driven(function*() {
       const emulator = yield* seed()
       const run = emulator.areas.runs.submit(APP, { input: { value: 3 } })
       if (!("id" in run)) throw new Error("run not submitted")
@@ -86,28 +87,28 @@ describe("ManagedInputs against the emulator", () => {
       }])
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("invalid arguments fail before any request", () =>
-    Effect.gen(function*() {
+  it.effect("invalid arguments fail before any request", () =>
+    driven(function*() {
       const emulator = yield* seed()
       yield* emulator.clearRequests
       const managed = yield* ManagedInputs
-      const neither = yield* Effect.flip(managed.newManagedInput(APP, { name: "x" }))
+      const neither = yield* failureOf(managed.newManagedInput(APP, { name: "x" }))
       expect(neither).toEqual(new InvalidArgumentError({
         operation: "ManagedInputs.newManagedInput",
         reason: "Either uploadId or runId must be specified"
       }))
-      const both = yield* Effect.flip(managed.newManagedInput(APP, { uploadId: "u", runId: "r" }))
+      const both = yield* failureOf(managed.newManagedInput(APP, { uploadId: "u", runId: "r" }))
       expect(both.message).toContain("only one of uploadId and runId")
-      expect((yield* Effect.flip(managed.managedInput("", "x")))._tag).toBe("InvalidArgumentError")
-      expect((yield* Effect.flip(managed.managedInput(APP, "")))._tag).toBe("InvalidArgumentError")
-      expect((yield* Effect.flip(managed.updateManagedInput(APP, "", {})))._tag).toBe("InvalidArgumentError")
-      expect((yield* Effect.flip(managed.deleteManagedInput(APP, "")))._tag).toBe("InvalidArgumentError")
-      expect((yield* Effect.flip(managed.listManagedInputs("")))._tag).toBe("InvalidArgumentError")
+      expect((yield* failureOf(managed.managedInput("", "x")))._tag).toBe("InvalidArgumentError")
+      expect((yield* failureOf(managed.managedInput(APP, "")))._tag).toBe("InvalidArgumentError")
+      expect((yield* failureOf(managed.updateManagedInput(APP, "", {})))._tag).toBe("InvalidArgumentError")
+      expect((yield* failureOf(managed.deleteManagedInput(APP, "")))._tag).toBe("InvalidArgumentError")
+      expect((yield* failureOf(managed.listManagedInputs("")))._tag).toBe("InvalidArgumentError")
       expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(experimentsLayer())))
 
-  it.live("the list is GET …/inputs (not under /experiments) and delete is DELETE …/inputs/{id}", () =>
-    Effect.gen(function*() {
+  it.effect("the list is GET …/inputs (not under /experiments) and delete is DELETE …/inputs/{id}", () =>
+    driven(function*() {
       const emulator = yield* seed({ "mi 1": { value: 1 } })
       yield* emulator.clearRequests
       const managed = yield* ManagedInputs

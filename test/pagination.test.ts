@@ -5,6 +5,7 @@ import { paginate, paginateAll } from "../src/internal/pagination.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import { Emulator } from "../src/testing/Emulator.js"
 import { emulatorLayer } from "./support/layers.js"
+import { driven, failureOf } from "./support/time.js"
 
 const Item = Schema.Struct({ id: Schema.String })
 
@@ -24,8 +25,8 @@ const servePages = (total: number, size: number) =>
   })
 
 describe("paginate", () => {
-  it.live("follows next_page_token until it is empty", () =>
-    Effect.gen(function*() {
+  it.effect("follows next_page_token until it is empty", () =>
+    driven(function*() {
       yield* servePages(7, 3)
       const { api } = yield* NextmvClient.NextmvClient
       const ids = (yield* paginateAll(api, "/v1/test/paged", Item, { operation: "Test.list" })).map((i) => i.id)
@@ -38,8 +39,8 @@ describe("paginate", () => {
       ])
     }).pipe(Effect.provide(emulatorLayer())))
 
-  it.live("streams lazily: taking 2 items reads one page", () =>
-    Effect.gen(function*() {
+  it.effect("streams lazily: taking 2 items reads one page", () =>
+    driven(function*() {
       yield* servePages(10, 2)
       const { api } = yield* NextmvClient.NextmvClient
       const first = yield* Stream.runCollect(Stream.take(paginate(api, "/v1/test/paged", Item, { operation: "Test.list" }), 2))
@@ -47,19 +48,19 @@ describe("paginate", () => {
       expect((yield* Effect.flatMap(Emulator, (e) => e.requests)).length).toBe(1)
     }).pipe(Effect.provide(emulatorLayer())))
 
-  it.live("reads a bare array as one page", () =>
-    Effect.gen(function*() {
+  it.effect("reads a bare array as one page", () =>
+    driven(function*() {
       const emulator = yield* Emulator
       emulator.context.route("GET", "/v1/test/bare", () => emulator.context.ok([{ id: "a" }, { id: "b" }]))
       const { api } = yield* NextmvClient.NextmvClient
       expect((yield* paginateAll(api, "/v1/test/bare", Item, { operation: "Test.list" })).length).toBe(2)
     }).pipe(Effect.provide(emulatorLayer())))
 
-  it.live("fails instead of looping past maxPages", () =>
-    Effect.gen(function*() {
+  it.effect("fails instead of looping past maxPages", () =>
+    driven(function*() {
       yield* servePages(10, 1)
       const { api } = yield* NextmvClient.NextmvClient
-      const error = yield* paginateAll(api, "/v1/test/paged", Item, { operation: "Test.list", maxPages: 3 }).pipe(Effect.flip)
+      const error = yield* paginateAll(api, "/v1/test/paged", Item, { operation: "Test.list", maxPages: 3 }).pipe(failureOf)
       expect(error).toBeInstanceOf(InvalidArgumentError)
       expect(error.message).toContain("more than 3 pages")
     }).pipe(Effect.provide(emulatorLayer())))

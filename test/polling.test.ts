@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Duration, Effect, Exit, Fiber, Option, Ref, Schedule, TestClock } from "effect"
 import { PollingTimeoutError, PollingTriesExhaustedError } from "../src/Errors.js"
-import { defaultPollingOptions, poll } from "../src/programs/Polling.js"
+import { defaultPollingOptions, poll, pollStoppable } from "../src/programs/Polling.js"
+import { failureOf } from "./support/time.js"
 
 /** A check that records the clock time of each call and is done on call number `doneAt`. */
 const recorder = (doneAt = Infinity) =>
@@ -47,7 +48,7 @@ describe("poll with nextmv-py's defaults (TestClock)", () => {
   it.effect("fails with PollingTimeoutError once 300 s have elapsed since the first check", () =>
     Effect.gen(function*() {
       const { times, check } = yield* recorder()
-      const fiber = yield* Effect.fork(Effect.flip(poll(check, { until: done, status, polling: { jitter: 0 } })))
+      const fiber = yield* Effect.fork(failureOf(poll(check, { until: done, status, polling: { jitter: 0 } })))
       yield* TestClock.adjust("20 minutes")
       const error = yield* Fiber.join(fiber)
       expect(error).toBeInstanceOf(PollingTimeoutError)
@@ -63,7 +64,7 @@ describe("poll with nextmv-py's defaults (TestClock)", () => {
   it.effect("fails with PollingTriesExhaustedError after maxTries checks, without a last sleep", () =>
     Effect.gen(function*() {
       const { times, check } = yield* recorder()
-      const fiber = yield* Effect.fork(Effect.flip(poll(check, { until: done, status, polling: { maxTries: 3, jitter: 0 } })))
+      const fiber = yield* Effect.fork(failureOf(poll(check, { until: done, status, polling: { maxTries: 3, jitter: 0 } })))
       yield* TestClock.adjust("1 minute")
       const error = yield* Fiber.join(fiber)
       expect(error).toBeInstanceOf(PollingTriesExhaustedError)
@@ -84,7 +85,7 @@ describe("poll with nextmv-py's defaults (TestClock)", () => {
     Effect.gen(function*() {
       const { times, check } = yield* recorder()
       const stopNow = yield* Ref.make(false)
-      const fiber = yield* Effect.fork(poll(check, { until: done, polling: { stop: Ref.get(stopNow), jitter: 0 } }))
+      const fiber = yield* Effect.fork(pollStoppable(check, { until: done, stop: Ref.get(stopNow), polling: { jitter: 0 } }))
       yield* TestClock.adjust("3 seconds")
       yield* Ref.set(stopNow, true)
       yield* TestClock.adjust("1 minute")
@@ -96,7 +97,7 @@ describe("poll with nextmv-py's defaults (TestClock)", () => {
   it.effect("with a stop key, a finished value comes back as Option.some", () =>
     Effect.gen(function*() {
       const { check } = yield* recorder(2)
-      const fiber = yield* Effect.fork(poll(check, { until: done, polling: { stop: Effect.succeed(false) } }))
+      const fiber = yield* Effect.fork(pollStoppable(check, { until: done, stop: Effect.succeed(false) }))
       yield* TestClock.adjust("1 minute")
       expect(yield* Fiber.join(fiber)).toEqual(Option.some({ n: 2, status: "succeeded" }))
     }))
@@ -114,7 +115,7 @@ describe("poll with nextmv-py's defaults (TestClock)", () => {
     Effect.gen(function*() {
       const { times, check } = yield* recorder()
       const fiber = yield* Effect.fork(
-        Effect.flip(poll(check, { until: done, polling: Schedule.spaced("2 seconds").pipe(Schedule.compose(Schedule.recurs(3))) }))
+        failureOf(poll(check, { until: done, polling: Schedule.spaced("2 seconds").pipe(Schedule.compose(Schedule.recurs(3))) }))
       )
       yield* TestClock.adjust("1 minute")
       const error = yield* Fiber.join(fiber)
@@ -128,7 +129,7 @@ describe("poll with nextmv-py's defaults (TestClock)", () => {
       const failing = Ref.updateAndGet(calls, (n) => n + 1).pipe(
         Effect.flatMap((n) => (n === 2 ? Effect.fail("boom" as const) : Effect.succeed({ status: "running" })))
       )
-      const fiber = yield* Effect.fork(Effect.flip(poll(failing, { until: done })))
+      const fiber = yield* Effect.fork(failureOf(poll(failing, { until: done })))
       yield* TestClock.adjust("1 minute")
       expect(yield* Fiber.join(fiber)).toBe("boom")
       expect(yield* Ref.get(calls)).toBe(2)

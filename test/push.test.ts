@@ -11,6 +11,7 @@ import * as Applications from "../src/services/Applications.js"
 import * as Instances from "../src/services/Instances.js"
 import { Emulator, FaultAction } from "../src/testing/Emulator.js"
 import { servicesLayer } from "./support/layers.js"
+import { driven, failureOf } from "./support/time.js"
 
 const APP = "pizza-delivery"
 const FIXTURE = fileURLToPath(new URL("./fixtures/push-app", import.meta.url))
@@ -59,8 +60,8 @@ const captureLogs = () => {
 }
 
 describe("push end to end", () => {
-  it.live("builds, selects, bundles, uploads, activates, then creates a version and an instance that runs it", () =>
-    Effect.gen(function*() {
+  it.effect("builds, selects, bundles, uploads, activates, then creates a version and an instance that runs it", () =>
+    driven(function*() {
       const emulator = yield* setup
       const appDir = yield* fixtureCopy
       const logs = captureLogs()
@@ -150,8 +151,8 @@ describe("push end to end", () => {
       expect(onDefault.output).toMatchObject({ executable_id: executable.id })
     }).pipe(Effect.scoped, Effect.provide(servicesLayer())))
 
-  it.live("without autoCreate it only pushes; a second push changes what devint runs, not the version", () =>
-    Effect.gen(function*() {
+  it.effect("without autoCreate it only pushes; a second push changes what devint runs, not the version", () =>
+    driven(function*() {
       const emulator = yield* setup
       const appDir = yield* fixtureCopy
       yield* Push.push(APP, { appDir, autoCreate: true, versionId: "v1", instanceId: "prod" })
@@ -171,8 +172,8 @@ describe("push end to end", () => {
       expect(onDevint.output).toMatchObject({ executable_id: latest.id })
     }).pipe(Effect.scoped, Effect.provide(servicesLayer())))
 
-  it.live("a manifest given as a value replaces app.yaml; a retried upload re-sends the whole bundle", () =>
-    Effect.gen(function*() {
+  it.effect("a manifest given as a value replaces app.yaml; a retried upload re-sends the whole bundle", () =>
+    driven(function*() {
       const emulator = yield* setup
       const appDir = yield* fixtureCopy
       const manifest = yield* Push.parseManifest("type: python\nfiles: [main.py, 'data/*.json']\n")
@@ -186,8 +187,8 @@ describe("push end to end", () => {
       expect(yield* (yield* FileSystem.FileSystem).exists(`${appDir}/build`)).toBe(false)
     }).pipe(Effect.scoped, Effect.provide(servicesLayer())))
 
-  it.live("generated version and instance ids, names defaulting to the ids", () =>
-    Effect.gen(function*() {
+  it.effect("generated version and instance ids, names defaulting to the ids", () =>
+    driven(function*() {
       yield* setup
       const appDir = yield* fixtureCopy
       const result = yield* Push.push(APP, { appDir, autoCreate: true })
@@ -200,93 +201,93 @@ describe("push end to end", () => {
 })
 
 describe("push failures are typed and happen before any request", () => {
-  it.live("a missing mandatory file", () =>
-    Effect.gen(function*() {
+  it.effect("a missing mandatory file", () =>
+    driven(function*() {
       const emulator = yield* setup
       const appDir = yield* fixtureCopy
       yield* patchManifest(appDir, (m) => void (m["type"] = "go"))
-      const error = yield* Push.push(APP, { appDir }).pipe(Effect.flip)
+      const error = yield* Push.push(APP, { appDir }).pipe(failureOf)
       expect(error).toBeInstanceOf(Push.PushFilesError)
       expect((error as Push.PushFilesError).kind).toBe("mandatory")
       expect(error.message).toBe("missing mandatory files: main")
       yield* patchManifest(appDir, (m) => void (m["execution"] = { entrypoint: "./bin//run.py" }))
-      const entry = yield* Push.push(APP, { appDir }).pipe(Effect.flip)
+      const entry = yield* Push.push(APP, { appDir }).pipe(failureOf)
       expect(entry.message).toBe("missing mandatory files: bin/run.py")
       expect(yield* emulator.requests).toEqual([])
     }).pipe(Effect.scoped, Effect.provide(servicesLayer())))
 
-  it.live("a pattern that matches nothing (checked after the mandatory files)", () =>
-    Effect.gen(function*() {
+  it.effect("a pattern that matches nothing (checked after the mandatory files)", () =>
+    driven(function*() {
       const emulator = yield* setup
       const appDir = yield* fixtureCopy
       yield* patchManifest(appDir, (m) => void (m["files"] = [...(m["files"] as Array<string>), "missing_file.py", "nothing/**"]))
-      const error = yield* Push.push(APP, { appDir }).pipe(Effect.flip)
+      const error = yield* Push.push(APP, { appDir }).pipe(failureOf)
       expect(error).toBeInstanceOf(Push.PushFilesError)
       expect(error.message).toBe("could not find files listed in manifest: missing_file.py, nothing/**")
       yield* patchManifest(appDir, (m) => void (m["files"] = ["missing_file.py"]))
-      const both = yield* Push.push(APP, { appDir }).pipe(Effect.flip)
+      const both = yield* Push.push(APP, { appDir }).pipe(failureOf)
       expect((both as Push.PushFilesError).kind).toBe("mandatory")
       expect(yield* emulator.requests).toEqual([])
     }).pipe(Effect.scoped, Effect.provide(servicesLayer())))
 
-  it.live("a failing build command, and one whose program does not exist", () =>
-    Effect.gen(function*() {
+  it.effect("a failing build command, and one whose program does not exist", () =>
+    driven(function*() {
       const emulator = yield* setup
       const appDir = yield* fixtureCopy
       yield* patchManifest(appDir, (m) => void (m["build"] = { command: "node -e process.stderr.write('compile-failed');process.exit(3)" }))
-      const error = yield* Push.push(APP, { appDir }).pipe(Effect.flip)
+      const error = yield* Push.push(APP, { appDir }).pipe(failureOf)
       expect(error).toBeInstanceOf(Push.PushCommandError)
       const failed = error as Push.PushCommandError
       expect([failed.step, failed.reason, failed.exitCode, failed.stderr]).toEqual(["build", "exit", 3, "compile-failed"])
       expect(failed.message).toContain("error running build command")
       yield* patchManifest(appDir, (m) => void (m["build"] = { command: "no-such-build-tool-xyz --all" }))
-      const missing = (yield* Push.push(APP, { appDir }).pipe(Effect.flip)) as Push.PushCommandError
+      const missing = (yield* Push.push(APP, { appDir }).pipe(failureOf)) as Push.PushCommandError
       expect([missing._tag, missing.step, missing.reason]).toEqual(["PushCommandError", "build", "not-found"])
       expect(yield* emulator.requests).toEqual([])
     }).pipe(Effect.scoped, Effect.provide(servicesLayer())))
 
-  it.live("a failing pre-push command runs through a shell and fails typed", () =>
-    Effect.gen(function*() {
+  it.effect("a failing pre-push command runs through a shell and fails typed", () =>
+    driven(function*() {
       const emulator = yield* setup
       const appDir = yield* fixtureCopy
       yield* patchManifest(appDir, (m) => void (m["pre_push"] = "echo broken >&2 && exit 4"))
-      const error = (yield* Push.push(APP, { appDir }).pipe(Effect.flip)) as Push.PushCommandError
+      const error = (yield* Push.push(APP, { appDir }).pipe(failureOf)) as Push.PushCommandError
       expect([error._tag, error.step, error.exitCode, error.stderr]).toEqual(["PushCommandError", "pre-push", 4, "broken"])
       expect(yield* emulator.requests).toEqual([])
     }).pipe(Effect.scoped, Effect.provide(servicesLayer())))
 
-  it.live("manifest problems: no app.yaml, no files, invalid YAML, unknown type", () =>
-    Effect.gen(function*() {
+  it.effect("manifest problems: no app.yaml, no files, invalid YAML, unknown type", () =>
+    driven(function*() {
       const emulator = yield* setup
       const appDir = yield* fixtureCopy
       const fs = yield* FileSystem.FileSystem
       yield* fs.remove(`${appDir}/app.yaml`)
-      const missing = yield* Push.push(APP, { appDir }).pipe(Effect.flip)
+      const missing = yield* Push.push(APP, { appDir }).pipe(failureOf)
       expect(missing).toBeInstanceOf(Push.ManifestError)
       expect(missing.message).toContain("file not found")
       for (const text of ["type: python\nfiles: []\n", "files: [main.py\n", "type: rust\nfiles: [main.py]\n"]) {
         yield* fs.writeFileString(`${appDir}/app.yaml`, text)
-        expect(yield* Push.push(APP, { appDir }).pipe(Effect.flip)).toBeInstanceOf(Push.ManifestError)
+        expect(yield* Push.push(APP, { appDir }).pipe(failureOf)).toBeInstanceOf(Push.ManifestError)
       }
       expect(yield* emulator.requests).toEqual([])
     }).pipe(Effect.scoped, Effect.provide(servicesLayer())))
 
-  it.live("version and instance options need autoCreate; the app id must be given", () =>
-    Effect.gen(function*() {
+  it.effect("version and instance options need autoCreate; the app id must be given", () =>
+    driven(function*() {
       const emulator = yield* setup
-      const error = yield* Push.push(APP, { versionId: "v1", updateDefaultInstance: true }).pipe(Effect.flip)
+      const error = yield* Push.push(APP, { versionId: "v1", updateDefaultInstance: true }).pipe(failureOf)
       expect(error).toBeInstanceOf(InvalidArgumentError)
       expect(error.message).toBe("Push.push: versionId, updateDefaultInstance need autoCreate: true")
-      expect(yield* Push.push("").pipe(Effect.flip)).toBeInstanceOf(InvalidArgumentError)
+      expect(yield* Push.push("").pipe(failureOf)).toBeInstanceOf(InvalidArgumentError)
       expect(yield* emulator.requests).toEqual([])
     }).pipe(Effect.scoped, Effect.provide(servicesLayer())))
 
-  it.live("a version id that is taken fails with 409 after the push", () =>
-    Effect.gen(function*() {
+  it.effect("a version id that is taken fails with 409 after the push", () =>
+    driven(function*() {
       yield* setup
       const appDir = yield* fixtureCopy
       yield* Push.push(APP, { appDir, autoCreate: true, versionId: "v1", instanceId: "a" })
-      const error = yield* Push.push(APP, { appDir, autoCreate: true, versionId: "v1", instanceId: "b" }).pipe(Effect.flip)
+      const error = yield* Push.push(APP, { appDir, autoCreate: true, versionId: "v1", instanceId: "b" }).pipe(failureOf)
       expect(error._tag).toBe("NextmvHttpError")
       expect((error as { status?: number }).status).toBe(409)
     }).pipe(Effect.scoped, Effect.provide(servicesLayer())))
@@ -309,8 +310,8 @@ describe("python dependency bundling", () => {
     return { script, dir }
   })
 
-  it.live("an inline list is written to requirements.txt, locked and installed into .nextmv/python/deps", () =>
-    Effect.gen(function*() {
+  it.effect("an inline list is written to requirements.txt, locked and installed into .nextmv/python/deps", () =>
+    driven(function*() {
       const emulator = yield* setup
       const appDir = yield* fixtureCopy
       const uv = yield* fakeUv
@@ -330,8 +331,8 @@ describe("python dependency bundling", () => {
       expect(bundle.contents["requirements.lock"]!.toString()).toBe("numpy==2.0.0\n")
     }).pipe(Effect.scoped, Effect.provide(servicesLayer())))
 
-  it.live("a .toml requirements file is resolved by uv as pyproject.toml and shipped with the lock", () =>
-    Effect.gen(function*() {
+  it.effect("a .toml requirements file is resolved by uv as pyproject.toml and shipped with the lock", () =>
+    driven(function*() {
       yield* setup
       const appDir = yield* fixtureCopy
       const uv = yield* fakeUv
@@ -347,20 +348,20 @@ describe("python dependency bundling", () => {
       expect(yield* fs.readFileString(`${uv.dir}/compiled-from.txt`)).toBe(toml)
     }).pipe(Effect.scoped, Effect.provide(servicesLayer())))
 
-  it.live("a missing installer, a missing requirements file and an old Python version fail typed", () =>
-    Effect.gen(function*() {
+  it.effect("a missing installer, a missing requirements file and an old Python version fail typed", () =>
+    driven(function*() {
       const emulator = yield* setup
       const appDir = yield* fixtureCopy
       yield* patchManifest(appDir, (m) => void (m["python"] = { "pip-requirements": "requirements.txt" }))
-      const noFile = yield* Push.push(APP, { appDir }).pipe(Effect.flip)
+      const noFile = yield* Push.push(APP, { appDir }).pipe(failureOf)
       expect(noFile.message).toBe(`pip requirements file 'requirements.txt' not found in '${appDir}'`)
       const fs = yield* FileSystem.FileSystem
       yield* fs.writeFileString(`${appDir}/requirements.txt`, "numpy\n")
-      const noUv = (yield* Push.push(APP, { appDir, uv: `${appDir}/no-such-uv` }).pipe(Effect.flip)) as Push.PushCommandError
+      const noUv = (yield* Push.push(APP, { appDir, uv: `${appDir}/no-such-uv` }).pipe(failureOf)) as Push.PushCommandError
       expect([noUv._tag, noUv.step, noUv.reason]).toEqual(["PushCommandError", "python-dependencies", "not-found"])
       expect(noUv.message).toContain("install uv")
       yield* patchManifest(appDir, (m) => void (m["python"] = { "pip-requirements": "requirements.txt", version: "3.9" }))
-      const old = yield* Push.push(APP, { appDir }).pipe(Effect.flip)
+      const old = yield* Push.push(APP, { appDir }).pipe(failureOf)
       expect(old.message).toContain("python version 3.10 or higher is required for bundling, got 3.9")
       expect(yield* emulator.requests).toEqual([])
     }).pipe(Effect.scoped, Effect.provide(servicesLayer())))
@@ -443,8 +444,8 @@ describe("manifest, file selection and activation body (pure)", () => {
 })
 
 describe("emulator dev binary", () => {
-  it.live("activation rejects a bundle that is not a tar.gz and an activation without upload", () =>
-    Effect.gen(function*() {
+  it.effect("activation rejects a bundle that is not a tar.gz and an activation without upload", () =>
+    driven(function*() {
       const emulator = yield* setup
       const base = `${emulator.url}/v1/applications/${APP}/binary`
       const headers = { authorization: `Bearer emulator-api-key`, "content-type": "application/json" }

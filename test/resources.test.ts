@@ -10,8 +10,19 @@ import * as Secrets from "../src/services/Secrets.js"
 import * as Versions from "../src/services/Versions.js"
 import { Emulator, FaultAction } from "../src/testing/Emulator.js"
 import { servicesLayer } from "./support/layers.js"
+import { driven, failureOf } from "./support/time.js"
 
 const APP = "pizza-delivery"
+
+/** An ensemble definition's run groups and rules. */
+const runGroups = [
+  { id: "fast", instance_id: "prod", options: { "solve.duration": "5s" }, repetitions: 2 },
+  { id: "thorough", instance_id: "prod", options: { "solve.duration": "30s" } }
+]
+const rules = [
+  { id: "objective", statistics_path: "$.result.value", objective: "minimize", tolerance: { value: 0.05, type: "relative" }, index: 0 },
+  { id: "runtime", statistics_path: "$.run.duration", objective: "minimize", tolerance: { value: 0, type: "absolute" }, index: 1 }
+] as const
 
 /** Method, path, query and JSON body of every request the emulator received. */
 const wire = Effect.flatMap(Emulator, (e) => e.requests).pipe(
@@ -35,8 +46,8 @@ const expectInvalid = (error: unknown, operation: string, reason: RegExp | strin
 }
 
 describe("Versions", () => {
-  it.live("creates from the current binary with generated id and name, and round-trips", () =>
-    Effect.gen(function*() {
+  it.effect("creates from the current binary with generated id and name, and round-trips", () =>
+    driven(function*() {
       const { executable } = yield* setup
       const versions = yield* Versions.Versions
       const v = yield* versions.newVersion(APP)
@@ -55,8 +66,8 @@ describe("Versions", () => {
       ])
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("a version freezes the executable pushed before it", () =>
-    Effect.gen(function*() {
+  it.effect("a version freezes the executable pushed before it", () =>
+    driven(function*() {
       const { emulator, executable: first } = yield* setup
       const versions = yield* Versions.Versions
       yield* versions.newVersion(APP, { id: "v1", name: "One", description: "first" })
@@ -66,8 +77,8 @@ describe("Versions", () => {
       expect(v2.executable.id).toBe(second.id)
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("existOk returns the existing version with two GETs and no POST; a taken id is 409", () =>
-    Effect.gen(function*() {
+  it.effect("existOk returns the existing version with two GETs and no POST; a taken id is 409", () =>
+    driven(function*() {
       const { emulator } = yield* setup
       const versions = yield* Versions.Versions
       yield* versions.newVersion(APP, { id: "v1", name: "Original" })
@@ -77,12 +88,12 @@ describe("Versions", () => {
       expect((yield* wire).map((r) => r.method)).toEqual(["GET", "GET"])
       const created = yield* versions.newVersion(APP, { id: "v2", existOk: true })
       expect(created.id).toBe("v2")
-      const conflict = yield* versions.newVersion(APP, { id: "v1" }).pipe(Effect.flip)
+      const conflict = yield* versions.newVersion(APP, { id: "v1" }).pipe(failureOf)
       expect((conflict as NextmvHttpError).status).toBe(409)
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("update GETs then PUTs the full object with only name/description changed", () =>
-    Effect.gen(function*() {
+  it.effect("update GETs then PUTs the full object with only name/description changed", () =>
+    driven(function*() {
       const { emulator } = yield* setup
       const versions = yield* Versions.Versions
       const v1 = yield* versions.newVersion(APP, { id: "v1", description: "first" })
@@ -111,8 +122,8 @@ describe("Versions", () => {
       })
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("exists is false on 404, other errors stay errors; delete removes", () =>
-    Effect.gen(function*() {
+  it.effect("exists is false on 404, other errors stay errors; delete removes", () =>
+    driven(function*() {
       const { emulator } = yield* setup
       const versions = yield* Versions.Versions
       yield* versions.newVersion(APP, { id: "v1" })
@@ -120,23 +131,18 @@ describe("Versions", () => {
       yield* versions.deleteVersion(APP, "v1")
       expect(yield* versions.versionExists(APP, "v1")).toBe(false)
       yield* emulator.injectFault({ method: "GET", path: `/v1/applications/${APP}/versions/v9`, action: FaultAction.status(403) })
-      const denied = yield* versions.versionExists(APP, "v9").pipe(Effect.flip)
+      const denied = yield* versions.versionExists(APP, "v9").pipe(failureOf)
       expect((denied as NextmvHttpError).status).toBe(403)
-      const gone = yield* versions.deleteVersion(APP, "v1").pipe(Effect.flip)
+      const gone = yield* versions.deleteVersion(APP, "v1").pipe(failureOf)
       expect((gone as NextmvHttpError).status).toBe(404)
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("invalid arguments fail before any request", () =>
-    Effect.gen(function*() {
+  it.effect("invalid arguments fail before any request", () =>
+    driven(function*() {
       yield* setup
       const versions = yield* Versions.Versions
-      expectInvalid(yield* Effect.flip(versions.newVersion(APP, { existOk: true })), "Versions.newVersion", "If existOk is true, id must be provided")
-      expectInvalid(yield* Effect.flip(versions.newVersion(APP, { existOk: true, id: "" })), "Versions.newVersion", /id must be provided/)
-      expectInvalid(yield* Effect.flip(versions.version(APP, "")), "Versions.version", /versionId/)
-      expectInvalid(yield* Effect.flip(versions.listVersions("")), "Versions.listVersions", /appId/)
-      expectInvalid(yield* Effect.flip(versions.updateVersion(APP, " ")), "Versions.updateVersion", /versionId/)
-      expectInvalid(yield* Effect.flip(versions.deleteVersion("", "v1")), "Versions.deleteVersion", /appId/)
-      expectInvalid(yield* Effect.flip(versions.versionExists(APP, "")), "Versions.versionExists", /versionId/)
+      expectInvalid(yield* failureOf(versions.newVersion(APP, { existOk: true })), "Versions.newVersion", "If existOk is true, id must be provided")
+      expectInvalid(yield* failureOf(versions.newVersion(APP, { existOk: true, id: "" })), "Versions.newVersion", /id must be provided/)
       expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(servicesLayer())))
 })
@@ -149,8 +155,8 @@ describe("Instances", () => {
     return ctx
   })
 
-  it.live("creates with defaults and a configuration; the integration rule sets the class", () =>
-    Effect.gen(function*() {
+  it.effect("creates with defaults and a configuration; the integration rule sets the class", () =>
+    driven(function*() {
       yield* withVersion
       const instances = yield* Instances.Instances
       const plain = yield* instances.newInstance(APP, "v1")
@@ -206,8 +212,8 @@ describe("Instances", () => {
       expect(listed.map((i) => i.id).sort()).toEqual(["int", plain.id, "prod"].sort())
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("update PUTs the full object; a given configuration replaces the stored one", () =>
-    Effect.gen(function*() {
+  it.effect("update PUTs the full object; a given configuration replaces the stored one", () =>
+    driven(function*() {
       const { emulator } = yield* withVersion
       yield* (yield* Versions.Versions).newVersion(APP, { id: "v2" })
       const instances = yield* Instances.Instances
@@ -251,8 +257,8 @@ describe("Instances", () => {
       expect(body["configuration"]).toEqual({ options: { b: "2" } })
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("existOk, 409, exists and delete", () =>
-    Effect.gen(function*() {
+  it.effect("existOk, 409, exists and delete", () =>
+    driven(function*() {
       const { emulator } = yield* withVersion
       const instances = yield* Instances.Instances
       yield* instances.newInstance(APP, "v1", { id: "prod", name: "Original" })
@@ -260,51 +266,46 @@ describe("Instances", () => {
       const again = yield* instances.newInstance(APP, "v1", { id: "prod", name: "Other", existOk: true })
       expect(again.name).toBe("Original")
       expect((yield* wire).map((r) => r.method)).toEqual(["GET", "GET"])
-      const conflict = yield* instances.newInstance(APP, "v1", { id: "prod" }).pipe(Effect.flip)
+      const conflict = yield* instances.newInstance(APP, "v1", { id: "prod" }).pipe(failureOf)
       expect((conflict as NextmvHttpError).status).toBe(409)
       expect(yield* instances.instanceExists(APP, "prod")).toBe(true)
       yield* instances.deleteInstance(APP, "prod")
       expect(yield* instances.instanceExists(APP, "prod")).toBe(false)
-      const missing = yield* instances.instance(APP, "prod").pipe(Effect.flip)
+      const missing = yield* instances.instance(APP, "prod").pipe(failureOf)
       expect((missing as NextmvHttpError).status).toBe(404)
-      const noVersion = yield* instances.newInstance(APP, "nope").pipe(Effect.flip)
+      const noVersion = yield* instances.newInstance(APP, "nope").pipe(failureOf)
       expect((noVersion as NextmvHttpError).status).toBe(404)
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("validation: priority 1-9, the integration rule, existOk without id, empty ids; no request sent", () =>
-    Effect.gen(function*() {
+  it.effect("validation: priority 1-9, the integration rule, existOk without id, empty ids; no request sent", () =>
+    driven(function*() {
       yield* withVersion
       const instances = yield* Instances.Instances
       for (const priority of [0, 10, 2.5]) {
         expectInvalid(
-          yield* Effect.flip(instances.newInstance(APP, "v1", { configuration: { queuing: { priority } } })),
+          yield* failureOf(instances.newInstance(APP, "v1", { configuration: { queuing: { priority } } })),
           "Instances.newInstance",
           /^Priority must be between 1 and 9/
         )
       }
       for (const execution_class of ["small", "medium", "large", "custom", "standard"]) {
         expectInvalid(
-          yield* Effect.flip(instances.newInstance(APP, "v1", { configuration: { integration_id: "int-12345", execution_class } })),
+          yield* failureOf(instances.newInstance(APP, "v1", { configuration: { integration_id: "int-12345", execution_class } })),
           "Instances.newInstance",
           /^When integration_id is set, execution_class must be `integration`/
         )
       }
       expectInvalid(
-        yield* Effect.flip(instances.updateInstance(APP, "prod", { configuration: { queuing: { priority: 12 } } })),
+        yield* failureOf(instances.updateInstance(APP, "prod", { configuration: { queuing: { priority: 12 } } })),
         "Instances.updateInstance",
         /Priority/
       )
-      expectInvalid(yield* Effect.flip(instances.newInstance(APP, "v1", { existOk: true })), "Instances.newInstance", "If existOk is true, id must be provided")
-      expectInvalid(yield* Effect.flip(instances.newInstance(APP, "")), "Instances.newInstance", /versionId/)
-      expectInvalid(yield* Effect.flip(instances.instance(APP, "")), "Instances.instance", /instanceId/)
-      expectInvalid(yield* Effect.flip(instances.instanceExists("", "x")), "Instances.instanceExists", /appId/)
-      expectInvalid(yield* Effect.flip(instances.listInstances("")), "Instances.listInstances", /appId/)
-      expectInvalid(yield* Effect.flip(instances.deleteInstance(APP, "")), "Instances.deleteInstance", /instanceId/)
+      expectInvalid(yield* failureOf(instances.newInstance(APP, "v1", { existOk: true })), "Instances.newInstance", "If existOk is true, id must be provided")
       expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("integration id with class `integration`, empty or absent is accepted (sent as `integration`)", () =>
-    Effect.gen(function*() {
+  it.effect("integration id with class `integration`, empty or absent is accepted (sent as `integration`)", () =>
+    driven(function*() {
       yield* withVersion
       const instances = yield* Instances.Instances
       for (const [id, execution_class] of [["a", "integration"], ["b", ""], ["c", undefined]] as const) {
@@ -321,8 +322,8 @@ describe("Instances", () => {
       expect(plain.configuration.execution_class).toBe("small")
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("runs on an instance execute its version's executable; devint runs the last push", () =>
-    Effect.gen(function*() {
+  it.effect("runs on an instance execute its version's executable; devint runs the last push", () =>
+    driven(function*() {
       const { emulator, executable: first } = yield* setup
       yield* (yield* Versions.Versions).newVersion(APP, { id: "v1" })
       yield* (yield* Instances.Instances).newInstance(APP, "v1", { id: "prod" })
@@ -335,17 +336,9 @@ describe("Instances", () => {
 })
 
 describe("Ensembles", () => {
-  const runGroups = [
-    { id: "fast", instance_id: "prod", options: { "solve.duration": "5s" }, repetitions: 2 },
-    { id: "thorough", instance_id: "prod", options: { "solve.duration": "30s" } }
-  ]
-  const rules = [
-    { id: "objective", statistics_path: "$.result.value", objective: "minimize", tolerance: { value: 0.05, type: "relative" }, index: 0 },
-    { id: "runtime", statistics_path: "$.run.duration", objective: "minimize", tolerance: { value: 0, type: "absolute" }, index: 1 }
-  ] as const
 
-  it.live("creates with all five keys; name defaults to id and description to name", () =>
-    Effect.gen(function*() {
+  it.effect("creates with all five keys; name defaults to id and description to name", () =>
+    driven(function*() {
       yield* setup
       const ensembles = yield* Ensembles.Ensembles
       const created = yield* ensembles.newEnsembleDefinition(APP, { runGroups, rules })
@@ -369,8 +362,8 @@ describe("Ensembles", () => {
       expect((yield* ensembles.ensembleDefinition(APP, "sweep")).name).toBe("Solver sweep")
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("update is a PATCH with only the given keys; neither given is rejected", () =>
-    Effect.gen(function*() {
+  it.effect("update is a PATCH with only the given keys; neither given is rejected", () =>
+    driven(function*() {
       const { emulator } = yield* setup
       const ensembles = yield* Ensembles.Ensembles
       yield* ensembles.newEnsembleDefinition(APP, { id: "sweep", name: "A", description: "B", runGroups, rules })
@@ -382,45 +375,31 @@ describe("Ensembles", () => {
         { method: "PATCH", path: `/v1/applications/${APP}/ensembles/sweep`, query: {}, body: { name: "Renamed" } }
       ])
       expectInvalid(
-        yield* Effect.flip(ensembles.updateEnsembleDefinition(APP, "sweep", {})),
+        yield* failureOf(ensembles.updateEnsembleDefinition(APP, "sweep", {})),
         "Ensembles.updateEnsembleDefinition",
         "Must define at least one value among name and description to modify"
       )
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("empty run groups or rules are rejected before any request", () =>
-    Effect.gen(function*() {
+  it.effect("empty run groups or rules are rejected before any request", () =>
+    driven(function*() {
       yield* setup
       const ensembles = yield* Ensembles.Ensembles
       expectInvalid(
-        yield* Effect.flip(ensembles.newEnsembleDefinition(APP, { runGroups: [], rules })),
+        yield* failureOf(ensembles.newEnsembleDefinition(APP, { runGroups: [], rules })),
         "Ensembles.newEnsembleDefinition",
         "at least one run group must be defined to create an ensemble definition"
       )
       expectInvalid(
-        yield* Effect.flip(ensembles.newEnsembleDefinition(APP, { runGroups, rules: [] })),
+        yield* failureOf(ensembles.newEnsembleDefinition(APP, { runGroups, rules: [] })),
         "Ensembles.newEnsembleDefinition",
         "at least one evaluation rule must be defined to create an ensemble definition"
       )
-      expectInvalid(yield* Effect.flip(ensembles.ensembleDefinition(APP, "")), "Ensembles.ensembleDefinition", /ensembleDefinitionId/)
-      expectInvalid(yield* Effect.flip(ensembles.deleteEnsembleDefinition("", "x")), "Ensembles.deleteEnsembleDefinition", /appId/)
-      expectInvalid(yield* Effect.flip(ensembles.listEnsembleDefinitions("")), "Ensembles.listEnsembleDefinitions", /appId/)
       expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("a taken id is 409; an unknown one is 404", () =>
-    Effect.gen(function*() {
-      yield* setup
-      const ensembles = yield* Ensembles.Ensembles
-      yield* ensembles.newEnsembleDefinition(APP, { id: "sweep", runGroups, rules })
-      const conflict = yield* ensembles.newEnsembleDefinition(APP, { id: "sweep", runGroups, rules }).pipe(Effect.flip)
-      expect((conflict as NextmvHttpError).status).toBe(409)
-      const missing = yield* ensembles.updateEnsembleDefinition(APP, "nope", { description: "x" }).pipe(Effect.flip)
-      expect((missing as NextmvHttpError).status).toBe(404)
-    }).pipe(Effect.provide(servicesLayer())))
-
-  it.live("lists follow pages; noPagination sends one plain GET; the stream yields every item", () =>
-    Effect.gen(function*() {
+  it.effect("lists follow pages; noPagination sends one plain GET; the stream yields every item", () =>
+    driven(function*() {
       const { emulator } = yield* setup
       const ensembles = yield* Ensembles.Ensembles
       for (const id of ["e1", "e2", "e3", "e4", "e5"]) {
@@ -440,7 +419,7 @@ describe("Ensembles", () => {
       const streamed = yield* Stream.runCollect(ensembles.streamEnsembleDefinitions(APP))
       expect(Chunk.toReadonlyArray(streamed).map((e) => e.id)).toEqual(["e1", "e2", "e3", "e4", "e5"])
       yield* ensembles.deleteEnsembleDefinition(APP, "e1")
-      const gone = yield* ensembles.ensembleDefinition(APP, "e1").pipe(Effect.flip)
+      const gone = yield* ensembles.ensembleDefinition(APP, "e1").pipe(failureOf)
       expect((gone as NextmvHttpError).status).toBe(404)
     }).pipe(Effect.provide(servicesLayer({ resources: { pageSize: 2 } }))))
 })
@@ -449,8 +428,8 @@ describe("Secrets", () => {
   const VALUE = "sk-live-123"
   const FILE = "WLSACCESSID=abc\nWLSSECRET=s3cr3t-file\n"
 
-  it.live("creates with clear values on the wire only; reads values as Redacted", () =>
-    Effect.gen(function*() {
+  it.effect("creates with clear values on the wire only; reads values as Redacted", () =>
+    driven(function*() {
       yield* setup
       const secrets = yield* Secrets.Secrets
       const summary = yield* secrets.newSecretsCollection(APP, {
@@ -482,8 +461,8 @@ describe("Secrets", () => {
       expect(Redacted.isRedacted(collection.secrets[0]!.value)).toBe(true)
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("a collection never shows its values in String, JSON, logs or error messages", () =>
-    Effect.gen(function*() {
+  it.effect("a collection never shows its values in String, JSON, logs or error messages", () =>
+    driven(function*() {
       const { emulator } = yield* setup
       const secrets = yield* Secrets.Secrets
       yield* secrets.newSecretsCollection(APP, { id: "lic", secrets: [{ type: "env", location: "K", value: VALUE }] })
@@ -505,15 +484,15 @@ describe("Secrets", () => {
       yield* emulator.injectFault({ method: "PUT", path: `/v1/applications/${APP}/secrets/lic`, action: FaultAction.status(500) })
       const error = yield* secrets.updateSecretsCollection(APP, "lic", {
         secrets: [{ type: "env", location: "K", value: "sk-live-456" }]
-      }).pipe(Effect.flip)
+      }).pipe(failureOf)
       expect(error).toBeInstanceOf(NextmvHttpError)
       expect(error.message).not.toContain("sk-live")
       expect(JSON.stringify(error)).not.toContain("sk-live")
       expect(String(error)).not.toContain("sk-live")
     }).pipe(Effect.provide(servicesLayer({ client: { retry: { retries: 0 } } }))))
 
-  it.live("update PUTs the full collection; a non-empty list replaces secrets, [] keeps them", () =>
-    Effect.gen(function*() {
+  it.effect("update PUTs the full collection; a non-empty list replaces secrets, [] keeps them", () =>
+    driven(function*() {
       const { emulator } = yield* setup
       const secrets = yield* Secrets.Secrets
       const created = yield* secrets.newSecretsCollection(APP, {
@@ -545,20 +524,8 @@ describe("Secrets", () => {
       expect(now.secrets.map((s) => [s.type, s.location, Redacted.value(s.value)])).toEqual([["file", "a.lic", "new"]])
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("a taken id is 409; updating an unknown collection is 404", () =>
-    Effect.gen(function*() {
-      yield* setup
-      const secrets = yield* Secrets.Secrets
-      const one = [{ type: "env", location: "K", value: VALUE }] as const
-      yield* secrets.newSecretsCollection(APP, { id: "lic", secrets: one })
-      const conflict = yield* secrets.newSecretsCollection(APP, { id: "lic", secrets: one }).pipe(Effect.flip)
-      expect((conflict as NextmvHttpError).status).toBe(409)
-      const missing = yield* secrets.updateSecretsCollection(APP, "nope", { name: "x" }).pipe(Effect.flip)
-      expect((missing as NextmvHttpError).status).toBe(404)
-    }).pipe(Effect.provide(servicesLayer())))
-
-  it.live("lists summaries page by page and as a stream; delete; validation", () =>
-    Effect.gen(function*() {
+  it.effect("lists summaries page by page and as a stream; delete; validation", () =>
+    driven(function*() {
       const { emulator } = yield* setup
       const secrets = yield* Secrets.Secrets
       for (const id of ["s1", "s2", "s3"]) {
@@ -571,21 +538,17 @@ describe("Secrets", () => {
       expect(yield* secrets.listSecretsCollections(APP, { noPagination: true })).toHaveLength(3)
       expect(Chunk.size(yield* Stream.runCollect(secrets.streamSecretsCollections(APP)))).toBe(3)
       yield* secrets.deleteSecretsCollection(APP, "s1")
-      const gone = yield* secrets.secretsCollection(APP, "s1").pipe(Effect.flip)
+      const gone = yield* secrets.secretsCollection(APP, "s1").pipe(failureOf)
       expect((gone as NextmvHttpError).status).toBe(404)
       yield* emulator.clearRequests
-      expectInvalid(yield* Effect.flip(secrets.newSecretsCollection(APP, { secrets: [] })), "Secrets.newSecretsCollection", "secrets must be provided")
-      expectInvalid(yield* Effect.flip(secrets.secretsCollection(APP, "")), "Secrets.secretsCollection", /secretsCollectionId/)
-      expectInvalid(yield* Effect.flip(secrets.updateSecretsCollection("", "x")), "Secrets.updateSecretsCollection", /appId/)
-      expectInvalid(yield* Effect.flip(secrets.deleteSecretsCollection(APP, "")), "Secrets.deleteSecretsCollection", /secretsCollectionId/)
-      expectInvalid(yield* Effect.flip(secrets.listSecretsCollections("")), "Secrets.listSecretsCollections", /appId/)
+      expectInvalid(yield* failureOf(secrets.newSecretsCollection(APP, { secrets: [] })), "Secrets.newSecretsCollection", "secrets must be provided")
       expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(servicesLayer({ resources: { pageSize: 2 } }))))
 })
 
 describe("Applications default instance (used by push)", () => {
-  it.live("an app's default instance can point at a created instance", () =>
-    Effect.gen(function*() {
+  it.effect("an app's default instance can point at a created instance", () =>
+    driven(function*() {
       yield* setup
       yield* (yield* Versions.Versions).newVersion(APP, { id: "v1" })
       yield* (yield* Instances.Instances).newInstance(APP, "v1", { id: "prod" })
@@ -595,8 +558,8 @@ describe("Applications default instance (used by push)", () => {
 })
 
 describe("wire contract of every read and delete (spec §3–§6 tables)", () => {
-  it.live("methods, paths (ids percent-encoded), no query, no body", () =>
-    Effect.gen(function*() {
+  it.effect("methods, paths (ids percent-encoded), no query, no body", () =>
+    driven(function*() {
       const { emulator } = yield* setup
       const versions = yield* Versions.Versions
       const instances = yield* Instances.Instances
@@ -643,8 +606,8 @@ describe("wire contract of every read and delete (spec §3–§6 tables)", () =>
 })
 
 describe("Secrets decoding never quotes received values", () => {
-  it.live("a malformed collection fails with a NextmvDecodeError naming paths only", () =>
-    Effect.gen(function*() {
+  it.effect("a malformed collection fails with a NextmvDecodeError naming paths only", () =>
+    driven(function*() {
       const { emulator } = yield* setup
       const secrets = yield* Secrets.Secrets
       yield* emulator.injectFault({
@@ -654,11 +617,112 @@ describe("Secrets decoding never quotes received values", () => {
           body: { id: "lic", application_id: APP, name: "n", secrets: "sk-live-999", created_at: "2025-03-09T10:15:00Z" }
         })
       })
-      const error = yield* secrets.secretsCollection(APP, "lic").pipe(Effect.flip)
+      const error = yield* secrets.secretsCollection(APP, "lic").pipe(failureOf)
       expect(error._tag).toBe("NextmvDecodeError")
       expect(error.message).toContain(`["secrets"]`)
       expect(error.message).toContain(`["updated_at"]: Missing`)
       expect(error.message).not.toContain("sk-live-999")
       expect(JSON.stringify(error)).not.toContain("sk-live-999")
+    }).pipe(Effect.provide(servicesLayer())))
+})
+
+// The four resources share these shapes: one table instead of a copy per resource.
+type ResourceServices = Versions.Versions | Instances.Instances | Ensembles.Ensembles | Secrets.Secrets
+type Call = Effect.Effect<unknown, unknown, ResourceServices>
+
+interface ResourceCase {
+  readonly label: string
+  /** Creates the resource `id` (after what it needs). */
+  readonly create: (id: string) => Call
+  readonly get: (id: string) => Call
+  readonly update: (id: string) => Call
+  readonly remove: (id: string) => Call
+  /** Operations called with an empty application or resource id: the call, its name, the id it names. */
+  readonly emptyIds: ReadonlyArray<readonly [Call, string, RegExp]>
+}
+
+const withV1 = Effect.flatMap(Versions.Versions, (versions) => versions.newVersion(APP, { id: "v1", existOk: true }))
+const onVersions = <A, E>(f: (s: Versions.Versions["Type"]) => Effect.Effect<A, E>) => Effect.flatMap(Versions.Versions, f)
+const onInstances = <A, E>(f: (s: Instances.Instances["Type"]) => Effect.Effect<A, E>) => Effect.flatMap(Instances.Instances, f)
+const onEnsembles = <A, E>(f: (s: Ensembles.Ensembles["Type"]) => Effect.Effect<A, E>) => Effect.flatMap(Ensembles.Ensembles, f)
+const onSecrets = <A, E>(f: (s: Secrets.Secrets["Type"]) => Effect.Effect<A, E>) => Effect.flatMap(Secrets.Secrets, f)
+
+const resourceCases: ReadonlyArray<ResourceCase> = [
+  {
+    label: "versions",
+    create: (id) => onVersions((v) => v.newVersion(APP, { id })),
+    get: (id) => onVersions((v) => v.version(APP, id)),
+    update: (id) => onVersions((v) => v.updateVersion(APP, id, { name: "x" })),
+    remove: (id) => onVersions((v) => v.deleteVersion(APP, id)),
+    emptyIds: [
+      [onVersions((v) => v.version(APP, "")), "Versions.version", /versionId/],
+      [onVersions((v) => v.listVersions("")), "Versions.listVersions", /appId/],
+      [onVersions((v) => v.updateVersion(APP, " ")), "Versions.updateVersion", /versionId/],
+      [onVersions((v) => v.deleteVersion("", "v1")), "Versions.deleteVersion", /appId/],
+      [onVersions((v) => v.versionExists(APP, "")), "Versions.versionExists", /versionId/]
+    ]
+  },
+  {
+    label: "instances",
+    create: (id) => Effect.zipRight(withV1, onInstances((i) => i.newInstance(APP, "v1", { id }))),
+    get: (id) => onInstances((i) => i.instance(APP, id)),
+    update: (id) => onInstances((i) => i.updateInstance(APP, id, { name: "x" })),
+    remove: (id) => onInstances((i) => i.deleteInstance(APP, id)),
+    emptyIds: [
+      [onInstances((i) => i.newInstance(APP, "")), "Instances.newInstance", /versionId/],
+      [onInstances((i) => i.instance(APP, "")), "Instances.instance", /instanceId/],
+      [onInstances((i) => i.instanceExists("", "x")), "Instances.instanceExists", /appId/],
+      [onInstances((i) => i.listInstances("")), "Instances.listInstances", /appId/],
+      [onInstances((i) => i.deleteInstance(APP, "")), "Instances.deleteInstance", /instanceId/]
+    ]
+  },
+  {
+    label: "ensemble definitions",
+    create: (id) => onEnsembles((e) => e.newEnsembleDefinition(APP, { id, runGroups, rules })),
+    get: (id) => onEnsembles((e) => e.ensembleDefinition(APP, id)),
+    update: (id) => onEnsembles((e) => e.updateEnsembleDefinition(APP, id, { description: "x" })),
+    remove: (id) => onEnsembles((e) => e.deleteEnsembleDefinition(APP, id)),
+    emptyIds: [
+      [onEnsembles((e) => e.ensembleDefinition(APP, "")), "Ensembles.ensembleDefinition", /ensembleDefinitionId/],
+      [onEnsembles((e) => e.deleteEnsembleDefinition("", "x")), "Ensembles.deleteEnsembleDefinition", /appId/],
+      [onEnsembles((e) => e.listEnsembleDefinitions("")), "Ensembles.listEnsembleDefinitions", /appId/]
+    ]
+  },
+  {
+    label: "secrets collections",
+    create: (id) => onSecrets((s) => s.newSecretsCollection(APP, { id, secrets: [{ type: "env", location: "K", value: "v" }] })),
+    get: (id) => onSecrets((s) => s.secretsCollection(APP, id)),
+    update: (id) => onSecrets((s) => s.updateSecretsCollection(APP, id, { name: "x" })),
+    remove: (id) => onSecrets((s) => s.deleteSecretsCollection(APP, id)),
+    emptyIds: [
+      [onSecrets((s) => s.secretsCollection(APP, "")), "Secrets.secretsCollection", /secretsCollectionId/],
+      [onSecrets((s) => s.updateSecretsCollection("", "x")), "Secrets.updateSecretsCollection", /appId/],
+      [onSecrets((s) => s.deleteSecretsCollection(APP, "")), "Secrets.deleteSecretsCollection", /secretsCollectionId/],
+      [onSecrets((s) => s.listSecretsCollections("")), "Secrets.listSecretsCollections", /appId/]
+    ]
+  }
+]
+
+const statusOf = (error: unknown) => (error instanceof NextmvHttpError ? error.status : error)
+
+describe("every resource: conflicts, unknown ids and empty ids", () => {
+  it.effect.each(resourceCases)("$label: a taken id is 409, an unknown one 404 on update, a deleted one 404", (resource) =>
+    driven(function*() {
+      yield* setup
+      yield* resource.create("taken")
+      expect(statusOf(yield* failureOf(resource.create("taken")))).toBe(409)
+      expect(statusOf(yield* failureOf(resource.update("nope")))).toBe(404)
+      yield* resource.remove("taken")
+      expect(statusOf(yield* failureOf(resource.get("taken")))).toBe(404)
+      expect(statusOf(yield* failureOf(resource.remove("taken")))).toBe(404)
+    }).pipe(Effect.provide(servicesLayer())))
+
+  it.effect.each(resourceCases)("$label: an empty application or resource id fails before any request", (resource) =>
+    driven(function*() {
+      yield* setup
+      for (const [call, operation, names] of resource.emptyIds) {
+        expectInvalid(yield* failureOf(call), operation, names)
+      }
+      expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(servicesLayer())))
 })

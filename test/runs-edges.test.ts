@@ -6,7 +6,7 @@
  */
 import { HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Fiber, Stream } from "effect"
+import { Chunk, Duration, Effect, Fiber, Option, Stream, TestClock } from "effect"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { InvalidArgumentError, NextmvHttpError } from "../src/Errors.js"
@@ -25,35 +25,38 @@ import * as Runs from "../src/services/Runs.js"
 import { UploadData, Uploads } from "../src/services/Uploads.js"
 import { Emulator, FaultAction } from "../src/testing/Emulator.js"
 import { Models } from "../src/testing/index.js"
-import { untarGz } from "../src/testing/areas/runs.js"
+import { untarGz } from "../src/testing/areas/models.js"
 import { servicesLayer } from "./support/layers.js"
 import { fast, setup, requests, tempDirs } from "./support/runs.js"
+import { driven, failureOf } from "./support/time.js"
+import { drive, driveUntil, nextSleep, sleeping } from "../src/testing/Drive.js"
 
 const tempDir = tempDirs("nextmv-runs-edges-")
 
 
 
 
-/** Waits (live) until the requests matching `pred` reach `count` (bounded, then fails the test). */
-const waitForRequests = (pred: (r: { method: string; path: string }) => boolean, count = 1) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 400; i++) {
-      if ((yield* requests).filter(pred).length >= count) return
-      yield* Effect.sleep(5)
-    }
-    expect.fail("the expected requests never came")
-  })
+/** How many recorded requests match `pred`. */
+const counted = (pred: (r: { method: string; path: string }) => boolean) =>
+  Effect.map(requests, (sent) => sent.filter(pred).length)
+
+/**
+ * Drives the `TestClock` until `count` requests matching `pred` reached the emulator and the
+ * poller sleeps again (no request on the wire).
+ */
+const pollUntil = (pred: (r: { method: string; path: string }) => boolean, count = 1) =>
+  driveUntil(Effect.zipWith(counted(pred), sleeping(), (n, asleep) => n >= count && asleep))
 
 describe("emulator: the 5 MiB inline limit", () => {
-  it.live("an inline input above 5 MiB sent past the SDK is rejected with 413 and a JSON error", () =>
-    Effect.gen(function*() {
+  it.effect("an inline input above 5 MiB sent past the SDK is rejected with 413 and a JSON error", () =>
+    driven(function*() {
       const { appId } = yield* setup()
       const { api } = yield* NextmvClient
       const error = yield* api.discard(
         HttpClientRequest.post(`/v1/applications/${appId}/runs`).pipe(
           HttpClientRequest.bodyUnsafeJson({ input: { d: "x".repeat(MAX_RUN_SIZE) } })
         )
-      ).pipe(Effect.flip)
+      ).pipe(failureOf)
       expect(error).toBeInstanceOf(NextmvHttpError)
       expect(error.status).toBe(413)
       expect(JSON.parse(error.body ?? "{}")).toHaveProperty("error")
@@ -61,22 +64,22 @@ describe("emulator: the 5 MiB inline limit", () => {
       expect(yield* Effect.flatMap(Runs.Runs, (runs) => runs.listRuns(appId))).toEqual([])
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("more than one input source is rejected by the emulator as by the API", () =>
-    Effect.gen(function*() {
+  it.effect("more than one input source is rejected by the emulator as by the API", () =>
+    driven(function*() {
       const { appId } = yield* setup()
       const { api } = yield* NextmvClient
       const error = yield* api.discard(
         HttpClientRequest.post(`/v1/applications/${appId}/runs`).pipe(
           HttpClientRequest.bodyUnsafeJson({ input: {}, upload_id: "u-1" })
         )
-      ).pipe(Effect.flip)
+      ).pipe(failureOf)
       expect(error.status).toBe(400)
     }).pipe(Effect.provide(servicesLayer())))
 })
 
 describe("lenient statuses", () => {
-  it.live("a status the SDK does not know keeps polling going until a terminal one", () =>
-    Effect.gen(function*() {
+  it.effect("a status the SDK does not know keeps polling going until a terminal one", () =>
+    driven(function*() {
       const { runs, appId, emulator } = yield* setup()
       const runId = yield* runs.newRun(appId, { input: { value: 1 } })
       const paused = {
@@ -101,8 +104,8 @@ describe("lenient statuses", () => {
 })
 
 describe("tracked runs from directories", () => {
-  it.live("input and output directories are uploaded as tar.gz; the output comes back extracted", () =>
-    Effect.gen(function*() {
+  it.effect("input and output directories are uploaded as tar.gz; the output comes back extracted", () =>
+    driven(function*() {
       const { appId, emulator } = yield* setup()
       const input = tempDir()
       writeFileSync(join(input, "stops.csv"), "id\ns1\n")
@@ -126,8 +129,8 @@ describe("tracked runs from directories", () => {
       expect(post.json).toMatchObject({ configuration: multiFile, result: { status: "succeeded", execution_duration: 1200 } })
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("without a configuration a directory input is recorded as multi-file", () =>
-    Effect.gen(function*() {
+  it.effect("without a configuration a directory input is recorded as multi-file", () =>
+    driven(function*() {
       const { runs, appId } = yield* setup()
       const input = tempDir()
       writeFileSync(join(input, "a.txt"), "a")
@@ -136,12 +139,12 @@ describe("tracked runs from directories", () => {
       expect(post.json).toMatchObject({ configuration: { format: { input: { type: "multi-file" } } } })
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("a failed tracked run makes trackRunWithResult fail with RunFailedError and its message", () =>
-    Effect.gen(function*() {
+  it.effect("a failed tracked run makes trackRunWithResult fail with RunFailedError and its message", () =>
+    driven(function*() {
       const { appId } = yield* setup()
       const error = yield* trackRunWithResult(appId, { status: "failed", input: { a: 1 }, error: "out of memory" }, {
         polling: fast
-      }).pipe(Effect.flip)
+      }).pipe(failureOf)
       expect(error).toBeInstanceOf(RunFailedError)
       const failed = error as RunFailedError
       expect([failed.status, failed.error]).toEqual(["failed", "out of memory"])
@@ -150,8 +153,8 @@ describe("tracked runs from directories", () => {
 })
 
 describe("non-JSON outputs", () => {
-  it.live("text output comes through format=url as a string", () =>
-    Effect.gen(function*() {
+  it.effect("text output comes through format=url as a string", () =>
+    driven(function*() {
       const { runs, appId } = yield* setup()
       const result = yield* newRunWithResult(appId, {
         input: "hello text",
@@ -164,8 +167,8 @@ describe("non-JSON outputs", () => {
       expect(yield* runs.runInput(appId, result.id)).toBe("hello text")
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("csv-archive output is extracted into outputDir (created when missing)", () =>
-    Effect.gen(function*() {
+  it.effect("csv-archive output is extracted into outputDir (created when missing)", () =>
+    driven(function*() {
       const { appId, emulator } = yield* setup()
       emulator.areas.runs.setModel(appId, Models.files({ "routes.csv": "v,s\nv1,s1\n", "summary.csv": "km\n7\n" }))
       const out = join(tempDir(), "a", "b")
@@ -180,17 +183,17 @@ describe("non-JSON outputs", () => {
       expect(readFileSync(join(out, "summary.csv"), "utf8")).toBe("km\n7\n")
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("an empty outputDir for a multi-file output is an InvalidArgumentError and nothing is downloaded", () =>
-    Effect.gen(function*() {
+  it.effect("an empty outputDir for a multi-file output is an InvalidArgumentError and nothing is downloaded", () =>
+    driven(function*() {
       const { runs, appId, emulator } = yield* setup()
       emulator.areas.runs.setModel(appId, Models.files({ "x.txt": "x" }))
       const runId = yield* runs.newRun(appId, {
         input: {},
         configuration: { format: { input: { type: "json" }, output: { type: "multi-file" } } }
       })
-      yield* Effect.sleep(150)
+      yield* TestClock.adjust(150)
       yield* emulator.clearRequests
-      const error = yield* runs.runResult(appId, runId, { outputDir: "" }).pipe(Effect.flip)
+      const error = yield* runs.runResult(appId, runId, { outputDir: "" }).pipe(failureOf)
       expect(error).toBeInstanceOf(InvalidArgumentError)
       expect((error as InvalidArgumentError).reason).toContain("outputDir must be provided")
       expect((yield* requests).some((r) => r.path.startsWith("/_presigned/"))).toBe(false)
@@ -200,40 +203,44 @@ describe("non-JSON outputs", () => {
 describe("live logs: the server's next_available_in_seconds is the sleep", () => {
   const lines = ["a", "b", "c"]
 
-  it.live("a one-hour hint means one request, not a fast polling loop", () =>
+  it.effect("a one-hour hint (within maxDelay) means one request, not a fast polling loop", () =>
     Effect.gen(function*() {
       const { runs, appId, emulator } = yield* setup()
       emulator.areas.runs.setModel(appId, Models.sleep(10_000, Models.logs(lines)))
       const runId = yield* runs.newRun(appId, { input: {} })
       yield* emulator.clearRequests
-      const fiber = yield* Effect.fork(Stream.runDrain(runLogsStream(appId, runId, { polling: fast })))
-      yield* waitForRequests((r) => r.path.endsWith("/logs/live"))
-      yield* Effect.sleep(150)
+      const polling = { ...fast, maxDelay: "2 hours", maxDuration: "3 hours" } as const
+      const fiber = yield* Effect.fork(Stream.runDrain(runLogsStream(appId, runId, { polling })))
+      yield* pollUntil((r) => r.path.endsWith("/logs/live"))
+      // The stream now sleeps for the hinted hour.
+      expect(Option.map(yield* nextSleep(), Duration.toMillis)).toEqual(Option.some(3_600_000))
+      yield* TestClock.adjust("59 minutes")
       yield* Fiber.interrupt(fiber)
       expect((yield* requests).filter((r) => r.path.endsWith("/logs/live")).length).toBe(1)
     }).pipe(Effect.provide(servicesLayer({ runs: { liveLogsHintSeconds: 3600 } }))))
 
-  it.live("without a hint it keeps polling at the polling options' pace; interrupting stops the requests", () =>
+  it.effect("without a hint it keeps polling at the polling options' pace; interrupting stops the requests", () =>
     Effect.gen(function*() {
       const { runs, appId, emulator } = yield* setup()
       emulator.areas.runs.setModel(appId, Models.sleep(10_000, Models.logs(lines)))
       const runId = yield* runs.newRun(appId, { input: {} })
       yield* emulator.clearRequests
       const fiber = yield* Effect.fork(Stream.runDrain(runLogsStream(appId, runId, { polling: fast })))
-      yield* waitForRequests((r) => r.path.endsWith("/logs/live"), 3)
+      yield* pollUntil((r) => r.path.endsWith("/logs/live"), 3)
+      // The polling options' pace, not the emulator's (absent) hint.
+      const pause = Option.getOrThrow(yield* nextSleep())
+      expect(Duration.toMillis(pause)).toBeLessThanOrEqual(20)
+      // Interrupted between two requests: after that, nothing.
       yield* Fiber.interrupt(fiber)
-      // A request already on the wire when the interruption came may still reach the server;
-      // after that, nothing.
-      yield* Effect.sleep(30)
       const count = (yield* requests).length
-      yield* Effect.sleep(100)
+      yield* TestClock.adjust("1 minute")
       expect((yield* requests).length).toBe(count)
     }).pipe(Effect.provide(servicesLayer())))
 })
 
 describe("live logs: tokens and ordering (§3.11)", () => {
-  it.live("the since token is passed through opaquely, kept when a page has none, and entries come back sorted", () =>
-    Effect.gen(function*() {
+  it.effect("the since token is passed through opaquely, kept when a page has none, and entries come back sorted", () =>
+    driven(function*() {
       const { runs, appId, emulator } = yield* setup()
       const runId = yield* runs.newRun(appId, { input: {} })
       yield* emulator.clearRequests
@@ -265,8 +272,8 @@ describe("live logs: tokens and ordering (§3.11)", () => {
 })
 
 describe("Uploads used directly", () => {
-  it.live("bytes and JSON go to the presigned URL as given, and a run uses the upload id", () =>
-    Effect.gen(function*() {
+  it.effect("bytes and JSON go to the presigned URL as given, and a run uses the upload id", () =>
+    driven(function*() {
       const { runs, appId, emulator } = yield* setup()
       const uploads = yield* Uploads
       const binary = yield* uploads.uploadUrl(appId)
@@ -282,34 +289,34 @@ describe("Uploads used directly", () => {
       expect(puts.map((r) => r.headers["content-type"])).toEqual(["application/octet-stream", "application/json"])
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("an empty URL or app id fails before any request", () =>
-    Effect.gen(function*() {
+  it.effect("an empty URL or app id fails before any request", () =>
+    driven(function*() {
       yield* setup()
       const uploads = yield* Uploads
-      expect(yield* uploads.uploadData("", UploadData.text("x")).pipe(Effect.flip)).toBeInstanceOf(InvalidArgumentError)
-      expect(yield* uploads.uploadUrl("").pipe(Effect.flip)).toBeInstanceOf(InvalidArgumentError)
+      expect(yield* uploads.uploadData("", UploadData.text("x")).pipe(failureOf)).toBeInstanceOf(InvalidArgumentError)
+      expect(yield* uploads.uploadUrl("").pipe(failureOf)).toBeInstanceOf(InvalidArgumentError)
       expect(yield* requests).toEqual([])
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("a file that does not exist fails with a platform error and sends nothing", () =>
-    Effect.gen(function*() {
+  it.effect("a file that does not exist fails with a platform error and sends nothing", () =>
+    driven(function*() {
       const { appId } = yield* setup()
       const uploads = yield* Uploads
       const target = yield* uploads.uploadUrl(appId)
       yield* Effect.flatMap(Emulator, (e) => e.clearRequests)
-      const error = yield* uploads.uploadData(target, UploadData.file(join(tempDir(), "missing.json"))).pipe(Effect.flip)
+      const error = yield* uploads.uploadData(target, UploadData.file(join(tempDir(), "missing.json"))).pipe(failureOf)
       expect(error._tag).toBe("SystemError")
       expect(yield* requests).toEqual([])
     }).pipe(Effect.provide(servicesLayer())))
 })
 
 describe("programs: cancel and interrupt paths", () => {
-  it.live("newRunWithResult with cancelOnInterrupt cancels the run it submitted", () =>
+  it.effect("newRunWithResult with cancelOnInterrupt cancels the run it submitted", () =>
     Effect.gen(function*() {
       const { runs, appId, emulator } = yield* setup()
       emulator.areas.runs.setModel(appId, Models.sleep(10_000))
       const fiber = yield* Effect.fork(newRunWithResult(appId, { input: {}, polling: fast, cancelOnInterrupt: true }))
-      yield* waitForRequests((r) => r.path.endsWith("/metadata"))
+      yield* pollUntil((r) => r.path.endsWith("/metadata"))
       yield* Fiber.interrupt(fiber)
       const [created] = yield* runs.listRuns(appId)
       const cancels = (yield* requests).filter((r) => r.method === "PATCH")
@@ -317,7 +324,7 @@ describe("programs: cancel and interrupt paths", () => {
       expect(created!.status_v2).toBe("canceled")
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("watchRun ends with the canceled snapshot when the run is canceled", () =>
+  it.effect("watchRun ends with the canceled snapshot when the run is canceled", () =>
     Effect.gen(function*() {
       const { runs, appId, emulator } = yield* setup()
       emulator.areas.runs.setModel(appId, Models.sleep(10_000))
@@ -325,25 +332,25 @@ describe("programs: cancel and interrupt paths", () => {
       const fiber = yield* Effect.fork(
         watchRun(appId, runId, { polling: fast }).pipe(Stream.map((i) => i.metadata.status_v2), Stream.runCollect)
       )
-      yield* waitForRequests((r) => r.path.endsWith("/metadata"), 2)
+      yield* pollUntil((r) => r.path.endsWith("/metadata"), 2)
       yield* runs.cancelRun(appId, runId)
-      const statuses = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
+      const statuses = Chunk.toReadonlyArray(yield* drive(Fiber.join(fiber)))
       expect(statuses.at(-1)).toBe("canceled")
       expect(new Set(statuses).size).toBe(statuses.length)
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("watchRun on an unknown run fails with the 404", () =>
-    Effect.gen(function*() {
+  it.effect("watchRun on an unknown run fails with the 404", () =>
+    driven(function*() {
       const { appId } = yield* setup()
-      const error = yield* watchRun(appId, "latest-nope", { polling: fast }).pipe(Stream.runDrain, Effect.flip)
+      const error = yield* watchRun(appId, "latest-nope", { polling: fast }).pipe(Stream.runDrain, failureOf)
       expect(error).toBeInstanceOf(NextmvHttpError)
       expect((error as NextmvHttpError).status).toBe(404)
     }).pipe(Effect.provide(servicesLayer())))
 })
 
 describe("not found and console URL", () => {
-  it.live("every read on an unknown run is a 404 NextmvHttpError", () =>
-    Effect.gen(function*() {
+  it.effect("every read on an unknown run is a 404 NextmvHttpError", () =>
+    driven(function*() {
       const { runs, appId } = yield* setup()
       const reads = [
         runs.runMetadata(appId, "latest-nope"),
@@ -354,16 +361,16 @@ describe("not found and console URL", () => {
         runs.cancelRun(appId, "latest-nope")
       ]
       for (const read of reads) {
-        const error = yield* Effect.flip(read)
+        const error = yield* failureOf(read)
         expect(error).toBeInstanceOf(NextmvHttpError)
         expect((error as NextmvHttpError).status).toBe(404)
       }
-      const missingApp = yield* runs.listRuns("no-such-app").pipe(Effect.flip)
+      const missingApp = yield* runs.listRuns("no-such-app").pipe(failureOf)
       expect((missingApp as NextmvHttpError).status).toBe(404)
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("the console URL follows the client's consoleUrl and encodes the ids", () =>
-    Effect.gen(function*() {
+  it.effect("the console URL follows the client's consoleUrl and encodes the ids", () =>
+    driven(function*() {
       const { runs } = yield* setup()
       expect(runs.consoleUrl("my app", "run/1")).toBe("https://console.example.test/app/my%20app/run/run%2F1?view=details")
     }).pipe(Effect.provide(servicesLayer({ client: { consoleUrl: "https://console.example.test/" } }))))

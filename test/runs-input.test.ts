@@ -23,6 +23,7 @@ import {
   packageDirectory,
   requireDirectory
 } from "../src/internal/runInput.js"
+import { failureOf } from "./support/time.js"
 
 const dirs: Array<string> = []
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
@@ -142,7 +143,7 @@ describe("encodeOptions (§3.2 step 5)", () => {
       const cyclic: Record<string, unknown> = {}
       cyclic["self"] = cyclic
       for (const [value, name] of [[undefined, "u"], [() => 1, "f"], [10n, "big"], [cyclic, "cycle"]] as const) {
-        const error = yield* encode({ ok: "x", [name]: value }).pipe(Effect.flip)
+        const error = yield* encode({ ok: "x", [name]: value }).pipe(failureOf)
         expect(error).toBeInstanceOf(InvalidArgumentError)
         expect(error.reason).toContain(`option "${name}" must be a JSON value`)
       }
@@ -154,11 +155,11 @@ describe("directories (§3.2 step 1, §3.12)", () => {
     Effect.gen(function*() {
       const dir = tempDir()
       writeFileSync(join(dir, "f.txt"), "x")
-      const missing = yield* requireDirectory("Runs.newRun", join(dir, "nope")).pipe(Effect.flip)
+      const missing = yield* requireDirectory("Runs.newRun", join(dir, "nope")).pipe(failureOf)
       expect(missing).toBeInstanceOf(InvalidArgumentError)
       expect(missing.reason).toBe(`Directory ${join(dir, "nope")} does not exist.`)
       expect(missing.operation).toBe("Runs.newRun")
-      const file = yield* requireDirectory("Runs.newRun", join(dir, "f.txt")).pipe(Effect.flip)
+      const file = yield* requireDirectory("Runs.newRun", join(dir, "f.txt")).pipe(failureOf)
       expect(file.reason).toBe(`Path ${join(dir, "f.txt")} is not a directory.`)
       yield* requireDirectory("Runs.newRun", dir)
     }).pipe(Effect.provide(NodeContext.layer)))
@@ -206,7 +207,7 @@ describe("directories (§3.2 step 1, §3.12)", () => {
       const dir = tempDir()
       const bogus = join(dir, "bogus.tar.gz")
       writeFileSync(bogus, "this is not an archive")
-      const error = yield* extractArchive("GET https://example.invalid/out", bogus, join(dir, "out")).pipe(Effect.flip)
+      const error = yield* extractArchive("GET https://example.invalid/out", bogus, join(dir, "out")).pipe(failureOf)
       expect(error).toBeInstanceOf(NextmvDecodeError)
       expect((error as NextmvDecodeError).operation).toBe("GET https://example.invalid/out")
     }).pipe(Effect.provide(NodeContext.layer)))

@@ -1,28 +1,28 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { DateTime, Effect, TestClock } from "effect"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { InvalidArgumentError, NextmvHttpError } from "../src/Errors.js"
 import { MAX_RUN_SIZE } from "../src/schemas/Runs.js"
 import * as Runs from "../src/services/Runs.js"
 import { Models } from "../src/testing/index.js"
-import { untarGz } from "../src/testing/areas/runs.js"
+import { untarGz } from "../src/testing/areas/models.js"
 import { servicesLayer } from "./support/layers.js"
 import { setup, requests, tempDirs } from "./support/runs.js"
+import { driven, failureOf } from "./support/time.js"
 
 const tempDir = tempDirs("nextmv-runs-test-")
 
-
-/** Waits (live) until the emulator's clock has moved past the run's end. */
-const settle = (millis = 150) => Effect.sleep(millis)
+/** Lets the emulator's (virtual) clock pass the end of a default run (20 ms queued, 60 ms running). */
+const settle = (millis = 150) => TestClock.adjust(millis)
 
 
 describe("Runs.newRun: the upload decision", () => {
   // `{"d":"…"}` is 8 bytes plus the padding.
   const jsonOfSize = (size: number) => ({ d: "x".repeat(size - 8) })
 
-  it.live("5,242,880 bytes of JSON go inline", () =>
-    Effect.gen(function*() {
+  it.effect("5,242,880 bytes of JSON go inline", () =>
+    driven(function*() {
       const { runs, appId } = yield* setup()
       const input = jsonOfSize(MAX_RUN_SIZE)
       expect(JSON.stringify(input).length).toBe(5_242_880)
@@ -32,8 +32,8 @@ describe("Runs.newRun: the upload decision", () => {
       expect((sent[0]!.json as { input: unknown }).input).toEqual(input)
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("5,242,881 bytes of JSON are uploaded first", () =>
-    Effect.gen(function*() {
+  it.effect("5,242,881 bytes of JSON are uploaded first", () =>
+    driven(function*() {
       const { runs, appId, emulator } = yield* setup()
       const input = jsonOfSize(MAX_RUN_SIZE + 1)
       const runId = yield* runs.newRun(appId, { input })
@@ -50,16 +50,16 @@ describe("Runs.newRun: the upload decision", () => {
       expect(emulator.areas.runs.get(appId, runId)?.inputJson).toEqual(input)
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("non-ASCII characters count as nextmv-py's \\uXXXX escapes", () =>
-    Effect.gen(function*() {
+  it.effect("non-ASCII characters count as nextmv-py's \\uXXXX escapes", () =>
+    driven(function*() {
       const { runs, appId } = yield* setup()
       // 874,000 × "é" is 1.7 MB of UTF-8 but 5.2 MB as ensure_ascii JSON: uploaded.
       yield* runs.newRun(appId, { input: { d: "é".repeat(874_000) } })
       expect((yield* requests)[0]!.path).toBe("/v1/applications/app-1/runs/uploadurl")
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("text input is always uploaded, with a text/json default configuration", () =>
-    Effect.gen(function*() {
+  it.effect("text input is always uploaded, with a text/json default configuration", () =>
+    driven(function*() {
       const { runs, appId, emulator } = yield* setup()
       const runId = yield* runs.newRun(appId, { input: "a,b\n1,2\n" })
       const post = (yield* requests).at(-1)!.json as Record<string, unknown>
@@ -67,8 +67,8 @@ describe("Runs.newRun: the upload decision", () => {
       expect(emulator.areas.runs.get(appId, runId)?.inputBytes.toString()).toBe("a,b\n1,2\n")
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("a directory is sent as a multi-file tar.gz of its files, names relative", () =>
-    Effect.gen(function*() {
+  it.effect("a directory is sent as a multi-file tar.gz of its files, names relative", () =>
+    driven(function*() {
       const { runs, appId, emulator } = yield* setup()
       const dir = tempDir()
       mkdirSync(join(dir, "data", "deep"), { recursive: true })
@@ -85,8 +85,8 @@ describe("Runs.newRun: the upload decision", () => {
       expect(post["configuration"]).toEqual({ format: { input: { type: "multi-file" }, output: { type: "multi-file" } } })
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("uploadId and managedInputId skip the upload", () =>
-    Effect.gen(function*() {
+  it.effect("uploadId and managedInputId skip the upload", () =>
+    driven(function*() {
       const { runs, appId } = yield* setup()
       yield* runs.newRun(appId, { uploadId: "up-1", inputFormat: "text" }).pipe(Effect.ignore)
       yield* runs.newRun(appId, { managedInputId: "mi-1" }).pipe(Effect.ignore)
@@ -98,8 +98,8 @@ describe("Runs.newRun: the upload decision", () => {
 })
 
 describe("Runs.newRun: validation before any request", () => {
-  it.live("rejects bad arguments with InvalidArgumentError and sends nothing", () =>
-    Effect.gen(function*() {
+  it.effect("rejects bad arguments with InvalidArgumentError and sends nothing", () =>
+    driven(function*() {
       const { runs, appId } = yield* setup()
       const cases: ReadonlyArray<[Runs.NewRunOptions, string]> = [
         [{ input: {}, uploadId: "u" }, "give only one of input, inputDirPath, uploadId, managedInputId"],
@@ -112,16 +112,16 @@ describe("Runs.newRun: validation before any request", () => {
         [{ input: {}, options: { f: () => 1 } }, "option \"f\" must be a JSON value"]
       ]
       for (const [options, reason] of cases) {
-        const error = yield* runs.newRun(appId, options).pipe(Effect.flip)
+        const error = yield* runs.newRun(appId, options).pipe(failureOf)
         expect(error).toBeInstanceOf(InvalidArgumentError)
         expect((error as InvalidArgumentError).reason).toContain(reason)
       }
-      expect(yield* runs.newRun("", { input: {} }).pipe(Effect.flip)).toBeInstanceOf(InvalidArgumentError)
+      expect(yield* runs.newRun("", { input: {} }).pipe(failureOf)).toBeInstanceOf(InvalidArgumentError)
       expect(yield* requests).toEqual([])
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("an integration id forces the integration execution class", () =>
-    Effect.gen(function*() {
+  it.effect("an integration id forces the integration execution class", () =>
+    driven(function*() {
       const { runs, appId } = yield* setup()
       yield* runs.newRun(appId, { input: {}, configuration: { integration_id: "int-1" } })
       expect(((yield* requests)[0]!.json as Record<string, unknown>)["configuration"]).toEqual({
@@ -132,19 +132,20 @@ describe("Runs.newRun: validation before any request", () => {
 })
 
 describe("Runs: reading runs", () => {
-  it.live("metadata, result, input, logs, list, console URL", () => {
-    // The emulator's clock is driven by hand here, so the lifecycle does not depend on load.
-    let now = Date.parse("2026-01-01T00:00:00Z")
-    return Effect.gen(function*() {
+  it.effect("metadata, result, input, logs, list, console URL", () =>
+    Effect.gen(function*() {
+      // The emulator reads the TestClock: the lifecycle moves only when the test moves the time.
+      yield* TestClock.setTime(Date.parse("2026-01-01T00:00:00Z"))
       const { runs, appId, emulator } = yield* setup()
       emulator.areas.runs.setModel(appId, Models.logs(["line one", "line two"]))
       const runId = yield* runs.newRun(appId, { input: { value: 7 }, name: "n", description: "d", instanceId: "devint" })
       const early = yield* runs.runMetadata(appId, runId)
       expect(early.metadata.status_v2).toBe("queued")
       expect(early.console_url).toBe(`https://cloud.nextmv.io/app/app-1/run/${runId}?view=details`)
-      now += 30
+      expect(early.metadata.created_at && DateTime.formatIso(early.metadata.created_at)).toBe("2026-01-01T00:00:00.000Z")
+      yield* TestClock.adjust(30)
       expect((yield* runs.runMetadata(appId, runId)).metadata.status_v2).toBe("running")
-      now += 1_000
+      yield* TestClock.adjust(1_000)
       const info = yield* runs.runMetadata(appId, runId)
       expect(info.metadata.status_v2).toBe("succeeded")
       expect(info.name).toBe("n")
@@ -158,11 +159,35 @@ describe("Runs: reading runs", () => {
       expect(listed.map((r) => r.id)).toEqual([runId])
       expect(yield* runs.listRuns(appId, { status: "failed" })).toEqual([])
       expect((yield* runs.listRuns(appId, { status: "succeeded" })).length).toBe(1)
-    }).pipe(Effect.provide(servicesLayer({ now: () => now })))
-  })
+    }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("large JSON output comes through format=url and a presigned download", () =>
+  it.effect("the test moves a run: start, then finish with a chosen status, whatever the model planned", () =>
     Effect.gen(function*() {
+      const { runs, appId, emulator } = yield* setup()
+      emulator.areas.runs.setModel(appId, Models.sleep(60_000, Models.logs(["a", "b"])))
+      const status = (runId: string) => Effect.map(runs.runMetadata(appId, runId), (info) => info.metadata.status_v2)
+      const ok = yield* runs.newRun(appId, { input: { value: 1 } })
+      const bad = yield* runs.newRun(appId, { input: { value: 2 } })
+      const stopped = yield* runs.newRun(appId, { input: { value: 3 } })
+      expect(yield* status(ok)).toBe("queued")
+      expect(emulator.areas.runs.start(appId, ok)?.id).toBe(ok)
+      expect(yield* status(ok)).toBe("running")
+      expect(emulator.areas.runs.start(appId, ok)).toBeUndefined()
+      emulator.areas.runs.finish(appId, ok, "succeeded")
+      emulator.areas.runs.finish(appId, bad, "failed", { error: "out of memory" })
+      emulator.areas.runs.finish(appId, stopped, "canceled")
+      expect([yield* status(ok), yield* status(bad), yield* status(stopped)]).toEqual(["succeeded", "failed", "canceled"])
+      expect((yield* runs.runResult(appId, ok)).output).toMatchObject({ solutions: [{ value: 1 }] })
+      expect((yield* runs.runLogs(appId, ok)).log).toBe("a\nb\n")
+      expect((yield* runs.runMetadata(appId, bad)).metadata.error).toBe("out of memory")
+      // Ended runs stay as they are.
+      expect(emulator.areas.runs.finish(appId, ok, "failed")).toBeUndefined()
+      yield* TestClock.adjust("1 hour")
+      expect(yield* status(bad)).toBe("failed")
+    }).pipe(Effect.provide(servicesLayer())))
+
+  it.effect("large JSON output comes through format=url and a presigned download", () =>
+    driven(function*() {
       const { runs, appId, emulator } = yield* setup()
       const big = "y".repeat(MAX_RUN_SIZE)
       emulator.areas.runs.setModel(appId, Models.output(() => ({ big })))
@@ -183,8 +208,8 @@ describe("Runs: reading runs", () => {
       expect(sent[2]!.headers["content-type"]).toBe("application/json")
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("multi-file output is extracted into outputDir; the output stays {url}", () =>
-    Effect.gen(function*() {
+  it.effect("multi-file output is extracted into outputDir; the output stays {url}", () =>
+    driven(function*() {
       const { runs, appId, emulator } = yield* setup()
       emulator.areas.runs.setModel(appId, Models.files({ "solution.csv": "a,b\n", "nested/report.txt": "ok" }))
       const runId = yield* runs.newRun(appId, {
@@ -199,8 +224,8 @@ describe("Runs: reading runs", () => {
       expect(result.output).toMatchObject({ url: expect.stringContaining("/_presigned/download/") })
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("multi-file input comes back extracted by runInput", () =>
-    Effect.gen(function*() {
+  it.effect("multi-file input comes back extracted by runInput", () =>
+    driven(function*() {
       const { runs, appId } = yield* setup()
       const dir = tempDir()
       writeFileSync(join(dir, "stops.csv"), "id\ns1\n")
@@ -210,8 +235,8 @@ describe("Runs: reading runs", () => {
       expect(readFileSync(join(out, "stops.csv"), "utf8")).toBe("id\ns1\n")
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("a large JSON input comes back through format=url", () =>
-    Effect.gen(function*() {
+  it.effect("a large JSON input comes back through format=url", () =>
+    driven(function*() {
       const { runs, appId, emulator } = yield* setup()
       const input = { d: "z".repeat(MAX_RUN_SIZE) }
       const runId = yield* runs.newRun(appId, { input })
@@ -222,15 +247,15 @@ describe("Runs: reading runs", () => {
       expect(sent[2]!.path).toMatch(/^\/_presigned\/download\//)
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("text input comes back as text", () =>
-    Effect.gen(function*() {
+  it.effect("text input comes back as text", () =>
+    driven(function*() {
       const { runs, appId } = yield* setup()
       const runId = yield* runs.newRun(appId, { input: "plain text" })
       expect(yield* runs.runInput(appId, runId)).toBe("plain text")
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("a failed run's result has no output and carries the error log", () =>
-    Effect.gen(function*() {
+  it.effect("a failed run's result has no output and carries the error log", () =>
+    driven(function*() {
       const { runs, appId, emulator } = yield* setup()
       emulator.areas.runs.setModel(appId, Models.fail("infeasible"))
       const runId = yield* runs.newRun(appId, { input: {} })
@@ -242,14 +267,14 @@ describe("Runs: reading runs", () => {
       expect(result.output).toBeUndefined()
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("cancelRun cancels a running run; a finished run answers 409", () =>
-    Effect.gen(function*() {
+  it.effect("cancelRun cancels a running run; a finished run answers 409", () =>
+    driven(function*() {
       const { runs, appId, emulator } = yield* setup()
       emulator.areas.runs.setModel(appId, Models.sleep(10_000))
       const runId = yield* runs.newRun(appId, { input: {} })
       yield* runs.cancelRun(appId, runId)
       expect((yield* runs.runMetadata(appId, runId)).metadata.status_v2).toBe("canceled")
-      const again = yield* runs.cancelRun(appId, runId).pipe(Effect.flip)
+      const again = yield* runs.cancelRun(appId, runId).pipe(failureOf)
       expect((again as NextmvHttpError).status).toBe(409)
     }).pipe(Effect.provide(servicesLayer())))
 })
@@ -260,8 +285,8 @@ describe("Runs: assets", () => {
     { name: "raw", content: Buffer.from([0, 1, 2, 250]), content_type: "binary" }
   ]
 
-  it.live("lists assets with run_id and downloads JSON, bytes and to a file", () =>
-    Effect.gen(function*() {
+  it.effect("lists assets with run_id and downloads JSON, bytes and to a file", () =>
+    driven(function*() {
       const { runs, appId, emulator } = yield* setup()
       emulator.areas.runs.setModel(appId, Models.assets(assets))
       const runId = yield* runs.newRun(appId, { input: {} })
@@ -285,8 +310,8 @@ describe("Runs: assets", () => {
 })
 
 describe("Runs.trackRun", () => {
-  it.live("uploads every part to its own URL and submits the result object", () =>
-    Effect.gen(function*() {
+  it.effect("uploads every part to its own URL and submits the result object", () =>
+    driven(function*() {
       const { runs, appId } = yield* setup()
       const runId = yield* runs.trackRun(appId, {
         status: "failed",
@@ -333,8 +358,8 @@ describe("Runs.trackRun", () => {
       expect((yield* runs.runLogs(appId, runId)).log).toBe("starting\ncrashed\n")
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("only the input is uploaded when nothing else is given", () =>
-    Effect.gen(function*() {
+  it.effect("only the input is uploaded when nothing else is given", () =>
+    driven(function*() {
       const { runs, appId } = yield* setup()
       const runId = yield* runs.trackRun(appId, { status: "succeeded", input: "raw text" })
       const sent = yield* requests
@@ -347,8 +372,8 @@ describe("Runs.trackRun", () => {
       expect((yield* runs.runMetadata(appId, runId)).metadata.status_v2).toBe("succeeded")
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("validates before uploading anything", () =>
-    Effect.gen(function*() {
+  it.effect("validates before uploading anything", () =>
+    driven(function*() {
       const { runs, appId } = yield* setup()
       const bad: ReadonlyArray<[Runs.TrackedRun, string]> = [
         [{ status: "succeeded", input: {}, error: "x" }, "error can only be set on a failed run"],
@@ -358,7 +383,7 @@ describe("Runs.trackRun", () => {
         [{ status: "succeeded", input: {}, outputDirPath: "/nope/nope" }, "does not exist"]
       ]
       for (const [run, reason] of bad) {
-        const error = yield* runs.trackRun(appId, run).pipe(Effect.flip)
+        const error = yield* runs.trackRun(appId, run).pipe(failureOf)
         expect((error as InvalidArgumentError).reason).toContain(reason)
       }
       expect(yield* requests).toEqual([])
@@ -368,8 +393,8 @@ describe("Runs.trackRun", () => {
 // Contract: raw requests vs. expectations written by hand from ../shared/spec/client-and-runs.md
 // §3 (endpoint table) and §6.1 (body of POST …/runs).
 describe("Runs wire contract", () => {
-  it.live("newRun body and query as spec §3.2/§6.1", () =>
-    Effect.gen(function*() {
+  it.effect("newRun body and query as spec §3.2/§6.1", () =>
+    driven(function*() {
       const { runs } = yield* setup("routing-app")
       yield* runs.newRun("routing-app", {
         input: { stops: [{ id: "s1" }], vehicles: [{ id: "v1" }] },
@@ -394,8 +419,8 @@ describe("Runs wire contract", () => {
       })
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("no instance_id query unless an instance is given; the configuration is always sent", () =>
-    Effect.gen(function*() {
+  it.effect("no instance_id query unless an instance is given; the configuration is always sent", () =>
+    driven(function*() {
       const { runs } = yield* setup("routing-app")
       yield* runs.newRun("routing-app", { input: { a: 1 } })
       const [post] = yield* requests
@@ -403,8 +428,8 @@ describe("Runs wire contract", () => {
       expect(post!.json).toEqual({ input: { a: 1 }, configuration: { format: { input: { type: "json" }, output: { type: "json" } } } })
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("every read operation hits the path of the spec's endpoint table", () =>
-    Effect.gen(function*() {
+  it.effect("every read operation hits the path of the spec's endpoint table", () =>
+    driven(function*() {
       const { runs, emulator } = yield* setup("routing-app")
       emulator.areas.runs.setModel("routing-app", Models.assets([{ name: "a", content: {} }]))
       const runId = yield* runs.newRun("routing-app", { input: {} })
@@ -436,8 +461,8 @@ describe("Runs wire contract", () => {
       for (const r of yield* requests) expect(r.body.length).toBe(0)
     }).pipe(Effect.provide(servicesLayer())))
 
-  it.live("uploadurl is a POST without body; the presigned PUT carries no Authorization", () =>
-    Effect.gen(function*() {
+  it.effect("uploadurl is a POST without body; the presigned PUT carries no Authorization", () =>
+    driven(function*() {
       const { runs } = yield* setup("routing-app")
       yield* runs.newRun("routing-app", { input: "text input" })
       const [uploadUrl, put] = yield* requests

@@ -9,10 +9,11 @@ import {
   ScenarioInput,
   scenarioOptionSets
 } from "../src/programs/ScenarioTestsPlan.js"
+import { failureOf } from "./support/time.js"
 
 const op = "ScenarioTests.newScenarioTest"
 const reasonOf = (effect: Effect.Effect<unknown, InvalidArgumentError>) =>
-  Effect.map(Effect.flip(effect), (error) => {
+  Effect.map(failureOf(effect), (error) => {
     expect(error).toBeInstanceOf(InvalidArgumentError)
     expect(error.operation).toBe(op)
     return error.reason

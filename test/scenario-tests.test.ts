@@ -5,20 +5,21 @@ import {
   newScenarioTest,
   newScenarioTestWithResult,
   ScenarioInput,
-  scenarioTestWithPolling
+  scenarioTestWithPollingStoppable
 } from "../src/programs/ScenarioTests.js"
 import { Instances } from "../src/services/Instances.js"
 import { Versions } from "../src/services/Versions.js"
-import { Models } from "../src/testing/areas/runs.js"
-import { APP, appPath, fastPolling, seed, wire } from "./experiments-support.js"
+import { Models } from "../src/testing/areas/models.js"
+import { APP, appPath, fastPolling, seed, wire } from "./support/experiments.js"
 import { servicesLayer } from "./support/layers.js"
+import { driven, failureOf } from "./support/time.js"
 
 const TestLive = servicesLayer({ runs: { queuedMillis: 5, runningMillis: 10 } })
 
 /** App, managed inputs, the input set `inpset-1` (in-a, in-b) and instances inst-a, inst-b. */
 const setup = Effect.gen(function*() {
   const emulator = yield* seed({ "in-a": { value: 1 }, "in-b": { value: 2 }, "mi-1": { value: 3 } })
-  emulator.areas.experiments.seedInputSet(APP, { id: "inpset-1", inputIds: ["in-a", "in-b"] })
+  emulator.areas.inputSets.seed(APP, { id: "inpset-1", inputIds: ["in-a", "in-b"] })
   emulator.areas.binary.seed(APP)
   yield* (yield* Versions).newVersion(APP, { id: "v1" })
   const instances = yield* Instances
@@ -41,8 +42,8 @@ const workedExample = [
 ]
 
 describe("newScenarioTest against the emulator", () => {
-  it.live("sends the worked example of spec §5.3 field for field, in the documented call order", () =>
-    Effect.gen(function*() {
+  it.effect("sends the worked example of spec §5.3 field for field, in the documented call order", () =>
+    driven(function*() {
       yield* setup
       const id = yield* newScenarioTest(APP, { scenarios: workedExample, repetitions: 1 })
       expect(id).toMatch(/^scenario-[a-z0-9]{8}$/)
@@ -104,8 +105,8 @@ describe("newScenarioTest against the emulator", () => {
       })
     }).pipe(Effect.provide(TestLive)))
 
-  it.live("runs to completion: every run carries its scenario, option set, options and repetition", () =>
-    Effect.gen(function*() {
+  it.effect("runs to completion: every run carries its scenario, option set, options and repetition", () =>
+    driven(function*() {
       yield* setup
       const test = yield* newScenarioTestWithResult(APP, {
         id: "weekly",
@@ -133,12 +134,12 @@ describe("newScenarioTest against the emulator", () => {
       ])
       expect(test.runs.filter((r) => r.scenario_id === "high-demand").map((r) => r.application_instance_id))
         .toEqual(["inst-b", "inst-b"])
-      const again = yield* scenarioTestWithPolling(APP, "weekly", { polling: { ...fastPolling, stop: Effect.succeed(false) } })
+      const again = yield* scenarioTestWithPollingStoppable(APP, "weekly", { polling: fastPolling, stop: Effect.succeed(false) })
       expect(Option.map(again, (t) => t.runs.length)).toEqual(Option.some(10))
     }).pipe(Effect.provide(TestLive)))
 
-  it.live("new data is uploaded as managed inputs, gathered in a new input set, and run", () =>
-    Effect.gen(function*() {
+  it.effect("new data is uploaded as managed inputs, gathered in a new input set, and run", () =>
+    driven(function*() {
       const emulator = yield* setup
       const test = yield* newScenarioTestWithResult(APP, {
         scenarios: [{
@@ -171,7 +172,7 @@ describe("newScenarioTest against the emulator", () => {
       }
       const ids = managedBodies.map((body) => body["id"] as string)
       // The uploads really hold the data, in order.
-      expect(ids.map((id) => JSON.parse(emulator.areas.experiments.managedInput(APP, id)!.bytes.toString("utf8"))))
+      expect(ids.map((id) => JSON.parse(emulator.areas.managedInputs.get(APP, id)!.bytes.toString("utf8"))))
         .toEqual([{ value: 10 }, { value: 20 }])
       // The set lists the created managed inputs (whole objects, nulls dropped).
       const setBody = requests[5]!.body as { inputs: Array<Record<string, unknown>> }
@@ -184,10 +185,10 @@ describe("newScenarioTest against the emulator", () => {
       expect(test.option_sets).toEqual({ fresh_0: {} })
     }).pipe(Effect.provide(TestLive)))
 
-  it.live("a missing instance fails with its 404 before anything is created", () =>
-    Effect.gen(function*() {
+  it.effect("a missing instance fails with its 404 before anything is created", () =>
+    driven(function*() {
       yield* setup
-      const error = yield* Effect.flip(newScenarioTest(APP, {
+      const error = yield* failureOf(newScenarioTest(APP, {
         scenarios: [{ instanceId: "ghost", scenarioInput: ScenarioInput.managedInputs(["mi-1"]) }]
       }))
       expect(error).toBeInstanceOf(NextmvHttpError)
@@ -195,11 +196,11 @@ describe("newScenarioTest against the emulator", () => {
       expect((yield* wire).map((r) => r.method)).toEqual(["GET"])
     }).pipe(Effect.provide(TestLive)))
 
-  it.live("invalid arguments fail before any request", () =>
-    Effect.gen(function*() {
+  it.effect("invalid arguments fail before any request", () =>
+    driven(function*() {
       yield* setup
       const reason = <R>(effect: Effect.Effect<unknown, unknown, R>) =>
-        Effect.map(Effect.flip(effect), (e) => {
+        Effect.map(failureOf(effect), (e) => {
           expect(e).toBeInstanceOf(InvalidArgumentError)
           return (e as InvalidArgumentError).reason
         })

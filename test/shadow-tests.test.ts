@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect } from "effect"
 import { InvalidArgumentError, NextmvHttpError, PollingTriesExhaustedError } from "../src/Errors.js"
-import { shadowTestWithPolling } from "../src/programs/OnlineTests.js"
+import { shadowTestWithPolling, shadowTestWithPollingStoppable } from "../src/programs/OnlineTests.js"
 import { ShadowTest } from "../src/schemas/OnlineTests.js"
 import * as Runs from "../src/services/Runs.js"
 import * as ShadowTests from "../src/services/ShadowTests.js"
@@ -309,7 +309,7 @@ describe("shadowTestWithPolling", () => {
       const error = yield* shadowTestWithPolling(APP, "st-1", { polling: clock.polling(1000, 3) }).pipe(Effect.flip)
       expect(error).toBeInstanceOf(PollingTriesExhaustedError)
       expect((error as PollingTriesExhaustedError).lastStatus).toBe("draft")
-      const stopped = yield* shadowTestWithPolling(APP, "st-1", { polling: { ...clock.polling(1000), stop: Effect.succeed(true) } })
+      const stopped = yield* shadowTestWithPollingStoppable(APP, "st-1", { polling: clock.polling(1000), stop: Effect.succeed(true) })
       expect(stopped._tag).toBe("None")
     }).pipe(Effect.provide(layerWith(clock)))
   })

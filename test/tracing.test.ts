@@ -5,7 +5,8 @@ import { Cause, Effect, Exit, Layer, Redacted, Tracer } from "effect"
 import * as Applications from "../src/services/Applications.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import { Emulator, FaultAction } from "../src/testing/Emulator.js"
-import { servicesLayer } from "./support/layers.js"
+import { servicesLayer, testTimeout } from "./support/layers.js"
+import { driven, failureOf } from "./support/time.js"
 
 /** A tracer that keeps every span's name, attributes, events and exit, for inspection. */
 const recordingTracer = () => {
@@ -43,16 +44,16 @@ const recordingTracer = () => {
 }
 
 describe("spans", () => {
-  it.live("operations are spans named Area.operation; the API key appears in none of them", () =>
-    Effect.gen(function*() {
+  it.effect("operations are spans named Area.operation; the API key appears in none of them", () =>
+    driven(function*() {
       const { tracer, spans } = recordingTracer()
       const emulator = yield* Emulator
       const apps = yield* Applications.Applications
       yield* apps.newApplication({ id: "traced" }).pipe(Effect.withTracer(tracer))
       // A failing call with a wrong key: its error must not show the key either.
       const secret = "sk-never-in-a-span"
-      const wrong = yield* NextmvClient.make({ apiKey: Redacted.make(secret), baseUrl: emulator.url })
-      const failure = yield* Effect.flip(
+      const wrong = yield* NextmvClient.make({ apiKey: Redacted.make(secret), baseUrl: emulator.url, timeout: testTimeout })
+      const failure = yield* failureOf(
         wrong.api.text(HttpClientRequest.get("/v1/applications")).pipe(Effect.withSpan("test.listWithWrongKey"))
       ).pipe(Effect.withTracer(tracer))
       expect(failure.status).toBe(401)
@@ -73,7 +74,7 @@ describe("spans", () => {
 
       // A transport failure keeps the underlying error as its cause, never the request.
       yield* emulator.injectFault({ path: "/v1/applications", times: Infinity, action: FaultAction.reset })
-      const reset = yield* Effect.flip(wrong.api.text(HttpClientRequest.post("/v1/applications")))
+      const reset = yield* failureOf(wrong.api.text(HttpClientRequest.post("/v1/applications")))
       expect(reset.reason).toBe("transport")
       expect(JSON.stringify(reset)).not.toContain(secret)
       expect(String(reset)).not.toContain(secret)

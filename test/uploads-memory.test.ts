@@ -8,7 +8,8 @@ import { UploadData, Uploads } from "../src/services/Uploads.js"
 import { Emulator } from "../src/testing/Emulator.js"
 import { servicesLayer } from "./support/layers.js"
 
-const SIZE = 200 * 1024 * 1024
+/** Far above any buffer a streaming upload holds, far below what reading the file would take. */
+const SIZE = 64 * 1024 * 1024
 
 /** Runs `effect` while sampling the V8 heap; returns the peak growth over the starting heap. */
 const peakHeapGrowth = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -26,7 +27,7 @@ const peakHeapGrowth = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   )
 
 describe("streamed uploads keep memory bounded", () => {
-  it.live("a 200 MB file is streamed to the presigned URL, not read into the heap", () =>
+  it.live("a 64 MB file is streamed to the presigned URL, not read into the heap", () =>
     Effect.gen(function*() {
       const dir = yield* Effect.acquireRelease(
         Effect.sync(() => mkdtempSync(join(tmpdir(), "nextmv-big-"))),
@@ -45,8 +46,9 @@ describe("streamed uploads keep memory bounded", () => {
         const growth = yield* peakHeapGrowth(uploads.uploadData(target, UploadData.file(file)))
         const emulator = yield* Emulator
         expect(emulator.context.blobs.uploaded(target.upload_id)?.length).toBe(SIZE)
-        // The file is 200 MB; streaming keeps the JS heap growth to a few chunks.
-        expect(growth).toBeLessThan(SIZE / 8)
+        // Reading the 64 MB file would grow the heap by 64 MB; streaming keeps it to a few chunks
+        // (plus whatever else the shared worker allocates meanwhile).
+        expect(growth).toBeLessThan(SIZE / 2)
 
         // A byte Stream is spooled to disk first, then streamed the same way.
         const second = yield* uploads.uploadUrl("big")
@@ -54,7 +56,7 @@ describe("streamed uploads keep memory bounded", () => {
           uploads.uploadData(second, UploadData.stream(Stream.repeatValue(new Uint8Array(chunk)).pipe(Stream.take(64))))
         )
         expect(emulator.context.blobs.uploaded(second.upload_id)?.length).toBe(64 * chunk.length)
-        expect(streamGrowth).toBeLessThan(SIZE / 8)
+        expect(streamGrowth).toBeLessThan(SIZE / 2)
       }
     }).pipe(Effect.scoped, Effect.provide(servicesLayer())), 120_000)
 })

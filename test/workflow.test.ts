@@ -12,8 +12,13 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, Exit, Layer, Redacted, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import type { WorkflowEngine } from "@effect/workflow"
+import * as Layers from "../src/Layers.js"
+import * as NextmvClient from "../src/services/NextmvClient.js"
 import * as Emulator from "../src/testing/Emulator.js"
-import { Storage } from "../src/workflow/index.js"
+import { Models } from "../src/testing/areas/models.js"
+import { ExperimentWorkflows, RunWorkflow, Storage, Worker } from "../src/workflow/index.js"
 import { MARK_PREFIX } from "../src/workflow/RunWorkflow.js"
 
 const APP = "durable-app"
@@ -153,6 +158,11 @@ describe("durable workers sharing one database", () => {
     // Worker A only executes; worker B also starts (and awaits) every workflow. Their shards split
     // the workflows between them.
     const a = startWorker({ ...shared, MODE: "serve", RUNNER_PORT: "41001", WORKER_NAME: "a" })
+    // B starts once A is up, so that the shards are split between them from the start.
+    for (let i = 0; i < 1_200 && !a.lines.includes("serving"); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(a.lines).toContain("serving")
     const b = startWorker({ ...shared, KEYS: keys.join(","), RUNNER_PORT: "41002", WORKER_NAME: "b" })
     const postsBy = async (worker: string) =>
       (await Effect.runPromise(emulator.requests)).filter((r) =>
@@ -180,4 +190,97 @@ describe("durable workers sharing one database", () => {
     }
     expect((await postsBy("a")).length + (await postsBy("b")).length).toBe(keys.length)
   }, 180_000)
+})
+
+describe("workflows in this process", () => {
+  const fast = { initialDelayMillis: 10, delayMillis: 20, backoffMillis: 0, maxDelayMillis: 20, maxTries: 500 }
+  const EXP_APP = "durable-exp"
+
+  /** A worker in the test process (its own cluster tables) with the SDK's services on the emulator. */
+  const inProcess = <A, E>(effect: Effect.Effect<A, E, WorkflowEngine.WorkflowEngine>) =>
+    effect.pipe(
+      Effect.provide(
+        Worker.layer({
+          storage: Storage.postgres({ url: Redacted.make(dbUrl), advisoryLocks: false, maxConnections: 4 }),
+          tablePrefix: "inproc",
+          sharding: { shardsPerGroup: 16, entityMessagePollInterval: 500 }
+        }).pipe(
+          Layer.provide(Layers.services),
+          Layer.provide(NextmvClient.layer({ apiKey: emulator.apiKey, baseUrl: emulator.url })),
+          Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeContext.layer))
+        )
+      ),
+      Effect.scoped,
+      Effect.runPromiseExit
+    )
+
+  it("a failed run is a typed RunFailedError; batch experiment and acceptance test workflows complete once", async () => {
+    emulator.areas.applications.seed({ id: EXP_APP })
+    for (const [id, value] of [["mi-1", 100], ["mi-2", 200]] as const) {
+      emulator.areas.managedInputs.seed(EXP_APP, { id, data: { value } })
+    }
+    emulator.areas.runs.setModel(`${EXP_APP}/broken`, Models.fail("no solution"))
+    const scaled = (factor: number) =>
+      Models.output((input) => ({ statistics: { result: { value: (input.input as { value: number }).value * factor } } }))
+    emulator.areas.runs.setModel(`${EXP_APP}/prod`, scaled(1))
+    emulator.areas.runs.setModel(`${EXP_APP}/staging`, scaled(0.98))
+    const batch = {
+      appId: EXP_APP,
+      id: "durable-batch",
+      runs: ["mi-1", "mi-2"].flatMap((inputId) => [{ inputId, instanceId: "prod" }, { inputId, instanceId: "staging" }]),
+      polling: fast
+    }
+    const acceptance = {
+      appId: EXP_APP,
+      id: "durable-batch", // an acceptance test has the id of its batch experiment
+      name: "staging vs prod",
+      experimentId: "durable-batch",
+      candidateInstanceId: "staging",
+      baselineInstanceId: "prod",
+      metrics: [{
+        field: "result.value",
+        statistic: "mean" as const,
+        params: { operator: "le" as const, tolerance: { type: "relative" as const, value: 0.05 } }
+      }],
+      polling: fast
+    }
+    const exit = await inProcess(Effect.gen(function*() {
+      const failed = yield* Effect.flip(
+        RunWorkflow.RunWorkflow.execute({ appId: EXP_APP, key: "broken-1", instanceId: "broken", input: { x: 1 }, polling: fast })
+      )
+      const experiment = yield* ExperimentWorkflows.BatchExperimentWorkflow.execute(batch)
+      const again = yield* ExperimentWorkflows.BatchExperimentWorkflow.execute(batch)
+      const test = yield* ExperimentWorkflows.AcceptanceTestWorkflow.execute(acceptance)
+      return { failed, experiment, again, test }
+    }))
+    if (Exit.isFailure(exit)) expect.fail(String(exit.cause))
+    const { failed, experiment, again, test } = exit.value
+    expect(failed).toBeInstanceOf(RunWorkflow.RunFailedError)
+    expect(failed).toMatchObject({ _tag: "RunFailedError", status: "failed", error: "no solution" })
+    expect((failed as RunWorkflow.RunFailedError).result.metadata.status_v2).toBe("failed")
+    expect(experiment.status).toBe("completed")
+    expect(experiment.runs).toHaveLength(4)
+    expect(again).toEqual(experiment) // the stored result; nothing created twice
+    expect(test.id).toBe("durable-batch")
+    expect(test.status).toBe("completed")
+    const requests = await Effect.runPromise(emulator.requests)
+    const posts = (path: string) => requests.filter((r) => r.method === "POST" && r.path === `/v1/applications/${EXP_APP}${path}`)
+    expect(posts("/experiments/batch")).toHaveLength(1)
+    expect(posts("/experiments/acceptance")).toHaveLength(1)
+    expect(posts("/runs")).toHaveLength(1)
+  }, 180_000)
+})
+
+describe("submission mark", () => {
+  it("is the last word of the description, which keeps the caller's text within 256 characters", () => {
+    const mark = RunWorkflow.submissionMark("0123456789abcdef0123456789abcdef")
+    expect(RunWorkflow.markedDescription(undefined, mark)).toBe(mark)
+    expect(RunWorkflow.markedDescription("  nightly ", mark)).toBe(`nightly ${mark}`)
+    const long = RunWorkflow.markedDescription("x".repeat(400), mark)
+    expect(long.length).toBe(256)
+    expect(RunWorkflow.hasMark(long, mark)).toBe(true)
+    expect(RunWorkflow.hasMark(`nightly ${mark}`, mark)).toBe(true)
+    expect(RunWorkflow.hasMark(`${mark}0`, mark)).toBe(false)
+    expect(RunWorkflow.hasMark("nightly", mark)).toBe(false)
+  })
 })

@@ -1,11 +1,14 @@
 /**
- * Resolution of the API key and base URL like nextmv-py (spec client-and-runs §1.2):
+ * Resolution of the API key and base URL like nextmv-py (`nextmv.cloud.Client`, whose API key
+ * comes from the argument, `NEXTMV_API_KEY` or `~/.nextmv/config.yaml`, see the Nextmv docs
+ * "Nextmv CLI / configuration"):
  * explicit options → `NEXTMV_API_KEY` / `NEXTMV_ENDPOINT` → the active profile of
  * `~/.nextmv/config.yaml` (`NEXTMV_PROFILE` or the `profile` option) → the file's top level →
  * the default URL. Environment values are read through Effect `Config` and the file through the
  * platform `FileSystem`, so tests inject both.
  */
 import { FileSystem } from "@effect/platform"
+import type { PlatformError } from "@effect/platform/Error"
 import { Config, Effect, Option, Redacted } from "effect"
 import * as Yaml from "yaml"
 import { NextmvConfigError } from "../Errors.js"
@@ -47,23 +50,38 @@ type ConfigMap = Readonly<Record<string, unknown>>
 const isMap = (value: unknown): value is ConfigMap =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
-const stringEntry = (map: ConfigMap, key: string): string | undefined => {
-  const value = map[key]
-  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined
-}
+/** `TAB_AS_INDENT` → `tab as indent`: the YAML library's error code, never its message (which may quote the file). */
+const describeCode = (code: string): string => code.toLowerCase().replace(/_/g, " ")
 
-/** Reads and parses the YAML config file; a missing file is an empty config. */
+/**
+ * Reads and parses the YAML config file; a missing file is an empty config. Every other problem
+ * is a {@link NextmvConfigError} naming the file and the problem, with a line and column at most:
+ * never a quote of the file (which holds the API key), never a `cause` that could carry one, and
+ * the YAML library is kept silent (no warnings on stderr).
+ */
 const readConfigFile = (path: string) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    const exists = yield* fs.exists(path).pipe(Effect.orElseSucceed(() => false))
+    const unreadable = (error: PlatformError) =>
+      new NextmvConfigError({
+        reason: `Cannot read the config file ${path} (${error._tag === "SystemError" ? error.reason : "bad argument"})`
+      })
+    const exists = yield* fs.exists(path).pipe(Effect.mapError(unreadable))
     if (!exists) return { found: false as const, config: {} as ConfigMap }
-    const text = yield* fs.readFileString(path).pipe(
-      Effect.mapError((cause) => new NextmvConfigError({ reason: `Cannot read the config file ${path}`, cause }))
-    )
+    const text = yield* fs.readFileString(path).pipe(Effect.mapError(unreadable))
+    const lines = new Yaml.LineCounter()
+    const document = Yaml.parseDocument(text, { prettyErrors: false, logLevel: "silent", lineCounter: lines })
+    const problem = [...document.errors, ...document.warnings][0]
+    if (problem !== undefined) {
+      const at = lines.linePos(problem.pos[0])
+      return yield* new NextmvConfigError({
+        reason: `The config file ${path} is not valid YAML: ${describeCode(problem.code)} at line ${at.line}, column ${at.col}`
+      })
+    }
     const parsed = yield* Effect.try({
-      try: () => Yaml.parse(text) as unknown,
-      catch: (cause) => new NextmvConfigError({ reason: `The config file ${path} is not valid YAML`, cause })
+      try: (): unknown => document.toJS(),
+      // e.g. an alias without its anchor; the library's message would quote the file.
+      catch: () => new NextmvConfigError({ reason: `The config file ${path} is not valid YAML: unresolvable content` })
     })
     if (parsed === null || parsed === undefined) return { found: true as const, config: {} as ConfigMap }
     if (!isMap(parsed)) {
@@ -71,6 +89,16 @@ const readConfigFile = (path: string) =>
     }
     return { found: true as const, config: parsed }
   })
+
+/** A string entry of the config (trimmed, blank = absent); any other type is a shape error. */
+const stringEntry = (map: ConfigMap, key: string, where: string) => {
+  const value = map[key]
+  if (value === undefined || value === null) return Effect.succeed(undefined)
+  if (typeof value !== "string") {
+    return Effect.fail(new NextmvConfigError({ reason: `"${key}" in ${where} must be a string` }))
+  }
+  return Effect.succeed(value.trim() === "" ? undefined : value.trim())
+}
 
 const envConfig = Config.all({
   apiKey: Config.option(Config.string("NEXTMV_API_KEY")),
@@ -83,8 +111,10 @@ const envConfig = Config.all({
 /**
  * Resolves the API key and base URL. Fails with {@link NextmvConfigError} when no API key is found
  * anywhere (the message lists the four ways to supply one), when the active profile is missing or
- * lacks `apikey`/`endpoint`, when the file cannot be read while a profile is active, and for PKCE
- * profiles (`auth_type: pkce`), which this SDK does not support.
+ * lacks `apikey`/`endpoint`, when the config file is needed and cannot be read, is not valid YAML
+ * or has the wrong shape (the error names the file and the problem, with a line and column at
+ * most, never the file's content), and for PKCE profiles (`auth_type: pkce`), which this SDK does
+ * not support.
  */
 export const resolveConnection = (
   overrides: ConfigOverrides = {}
@@ -105,16 +135,16 @@ export const resolveConnection = (
     const envKey = nonBlank(env.apiKey)
     const explicitUrl = nonBlank(Option.fromNullable(overrides.baseUrl)) ?? nonBlank(env.endpoint)
 
-    // The file is needed only for what the explicit values and the environment did not give.
+    // The file is needed only for what the explicit values and the environment did not give. A
+    // missing file is an empty config; a file that cannot be read or parsed is an error.
     const needFile = profile !== undefined || (explicitKey === undefined && envKey === undefined) ||
       explicitUrl === undefined
     const file = needFile
-      ? yield* (profile !== undefined
-        ? readConfigFile(configFile)
-        : readConfigFile(configFile).pipe(Effect.orElseSucceed(() => ({ found: false as const, config: {} }))))
+      ? yield* readConfigFile(configFile)
       : { found: false as const, config: {} as ConfigMap }
 
     let section: ConfigMap = file.config
+    let where = configFile
     if (profile !== undefined) {
       if (!file.found) {
         return yield* new NextmvConfigError({
@@ -122,35 +152,42 @@ export const resolveConnection = (
         })
       }
       const entry = file.config[profile]
-      if (!isMap(entry)) {
+      if (entry === undefined || entry === null) {
         return yield* new NextmvConfigError({ reason: `Profile "${profile}" not found in ${configFile}` })
       }
+      if (!isMap(entry)) {
+        return yield* new NextmvConfigError({ reason: `Profile "${profile}" in ${configFile} must be a YAML mapping` })
+      }
       section = entry
+      where = `profile "${profile}" of ${configFile}`
     }
 
+    const fileUrl = yield* stringEntry(section, "endpoint", where)
     const baseUrl = withScheme(
       explicitUrl ?? (profile !== undefined
-        ? (stringEntry(section, "endpoint") ?? (yield* new NextmvConfigError({
+        ? (fileUrl ?? (yield* new NextmvConfigError({
           reason: `Profile "${profile}" in ${configFile} has no "endpoint"`
         })))
-        : (stringEntry(section, "endpoint") ?? DEFAULT_BASE_URL))
+        : (fileUrl ?? DEFAULT_BASE_URL))
     )
 
     if (explicitKey !== undefined) return { apiKey: explicitKey, baseUrl, profile }
     if (envKey !== undefined) return { apiKey: Redacted.make(envKey), baseUrl, profile }
 
-    if (stringEntry(section, "auth_type")?.toLowerCase() === "pkce") {
+    if ((yield* stringEntry(section, "auth_type", where))?.toLowerCase() === "pkce") {
       return yield* new NextmvConfigError({
         reason: `${profile !== undefined ? `Profile "${profile}"` : "The default profile"} uses auth_type: pkce ` +
           "(browser login), which nextmv-effect does not support; use an API key (NEXTMV_API_KEY or \"apikey\")"
       })
     }
-    const fileKey = stringEntry(section, "apikey")
+    const fileKey = yield* stringEntry(section, "apikey", where)
     if (fileKey !== undefined) return { apiKey: Redacted.make(fileKey), baseUrl, profile }
     if (profile !== undefined) {
       return yield* new NextmvConfigError({
         reason: `Profile "${profile}" in ${configFile} has no "apikey". ${missingKeyMessage(configFile)}`
       })
     }
-    return yield* new NextmvConfigError({ reason: missingKeyMessage(configFile) })
+    return yield* new NextmvConfigError({
+      reason: file.found ? missingKeyMessage(configFile) : `${missingKeyMessage(configFile)} (${configFile} does not exist)`
+    })
   })

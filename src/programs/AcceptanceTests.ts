@@ -1,5 +1,6 @@
 /**
- * Acceptance-test programs (spec experiments §3.2, §3.5, §3.6): create an acceptance test over a
+ * Acceptance-test programs (nextmv-py's `Application.new_acceptance_test`,
+ * `acceptance_test_with_polling`, `new_acceptance_test_with_result`): create an acceptance test over a
  * new or existing batch experiment, and wait for its results.
  *
  * @since 0.1.0
@@ -14,7 +15,7 @@ import { type AcceptanceTestError, AcceptanceTests, type MetricInput, metricsWir
 import { BatchExperiments } from "../services/BatchExperiments.js"
 import { InputSets } from "../services/InputSets.js"
 import type { ExperimentPollingOptions } from "./Experiments.js"
-import { type Polled, poll, type PollingInput } from "./Polling.js"
+import { poll, pollStoppable, type StopOption } from "./Polling.js"
 
 /** Options of {@link newAcceptanceTest}. */
 export interface NewAcceptanceTestOptions {
@@ -43,7 +44,7 @@ export type AcceptanceTestPollingError = AcceptanceTestError | PollingTimeoutErr
 const operation = "AcceptanceTests.newAcceptanceTest"
 
 /**
- * Creates an acceptance test (spec §3.5). The id defaults to `acceptance-xxxxxxxx` and the name
+ * Creates an acceptance test (nextmv-py's `Application.new_acceptance_test`). The id defaults to `acceptance-xxxxxxxx` and the name
  * to the id. Then:
  * - without `inputSetId`, the batch experiment with the test's id is reused (GET it with its
  *   runs); when it does not exist (404) this fails with `InvalidArgumentError` saying an input
@@ -120,35 +121,41 @@ export const newAcceptanceTest = (
     })
   }).pipe(Effect.withSpan(operation, { attributes: { appId } }))
 
-const pollAcceptanceTest = <const P extends PollingInput = {}>(
+const untilTerminal = (options: ExperimentPollingOptions) => ({
+  until: (test: AcceptanceTest) => isTerminalExperimentStatus(test.status),
+  status: (test: AcceptanceTest) => test.status,
+  polling: options.polling
+})
+
+// As nextmv-py: one more GET once polling has ended, and that fresh object is returned.
+const pollAcceptanceTest = (
   appId: string,
   acceptanceTestId: string,
-  options: ExperimentPollingOptions<P>,
+  options: ExperimentPollingOptions,
   span: string
-): Effect.Effect<Polled<P, AcceptanceTest>, AcceptanceTestPollingError, AcceptanceTests> =>
-  Effect.gen(function*() {
-    const acceptance = yield* AcceptanceTests
-    const polled: Option.Option<AcceptanceTest> | AcceptanceTest = yield* poll(
-      acceptance.acceptanceTest(appId, acceptanceTestId),
-      { until: (test) => isTerminalExperimentStatus(test.status), status: (test) => test.status, polling: options.polling }
+): Effect.Effect<AcceptanceTest, AcceptanceTestPollingError, AcceptanceTests> =>
+  Effect.flatMap(AcceptanceTests, (acceptance) =>
+    poll(acceptance.acceptanceTest(appId, acceptanceTestId), untilTerminal(options)).pipe(
+      Effect.flatMap(() => acceptance.acceptanceTest(appId, acceptanceTestId))
+    )).pipe(Effect.withSpan(span, { attributes: { appId, acceptanceTestId } }))
+
+const pollAcceptanceTestStoppable = (
+  appId: string,
+  acceptanceTestId: string,
+  options: ExperimentPollingOptions & StopOption,
+  span: string
+): Effect.Effect<Option.Option<AcceptanceTest>, AcceptanceTestPollingError, AcceptanceTests> =>
+  Effect.flatMap(AcceptanceTests, (acceptance) =>
+    pollStoppable(acceptance.acceptanceTest(appId, acceptanceTestId), { ...untilTerminal(options), stop: options.stop })
+      .pipe(Effect.flatMap(Effect.transposeMapOption(() => acceptance.acceptanceTest(appId, acceptanceTestId))))).pipe(
+      Effect.withSpan(span, { attributes: { appId, acceptanceTestId } })
     )
-    // As nextmv-py: one more GET once polling has ended, and that fresh object is returned.
-    if (Option.isOption(polled)) {
-      if (Option.isNone(polled)) return Option.none()
-      return Option.some(yield* acceptance.acceptanceTest(appId, acceptanceTestId))
-    }
-    return yield* acceptance.acceptanceTest(appId, acceptanceTestId)
-  }).pipe(Effect.withSpan(span, { attributes: { appId, acceptanceTestId } })) as Effect.Effect<
-    Polled<P, AcceptanceTest>,
-    AcceptanceTestPollingError,
-    AcceptanceTests
-  >
 
 /**
- * Waits for an acceptance test: polls it until its status is `completed`, `failed`, `draft`,
- * `canceled` or `delete-failed` (a missing status is `unknown` and keeps polling), then GETs it
- * once more and returns that. Fails with `PollingTimeoutError` / `PollingTriesExhaustedError`
- * when polling gives up; with a `stop` key in the options the result is an `Option`.
+ * Waits for an acceptance test (nextmv-py's `Application.acceptance_test_with_polling`): polls it
+ * until its status is `completed`, `failed`, `draft`, `canceled` or `delete-failed` (a missing
+ * status is `unknown` and keeps polling), then GETs it once more and returns that. Fails with
+ * `PollingTimeoutError` / `PollingTriesExhaustedError` when polling gives up.
  *
  * @example
  * ```ts
@@ -156,12 +163,28 @@ const pollAcceptanceTest = <const P extends PollingInput = {}>(
  * if (!test.results?.passed) console.log(test.results?.metric_results)
  * ```
  */
-export const acceptanceTestWithPolling = <const P extends PollingInput = {}>(
+export const acceptanceTestWithPolling = (
   appId: string,
   acceptanceTestId: string,
-  options: ExperimentPollingOptions<P> = {}
-): Effect.Effect<Polled<P, AcceptanceTest>, AcceptanceTestPollingError, AcceptanceTests> =>
+  options: ExperimentPollingOptions = {}
+): Effect.Effect<AcceptanceTest, AcceptanceTestPollingError, AcceptanceTests> =>
   pollAcceptanceTest(appId, acceptanceTestId, options, "AcceptanceTests.acceptanceTestWithPolling")
+
+/**
+ * {@link acceptanceTestWithPolling} with nextmv-py's `stop`: asked before each check; `true` ends
+ * with `Option.none()` (no error).
+ *
+ * @example
+ * ```ts
+ * const test = yield* acceptanceTestWithPollingStoppable("routing-app", "release-1-5", { stop: Ref.get(shuttingDown) })
+ * ```
+ */
+export const acceptanceTestWithPollingStoppable = (
+  appId: string,
+  acceptanceTestId: string,
+  options: ExperimentPollingOptions & StopOption
+): Effect.Effect<Option.Option<AcceptanceTest>, AcceptanceTestPollingError, AcceptanceTests> =>
+  pollAcceptanceTestStoppable(appId, acceptanceTestId, options, "AcceptanceTests.acceptanceTestWithPollingStoppable")
 
 /**
  * {@link newAcceptanceTest}, then {@link acceptanceTestWithPolling} on the created test.
@@ -176,15 +199,34 @@ export const acceptanceTestWithPolling = <const P extends PollingInput = {}>(
  * console.log(test.results?.passed)
  * ```
  */
-export const newAcceptanceTestWithResult = <const P extends PollingInput = {}>(
+export const newAcceptanceTestWithResult = (
   appId: string,
-  options: NewAcceptanceTestOptions & ExperimentPollingOptions<P>
+  options: NewAcceptanceTestOptions & ExperimentPollingOptions
+): Effect.Effect<AcceptanceTest, AcceptanceTestPollingError, AcceptanceTests | BatchExperiments | InputSets> =>
+  Effect.flatMap(
+    newAcceptanceTest(appId, options),
+    (created) => pollAcceptanceTest(appId, created.id, options, "AcceptanceTests.newAcceptanceTestWithResult")
+  )
+
+/**
+ * {@link newAcceptanceTestWithResult} with nextmv-py's `stop` (see
+ * {@link acceptanceTestWithPollingStoppable}).
+ *
+ * @example
+ * ```ts
+ * const test = yield* newAcceptanceTestWithResultStoppable("routing-app", { ...options, stop: Ref.get(shuttingDown) })
+ * ```
+ */
+export const newAcceptanceTestWithResultStoppable = (
+  appId: string,
+  options: NewAcceptanceTestOptions & ExperimentPollingOptions & StopOption
 ): Effect.Effect<
-  Polled<P, AcceptanceTest>,
+  Option.Option<AcceptanceTest>,
   AcceptanceTestPollingError,
   AcceptanceTests | BatchExperiments | InputSets
 > =>
   Effect.flatMap(
     newAcceptanceTest(appId, options),
-    (created) => pollAcceptanceTest(appId, created.id, options, "AcceptanceTests.newAcceptanceTestWithResult")
+    (created) =>
+      pollAcceptanceTestStoppable(appId, created.id, options, "AcceptanceTests.newAcceptanceTestWithResultStoppable")
   )

@@ -1,6 +1,7 @@
 /**
  * Batch-experiment programs: wait for a batch experiment to finish and fetch it with its runs,
- * built on the one polling loop of `Polling.ts` (spec experiments §4.3, §4.8).
+ * built on the one polling loop of `Polling.ts` (nextmv-py's `Application.batch_experiment_with_polling`
+ * and `Application.new_batch_experiment_with_result`).
  *
  * @since 0.1.0
  */
@@ -12,55 +13,62 @@ import {
   BatchExperiments,
   type NewBatchExperimentOptions
 } from "../services/BatchExperiments.js"
-import { type Polled, poll, type PollingInput } from "./Polling.js"
+import { poll, type PollingInput, pollStoppable, type StopOption } from "./Polling.js"
 
 /** Errors of the experiment polling programs. */
 export type ExperimentPollingError = BatchExperimentError | PollingTimeoutError | PollingTriesExhaustedError
 
 /** Options of the `…WithPolling` / `…WithResult` programs. */
-export interface ExperimentPollingOptions<P extends PollingInput> {
+export interface ExperimentPollingOptions {
   /**
    * Polling options (nextmv-py's defaults: first check after 1 s, at most 100 checks or 300 s) or
-   * any `Schedule`. With a `stop` key the result is an `Option` (`None` = stopped on request).
+   * any `Schedule`.
    */
-  readonly polling?: P | undefined
+  readonly polling?: PollingInput | undefined
 }
 
 const statusOf = (metadata: BatchExperimentMetadata) => metadata.status ?? "unknown"
+
+const untilTerminal = (options: ExperimentPollingOptions) => ({
+  until: (metadata: BatchExperimentMetadata) => isTerminalExperimentStatus(metadata.status),
+  status: statusOf,
+  polling: options.polling
+})
 
 /**
  * Polls `…/batch/{id}/metadata` until the status is `completed`, `failed`, `draft`, `canceled` or
  * `delete-failed` (a missing status keeps polling), then fetches the experiment with its runs.
  * Shared by batch experiments and scenario tests.
  */
-export const pollBatchExperiment = <const P extends PollingInput = {}>(
+export const pollBatchExperiment = (
   appId: string,
   batchId: string,
-  options: ExperimentPollingOptions<P>,
+  options: ExperimentPollingOptions,
   span: string
-): Effect.Effect<Polled<P, BatchExperiment>, ExperimentPollingError, BatchExperiments> =>
-  Effect.gen(function*() {
-    const batch = yield* BatchExperiments
-    const polled: Option.Option<BatchExperimentMetadata> | BatchExperimentMetadata = yield* poll(
-      batch.batchExperimentMetadata(appId, batchId),
-      { until: (metadata) => isTerminalExperimentStatus(metadata.status), status: statusOf, polling: options.polling }
-    )
-    if (Option.isOption(polled)) {
-      if (Option.isNone(polled)) return Option.none()
-      return Option.some(yield* batch.batchExperiment(appId, polled.value.id))
-    }
-    return yield* batch.batchExperiment(appId, polled.id)
-  }).pipe(Effect.withSpan(span, { attributes: { appId, batchId } })) as Effect.Effect<
-    Polled<P, BatchExperiment>,
-    ExperimentPollingError,
-    BatchExperiments
-  >
+): Effect.Effect<BatchExperiment, ExperimentPollingError, BatchExperiments> =>
+  Effect.flatMap(BatchExperiments, (batch) =>
+    poll(batch.batchExperimentMetadata(appId, batchId), untilTerminal(options)).pipe(
+      Effect.flatMap((metadata) => batch.batchExperiment(appId, metadata.id))
+    )).pipe(Effect.withSpan(span, { attributes: { appId, batchId } }))
+
+/** {@link pollBatchExperiment} with nextmv-py's `stop`: `Option.none()` when stopped on request. */
+export const pollBatchExperimentStoppable = (
+  appId: string,
+  batchId: string,
+  options: ExperimentPollingOptions & StopOption,
+  span: string
+): Effect.Effect<Option.Option<BatchExperiment>, ExperimentPollingError, BatchExperiments> =>
+  Effect.flatMap(BatchExperiments, (batch) =>
+    pollStoppable(batch.batchExperimentMetadata(appId, batchId), { ...untilTerminal(options), stop: options.stop }).pipe(
+      Effect.flatMap(Effect.transposeMapOption((metadata) => batch.batchExperiment(appId, metadata.id)))
+    )).pipe(Effect.withSpan(span, { attributes: { appId, batchId } }))
 
 /**
- * Waits for a batch experiment to finish and returns it with its runs: polls the metadata until
- * a terminal status, then `BatchExperiments.batchExperiment`. A `failed` experiment is returned
- * like a completed one (check `status`). Fails with `PollingTimeoutError` /
- * `PollingTriesExhaustedError` when polling gives up, and with the HTTP errors of the requests.
+ * Waits for a batch experiment to finish and returns it with its runs (nextmv-py's
+ * `Application.batch_experiment_with_polling`): polls the metadata until a terminal status, then
+ * `BatchExperiments.batchExperiment`. A `failed` experiment is returned like a completed one
+ * (check `status`). Fails with `PollingTimeoutError` / `PollingTriesExhaustedError` when polling
+ * gives up, and with the HTTP errors of the requests.
  *
  * @example
  * ```ts
@@ -68,12 +76,28 @@ export const pollBatchExperiment = <const P extends PollingInput = {}>(
  * console.log(experiment.status, experiment.runs.length)
  * ```
  */
-export const batchExperimentWithPolling = <const P extends PollingInput = {}>(
+export const batchExperimentWithPolling = (
   appId: string,
   batchId: string,
-  options: ExperimentPollingOptions<P> = {}
-): Effect.Effect<Polled<P, BatchExperiment>, ExperimentPollingError, BatchExperiments> =>
+  options: ExperimentPollingOptions = {}
+): Effect.Effect<BatchExperiment, ExperimentPollingError, BatchExperiments> =>
   pollBatchExperiment(appId, batchId, options, "BatchExperiments.batchExperimentWithPolling")
+
+/**
+ * {@link batchExperimentWithPolling} with nextmv-py's `stop`: asked before each check; `true` ends
+ * with `Option.none()` (no error).
+ *
+ * @example
+ * ```ts
+ * const experiment = yield* batchExperimentWithPollingStoppable("routing-app", "nightly", { stop: Ref.get(shuttingDown) })
+ * ```
+ */
+export const batchExperimentWithPollingStoppable = (
+  appId: string,
+  batchId: string,
+  options: ExperimentPollingOptions & StopOption
+): Effect.Effect<Option.Option<BatchExperiment>, ExperimentPollingError, BatchExperiments> =>
+  pollBatchExperimentStoppable(appId, batchId, options, "BatchExperiments.batchExperimentWithPollingStoppable")
 
 /**
  * Creates a batch experiment (`BatchExperiments.newBatchExperiment`) and waits for it
@@ -87,10 +111,29 @@ export const batchExperimentWithPolling = <const P extends PollingInput = {}>(
  * })
  * ```
  */
-export const newBatchExperimentWithResult = <const P extends PollingInput = {}>(
+export const newBatchExperimentWithResult = (
   appId: string,
-  options: NewBatchExperimentOptions & ExperimentPollingOptions<P> = {}
-): Effect.Effect<Polled<P, BatchExperiment>, ExperimentPollingError, BatchExperiments> =>
+  options: NewBatchExperimentOptions & ExperimentPollingOptions = {}
+): Effect.Effect<BatchExperiment, ExperimentPollingError, BatchExperiments> =>
   Effect.flatMap(BatchExperiments, (batch) => batch.newBatchExperiment(appId, options)).pipe(
     Effect.flatMap((id) => pollBatchExperiment(appId, id, options, "BatchExperiments.newBatchExperimentWithResult"))
+  )
+
+/**
+ * {@link newBatchExperimentWithResult} with nextmv-py's `stop` (see
+ * {@link batchExperimentWithPollingStoppable}).
+ *
+ * @example
+ * ```ts
+ * const experiment = yield* newBatchExperimentWithResultStoppable("routing-app", { runs, stop: Ref.get(shuttingDown) })
+ * ```
+ */
+export const newBatchExperimentWithResultStoppable = (
+  appId: string,
+  options: NewBatchExperimentOptions & ExperimentPollingOptions & StopOption
+): Effect.Effect<Option.Option<BatchExperiment>, ExperimentPollingError, BatchExperiments> =>
+  Effect.flatMap(BatchExperiments, (batch) => batch.newBatchExperiment(appId, options)).pipe(
+    Effect.flatMap((id) =>
+      pollBatchExperimentStoppable(appId, id, options, "BatchExperiments.newBatchExperimentWithResultStoppable")
+    )
   )

@@ -11,7 +11,6 @@
  * @since 0.1.0
  */
 import { Effect, Option } from "effect"
-import type { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
 import {
   isFinalOnlineTestStatus,
   type ShadowTest,
@@ -21,43 +20,46 @@ import {
 } from "../schemas/OnlineTests.js"
 import { type ShadowTestError, ShadowTests } from "../services/ShadowTests.js"
 import { type SwitchbackTestError, SwitchbackTests } from "../services/SwitchbackTests.js"
-import { type Polled, poll, type PollingInput } from "./Polling.js"
+import { poll, type PollingError, type PollingInput, pollStoppable, type StopOption } from "./Polling.js"
 
 export { FINAL_ONLINE_TEST_STATUSES, isFinalOnlineTestStatus } from "../schemas/OnlineTests.js"
 
 /** Errors of the online-test polling programs. */
-export type OnlineTestPollingError =
-  | ShadowTestError
-  | SwitchbackTestError
-  | PollingTimeoutError
-  | PollingTriesExhaustedError
+export type OnlineTestPollingError = ShadowTestError | SwitchbackTestError | PollingError
 
 /** Options of the `…WithPolling` programs. */
-export interface OnlineTestPollingOptions<P extends PollingInput> {
+export interface OnlineTestPollingOptions {
   /**
    * Polling options (nextmv-py's defaults: first check after 1 s, at most 100 checks or 300 s) or
    * any `Schedule`. Online tests often run for hours or days: raise `maxDuration` and `maxTries`
-   * (or pass a `Schedule`). With a `stop` key the result is an `Option` (`None` = stopped).
+   * (or pass a `Schedule`).
    */
-  readonly polling?: P | undefined
+  readonly polling?: PollingInput | undefined
 }
 
 const statusOf = (metadata: { readonly status?: string | undefined }) => metadata.status ?? "unknown"
 
-const pollThenGet = <M extends { readonly status?: string | undefined }, T, E, R, P extends PollingInput>(
+const untilFinal = (polling: PollingInput | undefined) => ({
+  until: (value: { readonly status?: string | undefined }) => isFinalOnlineTestStatus(value.status),
+  status: statusOf,
+  polling
+})
+
+const pollThenGet = <M extends { readonly status?: string | undefined }, T, E, R>(
   metadata: Effect.Effect<M, E, R>,
   get: Effect.Effect<T, E, R>,
-  polling: P | undefined
-): Effect.Effect<Polled<P, T>, E | PollingTimeoutError | PollingTriesExhaustedError, R> =>
-  Effect.gen(function*() {
-    const polled: Option.Option<M> | M = yield* poll(metadata, {
-      until: (value) => isFinalOnlineTestStatus(value.status),
-      status: statusOf,
-      polling
-    })
-    if (Option.isOption(polled)) return Option.isNone(polled) ? Option.none() : Option.some(yield* get)
-    return yield* get
-  }) as Effect.Effect<Polled<P, T>, E | PollingTimeoutError | PollingTriesExhaustedError, R>
+  polling: PollingInput | undefined
+): Effect.Effect<T, E | PollingError, R> => Effect.zipRight(poll(metadata, untilFinal(polling)), get)
+
+const pollThenGetStoppable = <M extends { readonly status?: string | undefined }, T, E, R>(
+  metadata: Effect.Effect<M, E, R>,
+  get: Effect.Effect<T, E, R>,
+  options: OnlineTestPollingOptions & StopOption
+): Effect.Effect<Option.Option<T>, E | PollingError, R> =>
+  Effect.flatMap(
+    pollStoppable(metadata, { ...untilFinal(options.polling), stop: options.stop }),
+    Effect.transposeMapOption(() => get)
+  )
 
 /**
  * Waits for a shadow test to end: polls `…/experiments/shadow/{id}/metadata` until the status
@@ -73,17 +75,38 @@ const pollThenGet = <M extends { readonly status?: string | undefined }, T, E, R
  * console.log(test.status, test.runs.length)
  * ```
  */
-export const shadowTestWithPolling = <const P extends PollingInput = {}>(
+export const shadowTestWithPolling = (
   appId: string,
   shadowTestId: string,
-  options: OnlineTestPollingOptions<P> = {}
-): Effect.Effect<Polled<P, ShadowTest>, ShadowTestError | PollingTimeoutError | PollingTriesExhaustedError, ShadowTests> =>
+  options: OnlineTestPollingOptions = {}
+): Effect.Effect<ShadowTest, ShadowTestError | PollingError, ShadowTests> =>
   Effect.flatMap(ShadowTests, (shadow) =>
-    pollThenGet<ShadowTestMetadata, ShadowTest, ShadowTestError, never, P>(
+    pollThenGet<ShadowTestMetadata, ShadowTest, ShadowTestError, never>(
       shadow.shadowTestMetadata(appId, shadowTestId),
       shadow.shadowTest(appId, shadowTestId),
       options.polling
     )).pipe(Effect.withSpan("ShadowTests.shadowTestWithPolling", { attributes: { appId, shadowTestId } }))
+
+/**
+ * {@link shadowTestWithPolling} with nextmv-py's `stop`: asked before each check; `true` ends with
+ * `Option.none()` (no error).
+ *
+ * @example
+ * ```ts
+ * const test = yield* shadowTestWithPollingStoppable("routing-app", "shadow-v2", { stop: Ref.get(shuttingDown) })
+ * ```
+ */
+export const shadowTestWithPollingStoppable = (
+  appId: string,
+  shadowTestId: string,
+  options: OnlineTestPollingOptions & StopOption
+): Effect.Effect<Option.Option<ShadowTest>, ShadowTestError | PollingError, ShadowTests> =>
+  Effect.flatMap(ShadowTests, (shadow) =>
+    pollThenGetStoppable<ShadowTestMetadata, ShadowTest, ShadowTestError, never>(
+      shadow.shadowTestMetadata(appId, shadowTestId),
+      shadow.shadowTest(appId, shadowTestId),
+      options
+    )).pipe(Effect.withSpan("ShadowTests.shadowTestWithPollingStoppable", { attributes: { appId, shadowTestId } }))
 
 /**
  * Waits for a switchback test to end: polls `…/experiments/switchback/{id}/metadata` until the
@@ -98,18 +121,37 @@ export const shadowTestWithPolling = <const P extends PollingInput = {}>(
  * })
  * ```
  */
-export const switchbackTestWithPolling = <const P extends PollingInput = {}>(
+export const switchbackTestWithPolling = (
   appId: string,
   switchbackTestId: string,
-  options: OnlineTestPollingOptions<P> = {}
-): Effect.Effect<
-  Polled<P, SwitchbackTest>,
-  SwitchbackTestError | PollingTimeoutError | PollingTriesExhaustedError,
-  SwitchbackTests
-> =>
+  options: OnlineTestPollingOptions = {}
+): Effect.Effect<SwitchbackTest, SwitchbackTestError | PollingError, SwitchbackTests> =>
   Effect.flatMap(SwitchbackTests, (switchback) =>
-    pollThenGet<SwitchbackTestMetadata, SwitchbackTest, SwitchbackTestError, never, P>(
+    pollThenGet<SwitchbackTestMetadata, SwitchbackTest, SwitchbackTestError, never>(
       switchback.switchbackTestMetadata(appId, switchbackTestId),
       switchback.switchbackTest(appId, switchbackTestId),
       options.polling
     )).pipe(Effect.withSpan("SwitchbackTests.switchbackTestWithPolling", { attributes: { appId, switchbackTestId } }))
+
+/**
+ * {@link switchbackTestWithPolling} with nextmv-py's `stop` (see
+ * {@link shadowTestWithPollingStoppable}).
+ *
+ * @example
+ * ```ts
+ * const test = yield* switchbackTestWithPollingStoppable("routing-app", "switchback-v2", { stop: Ref.get(shuttingDown) })
+ * ```
+ */
+export const switchbackTestWithPollingStoppable = (
+  appId: string,
+  switchbackTestId: string,
+  options: OnlineTestPollingOptions & StopOption
+): Effect.Effect<Option.Option<SwitchbackTest>, SwitchbackTestError | PollingError, SwitchbackTests> =>
+  Effect.flatMap(SwitchbackTests, (switchback) =>
+    pollThenGetStoppable<SwitchbackTestMetadata, SwitchbackTest, SwitchbackTestError, never>(
+      switchback.switchbackTestMetadata(appId, switchbackTestId),
+      switchback.switchbackTest(appId, switchbackTestId),
+      options
+    )).pipe(
+      Effect.withSpan("SwitchbackTests.switchbackTestWithPollingStoppable", { attributes: { appId, switchbackTestId } })
+    )

@@ -1,19 +1,24 @@
 /**
- * Polling, in one place: every `…WithPolling` program of the SDK runs through {@link poll}.
+ * Polling, in one place: every `…WithPolling` program of the SDK runs through {@link poll} or, when
+ * the caller can stop it early, {@link pollStoppable}.
  *
- * {@link PollingOptions} mirrors nextmv-py's `PollingOptions` (same fields, same defaults) and is
- * turned into a `Schedule` by {@link pollingSchedule}; callers may pass any `Schedule` instead.
- * Interrupting the fiber stops polling at once (the sleep and the in-flight check are interrupted).
+ * {@link PollingOptions} mirrors nextmv-py's `PollingOptions` (same fields, same defaults);
+ * callers may pass any `Schedule` instead. Interrupting the fiber stops polling at once (the sleep
+ * and the in-flight check are interrupted).
  *
  * @since 0.1.0
  */
 import { Clock, Duration, Effect, Option, Random, Schedule } from "effect"
-import { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
+import { InvalidArgumentError, PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
 
 /**
- * nextmv-py's polling options (spec client-and-runs §2.1). With the defaults the checks happen at
+ * nextmv-py's polling options (`nextmv.PollingOptions`, used by `poll` and every
+ * `*_with_polling` method of `nextmv.cloud.Application`). With the defaults the checks happen at
  * 1 s, then after sleeps of about 1.9, 3.7, 7.3, 14.5 and then 20 s each (plus up to 1 s jitter),
  * for at most 100 checks or 300 s.
+ *
+ * nextmv-py's `stop` callback is not an option here: give it to the `…Stoppable` entry points
+ * ({@link pollStoppable}, `runResultWithPollingStoppable`, …), which succeed with an `Option`.
  */
 export interface PollingOptions {
   /** Exponential factor: the n-th sleep is `delay + backoff · 2^n`. Default 0.9 s. */
@@ -22,7 +27,10 @@ export interface PollingOptions {
   readonly delay: Duration.DurationInput
   /** Sleep before the first check. Default 1 s. */
   readonly initialDelay: Duration.DurationInput
-  /** Cap of the computed sleep (jitter is added after the cap). Default 20 s. */
+  /**
+   * Cap of the computed sleep (jitter is added after the cap), and of every sleep that
+   * `sleepDuration` (a server hint) asks for. Default 20 s.
+   */
   readonly maxDelay: Duration.DurationInput
   /**
    * Time budget, measured from the first check and tested after each unsuccessful check; past it
@@ -35,8 +43,9 @@ export interface PollingOptions {
   /** Upper bound of the uniform random noise added to each sleep; 0 disables. Default 1 s. */
   readonly jitter: Duration.DurationInput
   /**
-   * When set, replaces the backoff formula: each sleep is what this effect returns; when it
-   * returns `undefined` that sleep follows the formula (e.g. a server gave no hint).
+   * When set, replaces the backoff formula: each sleep is what this effect returns (e.g. a
+   * server's hint), capped by `maxDelay` and by what is left of `maxDuration`; when it returns
+   * `undefined` that sleep follows the formula.
    */
   readonly sleepDuration?: Effect.Effect<Duration.DurationInput | undefined> | undefined
 }
@@ -52,39 +61,59 @@ export const defaultPollingOptions: PollingOptions = {
   jitter: Duration.seconds(1)
 }
 
-/**
- * nextmv-py's `stop`: asked before every check; `true` ends polling **without an error**. Options
- * that carry it make the polling programs succeed with an `Option` (`None` = stopped), see
- * {@link Polled}.
- */
-export interface StopOption {
-  readonly stop: Effect.Effect<boolean>
-}
-
-/**
- * What polling programs accept: some of the options (the rest default), optionally with `stop`,
- * or any `Schedule`.
- */
-export type PollingInput =
-  | Partial<PollingOptions>
-  | (Partial<PollingOptions> & StopOption)
-  | Schedule.Schedule<unknown, unknown>
-
-/**
- * The success type of a polling program: `Option<A>` when the options carry `stop` (a stop
- * request ends polling with `Option.none()` — typed, never a crash or an error), else `A`.
- */
-export type Polled<P, A> = P extends StopOption ? Option.Option<A> : A
+/** What polling programs accept: some of the options (the rest default), or any `Schedule`. */
+export type PollingInput = Partial<PollingOptions> | Schedule.Schedule<unknown, unknown>
 
 /** What {@link poll} needs besides the check. */
-export interface PollConfig<A, P extends PollingInput> {
+export interface PollConfig<A> {
   /** `true` when the checked value is final (e.g. a terminal run status). */
   readonly until: (value: A) => boolean
   /** A short status of a value, for error messages and logs (e.g. `metadata.status_v2`). */
   readonly status?: ((value: A) => string | undefined) | undefined
   /** Polling options (defaults: {@link defaultPollingOptions}) or a `Schedule`. */
-  readonly polling?: P | undefined
+  readonly polling?: PollingInput | undefined
 }
+
+/** nextmv-py's `stop`, taken by the `…Stoppable` entry points. */
+export interface StopOption {
+  /** Asked before every check; `true` ends polling **without an error**, as `Option.none()`. */
+  readonly stop: Effect.Effect<boolean>
+}
+
+/** What {@link pollStoppable} needs: {@link PollConfig} and nextmv-py's `stop`. */
+export interface StoppablePollConfig<A> extends PollConfig<A>, StopOption {}
+
+/**
+ * The errors polling adds to those of the check: it gave up, or the polling options were not
+ * valid (`InvalidArgumentError`, before the first check).
+ */
+export type PollingError = PollingTimeoutError | PollingTriesExhaustedError | InvalidArgumentError
+
+const durationKeys = ["backoff", "delay", "initialDelay", "maxDelay", "maxDuration", "jitter"] as const
+
+/** The options with every duration decoded; a value that is not a duration is an `InvalidArgumentError`. */
+const validOptions = (options: PollingOptions): Effect.Effect<PollingOptions, InvalidArgumentError> =>
+  Effect.gen(function*() {
+    const decoded: Record<string, Duration.Duration> = {}
+    for (const key of durationKeys) {
+      const value: unknown = options[key]
+      // A negative number is a valid (unlimited) maxDuration; NaN is no duration at all.
+      const duration = typeof value === "number" && value < 0 ? Option.some(Duration.infinity) : Duration.decodeUnknown(value)
+      if (Option.isNone(duration) || (typeof value === "number" && Number.isNaN(value))) {
+        return yield* new InvalidArgumentError({ operation: "Polling.poll", reason: `polling.${key} must be a duration` })
+      }
+      decoded[key] = duration.value
+    }
+    const maxTries: unknown = options.maxTries
+    if (typeof maxTries !== "number" || Number.isNaN(maxTries)) {
+      return yield* new InvalidArgumentError({ operation: "Polling.poll", reason: "polling.maxTries must be a number" })
+    }
+    const sleepDuration: unknown = options.sleepDuration
+    if (sleepDuration !== undefined && !Effect.isEffect(sleepDuration)) {
+      return yield* new InvalidArgumentError({ operation: "Polling.poll", reason: "polling.sleepDuration must be an Effect" })
+    }
+    return options
+  })
 
 /** Whether a `maxDuration` means "no limit" (negative number or infinite duration). */
 export const isUnlimited = (duration: Duration.DurationInput): boolean =>
@@ -94,7 +123,7 @@ export const isUnlimited = (duration: Duration.DurationInput): boolean =>
  * nextmv-py's sleep after the `tries`-th unsuccessful check (1-based), in milliseconds:
  * `min(maxDelay, delay + backoff · 2^tries) + random · jitter` with `random` in [0, 1). The formula
  * is increasing, so `min` is nextmv-py's "once max_delay is reached, stay there". Used by
- * {@link pollingSchedule} and by the run tracker, so the SDK has one polling formula.
+ * {@link poll} and by the run tracker, so the SDK has one polling formula.
  */
 export const pollingDelayMillis = (options: PollingOptions, tries: number, random: number): number =>
   Math.min(
@@ -103,34 +132,108 @@ export const pollingDelayMillis = (options: PollingOptions, tries: number, rando
   ) + random * Duration.toMillis(options.jitter)
 
 /**
- * The sleeps of nextmv-py's algorithm as a `Schedule`: after the n-th unsuccessful check (n = 1,
- * 2, …) it waits `min(maxDelay, delay + backoff · 2^n) + U[0, jitter)`, or what `sleepDuration`
- * returns. It never ends by itself: {@link poll} enforces `maxTries` and `maxDuration` so that each
- * has its own typed error.
+ * The sleep after the n-th unsuccessful check (`recurrence` = n − 1): `sleepDuration`'s answer
+ * capped by `maxDelay` and `budgetMillis` (what is left of `maxDuration`, `Infinity` when
+ * unlimited), or else nextmv-py's formula ({@link pollingDelayMillis}).
  */
-export const pollingSchedule = (options: Partial<PollingOptions> = {}): Schedule.Schedule<number, unknown> => {
-  const o = { ...defaultPollingOptions, ...options }
-  const sleepDuration = o.sleepDuration
-  return Schedule.forever.pipe(
-    Schedule.modifyDelayEffect((recurrence) => {
-      // `recurrence` counts from 0; nextmv-py's exponent is the 1-based try number.
-      const formula = Effect.map(Random.next, (random) => Duration.millis(pollingDelayMillis(o, recurrence + 1, random)))
-      return sleepDuration === undefined
-        ? formula
-        : Effect.flatMap(sleepDuration, (given) => given === undefined ? formula : Effect.succeed(given))
-    })
-  )
+const nextSleep = (o: PollingOptions, recurrence: number, budgetMillis: number): Effect.Effect<Duration.Duration> => {
+  const formula = Effect.map(Random.next, (random) => Duration.millis(pollingDelayMillis(o, recurrence + 1, random)))
+  if (o.sleepDuration === undefined) return formula
+  return Effect.flatMap(o.sleepDuration, (given) => {
+    if (given === undefined) return formula
+    // A hint is a server's word (e.g. live logs' `next_available_in_seconds`, which may be 86400
+    // or 1e308): it never makes polling sleep past its own limits.
+    const millis = Duration.toMillis(Duration.decode(given))
+    const capped = Math.min(Number.isNaN(millis) ? 0 : millis, Duration.toMillis(o.maxDelay), budgetMillis)
+    return Effect.succeed(Duration.millis(Math.max(0, capped)))
+  })
 }
 
 /**
- * Runs `check` until `until` holds for its value, and returns that value.
+ * The sleeps of nextmv-py's algorithm as a `Schedule` (see {@link PollingOptions}). It never ends
+ * by itself, and it knows nothing of `maxDuration`: {@link poll} enforces `maxTries` and
+ * `maxDuration` itself so that each has its own typed error.
+ */
+export const pollingSchedule = (options: Partial<PollingOptions> = {}): Schedule.Schedule<number, unknown> => {
+  const o = { ...defaultPollingOptions, ...options }
+  return Schedule.forever.pipe(Schedule.modifyDelayEffect((recurrence) => nextSleep(o, recurrence, Infinity)))
+}
+
+/**
+ * The one polling loop. `finish` wraps a final value; `stopped` is asked before every check and
+ * ends polling with its value when it has one.
+ */
+const pollLoop = <A, B, E, R>(
+  check: Effect.Effect<A, E, R>,
+  config: PollConfig<A>,
+  finish: (value: A) => B,
+  stopped: Effect.Effect<Option.Option<B>>
+): Effect.Effect<B, E | PollingError, R> =>
+  Effect.gen(function*() {
+    const polling = config.polling ?? {}
+    const userSchedule = Schedule.isSchedule(polling) ? polling : undefined
+    const raw: unknown = polling
+    if (userSchedule === undefined && (typeof raw !== "object" || raw === null || Array.isArray(raw))) {
+      return yield* new InvalidArgumentError({ operation: "Polling.poll", reason: "polling must be options or a Schedule" })
+    }
+    const options: PollingOptions = yield* validOptions(
+      Schedule.isSchedule(polling) ? defaultPollingOptions : { ...defaultPollingOptions, ...polling }
+    )
+    const maxTries = userSchedule === undefined ? options.maxTries : -1
+    const maxDurationMillis = userSchedule === undefined && !isUnlimited(options.maxDuration)
+      ? Duration.toMillis(options.maxDuration)
+      : -1
+    const statusOf = (value: A | undefined) => value === undefined ? undefined : config.status?.(value)
+
+    if (userSchedule === undefined) yield* Effect.sleep(options.initialDelay)
+    const driver = userSchedule === undefined ? undefined : yield* Schedule.driver(userSchedule)
+    const start = yield* Clock.currentTimeMillis
+    let tries = 0
+    let last: A | undefined
+    while (true) {
+      const stop = yield* stopped
+      if (Option.isSome(stop)) {
+        yield* Effect.logDebug("polling stopped on request").pipe(Effect.annotateLogs("tries", tries))
+        return stop.value
+      }
+      tries++
+      const value = yield* check
+      last = value
+      if (config.until(value)) return finish(value)
+      const elapsed = (yield* Clock.currentTimeMillis) - start
+      yield* Effect.logDebug("polled").pipe(
+        Effect.annotateLogs({ tries, elapsedMillis: elapsed, status: statusOf(value) ?? "-" })
+      )
+      if (maxDurationMillis >= 0 && elapsed >= maxDurationMillis) {
+        return yield* new PollingTimeoutError({
+          elapsedMillis: elapsed,
+          maxDurationMillis,
+          tries,
+          lastStatus: statusOf(last),
+          lastObserved: last
+        })
+      }
+      if (maxTries >= 0 && tries >= maxTries) break
+      if (driver === undefined) {
+        const budget = maxDurationMillis >= 0 ? maxDurationMillis - elapsed : Infinity
+        yield* Effect.sleep(yield* nextSleep(options, tries - 1, budget))
+      } else {
+        const next = yield* Effect.either(driver.next(value))
+        if (next._tag === "Left") break
+      }
+    }
+    return yield* new PollingTriesExhaustedError({ tries, lastStatus: statusOf(last), lastObserved: last })
+  }).pipe(Effect.annotateLogs({ package: "nextmv-effect", module: "Polling" }))
+
+/**
+ * Runs `check` until `until` holds for its value, and returns that value (nextmv-py's `poll`).
  *
  * With {@link PollingOptions} (the default): sleep `initialDelay`, then check; after each
  * unsuccessful check fail with {@link PollingTimeoutError} once `maxDuration` has elapsed, with
- * {@link PollingTriesExhaustedError} once `maxTries` checks were made, else sleep per
- * {@link pollingSchedule}. `stop` is asked before each check; when it answers `true` the result is
- * `Option.none()`. With a `Schedule`: check, then let the schedule decide the next sleep; when it
- * ends, fail with {@link PollingTriesExhaustedError}. Errors of `check` end polling at once.
+ * {@link PollingTriesExhaustedError} once `maxTries` checks were made, else sleep (see
+ * {@link PollingOptions}). With a `Schedule`: check, then let the schedule decide the next sleep;
+ * when it ends, fail with {@link PollingTriesExhaustedError}. Errors of `check` end polling at
+ * once. To stop early on request, use {@link pollStoppable}.
  *
  * (Unlike nextmv-py, no pointless sleep is taken after the last allowed try.)
  *
@@ -143,65 +246,35 @@ export const pollingSchedule = (options: Partial<PollingOptions> = {}): Schedule
  * })
  * ```
  */
-export const poll = <A, E, R, const P extends PollingInput = {}>(
+export const poll = <A, E, R>(
   check: Effect.Effect<A, E, R>,
-  config: PollConfig<A, P>
-): Effect.Effect<Polled<P, A>, E | PollingTimeoutError | PollingTriesExhaustedError, R> =>
-  Effect.suspend(() => {
-    const input: PollingInput = config.polling ?? {}
-    const userSchedule = Schedule.isSchedule(input) ? input : undefined
-    const given: Partial<PollingOptions> & Partial<StopOption> = userSchedule === undefined
-      ? input as Partial<PollingOptions> & Partial<StopOption>
-      : {}
-    const options: PollingOptions = { ...defaultPollingOptions, ...given }
-    const stop = given.stop
-    const schedule = userSchedule ?? pollingSchedule(options)
-    const maxTries = userSchedule === undefined ? options.maxTries : -1
-    const maxDurationMillis = userSchedule === undefined && !isUnlimited(options.maxDuration)
-      ? Duration.toMillis(options.maxDuration)
-      : -1
-    const statusOf = (value: A | undefined) => value === undefined ? undefined : config.status?.(value)
+  config: PollConfig<A>
+): Effect.Effect<A, E | PollingError, R> =>
+  pollLoop(check, config, (value: A) => value, Effect.succeed(Option.none()))
 
-    const loop = Effect.gen(function*() {
-      if (userSchedule === undefined) yield* Effect.sleep(options.initialDelay)
-      const driver = yield* Schedule.driver(schedule)
-      const start = yield* Clock.currentTimeMillis
-      let tries = 0
-      let last: A | undefined
-      while (true) {
-        if (stop !== undefined && (yield* stop)) {
-          yield* Effect.logDebug("polling stopped on request").pipe(Effect.annotateLogs("tries", tries))
-          return Option.none<A>()
-        }
-        tries++
-        const value = yield* check
-        last = value
-        if (config.until(value)) return Option.some(value)
-        const elapsed = (yield* Clock.currentTimeMillis) - start
-        yield* Effect.logDebug("polled").pipe(
-          Effect.annotateLogs({ tries, elapsedMillis: elapsed, status: statusOf(value) ?? "-" })
-        )
-        if (maxDurationMillis >= 0 && elapsed >= maxDurationMillis) {
-          return yield* new PollingTimeoutError({
-            elapsedMillis: elapsed,
-            maxDurationMillis,
-            tries,
-            lastStatus: statusOf(last),
-            lastObserved: last
-          })
-        }
-        if (maxTries >= 0 && tries >= maxTries) break
-        const next = yield* Effect.either(driver.next(value))
-        if (next._tag === "Left") break
-      }
-      return yield* new PollingTriesExhaustedError({ tries, lastStatus: statusOf(last), lastObserved: last })
-    }).pipe(Effect.annotateLogs({ package: "nextmv-effect", module: "Polling" }))
-
-    // The casts only re-label the runtime value for the conditional type `Polled<P, A>`: an
-    // `Option` when `stop` was given, else the value itself (`None` only ever comes from `stop`).
-    return (stop !== undefined ? loop : Effect.map(loop, Option.getOrUndefined)) as Effect.Effect<
-      Polled<P, A>,
-      E | PollingTimeoutError | PollingTriesExhaustedError,
-      R
-    >
-  })
+/**
+ * {@link poll} with nextmv-py's `stop`: `stop` is asked before each check, and when it answers
+ * `true` polling ends with `Option.none()` (typed, never an error). A final value comes back as
+ * `Option.some(value)`.
+ *
+ * @example
+ * ```ts
+ * const shuttingDown = yield* Ref.make(false)
+ * const metadata = yield* pollStoppable(runs.runMetadata(appId, runId), {
+ *   until: (m) => isTerminalStatus(m.metadata.status_v2),
+ *   stop: Ref.get(shuttingDown)
+ * }) // Option<RunInformation>
+ * ```
+ */
+export const pollStoppable = <A, E, R>(
+  check: Effect.Effect<A, E, R>,
+  config: StoppablePollConfig<A>
+): Effect.Effect<Option.Option<A>, E | PollingError, R> =>
+  Effect.isEffect(config.stop)
+    ? pollLoop(
+      check,
+      config,
+      Option.some,
+      Effect.map(config.stop, (stop) => stop ? Option.some(Option.none<A>()) : Option.none())
+    )
+    : new InvalidArgumentError({ operation: "Polling.pollStoppable", reason: "stop must be an Effect<boolean>" })

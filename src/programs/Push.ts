@@ -1,6 +1,6 @@
 /**
  * `push`: package an app directory and deploy it as the application's dev binary, like nextmv-py's
- * directory strategy (spec resources §7), then optionally cut a version and an instance.
+ * directory strategy (`Application.push` / `nextmv app push`, see the Nextmv docs "Deploy an app"), then optionally cut a version and an instance.
  *
  * Steps: read `app.yaml` → run `build.command` (no shell) → run `pre-push` (through a shell) →
  * bundle the Python dependencies (`type: python` with `python.pip-requirements`, using `uv`) →
@@ -10,8 +10,8 @@
  * `PUT …/binary` with the requirements → with `autoCreate`, create a version and an instance of
  * it, and with `updateDefaultInstance` make that instance the app's default. Each step is logged.
  *
- * The version/instance step follows the newer of the two nextmv-py variants (spec §9.3, "auto
- * create", off by default): nextmv-py's own CLI pushes without it and creates the version itself.
+ * The version/instance step follows the newer of the two nextmv-py variants (`Application.push`'s
+ * "auto create", off by default): nextmv-py's own CLI pushes without it and creates the version itself.
  *
  * @since 0.1.0
  */
@@ -34,7 +34,7 @@ import { Versions } from "../services/Versions.js"
 import { writeBundle } from "./push/bundle.js"
 import { buildCommand, prePushCommand, runCommand } from "./push/commands.js"
 import { ManifestError, PushBundleError, PushCommandError, PushFilesError } from "./push/errors.js"
-import { selectFiles } from "./push/files.js"
+import { filesOutside, selectFiles } from "./push/files.js"
 import { activationRequest, mandatoryFiles, manifestYaml, readManifest } from "./push/manifest.js"
 import { bundlePythonDependencies } from "./push/python.js"
 
@@ -103,7 +103,7 @@ const isoSeconds = (millis: number): string => new Date(millis).toISOString().re
  * Packages `appDir` and deploys it as the application's dev binary (what `devint` runs); with
  * `autoCreate`, also creates a version and an instance of it. Fails with `ManifestError`,
  * `PushFilesError` (mandatory file missing, a pattern matching nothing, missing requirements
- * file), `PushCommandError` (build or pre-push command failed, `uv` missing or failing),
+ * file, a selected symbolic link leading outside `appDir` — refused, nothing is uploaded), `PushCommandError` (build or pre-push command failed, `uv` missing or failing),
  * `PushBundleError`, `InvalidArgumentError`, `NextmvHttpError`, `NextmvDecodeError` or a
  * `PlatformError` for local file work.
  *
@@ -158,6 +158,9 @@ export const push = Effect.fn("Push.push")(function*(appId: string, options: Pus
     if (selection.missing.length > 0) {
       return yield* new PushFilesError({ kind: "pattern", files: selection.missing, appDir })
     }
+    // A link to a file outside the app directory (e.g. a credentials file) is never bundled.
+    const outside = yield* filesOutside(appDir, selection.files)
+    if (outside.length > 0) return yield* new PushFilesError({ kind: "outside", files: outside, appDir })
     // The serialised manifest goes in first; a selected app.yaml overwrites it with the original.
     yield* fs.writeFileString(path.join(staging, MANIFEST_FILE_NAME), yield* manifestYaml(manifest))
     for (const file of selection.files) {

@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Chunk, Duration, Effect, Exit, Option, Queue, Ref, type Schedule, Stream, Take } from "effect"
+import { Chunk, Duration, Effect, Exit, Fiber, Option, Queue, Ref, Stream, Take } from "effect"
 import type { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
 import { isTerminalStatus, RunInformation, RunResult, type TimestampedRunLog } from "../schemas/Runs.js"
 import {
@@ -19,93 +19,175 @@ import {
   type TrackedRun,
   type TrackRunOptions
 } from "../services/Runs.js"
-import { type Polled, poll, type PollingInput, type PollingOptions } from "./Polling.js"
+import { poll, type PollingInput, type PollingOptions, pollStoppable, type StopOption } from "./Polling.js"
 import { type RunFailedError, resultOrFailure } from "./RunFailedError.js"
 import * as Tracker from "./RunTracker.js"
 
-/** Polling settings for the streams: a stream is stopped by no longer consuming it, so no `stop`. */
-export type StreamPolling = Partial<PollingOptions> | Schedule.Schedule<unknown, unknown>
+/** Polling settings for the streams (a stream is stopped by no longer consuming it). */
+export type StreamPolling = PollingInput
 
 export { RunFailedError } from "./RunFailedError.js"
 
 /** Errors of the polling run programs. */
 export type RunPollingError = RunError | PollingTimeoutError | PollingTriesExhaustedError
 
+/** The default bound of the cancel sent on interruption (`cancelTimeout`): 10 s. */
+export const DEFAULT_CANCEL_TIMEOUT: Duration.Duration = Duration.seconds(10)
+
 /** Options shared by the `…WithPolling` / `…WithResult` programs. */
-export interface WaitOptions<P extends PollingInput> extends OutputDirOptions {
-  /** Polling options (nextmv-py's defaults) or any `Schedule`. With a `stop` key the result is an `Option`. */
-  readonly polling?: P | undefined
-  /** When the program is interrupted, also cancel the remote run (`PATCH …/cancel`). Default `false`. */
+export interface WaitOptions extends OutputDirOptions {
+  /** Polling options (nextmv-py's defaults) or any `Schedule`. */
+  readonly polling?: PollingInput | undefined
+  /**
+   * When the program is interrupted, also cancel the remote run (`PATCH …/cancel`), unless the run
+   * was already seen in a terminal status. An interrupt that lands while the run is being
+   * submitted waits for its id and then cancels it. Default `false`.
+   */
   readonly cancelOnInterrupt?: boolean | undefined
+  /**
+   * Bound on the work done for `cancelOnInterrupt` after an interrupt: waiting for the id of a run
+   * being submitted plus the cancel request, retries included. Past it the interrupt completes and
+   * a warning is logged (the run may be left running). Default 10 s ({@link DEFAULT_CANCEL_TIMEOUT}).
+   */
+  readonly cancelTimeout?: Duration.DurationInput | undefined
 }
 
 const statusOf = (information: RunInformation) => information.metadata.status_v2
-
-/** Interrupting `effect` cancels the run when asked to (best effort; the cancel error is logged). */
-const cancellingOnInterrupt = <A, E, R>(
-  effect: Effect.Effect<A, E, R>,
-  appId: string,
-  runId: string,
-  cancel: boolean | undefined
-) =>
-  cancel === true
-    ? Effect.flatMap(Runs, (runs) =>
-      effect.pipe(
-        Effect.onInterrupt(() =>
-          runs.cancelRun(appId, runId).pipe(
-            Effect.tapError((error) => Effect.logWarning(`could not cancel run ${runId}: ${error.message}`)),
-            Effect.ignore
-          )
-        )
-      ))
-    : effect
 
 /** Turns a final run into its result, or a {@link RunFailedError}. */
 const finish = (appId: string, information: RunInformation, options: OutputDirOptions) =>
   Effect.flatMap(Runs, (runs) => Effect.flatMap(runs.runResultFor(appId, information, options), resultOrFailure))
 
+/** Runs `work` (interruptibly, even inside a finalizer) for at most `bound`; failures are logged. */
+const boundedCancel = (work: Effect.Effect<void, RunError>, what: string, bound: Duration.DurationInput) =>
+  Effect.interruptible(work).pipe(
+    Effect.timeout(bound),
+    Effect.catchAll((error) =>
+      Effect.logWarning(
+        `could not cancel ${what}: ${
+          error._tag === "TimeoutException" ? `no answer within ${Duration.format(bound)}` : error.message
+        }`
+      )
+    )
+  )
+
+/**
+ * The shared shape of the waiting programs: `submit` gives the run id (a new run's POST, or the id
+ * itself), then `wait` polls with `check` (the run's metadata). With `cancelOnInterrupt`, an
+ * interrupt cancels the run within `cancelTimeout`: during `submit` once its id is known, later
+ * unless `check` already saw a terminal status. Everything runs in one uninterruptible mask so
+ * that no interrupt slips between the steps unnoticed.
+ */
+const waiting = <A, E, R>(
+  appId: string,
+  submit: Effect.Effect<string, RunError, Runs>,
+  options: WaitOptions,
+  wait: (runId: string, check: Effect.Effect<RunInformation, RunError>) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E | RunError, R | Runs> =>
+  Effect.flatMap(Runs, (runs) => {
+    if (options.cancelOnInterrupt !== true) {
+      return Effect.flatMap(submit, (runId) => wait(runId, runs.runMetadata(appId, runId)))
+    }
+    const bound = options.cancelTimeout ?? DEFAULT_CANCEL_TIMEOUT
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function*() {
+        // A daemon, so that an interrupt of this fiber does not reach the POST: its answer carries
+        // the id of the run to cancel. It is interrupted when the bound runs out.
+        const posting = yield* Effect.forkDaemon(restore(submit))
+        const runId = yield* restore(Fiber.join(posting)).pipe(
+          Effect.onInterrupt(() =>
+            boundedCancel(
+              Effect.flatMap(Fiber.await(posting), (exit) =>
+                Exit.isSuccess(exit) ? runs.cancelRun(appId, exit.value) : Effect.void),
+              "the run being submitted",
+              bound
+            ).pipe(Effect.ensuring(Fiber.interruptFork(posting)))
+          )
+        )
+        const terminal = yield* Ref.make(false)
+        const check = runs.runMetadata(appId, runId).pipe(
+          Effect.tap((information) => isTerminalStatus(statusOf(information)) ? Ref.set(terminal, true) : Effect.void)
+        )
+        return yield* restore(wait(runId, check)).pipe(
+          Effect.onInterrupt(() =>
+            Effect.unlessEffect(boundedCancel(runs.cancelRun(appId, runId), `run ${runId}`, bound), Ref.get(terminal))
+          )
+        )
+      })
+    )
+  })
+
+const untilTerminal = (options: WaitOptions) => ({
+  until: (information: RunInformation) => isTerminalStatus(statusOf(information)),
+  status: statusOf,
+  polling: options.polling
+})
+
+/**
+ * Polls until the run is terminal, then fetches its result. With a `RunTracker` in the context
+ * (and polling it accepts), the run is followed by the tracker's scheduler instead.
+ */
+const resultOf = (appId: string, options: WaitOptions) => (runId: string, check: Effect.Effect<RunInformation, RunError>) =>
+  Effect.flatMap(Effect.serviceOption(Tracker.RunTracker), (tracker) =>
+    Option.isSome(tracker) && Tracker.accepts(options.polling)
+      ? tracker.value.await(appId, runId, { polling: options.polling, outputDir: options.outputDir })
+      : Effect.flatMap(poll(check, untilTerminal(options)), (information) => finish(appId, information, options)))
+
+/** {@link resultOf} with `stop`. */
+const resultOfStoppable = (appId: string, options: WaitOptions & StopOption) =>
+(_: string, check: Effect.Effect<RunInformation, RunError>) =>
+  Effect.flatMap(
+    pollStoppable(check, { ...untilTerminal(options), stop: options.stop }),
+    Effect.transposeMapOption((information) => finish(appId, information, options))
+  )
+
 /**
  * Polls the run's metadata until it is `succeeded`, `failed` or `canceled`, then fetches the
- * result (see `Runs.runResult` for large and multi-file outputs).
+ * result (nextmv-py's `Application.run_result_with_polling`; see `Runs.runResult` for large and
+ * multi-file outputs).
  *
  * Fails with {@link RunFailedError} for failed/canceled runs, `PollingTimeoutError` /
  * `PollingTriesExhaustedError` when polling gives up, and the HTTP errors of the requests.
- * Interrupting it stops polling at once; with `cancelOnInterrupt` the run is canceled too.
+ * Interrupting it stops polling at once; with `cancelOnInterrupt` the run is canceled too (within
+ * `cancelTimeout`, default 10 s). To stop on request without an error, use
+ * {@link runResultWithPollingStoppable}.
  *
  * @example
  * ```ts
  * const result = yield* runResultWithPolling("routing-app", runId, { polling: { maxDuration: "10 minutes" } })
  * ```
  */
-export const runResultWithPolling = <const P extends PollingInput = {}>(
+export const runResultWithPolling = (
   appId: string,
   runId: string,
-  options: WaitOptions<P> = {}
-): Effect.Effect<Polled<P, RunResult>, RunPollingError | RunFailedError, Runs> =>
-  Effect.gen(function*() {
-    // With a RunTracker in the context, the run is followed by its scheduler (one result fetch).
-    const tracker = yield* Effect.serviceOption(Tracker.RunTracker)
-    if (Option.isSome(tracker) && Tracker.accepts(options.polling)) {
-      return yield* tracker.value.await(appId, runId, { polling: options.polling, outputDir: options.outputDir })
-    }
-    const runs = yield* Runs
-    const polled: Option.Option<RunInformation> | RunInformation = yield* poll(runs.runMetadata(appId, runId), {
-      until: (information) => isTerminalStatus(statusOf(information)),
-      status: statusOf,
-      polling: options.polling
-    })
-    if (Option.isOption(polled)) {
-      if (Option.isNone(polled)) return Option.none()
-      return Option.some(yield* finish(appId, polled.value, options))
-    }
-    return yield* finish(appId, polled, options)
-  }).pipe(
-    (effect) => cancellingOnInterrupt(effect, appId, runId, options.cancelOnInterrupt),
+  options: WaitOptions = {}
+): Effect.Effect<RunResult, RunPollingError | RunFailedError, Runs> =>
+  waiting(appId, Effect.succeed(runId), options, resultOf(appId, options)).pipe(
     Effect.withSpan("Runs.runResultWithPolling", { attributes: { appId, runId } })
-  ) as Effect.Effect<Polled<P, RunResult>, RunPollingError | RunFailedError, Runs>
+  )
 
 /**
- * Submits a run and waits for its result: `Runs.newRun` then {@link runResultWithPolling}.
+ * {@link runResultWithPolling} with nextmv-py's `stop`: asked before each check; `true` ends with
+ * `Option.none()` (no error, and no cancel). A finished run's result is `Option.some(result)`.
+ *
+ * @example
+ * ```ts
+ * const result = yield* runResultWithPollingStoppable("routing-app", runId, { stop: Ref.get(shuttingDown) })
+ * ```
+ */
+export const runResultWithPollingStoppable = (
+  appId: string,
+  runId: string,
+  options: WaitOptions & StopOption
+): Effect.Effect<Option.Option<RunResult>, RunPollingError | RunFailedError, Runs> =>
+  waiting(appId, Effect.succeed(runId), options, resultOfStoppable(appId, options)).pipe(
+    Effect.withSpan("Runs.runResultWithPollingStoppable", { attributes: { appId, runId } })
+  )
+
+/**
+ * Submits a run and waits for its result: `Runs.newRun` then {@link runResultWithPolling}
+ * (nextmv-py's `Application.new_run_with_result`). With `cancelOnInterrupt`, an interrupt during
+ * the submission still cancels the run once its id is known.
  *
  * @example
  * ```ts
@@ -118,27 +200,68 @@ export const runResultWithPolling = <const P extends PollingInput = {}>(
  * console.log(result.output)
  * ```
  */
-export const newRunWithResult = <const P extends PollingInput = {}>(
+export const newRunWithResult = (
   appId: string,
-  options: NewRunOptions & WaitOptions<P>
-): Effect.Effect<Polled<P, RunResult>, RunPollingError | RunFailedError, Runs> =>
-  Effect.flatMap(Runs, (runs) => runs.newRun(appId, options)).pipe(
-    Effect.flatMap((runId) => runResultWithPolling(appId, runId, options)),
+  options: NewRunOptions & WaitOptions
+): Effect.Effect<RunResult, RunPollingError | RunFailedError, Runs> =>
+  waiting(appId, Effect.flatMap(Runs, (runs) => runs.newRun(appId, options)), options, resultOf(appId, options)).pipe(
     Effect.withSpan("Runs.newRunWithResult", { attributes: { appId } })
   )
 
 /**
- * Tracks an external run (`Runs.trackRun`) and waits for its result.
+ * {@link newRunWithResult} with nextmv-py's `stop` (see {@link runResultWithPollingStoppable}).
+ *
+ * @example
+ * ```ts
+ * const result = yield* newRunWithResultStoppable("routing-app", { input, stop: Ref.get(shuttingDown) })
+ * ```
  */
-export const trackRunWithResult = <const P extends PollingInput = {}>(
+export const newRunWithResultStoppable = (
+  appId: string,
+  options: NewRunOptions & WaitOptions & StopOption
+): Effect.Effect<Option.Option<RunResult>, RunPollingError | RunFailedError, Runs> =>
+  waiting(
+    appId,
+    Effect.flatMap(Runs, (runs) => runs.newRun(appId, options)),
+    options,
+    resultOfStoppable(appId, options)
+  ).pipe(Effect.withSpan("Runs.newRunWithResultStoppable", { attributes: { appId } }))
+
+/**
+ * Tracks an external run (`Runs.trackRun`) and waits for its result.
+ *
+ * @example
+ * ```ts
+ * const result = yield* trackRunWithResult("routing-app", { status: "succeeded", input, output })
+ * ```
+ */
+export const trackRunWithResult = (
   appId: string,
   run: TrackedRun,
-  options: TrackRunOptions & WaitOptions<P> = {}
-): Effect.Effect<Polled<P, RunResult>, RunPollingError | RunFailedError, Runs> =>
-  Effect.flatMap(Runs, (runs) => runs.trackRun(appId, run, options)).pipe(
-    Effect.flatMap((runId) => runResultWithPolling(appId, runId, options)),
-    Effect.withSpan("Runs.trackRunWithResult", { attributes: { appId } })
-  )
+  options: TrackRunOptions & WaitOptions = {}
+): Effect.Effect<RunResult, RunPollingError | RunFailedError, Runs> =>
+  waiting(appId, Effect.flatMap(Runs, (runs) => runs.trackRun(appId, run, options)), options, resultOf(appId, options))
+    .pipe(Effect.withSpan("Runs.trackRunWithResult", { attributes: { appId } }))
+
+/**
+ * {@link trackRunWithResult} with nextmv-py's `stop` (see {@link runResultWithPollingStoppable}).
+ *
+ * @example
+ * ```ts
+ * const result = yield* trackRunWithResultStoppable("routing-app", run, { stop: Ref.get(shuttingDown) })
+ * ```
+ */
+export const trackRunWithResultStoppable = (
+  appId: string,
+  run: TrackedRun,
+  options: TrackRunOptions & WaitOptions & StopOption
+): Effect.Effect<Option.Option<RunResult>, RunPollingError | RunFailedError, Runs> =>
+  waiting(
+    appId,
+    Effect.flatMap(Runs, (runs) => runs.trackRun(appId, run, options)),
+    options,
+    resultOfStoppable(appId, options)
+  ).pipe(Effect.withSpan("Runs.trackRunWithResultStoppable", { attributes: { appId } }))
 
 /**
  * Runs `loop` (a polling effect that emits through `emit`) in a scoped fiber and exposes what it
@@ -206,12 +329,13 @@ const polledWatch = (
   )
 
 /**
- * A stream of live log entries as they arrive (spec §3.11): pages of `GET …/logs/live`, each
+ * A stream of live log entries as they arrive (nextmv-py's `Application.run_logs_with_polling`): pages of `GET …/logs/live`, each
  * asked with the previous page's `next_page_token` as `since`, until the run's status is
  * terminal (that last page included). Between pages it sleeps what the server says
  * (`next_available_in_seconds`); with no hint it asks again at once after a page that brought
  * lines, and backs off per `polling` after an empty one (nextmv-py would spin at 0 s).
- * `initialDelay`, `maxTries`, `maxDuration` of `polling` still apply.
+ * The server's hint never exceeds `polling.maxDelay` (default 20 s) nor what is left of
+ * `maxDuration`. `initialDelay`, `maxTries`, `maxDuration` of `polling` still apply.
  *
  * @example
  * ```ts
@@ -249,7 +373,7 @@ export const runLogsStream = (
         until: (page) => isTerminalStatus(page.status_v2),
         status: (page) => page.status_v2,
         // nextmv-py sleeps the hint even when it is 0 s and then burns its tries in a tight loop
-        // (spec §9.17); here an empty page without a hint backs off like any polling.
+        // (nextmv-py's `run_logs_with_polling`); here an empty page without a hint backs off like any polling.
         polling: { ...options.polling, sleepDuration: Ref.get(nextSleep) }
       })
     })

@@ -1,16 +1,17 @@
 /**
- * Scenario-test programs (spec experiments §5): create a scenario test from scenarios (resolving
+ * Scenario-test programs (nextmv-py's `Application.new_scenario_test` and
+ * `scenario_test_with_polling`): create a scenario test from scenarios (resolving
  * or creating their input sets, uploading new data as managed inputs), and wait for it. A
  * scenario test is a batch experiment of type `scenario`; the pure expansion lives in
  * `ScenarioTestsPlan.ts`.
  *
- * Not covered: the `content_type` argument of newer nextmv-py versions (§5.4), whose effect is
+ * Not covered: the `content_type` argument of newer nextmv-py versions (`new_scenario_test`), whose effect is
  * not known; new data is uploaded as compact JSON and its managed inputs get the default JSON
  * format, as the newest code that could be read does.
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import { Effect, type Option } from "effect"
 import { safeNameAndId } from "../internal/experimentIds.js"
 import { safeId } from "../internal/ids.js"
 import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
@@ -21,8 +22,13 @@ import { type InputSetInput, InputSets } from "../services/InputSets.js"
 import { Instances } from "../services/Instances.js"
 import { ManagedInputs } from "../services/ManagedInputs.js"
 import { UploadData, type UploadError, Uploads } from "../services/Uploads.js"
-import { type ExperimentPollingError, type ExperimentPollingOptions, pollBatchExperiment } from "./Experiments.js"
-import { type Polled, type PollingInput } from "./Polling.js"
+import {
+  type ExperimentPollingError,
+  type ExperimentPollingOptions,
+  pollBatchExperiment,
+  pollBatchExperimentStoppable
+} from "./Experiments.js"
+import type { StopOption } from "./Polling.js"
 import {
   expandScenarioRuns,
   type IdentifiedScenario,
@@ -95,7 +101,7 @@ const resolveInputSet = (appId: string, { id: scenarioId, scenario }: Identified
   })
 
 /**
- * Creates a scenario test and returns its id (spec §5.2). Scenario ids default to
+ * Creates a scenario test and returns its id (nextmv-py's `Application.new_scenario_test`). Scenario ids default to
  * `scenario-{position}` (duplicates are rejected); for each scenario in order the instance is
  * fetched (a missing one is a 404 `NextmvHttpError`) and its input set resolved: an existing
  * set (`ScenarioInput.inputSet`), a new set of existing managed inputs
@@ -158,12 +164,28 @@ export const newScenarioTest = (
  * const test = yield* scenarioTestWithPolling("routing-app", id, { polling: { maxDuration: "30 minutes" } })
  * ```
  */
-export const scenarioTestWithPolling = <const P extends PollingInput = {}>(
+export const scenarioTestWithPolling = (
   appId: string,
   scenarioTestId: string,
-  options: ExperimentPollingOptions<P> = {}
-): Effect.Effect<Polled<P, BatchExperiment>, ExperimentPollingError, BatchExperiments> =>
+  options: ExperimentPollingOptions = {}
+): Effect.Effect<BatchExperiment, ExperimentPollingError, BatchExperiments> =>
   pollBatchExperiment(appId, scenarioTestId, options, "ScenarioTests.scenarioTestWithPolling")
+
+/**
+ * {@link scenarioTestWithPolling} with nextmv-py's `stop`: asked before each check; `true` ends
+ * with `Option.none()` (no error).
+ *
+ * @example
+ * ```ts
+ * const test = yield* scenarioTestWithPollingStoppable("routing-app", id, { stop: Ref.get(shuttingDown) })
+ * ```
+ */
+export const scenarioTestWithPollingStoppable = (
+  appId: string,
+  scenarioTestId: string,
+  options: ExperimentPollingOptions & StopOption
+): Effect.Effect<Option.Option<BatchExperiment>, ExperimentPollingError, BatchExperiments> =>
+  pollBatchExperimentStoppable(appId, scenarioTestId, options, "ScenarioTests.scenarioTestWithPollingStoppable")
 
 /**
  * {@link newScenarioTest}, then {@link scenarioTestWithPolling}.
@@ -174,11 +196,33 @@ export const scenarioTestWithPolling = <const P extends PollingInput = {}>(
  * console.log(test.runs.map((run) => [run.scenario_id, run.option_set, run.status_v2]))
  * ```
  */
-export const newScenarioTestWithResult = <const P extends PollingInput = {}>(
+export const newScenarioTestWithResult = (
   appId: string,
-  options: NewScenarioTestOptions & ExperimentPollingOptions<P>
-): Effect.Effect<Polled<P, BatchExperiment>, ScenarioTestError | ExperimentPollingError, ScenarioTestServices> =>
+  options: NewScenarioTestOptions & ExperimentPollingOptions
+): Effect.Effect<BatchExperiment, ScenarioTestError | ExperimentPollingError, ScenarioTestServices> =>
   Effect.flatMap(
     newScenarioTest(appId, options),
     (id) => pollBatchExperiment(appId, id, options, "ScenarioTests.newScenarioTestWithResult")
+  )
+
+/**
+ * {@link newScenarioTestWithResult} with nextmv-py's `stop` (see
+ * {@link scenarioTestWithPollingStoppable}).
+ *
+ * @example
+ * ```ts
+ * const test = yield* newScenarioTestWithResultStoppable("routing-app", { scenarios, stop: Ref.get(shuttingDown) })
+ * ```
+ */
+export const newScenarioTestWithResultStoppable = (
+  appId: string,
+  options: NewScenarioTestOptions & ExperimentPollingOptions & StopOption
+): Effect.Effect<
+  Option.Option<BatchExperiment>,
+  ScenarioTestError | ExperimentPollingError,
+  ScenarioTestServices
+> =>
+  Effect.flatMap(
+    newScenarioTest(appId, options),
+    (id) => pollBatchExperimentStoppable(appId, id, options, "ScenarioTests.newScenarioTestWithResultStoppable")
   )

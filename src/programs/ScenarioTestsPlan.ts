@@ -1,5 +1,5 @@
 /**
- * The pure part of scenario tests (spec experiments §5.2, §11): scenario types, their validation,
+ * The pure part of scenario tests (nextmv-py's `nextmv.cloud.scenario`): scenario types, their validation,
  * scenario ids, option-set combinations and the run expansion. No requests happen here; the
  * program `newScenarioTest` (ScenarioTests.ts) resolves input sets and sends the batch.
  *
@@ -70,7 +70,7 @@ export interface ResolvedScenario extends IdentifiedScenario {
 const isStringArray = (value: unknown): value is ReadonlyArray<string> =>
   Array.isArray(value) && value.every((item) => typeof item === "string")
 
-/** Checks one scenario's input against its type (spec §11 messages). */
+/** Checks one scenario's input against its type (nextmv-py's validation messages). */
 const checkInput = (operation: string, id: string, input: ScenarioInput): Effect.Effect<void, InvalidArgumentError> => {
   // Read through `unknown`: callers from plain JS can send anything.
   const type: unknown = input.scenarioInputType

@@ -6,7 +6,7 @@
  */
 import { FileSystem, HttpClientRequest, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Context, Effect, Layer, Schema, Stream } from "effect"
+import { Context, Effect, Exit, Layer, Schema, Stream } from "effect"
 import { InvalidArgumentError, NextmvDecodeError, type NextmvHttpError } from "../Errors.js"
 import {
   defaultConfiguration,
@@ -218,6 +218,49 @@ export const runPath = (appId: string, runId: string): string => `${applicationP
 const runsPath = (appId: string): string => `${applicationPath(appId)}/runs`
 
 
+/** A random name for local temporary files (Web Crypto, available in Node 20 and browsers). */
+const randomName = (): string => globalThis.crypto.randomUUID()
+
+const isPlainObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** The checks of {@link Service.trackRun} on the parts it uploads (shapes and JSON-ability). */
+const validateTrackedParts = (operation: string, run: TrackedRun) =>
+  Effect.gen(function*() {
+    for (const field of ["name", "description", "error", "inputDirPath", "outputDirPath"] as const) {
+      const value: unknown = run[field]
+      if (value !== undefined && typeof value !== "string") {
+        return yield* invalidArgument(operation, `${field} must be a string`)
+      }
+    }
+    if (run.input !== undefined && typeof run.input !== "string") yield* requireJson(operation, "input", run.input)
+    if (run.output !== undefined && typeof run.output !== "string") yield* requireJson(operation, "output", run.output)
+    if (run.duration !== undefined && !(Number.isFinite(run.duration) && run.duration >= 0)) {
+      return yield* invalidArgument(operation, `duration must be a finite number of milliseconds ≥ 0, got ${run.duration}`)
+    }
+    if (
+      run.logs !== undefined && typeof run.logs !== "string" &&
+      !(Array.isArray(run.logs) && run.logs.every((line) => typeof line === "string"))
+    ) {
+      return yield* invalidArgument(operation, "logs must be a string or an array of strings")
+    }
+    if (run.statistics !== undefined) {
+      if (!isPlainObject(run.statistics)) return yield* invalidArgument(operation, "statistics must be an object")
+      yield* requireJson(operation, "statistics", run.statistics)
+    }
+    if (run.metrics !== undefined) {
+      if (!isPlainObject(run.metrics)) return yield* invalidArgument(operation, "metrics must be an object")
+      yield* requireJson(operation, "metrics", run.metrics)
+    }
+    if (run.assets !== undefined) {
+      const assets: unknown = run.assets
+      if (!(isPlainObject(assets) || (Array.isArray(assets) && assets.every(isPlainObject)))) {
+        return yield* invalidArgument(operation, "assets must be an object or an array of objects")
+      }
+      yield* requireJson(operation, "assets", assets)
+    }
+  })
+
 /** Builds the service; requires `NextmvClient`, `Uploads`, `FileSystem` and `Path`. */
 export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSystem.FileSystem | Path.Path> = Effect
   .gen(function*() {
@@ -303,19 +346,36 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     /**
      * A presigned GET with the `Content-Type` header nextmv-py sends on these downloads:
      * `application/json` for results, inputs and JSON assets, `application/octet-stream` for
-     * other assets (spec §3.8, §3.9, §3.17).
+     * other assets (as nextmv-py's `run_result`, `run_input` and `download_asset_content`).
      */
     const download = (url: string, contentType = "application/json") =>
       HttpClientRequest.get(url).pipe(HttpClientRequest.setHeader("content-type", contentType))
 
-    /** Downloads a presigned URL into a scoped temporary file and extracts it into `dir`. */
-    const downloadAndExtract = (url: string, dir: string, name: string) =>
+    /**
+     * Downloads a presigned URL into a fresh temporary directory (random name, removed afterwards
+     * whatever happens) and extracts it into `dir`. No id or server string is part of a local path.
+     */
+    const downloadAndExtract = (url: string, dir: string) =>
       Effect.scoped(Effect.gen(function*() {
         const tmp = yield* fs.makeTempDirectoryScoped({ prefix: "nextmv-download-" })
-        const archive = path.join(tmp, name)
+        const archive = path.join(tmp, "archive.tar.gz")
         yield* Stream.run(presigned.stream(download(url)), fs.sink(archive))
         yield* provideFs(extractArchive(`GET ${url.split("?")[0]}`, archive, dir))
       }))
+
+    /**
+     * Streams a presigned download into `destination`: first into a randomly named sibling file,
+     * renamed over `destination` once complete. A failed or interrupted download removes that
+     * partial file and leaves `destination` as it was.
+     */
+    const downloadToFile = (request: HttpClientRequest.HttpClientRequest, destination: string) =>
+      Effect.gen(function*() {
+        const partial = path.join(path.dirname(destination), `.nextmv-download-${randomName()}.part`)
+        yield* Stream.run(presigned.stream(request), fs.sink(partial)).pipe(
+          Effect.zipRight(fs.rename(partial, destination)),
+          Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : fs.remove(partial).pipe(Effect.ignore))
+        )
+      })
 
     const downloadJson = (url: string) =>
       presigned.text(download(url)).pipe(
@@ -353,7 +413,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
             if (outputDir === "") {
               return yield* invalidArgument("Runs.runResult", "If the output format is not JSON, an outputDir must be provided.")
             }
-            yield* downloadAndExtract(url, outputDir, `${runId}.tar.gz`)
+            yield* downloadAndExtract(url, outputDir)
             // As nextmv-py: the output stays `{"url": …}`; the files are in `outputDir`.
             return result
           }
@@ -386,7 +446,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       if (outputDir === "") {
         return yield* invalidArgument("Runs.runInput", "If the input format is not JSON, an outputDir must be provided.")
       }
-      yield* downloadAndExtract(url, outputDir, `${runId}-input.tar.gz`)
+      yield* downloadAndExtract(url, outputDir)
       return undefined
     })
 
@@ -437,7 +497,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
         )
         const request = download(asset.download_url, asset.type === "json" ? "application/json" : "application/octet-stream")
         if (options.destination !== undefined) {
-          yield* Stream.run(presigned.stream(request), fs.sink(options.destination))
+          yield* downloadToFile(request, options.destination)
           return undefined
         }
         return asset.type === "json" ? yield* downloadJson(asset.download_url) : yield* presigned.bytes(request)
@@ -462,9 +522,8 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       if (run.output !== undefined && isGiven(run.outputDirPath)) {
         return yield* invalidArgument(operation, "give either output or outputDirPath, not both")
       }
-      if (run.metrics !== undefined && (typeof run.metrics !== "object" || run.metrics === null || Array.isArray(run.metrics))) {
-        return yield* invalidArgument(operation, "metrics must be an object")
-      }
+      // Every part is checked before the first request, so that a bad one leaves no upload behind.
+      yield* validateTrackedParts(operation, run)
       if (isGiven(run.inputDirPath)) yield* provideFs(requireDirectory(operation, run.inputDirPath))
       if (isGiven(run.outputDirPath)) yield* provideFs(requireDirectory(operation, run.outputDirPath))
       const configuration = yield* validateExecutionSettings(operation, options.configuration)

@@ -11,7 +11,7 @@
  * @since 0.1.0
  */
 import type { HttpClient } from "@effect/platform"
-import { Context, Duration, Effect, Layer, Redacted } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Redacted } from "effect"
 import { createHmac, randomBytes, randomUUID } from "node:crypto"
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -35,13 +35,50 @@ export interface EmulatorOptions {
   readonly apiKey?: string | undefined
   /** Lifetime of presigned URLs. Default 15 minutes (as Nextmv Cloud's upload URLs). */
   readonly presignedUrlTtl?: Duration.DurationInput | undefined
-  /** Clock used for timestamps and lifecycles. Default `Date.now`. */
+  /**
+   * Where the emulator reads the time (timestamps, run lifecycles, experiment progress, live-log
+   * pages, presigned URL expiry, rate limits). Default: the Effect `Clock` of the scope that builds
+   * the layer — the wall clock in a normal runtime (demos, manual runs), the `TestClock` inside
+   * `it.effect`/`it.scoped`, so that `TestClock.adjust` moves the emulator and the client's sleeps
+   * together and nothing in the emulator changes unless the test moves the time.
+   */
+  readonly clock?: EmulatorClock | undefined
+  /** A time source in epoch milliseconds; shorthand for `clock: { now }` (kept for compatibility). */
   readonly now?: (() => number) | undefined
   /**
    * Enforce Nextmv Cloud's published rate limits (429 with `Retry-After`, counted per window of the
    * emulator's clock): `true`, or limits per class (see `rateLimits.ts`). Default off.
    */
   readonly rateLimits?: RateLimitOptions | undefined
+}
+
+/**
+ * A time source for the emulator, in epoch milliseconds. The emulator never uses timers for its
+ * lifecycles: every state is computed from this clock when a request asks for it.
+ */
+export interface EmulatorClock {
+  readonly now: () => number
+}
+
+/** Ready-made {@link EmulatorClock}s. */
+export const EmulatorClock = {
+  /** The wall clock (`Date.now`). */
+  wall: { now: () => Date.now() } as EmulatorClock,
+  /** Reads an Effect `Clock` (e.g. a `TestClock`) without running an effect. */
+  fromEffect: (clock: Clock.Clock): EmulatorClock => ({ now: () => clock.unsafeCurrentTimeMillis() }),
+  /** A clock standing at `start` until it is moved with `set` or `advance`. */
+  manual: (start = 0) => {
+    let now = start
+    return {
+      now: () => now,
+      set: (millis: number) => {
+        now = millis
+      },
+      advance: (duration: Duration.DurationInput) => {
+        now += Duration.toMillis(duration)
+      }
+    }
+  }
 }
 
 /** Helpers areas expose to each other and to tests (`emulator.areas.runs.…`); extended by areas. */
@@ -125,6 +162,10 @@ export interface EmulatorContext {
   readonly options: EmulatorOptions
   /** The emulator's origin, e.g. `http://127.0.0.1:53012`. */
   readonly origin: () => string
+  /**
+   * The emulator's time, epoch milliseconds: {@link EmulatorOptions.clock} plus what
+   * {@link Service.advance} added. Areas compute every time-dependent state from it (no timers).
+   */
   readonly now: () => number
   /** Current time as an RFC 3339 string. */
   readonly timestamp: () => string
@@ -234,6 +275,14 @@ export interface Service {
   readonly injectFault: (fault: Fault) => Effect.Effect<void>
   /** Removes every fault rule. */
   readonly clearFaults: Effect.Effect<void>
+  /** The emulator's time now, epoch milliseconds (see {@link EmulatorOptions.clock}). */
+  readonly now: Effect.Effect<number>
+  /**
+   * Moves the emulator's time forward by `duration` without touching the caller's `Clock`: runs
+   * progress, presigned URLs expire, but no sleeping fiber wakes. To move both (the usual need in
+   * tests) use `TestClock.adjust` — the emulator follows the `TestClock` it was built with.
+   */
+  readonly advance: (duration: Duration.DurationInput) => Effect.Effect<void>
   /** Area helpers (runs, experiments, …) for tests. */
   readonly areas: EmulatorAreas
   /** The context areas are built on (stored applications, blob store, clock). */
@@ -300,9 +349,10 @@ const tryJson = (body: Buffer): unknown => {
 }
 
 /** Builds the emulator's state and routes (not yet listening). */
-const build = (options: EmulatorOptions) => {
+const build = (options: EmulatorOptions, source: EmulatorClock) => {
   const apiKey = options.apiKey ?? DEFAULT_API_KEY
-  const now = options.now ?? Date.now
+  let offset = 0
+  const now = () => source.now() + offset
   const ttlMillis = Duration.toMillis(options.presignedUrlTtl ?? Duration.minutes(15))
   const signingKey = randomBytes(16)
   const routes: Array<Route> = []
@@ -456,7 +506,17 @@ const build = (options: EmulatorOptions) => {
           setTimeout(() => req.socket.destroy(), 5)
           return
         case "Delay":
-          await new Promise((resolve) => setTimeout(resolve, Duration.toMillis(fault.delay)))
+          // A real (socket-level) delay; it ends early when the client goes away or the
+          // emulator shuts down, so no timer outlives the connection.
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              clearTimeout(timer)
+              req.socket.off("close", done)
+              resolve()
+            }
+            const timer = setTimeout(done, Duration.toMillis(fault.delay))
+            req.socket.once("close", done)
+          })
           if (res.destroyed || req.socket.destroyed) return
       }
     }
@@ -517,6 +577,9 @@ const build = (options: EmulatorOptions) => {
     clearFaults: () => {
       faults = []
     },
+    advance: (duration: Duration.DurationInput) => {
+      offset += Math.max(0, Duration.toMillis(duration))
+    },
     rateLimits: limiter.stats,
     dispose: () => rmSync(storage, { recursive: true, force: true })
   }
@@ -537,7 +600,8 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator> =>
   Layer.scoped(
     Emulator,
     Effect.gen(function*() {
-      const emulator = yield* Effect.acquireRelease(Effect.sync(() => build(options)), (built) => Effect.sync(built.dispose))
+      const source = options.clock ?? (options.now !== undefined ? { now: options.now } : EmulatorClock.fromEffect(yield* Effect.clock))
+      const emulator = yield* Effect.acquireRelease(Effect.sync(() => build(options, source)), (built) => Effect.sync(built.dispose))
       const connections = { open: 0, peak: 0, total: 0 }
       const server = yield* Effect.acquireRelease(
         Effect.async<Http.Server>((resume) => {
@@ -573,6 +637,8 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator> =>
         clearRequests: Effect.sync(emulator.clearRequests),
         injectFault: (fault) => Effect.sync(() => emulator.injectFault(fault)),
         clearFaults: Effect.sync(emulator.clearFaults),
+        now: Effect.sync(emulator.context.now),
+        advance: (duration) => Effect.sync(() => emulator.advance(duration)),
         areas: emulator.context.areas,
         context: emulator.context,
         rateLimits: Effect.sync(emulator.rateLimits),
@@ -581,11 +647,17 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator> =>
     })
   )
 
+/** The per-attempt timeout of {@link layerClient}'s client unless given: longer than any test's virtual time. */
+export const CLIENT_TIMEOUT: Duration.Duration = Duration.days(10)
+
 /** Options of {@link layerClient}: the emulator's plus client settings. */
 export interface ClientOptions extends EmulatorOptions {
   /**
    * Client settings (timeout, retry, headers, budget); base URL and API key point at the emulator.
    * The client's request budget is off unless the emulator enforces rate limits or `budget` is given.
+   * The per-attempt timeout defaults to {@link CLIENT_TIMEOUT} (not the SDK's 20 s): under the
+   * `TestClock`, `drive` jumps virtual time while a request is on the wire, and a short timeout
+   * would expire in virtual time. Set one explicitly to test timeouts.
    */
   readonly client?: Omit<NextmvClient.Options, "apiKey" | "baseUrl"> | undefined
 }
@@ -608,6 +680,7 @@ export const layerClient = (
     NextmvClient.NextmvClient,
     Effect.flatMap(Emulator, (emulator) =>
       NextmvClient.make({
+        timeout: CLIENT_TIMEOUT,
         ...options.client,
         budget: options.client?.budget ?? (options.rateLimits ? undefined : false),
         apiKey: emulator.apiKey,

@@ -12,7 +12,10 @@
  * 2. **wait** — status checks (`GET …/runs/{id}/metadata`, each an activity) separated by durable
  *    sleeps (`DurableClock`), with nextmv-py's polling defaults and bounds.
  * 3. **collect** — the run's result (`GET …/runs/{id}`) is the workflow's result; a run that ends
- *    `failed` or `canceled` is a typed {@link RunFailedError}.
+ *    `failed` or `canceled` is the SDK's typed `RunFailedError` (with the fetched result).
+ *
+ * Every request goes through the worker's `NextmvClient`, so all workflows of a worker share its
+ * `RequestBudget` (the published Nextmv Cloud rate limits) with the rest of the process.
  *
  * @since 0.1.0
  */
@@ -26,6 +29,7 @@ import {
   PollingTimeoutError,
   PollingTriesExhaustedError
 } from "../Errors.js"
+import { RunFailedError, resultOrFailure } from "../programs/RunFailedError.js"
 import { RunConfiguration, RunResult, isTerminalStatus } from "../schemas/Runs.js"
 import { Runs } from "../services/Runs.js"
 
@@ -89,19 +93,6 @@ export class RunRequest extends Schema.Class<RunRequest>("nextmv-effect/RunReque
   polling: Schema.optional(DurablePolling)
 }) {}
 
-/** The run ended `failed` or `canceled`. */
-export class RunFailedError extends Schema.TaggedError<RunFailedError>()("RunFailedError", {
-  appId: Schema.String,
-  runId: Schema.String,
-  status: Schema.String,
-  error: Schema.String
-}) {
-  override get message(): string {
-    const detail = this.error === "" ? "" : `: ${this.error}`
-    return `Run ${this.runId} of application ${this.appId} ended ${this.status}${detail}`
-  }
-}
-
 /** A local file operation of an activity failed (only runs with directory inputs/outputs touch files). */
 export class WorkflowFileError extends Schema.TaggedError<WorkflowFileError>()("WorkflowFileError", {
   operation: Schema.String,
@@ -111,6 +102,8 @@ export class WorkflowFileError extends Schema.TaggedError<WorkflowFileError>()("
 /** Errors of a step (activity): what the SDK's services fail with, as storable schemas. */
 export const StepError = Schema.Union(NextmvHttpError, NextmvDecodeError, InvalidArgumentError, WorkflowFileError)
 export type StepError = typeof StepError.Type
+
+export { RunFailedError }
 
 /** Errors of the durable run workflows. */
 export const RunWorkflowError = Schema.Union(
@@ -282,26 +275,19 @@ export const layer = RunWorkflow.toLayer(Effect.fn("RunWorkflow.execute")(functi
   }
   const runId = yield* submitRun(request)
   const runs = yield* Runs
-  const final = yield* waitUntil({
+  yield* waitUntil({
     name: "run",
     polling: request.polling,
     check: storable(runs.runMetadata(request.appId, runId)).pipe(Effect.map((information) => information.metadata.status_v2)),
     isDone: isTerminalStatus,
     error: StepError
   })
-  if (final.status !== "succeeded") {
-    const information = yield* Activity.make({
-      name: "failure",
-      success: Schema.String,
-      error: StepError,
-      execute: storable(runs.runMetadata(request.appId, runId)).pipe(Effect.map((i) => i.metadata.error))
-    })
-    return yield* new RunFailedError({ appId: request.appId, runId, status: final.status, error: information })
-  }
-  return yield* Activity.make({
+  const result = yield* Activity.make({
     name: "result",
     success: RunResult,
     error: StepError,
     execute: storable(runs.runResult(request.appId, runId, { outputDir: "" }))
   })
+  // succeeded → the result; failed/canceled → RunFailedError (the SDK's one rule, shared with RunTracker)
+  return yield* resultOrFailure(result)
 }))

@@ -10,7 +10,15 @@ import * as Emulator from "../../src/testing/Emulator.js"
 export const fastRetry = { backoffFactor: 10, backoffJitter: 0, maxRetryAfter: 50 } as const
 
 /**
+ * The per-attempt timeout of test clients (the emulator layer's default): longer than the virtual
+ * time any test spans, so that `drive` jumping the `TestClock` while a request is on the wire
+ * never times it out. Use it for clients made with `NextmvClient.make` in tests.
+ */
+export const testTimeout = Emulator.CLIENT_TIMEOUT
+
+/**
  * `Emulator | NextmvClient` over real sockets. `options.client.retry` defaults to {@link fastRetry}.
+ * Built inside `it.effect`, the emulator runs on the `TestClock`; inside `it.live`, on the wall clock.
  */
 export const emulatorLayer = (options: Emulator.ClientOptions = {}) =>
   Emulator.layerClient({

@@ -1,7 +1,7 @@
 /**
  * The bundle: a gzip-compressed tar of every regular file under the staging directory, with
  * archive names relative to it (no top-level folder, no directory entries), written to disk as a
- * stream by node-tar (spec resources §7.5).
+ * stream by node-tar (the tarball of nextmv-py's `Application.push`).
  */
 import { FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"

@@ -17,11 +17,13 @@ export class ManifestError extends Schema.TaggedError<ManifestError>()("Manifest
 }
 
 /**
- * The files to push are incomplete: a mandatory file is missing (`mandatory`), a `files` pattern
- * matched nothing (`pattern`), or the Python requirements file does not exist (`requirements`).
+ * The files to push are incomplete or unsafe: a mandatory file is missing (`mandatory`), a `files`
+ * pattern matched nothing (`pattern`), the Python requirements file does not exist
+ * (`requirements`), or selected files are symbolic links leading outside the app directory
+ * (`outside`; `files` names the links — nothing is bundled or uploaded).
  */
 export class PushFilesError extends Schema.TaggedError<PushFilesError>()("PushFilesError", {
-  kind: Schema.Literal("mandatory", "pattern", "requirements"),
+  kind: Schema.Literal("mandatory", "pattern", "requirements", "outside"),
   files: Schema.Array(Schema.String),
   appDir: Schema.String
 }) {
@@ -33,6 +35,10 @@ export class PushFilesError extends Schema.TaggedError<PushFilesError>()("PushFi
         return `could not find files listed in manifest: ${this.files.join(", ")}`
       case "requirements":
         return `pip requirements file '${this.files.join(", ")}' not found in '${this.appDir}'`
+      case "outside":
+        return `symbolic links pointing outside the app directory '${this.appDir}' are not bundled: ${
+          this.files.join(", ")
+        }`
     }
   }
 }

@@ -1,10 +1,12 @@
 /**
- * File selection for `push` (spec resources §7.3), with the glob rules of Python's
+ * File selection for `push` (the `files` globs of the Nextmv app manifest, see the Nextmv docs
+ * "Application manifest" and nextmv-py's `Application.push`), with the glob rules of Python's
  * `glob(recursive=True)`: `*`, `?` and `[…]` stay inside one path segment, a `**` segment crosses
  * any number of directories, and wildcards do not match names starting with `.` (a segment
  * written with a leading `.` does). Patterns are applied in order: a leading `!` removes the
  * matches from what was selected so far; a trailing `/` means `<pattern>*`. Only regular files
- * are kept.
+ * are kept; symbolic links to directories are not entered, and {@link filesOutside} finds file
+ * links that lead out of the app directory.
  */
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
@@ -128,3 +130,24 @@ export const selectEntries = (entries: ReadonlyArray<Entry>, patterns: ReadonlyA
 /** {@link selectEntries} over the files below `appDir`. */
 export const selectFiles = (appDir: string, patterns: ReadonlyArray<string>) =>
   Effect.map(walk(appDir), (entries) => selectEntries(entries, patterns))
+
+/**
+ * The selected files whose real location (symbolic links resolved) lies outside `appDir`, e.g. a
+ * link to `~/.aws/credentials`. `push` refuses to bundle them.
+ */
+export const filesOutside = (
+  appDir: string,
+  files: ReadonlyArray<string>
+): Effect.Effect<ReadonlyArray<string>, PlatformError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const root = yield* fs.realPath(appDir)
+    const outside: Array<string> = []
+    for (const file of files) {
+      const real = yield* fs.realPath(path.join(appDir, file))
+      const relative = path.relative(root, real)
+      if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) outside.push(file)
+    }
+    return outside
+  })

@@ -1,6 +1,7 @@
 /**
  * Manifest handling for `push`: reading `app.yaml`, the mandatory files, the YAML written into
- * the bundle and the activation request (spec resources §2.8, §7.3, §7.5).
+ * the bundle and the activation request (nextmv-py's `Manifest` and `Application.push`; see the
+ * Nextmv docs "Application manifest").
  */
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, ParseResult } from "effect"
@@ -85,10 +86,10 @@ const truthy = (record: Record<string, unknown>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(record).filter(([, v]) => Boolean(v)))
 
 /**
- * The body of `PUT …/binary` (spec §7.5): type and runtime, plus the I/O configuration, the
+ * The body of `PUT …/binary` (nextmv-py's `Application.push` activation): type and runtime, plus the I/O configuration, the
  * options, the entrypoint and the working directory when the manifest sets them.
  *
- * Spec §9.8: only `statistics`, `assets` and `solutions` of a multi-file output are mapped, as in
+ * Only `statistics`, `assets` and `solutions` of a multi-file output are mapped, as in
  * the activation builders that were read; the newer `metrics` key has no known wire name.
  */
 export const activationRequest = (manifest: Manifest): { readonly requirements: Record<string, unknown> } => {

@@ -1,6 +1,6 @@
 /**
- * Bundling Python dependencies for `type: python` apps with `python.pip-requirements` (spec
- * resources §7.4, the newest, uv-based variant): resolve with `uv pip compile`, write the pinned
+ * Bundling Python dependencies for `type: python` apps with `python.pip-requirements` (nextmv-py's
+ * `Application.push`, the newest, uv-based variant): resolve with `uv pip compile`, write the pinned
  * `requirements.lock` into the bundle, then `uv pip install --target .nextmv/python/deps` for the
  * Linux platform and Python version of the manifest. nextmv-py also caches installs locally; this
  * SDK does not (every push installs).

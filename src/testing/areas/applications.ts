@@ -4,7 +4,7 @@
  * is 409, `PUT` replaces the mutable fields.
  */
 import type { ApplicationRecord, EmulatorContext, EmulatorRequest } from "../Emulator.js"
-import { asObject, optionalString } from "./json.js"
+import { asObject, optionalString } from "./handlers.js"
 
 const APP_ID = /^[a-z0-9][a-z0-9-]{0,39}$/
 

@@ -7,8 +7,8 @@
  */
 import { randomUUID } from "node:crypto"
 import type { EmulatorContext } from "../Emulator.js"
-import { asObject } from "./json.js"
-import { type DecisionModel, Models, untarGz } from "./runs.js"
+import { asObject } from "./handlers.js"
+import { type DecisionModel, Models, untarGz } from "./models.js"
 
 /** An activated bundle (the wire fields of a version's `executable`, plus its contents). */
 export interface ExecutableRecord {

@@ -18,7 +18,7 @@
  * both, as on the platform. `…/{id}/runs` lists the runs a test collected.
  */
 import type { EmulatorContext, EmulatorRequest, EmulatorResponse } from "../Emulator.js"
-import { asObject, existingApp, findScoped, isResponse, optionalString } from "./json.js"
+import { asObject, existingApp, findScoped, isResponse, optionalString } from "./handlers.js"
 import type { RunRecord, RunTarget, SubmitParams } from "./runs.js"
 
 /** Shadow-test ids (Nextmv docs): 3–30 of `[a-z0-9.-]`, not starting or ending with `.` or `-`. */

@@ -8,8 +8,9 @@
  */
 import type { EmulatorContext, EmulatorRequest, EmulatorResponse } from "../Emulator.js"
 import { type ExecutableRecord, executableJson } from "./binary.js"
-import { asObject, isResponse, optionalString as str } from "./json.js"
-import { Models, type RunTarget } from "./runs.js"
+import { asObject, isResponse, optionalString as str } from "./handlers.js"
+import { Models } from "./models.js"
+import type { RunTarget } from "./runs.js"
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 

@@ -1,126 +1,27 @@
 /**
- * Emulator area: runs (spec client-and-runs §3, §6). A run moves `queued → running →
- * succeeded | failed | canceled` on delays computed from timestamps (no timers); its outcome comes
- * from a pluggable decision model ({@link Models}), chosen per instance or application.
- * Upload URLs, `format=url` downloads, tar.gz inputs and outputs, final and live logs, assets,
- * tracked (external) runs, cancel and the 5 MiB inline limit behave as the real API's.
+ * Emulator area: runs (`/v1/applications/{appId}/runs`, nextmv-py's `Application.new_run`,
+ * `run_result`, `track_run` and friends). A run moves `queued → running → succeeded | failed |
+ * canceled` at times computed from the emulator's clock (no timers), or when a test moves it
+ * (`runs.start`, `runs.finish`); its outcome comes from a pluggable decision model (./models.ts),
+ * chosen per instance or application. Upload URLs, `format=url` downloads, tar.gz inputs and
+ * outputs, final and live logs, assets, tracked (external) runs, cancel and the 5 MiB inline limit
+ * behave as the real API's.
  */
 import { randomBytes, randomUUID } from "node:crypto"
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { dirname, join, relative, sep } from "node:path"
-import * as Tar from "tar"
 import type { EmulatorContext, EmulatorRequest, EmulatorResponse } from "../Emulator.js"
-import { asObject, existingApp, findScoped, isResponse, nonEmptyString as str } from "./json.js"
+import { asObject, existingApp, findScoped, isResponse, nonEmptyString as str } from "./handlers.js"
+import {
+  type DecisionModel,
+  decodeInput,
+  type DecodedInput,
+  execute,
+  type ModelAsset,
+  type ModelInput,
+  Models
+} from "./models.js"
 
 /** 5 MiB, the inline input/output limit. */
 const MAX_INLINE = 5 * 1024 * 1024
-
-// ---------------------------------------------------------------------------------------------
-// Decision models
-// ---------------------------------------------------------------------------------------------
-
-/** What a decision model sees. */
-export interface ModelInput {
-  readonly appId: string
-  readonly runId: string
-  readonly instanceId: string
-  /** `json`, `text`, `multi-file`, `csv-archive`. */
-  readonly inputFormat: string
-  /** The JSON input (json format), or the text (text format). */
-  readonly input: unknown
-  /** The files of a `multi-file`/`csv-archive` input, by relative path. */
-  readonly files: Readonly<Record<string, Buffer>>
-  readonly options: Readonly<Record<string, string>>
-}
-
-/** An asset a model emits. */
-export interface ModelAsset {
-  readonly name: string
-  /** JSON content (content type `json`) or bytes (any other content type). */
-  readonly content: unknown
-  readonly content_type?: string | undefined
-  readonly description?: string | undefined
-  readonly visual?: { readonly schema: string; readonly label: string; readonly type?: string } | undefined
-}
-
-/** What a decision model produces. */
-export interface ModelOutcome {
-  /** Default `succeeded`. */
-  readonly status?: "succeeded" | "failed" | undefined
-  /** JSON output (json format; also the content of `output.json` for archive formats without files). */
-  readonly output?: unknown
-  /** Text output (text format). */
-  readonly text?: string | undefined
-  /** Files of a `multi-file`/`csv-archive` output, by relative path. */
-  readonly files?: Readonly<Record<string, string | Buffer>> | undefined
-  readonly error?: string | undefined
-  /** Log lines, spread evenly over the running time (live logs), joined for the final logs. */
-  readonly logs?: ReadonlyArray<string> | undefined
-  readonly assets?: ReadonlyArray<ModelAsset> | undefined
-  readonly metrics?: Readonly<Record<string, unknown>> | undefined
-  /** Running time; default the emulator's `runs.runningMillis`. */
-  readonly durationMillis?: number | undefined
-}
-
-/** A decision model: input in, outcome out (synchronous and deterministic). */
-export type DecisionModel = (input: ModelInput) => ModelOutcome
-
-const statisticsFor = (input: ModelInput, durationMillis: number) => ({
-  schema: "v1",
-  run: { duration: durationMillis / 1000, iterations: 1 },
-  result: { duration: durationMillis / 1000, value: valueOf(input.input) }
-})
-
-/** A number derived from the input, so different inputs give different objective values. */
-const valueOf = (input: unknown): number =>
-  typeof input === "object" && input !== null && "value" in input && typeof input.value === "number"
-    ? input.value
-    : JSON.stringify(input ?? null).length
-
-/**
- * The default model: echoes the input as the solution and reports statistics and metrics
- * (`result.value` is the input's `value` field when numeric, else its JSON length).
- */
-const echo: DecisionModel = (input) => {
-    const statistics = statisticsFor(input, 0)
-    return {
-      output: input.inputFormat === "json" || input.inputFormat === "text"
-        ? { solutions: [input.input ?? null], options: input.options, statistics }
-        : undefined,
-      files: input.inputFormat === "json" || input.inputFormat === "text" ? undefined : input.files,
-      text: typeof input.input === "string" ? input.input : undefined,
-      logs: [`echo model: run ${input.runId}`, `options: ${JSON.stringify(input.options)}`],
-      metrics: { "result.value": statistics.result.value, "run.duration": 0 }
-    }
-}
-
-/** Ready-made decision models. */
-export const Models = {
-  echo,
-  /** Fails with `message`. */
-  fail: (message: string): DecisionModel => () => ({ status: "failed", error: message, logs: [`error: ${message}`] }),
-  /** Runs `model` but takes `millis` to do it. */
-  sleep: (millis: number, model: DecisionModel = echo): DecisionModel => (input) => ({
-    ...model(input),
-    durationMillis: millis
-  }),
-  /** Runs `model` and writes these log lines. */
-  logs: (lines: ReadonlyArray<string>, model: DecisionModel = echo): DecisionModel => (input) => ({
-    ...model(input),
-    logs: lines
-  }),
-  /** Runs `model` and emits these assets. */
-  assets: (assets: ReadonlyArray<ModelAsset>, model: DecisionModel = echo): DecisionModel => (input) => ({
-    ...model(input),
-    assets
-  }),
-  /** Produces these output files (for `multi-file` / `csv-archive` output formats). */
-  files: (files: Readonly<Record<string, string | Buffer>>): DecisionModel => () => ({ files, logs: ["wrote files"] }),
-  /** Produces this JSON output (plus metrics read from it by the caller's choice). */
-  output: (output: (input: ModelInput) => unknown, metrics?: (input: ModelInput) => Record<string, unknown>): DecisionModel =>
-  (input) => ({ output: output(input), metrics: metrics?.(input) })
-}
 
 // ---------------------------------------------------------------------------------------------
 // Records
@@ -145,8 +46,10 @@ export interface RunRecord {
   readonly name: string
   readonly description: string
   readonly createdAt: number
-  readonly startsAt: number
-  readonly endsAt: number
+  /** When it leaves `queued` (emulator time); moved by `runs.start`/`runs.finish`. */
+  startsAt: number
+  /** When it reaches its final status (emulator time); moved by `runs.finish`. */
+  endsAt: number
   readonly runType: "standard" | "external"
   readonly inputFormat: string
   readonly outputFormat: string
@@ -157,13 +60,14 @@ export interface RunRecord {
   readonly configuration: unknown
   readonly batchExperimentId?: string | undefined
   readonly inputId?: string | undefined
-  readonly status: "succeeded" | "failed"
-  readonly error: string
+  /** The final status once `endsAt` is reached. */
+  status: "succeeded" | "failed"
+  error: string
   /** Output bytes as served (JSON text, plain text or tar.gz). */
-  readonly outputBytes: Buffer
-  readonly outputJson: unknown
-  readonly logs: ReadonlyArray<{ readonly at: number; readonly line: string }>
-  readonly assets: ReadonlyArray<StoredAsset>
+  outputBytes: Buffer
+  outputJson: unknown
+  logs: ReadonlyArray<{ readonly at: number; readonly line: string }>
+  assets: ReadonlyArray<StoredAsset>
   readonly metrics?: Readonly<Record<string, unknown>> | undefined
   canceledAt?: number | undefined
 }
@@ -221,6 +125,23 @@ declare module "../Emulator.js" {
       readonly status: (run: RunRecord) => string
       /** All runs of an application, newest first. */
       readonly list: (appId: string) => ReadonlyArray<RunRecord>
+      /**
+       * Moves a queued run to `running` now (emulator time). Answers the run, or `undefined` when
+       * there is no such run or it already left `queued`.
+       */
+      readonly start: (appId: string, runId: string) => RunRecord | undefined
+      /**
+       * Ends a run now (emulator time) with `status`, whatever its model planned: `succeeded`
+       * keeps the model's output (an empty JSON object when it had none), `failed` sets `error`
+       * (default `"run failed"`), `canceled` cancels it. Answers `undefined` when there is no such
+       * run or it already ended.
+       */
+      readonly finish: (
+        appId: string,
+        runId: string,
+        status: "succeeded" | "failed" | "canceled",
+        options?: { readonly error?: string | undefined }
+      ) => RunRecord | undefined
     }
   }
 }
@@ -233,51 +154,6 @@ const formatOf = (configuration: unknown, side: "input" | "output"): string | un
 
 const runId = () => `latest-${randomBytes(6).toString("hex")}`
 
-/** Builds a tar.gz of `files` (relative paths). */
-const tarGz = (files: Readonly<Record<string, string | Buffer>>): Buffer => {
-  const dir = mkdtempSync(join(tmpdir(), "nextmv-emulator-out-"))
-  try {
-    const names = Object.keys(files).sort()
-    for (const name of names) {
-      mkdirSync(dirname(join(dir, name)), { recursive: true })
-      writeFileSync(join(dir, name), files[name]!)
-    }
-    const archive = join(dir, "..", `${randomUUID()}.tar.gz`)
-    Tar.c({ gzip: true, cwd: dir, file: archive, sync: true, portable: true }, names)
-    const bytes = readFileSync(archive)
-    rmSync(archive, { force: true })
-    return bytes
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-/** Reads a tar.gz into a map of relative path → bytes; `undefined` when it is not one. */
-export const untarGz = (bytes: Buffer): Record<string, Buffer> | undefined => {
-  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return undefined
-  const dir = mkdtempSync(join(tmpdir(), "nextmv-emulator-in-"))
-  try {
-    const archive = join(dir, "in.tar.gz")
-    writeFileSync(archive, bytes)
-    const out = join(dir, "x")
-    mkdirSync(out)
-    Tar.x({ file: archive, cwd: out, sync: true, strict: true })
-    const files: Record<string, Buffer> = {}
-    const walk = (at: string) => {
-      for (const name of readdirSync(at)) {
-        const full = join(at, name)
-        if (statSync(full).isDirectory()) walk(full)
-        else files[relative(out, full).split(sep).join("/")] = readFileSync(full)
-      }
-    }
-    walk(out)
-    return files
-  } catch {
-    return undefined
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
 
 export const install = (ctx: EmulatorContext): void => {
   const settings = ctx.options.runs ?? {}
@@ -310,7 +186,45 @@ export const install = (ctx: EmulatorContext): void => {
     submit: (appId: string, params: SubmitParams): RunRecord | EmulatorResponse => submit(appId, params),
     get: (appId: string, id: string) => runs.get(key(appId, id)),
     status,
-    list: (appId: string) => [...runs.values()].filter((r) => r.appId === appId).sort((a, b) => b.createdAt - a.createdAt)
+    list: (appId: string) => [...runs.values()].filter((r) => r.appId === appId).sort((a, b) => b.createdAt - a.createdAt),
+    start: (appId: string, id: string) => {
+      const run = runs.get(key(appId, id))
+      if (run === undefined || status(run) !== "queued") return undefined
+      const now = ctx.now()
+      const duration = run.endsAt - run.startsAt
+      // Log lines keep their place in the running time.
+      run.logs = run.logs.map((entry) => ({ ...entry, at: entry.at - run.startsAt + now }))
+      run.startsAt = now
+      run.endsAt = now + duration
+      return run
+    },
+    finish: (appId: string, id: string, final: "succeeded" | "failed" | "canceled", options: { readonly error?: string | undefined } = {}) => {
+      const run = runs.get(key(appId, id))
+      if (run === undefined) return undefined
+      const current = status(run)
+      if (current !== "queued" && current !== "running") return undefined
+      const now = ctx.now()
+      if (final === "canceled") {
+        run.canceledAt = now
+        return run
+      }
+      run.startsAt = Math.min(run.startsAt, now)
+      run.endsAt = now
+      // Every log line is written by the end.
+      run.logs = run.logs.map((entry) => ({ ...entry, at: Math.min(entry.at, now) }))
+      run.status = final
+      if (final === "failed") {
+        run.error = options.error ?? (run.error === "" ? "run failed" : run.error)
+        run.assets = []
+      } else {
+        run.error = ""
+        if (run.outputBytes.length === 0 && run.outputFormat === "json") {
+          run.outputJson = {}
+          run.outputBytes = Buffer.from("{}", "utf8")
+        }
+      }
+      return run
+    }
   }
   Object.assign(ctx.areas, { runs: area })
 
@@ -320,21 +234,9 @@ export const install = (ctx: EmulatorContext): void => {
   }
 
   /** Decodes input bytes per format: JSON value, text, or a file map. */
-  const decodeInput = (bytes: Buffer, format: string): { json: unknown; files: Record<string, Buffer> } | EmulatorResponse => {
-    switch (format) {
-      case "json":
-        try {
-          return { json: JSON.parse(bytes.toString("utf8")), files: {} }
-        } catch {
-          return ctx.apiError(400, "input is not valid JSON")
-        }
-      case "text":
-        return { json: bytes.toString("utf8"), files: {} }
-      default: {
-        const files = untarGz(bytes)
-        return files === undefined ? ctx.apiError(400, `${format} input must be a tar.gz archive`) : { json: undefined, files }
-      }
-    }
+  const decodedInput = (bytes: Buffer, format: string): DecodedInput | EmulatorResponse => {
+    const decoded = decodeInput(bytes, format)
+    return typeof decoded === "string" ? ctx.apiError(400, decoded) : decoded
   }
 
   /** The fields every run record takes from its submission. */
@@ -450,7 +352,7 @@ export const install = (ctx: EmulatorContext): void => {
       ? { json: params.input, files: {} }
       : params.input !== undefined
       ? { json: params.input, files: {} }
-      : decodeInput(bytes, format)
+      : decodedInput(bytes, format)
     if (isResponse(decoded)) return decoded
     const id = runId()
     if (params.result !== undefined) {
@@ -468,29 +370,12 @@ export const install = (ctx: EmulatorContext): void => {
       files: decoded.files,
       options: params.options ?? {}
     }
-    let outcome: ModelOutcome
-    try {
-      outcome = target.model(input)
-    } catch (error) {
-      outcome = { status: "failed", error: `model crashed: ${(error as Error).message}` }
-    }
+    const { outcome, failed, outputBytes, outputJson } = execute(target.model, input, outputFormat)
     const now = ctx.now()
     const startsAt = now + queuedMillis
     const duration = outcome.durationMillis ?? runningMillis
     const endsAt = startsAt + duration
-    const failed = outcome.status === "failed"
-    let outputBytes: Buffer = Buffer.alloc(0)
-    let outputJson: unknown = undefined
-    if (!failed) {
-      if (outputFormat === "json") {
-        outputJson = outcome.output ?? {}
-        outputBytes = Buffer.from(JSON.stringify(outputJson), "utf8")
-      } else if (outputFormat === "text") {
-        outputBytes = Buffer.from(outcome.text ?? JSON.stringify(outcome.output ?? ""), "utf8")
-      } else {
-        outputBytes = tarGz(outcome.files ?? { "output.json": JSON.stringify(outcome.output ?? {}) })
-      }
-    }
+
     const lines = outcome.logs ?? []
     const run: RunRecord = {
       ...submitted(id, appId, target, params, { bytes, json: decoded.json, format }, now),

@@ -59,11 +59,19 @@ export const servePglite = (db: PGliteLike, host: string, port: number): Promise
     return undefined
   }
 
+  // Not inside runExclusive: exec takes PGlite's query lock itself (the pump already serializes).
+  const rollback = () => db.exec("ROLLBACK").catch(() => undefined)
+
   const pump = async (): Promise<void> => {
     if (running) return
     running = true
     try {
       for (;;) {
+        if (owner?.closed === true) {
+          // Its client went away inside a transaction: roll it back, free the session.
+          owner = undefined
+          await rollback()
+        }
         const index = owner === undefined ? 0 : queue.findIndex((job) => job.client === owner)
         if (index < 0 || queue.length === 0) break
         const job = queue.splice(index, 1)[0]!
@@ -73,6 +81,8 @@ export const servePglite = (db: PGliteLike, host: string, port: number): Promise
           response = await db.runExclusive(() => db.execProtocolRaw(new Uint8Array(job.batch)))
         } catch {
           job.client.socket.destroy()
+          job.client.closed = true
+          owner = job.client // rolled back at the top of the loop
           continue
         }
         const status = transactionStatus(response)
@@ -90,14 +100,11 @@ export const servePglite = (db: PGliteLike, host: string, port: number): Promise
     void pump()
   }
 
-  const release = async (client: Client) => {
-    if (client.closed) return
+  const release = (client: Client) => {
+    if (client.closed && !clients.has(client)) return
     client.closed = true
     clients.delete(client)
-    if (owner === client) {
-      owner = undefined
-      await db.runExclusive(() => db.exec("ROLLBACK")).catch(() => undefined)
-    }
+    for (let i = queue.length - 1; i >= 0; i--) if (queue[i]!.client === client) queue.splice(i, 1)
     void pump()
   }
 
@@ -148,8 +155,8 @@ export const servePglite = (db: PGliteLike, host: string, port: number): Promise
     const client: Client = { socket, buffer: Buffer.alloc(0), started: false, pending: [], closed: false }
     clients.add(client)
     socket.on("data", (chunk: Buffer) => onData(client, chunk))
-    socket.on("error", () => void release(client))
-    socket.on("close", () => void release(client))
+    socket.on("error", () => release(client))
+    socket.on("close", () => release(client))
   })
 
   return new Promise((resolve, reject) => {

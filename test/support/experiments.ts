@@ -4,13 +4,13 @@
  */
 import { NodeFileSystem } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
-import * as AcceptanceTests from "../src/services/AcceptanceTests.js"
-import * as BatchExperiments from "../src/services/BatchExperiments.js"
-import * as InputSets from "../src/services/InputSets.js"
-import * as ManagedInputs from "../src/services/ManagedInputs.js"
-import * as Uploads from "../src/services/Uploads.js"
-import { Emulator, type ClientOptions } from "../src/testing/Emulator.js"
-import { emulatorLayer } from "./support/layers.js"
+import * as AcceptanceTests from "../../src/services/AcceptanceTests.js"
+import * as BatchExperiments from "../../src/services/BatchExperiments.js"
+import * as InputSets from "../../src/services/InputSets.js"
+import * as ManagedInputs from "../../src/services/ManagedInputs.js"
+import * as Uploads from "../../src/services/Uploads.js"
+import { Emulator, type ClientOptions } from "../../src/testing/Emulator.js"
+import { emulatorLayer } from "./layers.js"
 
 /** The application every experiments test uses. */
 export const APP = "routing"
@@ -39,7 +39,7 @@ export const seed = (inputs: Readonly<Record<string, unknown>> = {}) =>
   Effect.gen(function*() {
     const emulator = yield* Emulator
     emulator.areas.applications.seed({ id: APP })
-    for (const [id, data] of Object.entries(inputs)) emulator.areas.experiments.seedManagedInput(APP, { id, data })
+    for (const [id, data] of Object.entries(inputs)) emulator.areas.managedInputs.seed(APP, { id, data })
     return emulator
   })
 
