@@ -1,95 +1,292 @@
 /**
- * Benchmarks (`npm run bench`). Each scenario is reported as a ratio against a baseline measured
- * in the same run on the same emulator, so the numbers say what the SDK adds, not how fast this
- * machine is.
+ * `npm run bench`: the SDK against raw undici, honestly.
  *
- * - pipeline: `NextmvClient.api.text` (auth, per-attempt timeout, retry wrapper, status check) and
- *   `NextmvClient.api.json` (the same plus Schema decoding into `Application` classes) vs a bare
- *   `HttpClient` GET + `JSON.parse` of the same endpoint.
- * - polling: `Polling.poll` with a zero-delay schedule vs a plain `Effect.repeat` loop of the same
- *   check (in memory, no HTTP), i.e. the loop's own overhead.
+ * - A fixed-body HTTP server runs in its own process (`bench/server.ts`), so its cost lands on
+ *   neither side.
+ * - Each figure runs raw `undici` (`Dispatcher.request`) and the SDK interleaved, round after
+ *   round (default 5), and prints min / median / max of the per-round ratio together with the
+ *   absolute numbers and the machine.
+ * - Figures: sequential `getApplication` (wall and CPU per call), throughput at concurrency 64,
+ *   and transfers (upload from a file, upload from a stream of known length, download to disk:
+ *   wall time and peak RSS growth over the same process at idle).
+ *
+ * Environment: `BENCH_ROUNDS` (5), `BENCH_CALLS` (2000 sequential calls per round),
+ * `BENCH_CONCURRENT_CALLS` (6400), `BENCH_TRANSFER_MIB` (256; 1024 for the 1 GiB figures),
+ * `BENCH_TRANSFER_ROUNDS` (3), `BENCH_ONLY` (`calls`, `concurrency` or `transfers`).
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
-import { Effect, Layer, Redacted, Ref, Schedule } from "effect"
-import { poll } from "../src/programs/Polling.js"
-import { ApplicationList } from "../src/schemas/Applications.js"
+import { FileSystem, HttpClientRequest } from "@effect/platform"
+import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import * as Undici from "@effect/platform-node/Undici"
+import { Effect, Layer, ManagedRuntime, Redacted, Stream } from "effect"
+import { spawn } from "node:child_process"
+import { closeSync, createReadStream, createWriteStream, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs"
+import { cpus, tmpdir } from "node:os"
+import { join } from "node:path"
+import { Readable } from "node:stream"
+import { pipeline } from "node:stream/promises"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
 import * as Applications from "../src/services/Applications.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
-import { Emulator, layerClient } from "../src/testing/Emulator.js"
+import * as Uploads from "../src/services/Uploads.js"
 
-const REQUESTS = Number(process.env["BENCH_REQUESTS"] ?? 400)
-const POLLS = Number(process.env["BENCH_POLLS"] ?? 20_000)
-const ROUNDS = 5
+setFlagsFromString("--expose-gc")
+const gc = runInNewContext("gc") as () => void
 
-const time = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const start = performance.now()
-    yield* effect
-    return performance.now() - start
-  })
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
+const ROUNDS = env("BENCH_ROUNDS", 5)
+const CALLS = env("BENCH_CALLS", 2000)
+const CONCURRENT_CALLS = env("BENCH_CONCURRENT_CALLS", 6400)
+const CONCURRENCY = 64
+const TRANSFER_MIB = env("BENCH_TRANSFER_MIB", 256)
+const TRANSFER_ROUNDS = env("BENCH_TRANSFER_ROUNDS", 3)
+const ONLY = process.env["BENCH_ONLY"]
+const MIB = 1024 * 1024
 
-/** Median of `ROUNDS` alternating measurements of baseline and candidate. */
-const compare = <E1, R1, E2, R2>(
-  name: string,
-  baseline: Effect.Effect<unknown, E1, R1>,
-  candidate: Effect.Effect<unknown, E2, R2>
-) =>
-  Effect.gen(function*() {
-    const base: Array<number> = []
-    const cand: Array<number> = []
-    yield* baseline // warm-up
-    yield* candidate
-    for (let i = 0; i < ROUNDS; i++) {
-      base.push(yield* time(baseline))
-      cand.push(yield* time(candidate))
+// ---------------------------------------------------------------------------------------------
+// Measuring
+// ---------------------------------------------------------------------------------------------
+
+interface Sample {
+  readonly wallMs: number
+  readonly cpuMs: number
+  readonly rssGrowthMiB: number
+}
+
+/** Runs `f` once, measuring wall time, process CPU time and peak RSS growth (sampled every 5 ms). */
+const measure = async (f: () => Promise<unknown>): Promise<Sample> => {
+  gc()
+  const rss0 = process.memoryUsage.rss()
+  let peak = rss0
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss())
+  }, 5)
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  await f()
+  const wallMs = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
+  clearInterval(sampler)
+  peak = Math.max(peak, process.memoryUsage.rss())
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, rssGrowthMiB: (peak - rss0) / MIB }
+}
+
+const sorted = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)
+const stats = (xs: ReadonlyArray<number>) => {
+  const s = sorted(xs)
+  return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s[s.length - 1]! }
+}
+const fmt = (x: number, digits = 2) => x.toFixed(digits)
+const triple = (xs: ReadonlyArray<number>, digits = 2) => {
+  const { max, median, min } = stats(xs)
+  return `${fmt(min, digits)} / ${fmt(median, digits)} / ${fmt(max, digits)}`
+}
+
+/** Interleaves raw and SDK for `rounds` rounds (after one warm-up each). */
+const compare = async (rounds: number, raw: () => Promise<unknown>, sdk: () => Promise<unknown>) => {
+  await raw()
+  await sdk()
+  const out = { raw: [] as Array<Sample>, sdk: [] as Array<Sample> }
+  for (let i = 0; i < rounds; i++) {
+    // Alternate who goes first, so neither side always runs on a warmer process.
+    if (i % 2 === 0) {
+      out.raw.push(await measure(raw))
+      out.sdk.push(await measure(sdk))
+    } else {
+      out.sdk.push(await measure(sdk))
+      out.raw.push(await measure(raw))
     }
-    const median = (xs: Array<number>) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-    const ratio = median(cand) / median(base)
-    yield* Effect.log(
-      `${name}: ratio ${ratio.toFixed(2)} (baseline median ${median(base).toFixed(1)} ms, sdk median ${median(cand).toFixed(1)} ms)`
-    )
-    return ratio
+  }
+  return out
+}
+
+const lines: Array<string> = []
+const print = (line = "") => {
+  lines.push(line)
+  console.log(line)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server process
+// ---------------------------------------------------------------------------------------------
+
+const startServer = () =>
+  new Promise<{ origin: string; stop: () => void }>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "server.ts")], {
+      stdio: ["pipe", "pipe", "inherit"]
+    })
+    child.once("error", reject)
+    child.stdout.once("data", (data: Buffer) => {
+      const { port } = JSON.parse(data.toString("utf8")) as { port: number }
+      resolve({ origin: `http://127.0.0.1:${port}`, stop: () => child.kill() })
+    })
   })
 
-const program = Effect.gen(function*() {
-  const emulator = yield* Emulator
-  const apps = yield* Applications.Applications
-  for (let i = 0; i < 20; i++) yield* apps.newApplication({ id: `bench-${i}`, description: "x".repeat(200) })
+// ---------------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------------
 
-  const raw = yield* HttpClient.HttpClient
-  const authorization = `Bearer ${Redacted.value(emulator.apiKey)}`
-  const rawOnce = raw.execute(
-    HttpClientRequest.get(`${emulator.url}/v1/applications`).pipe(HttpClientRequest.setHeader("authorization", authorization))
-  ).pipe(Effect.flatMap((response) => response.text), Effect.map((text) => JSON.parse(text) as unknown))
-  const { api } = yield* NextmvClient.NextmvClient
-  const sdkText = api.text(HttpClientRequest.get("/v1/applications"))
-  const sdkDecoded = api.json(HttpClientRequest.get("/v1/applications"), ApplicationList)
-  yield* compare(
-    `pipeline, body as text (${REQUESTS} GET /v1/applications, 20 apps)`,
-    Effect.repeatN(rawOnce, REQUESTS - 1),
-    Effect.repeatN(sdkText, REQUESTS - 1)
+const main = async () => {
+  const server = await startServer()
+  const origin = server.origin
+  const dispatcher = new Undici.Agent()
+  const sdk = ManagedRuntime.make(
+    Layer.mergeAll(Applications.layer, Uploads.layer).pipe(
+      Layer.provideMerge(NextmvClient.layer({ apiKey: Redacted.make("bench-key"), baseUrl: origin })),
+      Layer.provideMerge(Layer.mergeAll(NodeHttpClient.layerUndici, NodeContext.layer))
+    )
   )
-  yield* compare(
-    `pipeline + Schema decode (${REQUESTS} GET /v1/applications, 20 apps)`,
-    Effect.repeatN(rawOnce, REQUESTS - 1),
-    Effect.repeatN(sdkDecoded, REQUESTS - 1)
-  )
+  const apps = await sdk.runPromise(Applications.Applications)
+  const uploads = await sdk.runPromise(Uploads.Uploads)
+  const client = await sdk.runPromise(NextmvClient.NextmvClient)
+  const fs = await sdk.runPromise(FileSystem.FileSystem)
 
-  const counter = yield* Ref.make(0)
-  const check = Ref.updateAndGet(counter, (n) => n + 1)
-  const reset = Ref.set(counter, 0)
-  yield* compare(
-    `polling loop (${POLLS} checks, zero delay)`,
-    reset.pipe(Effect.zipRight(Effect.repeat(check, { until: (n) => n >= POLLS }))),
-    reset.pipe(Effect.zipRight(poll(check, { until: (n) => n >= POLLS, polling: Schedule.forever })))
-  )
-})
+  const cpu = cpus()
+  print(`# nextmv-effect bench — ${new Date().toISOString()}`)
+  print(`machine: ${cpu.length} × ${cpu[0]?.model ?? "?"}, Node ${process.version}, ${process.platform}/${process.arch}`)
+  print(`server: separate process (bench/server.ts); raw = undici Dispatcher.request; ratios are SDK / raw, min / median / max over rounds`)
+  print()
 
-program.pipe(
-  Effect.provide(Applications.layer.pipe(Layer.provideMerge(layerClient()), Layer.provideMerge(NodeHttpClient.layerUndici))),
-  Effect.runPromise
-).catch((error: unknown) => {
+  const rawGet = async () => {
+    const response = await dispatcher.request({
+      origin,
+      path: "/v1/applications/bench-app",
+      method: "GET",
+      headers: { authorization: "Bearer bench-key" }
+    })
+    return response.body.json()
+  }
+  const sdkGet = apps.getApplication("bench-app")
+
+  if (ONLY === undefined || ONLY === "calls") {
+    const result = await compare(
+      ROUNDS,
+      async () => {
+        for (let i = 0; i < CALLS; i++) await rawGet()
+      },
+      () => sdk.runPromise(Effect.repeatN(sdkGet, CALLS - 1))
+    )
+    const perCall = (xs: Array<Sample>, key: "wallMs" | "cpuMs") => xs.map((s) => (s[key] * 1000) / CALLS)
+    print(`## sequential getApplication (${CALLS} calls × ${ROUNDS} rounds)`)
+    print(`| figure | raw µs/call (min/med/max) | SDK µs/call (min/med/max) | ratio (min/med/max) |`)
+    print(`|---|---|---|---|`)
+    for (const key of ["wallMs", "cpuMs"] as const) {
+      const raw = perCall(result.raw, key)
+      const sdkValues = perCall(result.sdk, key)
+      print(
+        `| ${key === "wallMs" ? "wall" : "CPU"} | ${triple(raw, 1)} | ${triple(sdkValues, 1)} | ${
+          triple(sdkValues.map((s, i) => s / raw[i]!))
+        } |`
+      )
+    }
+    print()
+  }
+
+  if (ONLY === undefined || ONLY === "concurrency") {
+    const result = await compare(
+      ROUNDS,
+      async () => {
+        let next = 0
+        await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+          while (next++ < CONCURRENT_CALLS) await rawGet()
+        }))
+      },
+      () =>
+        sdk.runPromise(
+          Effect.forEach(Array.from({ length: CONCURRENT_CALLS }), () => sdkGet, { concurrency: CONCURRENCY, discard: true })
+        )
+    )
+    const rps = (xs: Array<Sample>) => xs.map((s) => CONCURRENT_CALLS / (s.wallMs / 1000))
+    const raw = rps(result.raw)
+    const sdkValues = rps(result.sdk)
+    print(`## throughput at concurrency ${CONCURRENCY} (${CONCURRENT_CALLS} getApplication calls × ${ROUNDS} rounds)`)
+    print(`| raw calls/s (min/med/max) | SDK calls/s (min/med/max) | ratio SDK/raw (min/med/max) |`)
+    print(`|---|---|---|`)
+    print(`| ${triple(raw, 0)} | ${triple(sdkValues, 0)} | ${triple(sdkValues.map((s, i) => s / raw[i]!))} |`)
+    print()
+  }
+
+  if (ONLY === undefined || ONLY === "transfers") {
+    const bytes = TRANSFER_MIB * MIB
+    const dir = mkdtempSync(join(tmpdir(), "nextmv-bench-"))
+    try {
+      const source = join(dir, "source.bin")
+      const block = Buffer.alloc(MIB, 98)
+      const fd = openSync(source, "w")
+      for (let i = 0; i < TRANSFER_MIB; i++) writeSync(fd, block)
+      closeSync(fd)
+      const uploadUrl = `${origin}/upload?signature=bench`
+      const rawPut = async (body: Readable) => {
+        const response = await dispatcher.request({
+          origin,
+          path: "/upload?signature=bench",
+          method: "PUT",
+          headers: { "content-length": String(bytes), "content-type": "application/octet-stream" },
+          body
+        })
+        await response.body.text()
+      }
+      const blocks = function*() {
+        for (let i = 0; i < TRANSFER_MIB; i++) yield block
+      }
+      const target = join(dir, "download.bin")
+      const cases: Array<readonly [string, () => Promise<unknown>, () => Promise<unknown>]> = [
+        [
+          "upload from a file",
+          () => rawPut(createReadStream(source)),
+          () => sdk.runPromise(uploads.uploadData(uploadUrl, Uploads.UploadData.file(source)))
+        ],
+        [
+          "upload from a stream of known length",
+          () => rawPut(Readable.from(blocks())),
+          () =>
+            sdk.runPromise(
+              uploads.uploadData(uploadUrl, Uploads.UploadData.stream(Stream.fromIterable(blocks()), { length: bytes }))
+            )
+        ],
+        [
+          "download to disk",
+          async () => {
+            const response = await dispatcher.request({ origin, path: `/download?bytes=${bytes}`, method: "GET" })
+            await pipeline(response.body, createWriteStream(target))
+            if (statSync(target).size !== bytes) throw new Error("short download")
+          },
+          () =>
+            sdk.runPromise(
+              Stream.run(
+                client.presigned.stream(HttpClientRequest.get(`${origin}/download?bytes=${bytes}&signature=bench`)),
+                fs.sink(target)
+              )
+            )
+        ]
+      ]
+      print(`## transfers (${TRANSFER_MIB} MiB × ${TRANSFER_ROUNDS} rounds)`)
+      print(`| case | raw wall s (med) | SDK wall s (med) | wall ratio (min/med/max) | raw RSS growth MiB (max) | SDK RSS growth MiB (max) |`)
+      print(`|---|---|---|---|---|---|`)
+      for (const [name, raw, sdkCase] of cases) {
+        const result = await compare(TRANSFER_ROUNDS, raw, sdkCase)
+        const rawWall = result.raw.map((s) => s.wallMs / 1000)
+        const sdkWall = result.sdk.map((s) => s.wallMs / 1000)
+        print(
+          `| ${name} | ${fmt(stats(rawWall).median)} | ${fmt(stats(sdkWall).median)} | ${
+            triple(sdkWall.map((s, i) => s / rawWall[i]!))
+          } | ${fmt(stats(result.raw.map((s) => s.rssGrowthMiB)).max, 1)} | ${
+            fmt(stats(result.sdk.map((s) => s.rssGrowthMiB)).max, 1)
+          } |`
+        )
+      }
+      print()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+
+  await sdk.dispose()
+  await dispatcher.close()
+  server.stop()
+}
+
+main().catch((error: unknown) => {
   console.error(error)
   process.exitCode = 1
 })

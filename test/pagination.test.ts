@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Schema, Stream } from "effect"
-import { InvalidArgumentError } from "../src/Errors.js"
+import { PaginationLimitError } from "../src/Errors.js"
 import { paginate, paginateAll } from "../src/internal/pagination.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import { Emulator } from "../src/testing/Emulator.js"
@@ -61,7 +61,7 @@ describe("paginate", () => {
       yield* servePages(10, 1)
       const { api } = yield* NextmvClient.NextmvClient
       const error = yield* paginateAll(api, "/v1/test/paged", Item, { operation: "Test.list", maxPages: 3 }).pipe(failureOf)
-      expect(error).toBeInstanceOf(InvalidArgumentError)
+      expect(error).toBeInstanceOf(PaginationLimitError)
       expect(error.message).toContain("more than 3 pages")
     }).pipe(Effect.provide(emulatorLayer())))
 })

@@ -141,7 +141,8 @@ describe("Runs: reading runs", () => {
       const runId = yield* runs.newRun(appId, { input: { value: 7 }, name: "n", description: "d", instanceId: "devint" })
       const early = yield* runs.runMetadata(appId, runId)
       expect(early.metadata.status_v2).toBe("queued")
-      expect(early.console_url).toBe(`https://cloud.nextmv.io/app/app-1/run/${runId}?view=details`)
+      // Console links of an emulator-backed client go to the emulator's run page.
+      expect(early.console_url).toBe(`${emulator.url}/console/app/app-1/run/${runId}?view=details`)
       expect(early.metadata.created_at && DateTime.formatIso(early.metadata.created_at)).toBe("2026-01-01T00:00:00.000Z")
       yield* TestClock.adjust(30)
       expect((yield* runs.runMetadata(appId, runId)).metadata.status_v2).toBe("running")

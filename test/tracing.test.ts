@@ -78,6 +78,6 @@ describe("spans", () => {
       expect(reset.reason).toBe("transport")
       expect(JSON.stringify(reset)).not.toContain(secret)
       expect(String(reset)).not.toContain(secret)
-      expect(dump).toContain("http.request.header.authorization")
+      expect(dump).toContain("url.full")
     }).pipe(Effect.provide(Layer.merge(servicesLayer(), NodeHttpClient.layerUndici))))
 })

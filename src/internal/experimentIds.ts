@@ -1,5 +1,5 @@
 /**
- * nextmv-py's `safe_name_and_id` (spec experiments §1.4): a readable id and name derived from a
+ * nextmv-py's `safe_name_and_id`: a readable id and name derived from a
  * prefix and an entity id, used for the input sets and managed inputs scenario tests create.
  * Reuses the random slug of `ids.ts`.
  */

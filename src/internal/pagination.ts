@@ -1,23 +1,27 @@
 /**
- * Paged list endpoints, in one place.
+ * List responses and paged list endpoints, in one place.
  *
- * What is known (spec client-and-runs §1.10, one nextmv-py client version; resources §1.5/§9.2 say
- * the newest ensemble and secrets lists page with a helper whose parameters were not seen): the
- * first request adds `pagereturn=true`; each page is an object with `items` (an array) and
- * `next_page_token` (a string); the next page is requested with `pagetoken=<token>`; an empty or
- * absent token ends the listing. A server that ignores `pagereturn` and answers one bare array or
- * one `{"items": …}` object without a token is read as a single page, so the helper is safe to use
- * on endpoints whose paging is unconfirmed.
+ * The API answers a list in one of three shapes: a bare JSON array (or `null`), an
+ * `{"items": …}` object, or a page `{"items": …, "next_page_token": …}`. {@link listOf} reads any
+ * of them as one array; {@link paginate} follows the pages.
+ *
+ * Paging, as nextmv-py's `Client` does it for paged lists (the ensemble and secrets lists of the
+ * newest nextmv-py page with a helper whose parameters are not documented): the first request
+ * adds `pagereturn=true`; the next page is requested with `pagetoken=<token>`; an empty or absent
+ * token ends the listing. A server that ignores `pagereturn` and answers one bare array or one
+ * `{"items": …}` object without a token is read as a single page, so the helper is safe to use on
+ * endpoints whose paging is unconfirmed.
  */
 import { HttpClientRequest } from "@effect/platform"
 import { Chunk, Effect, Option, Schema, Stream } from "effect"
 import type { NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { InvalidArgumentError } from "../Errors.js"
-import type { Requester } from "../services/NextmvClient.js"
+import { PaginationLimitError } from "../Errors.js"
+import type { Requester } from "./requester.js"
 
 /** nextmv-py's safety limit on the number of pages. */
 export const DEFAULT_MAX_PAGES = 1000
 
+/** Any list response shape: `null`, a bare array, or an `{"items", "next_page_token"}` object. */
 const pageSchema = <A, I>(item: Schema.Schema<A, I, never>) =>
   Schema.Union(
     Schema.NullOr(Schema.Array(item)),
@@ -27,9 +31,43 @@ const pageSchema = <A, I>(item: Schema.Schema<A, I, never>) =>
     })
   )
 
+/** One page, normalised: its items and the token of the next page (`undefined` at the end). */
+interface Page<A> {
+  readonly items: ReadonlyArray<A>
+  readonly next: string | undefined
+}
+
+/** The one normaliser of list responses. */
+const readPage = <A>(
+  body: ReadonlyArray<A> | null | { readonly items: ReadonlyArray<A> | null; readonly next_page_token: string | null }
+): Page<A> => {
+  if (body === null) return { items: [], next: undefined }
+  if ("items" in body) {
+    const token = body.next_page_token
+    return { items: body.items ?? [], next: token !== null && token !== "" ? token : undefined }
+  }
+  return { items: body, next: undefined }
+}
+
+/**
+ * A list response in any of its shapes (`null`, a bare array, `{"items": …}`), decoded as one
+ * array of `item`. A page token, if any, is ignored: use {@link paginate} to follow pages.
+ *
+ * @example
+ * ```ts
+ * const versions = yield* api.json(HttpClientRequest.get(versionsPath(appId)), listOf(Version))
+ * ```
+ */
+export const listOf = <A, I>(item: Schema.Schema<A, I, never>) =>
+  Schema.transform(pageSchema(item), Schema.Array(Schema.typeSchema(item)), {
+    strict: true,
+    decode: (body) => readPage(body).items,
+    encode: (items) => items
+  })
+
 /** Options of {@link paginate}. */
 export interface PaginateOptions {
-  /** More pages than this fail with `InvalidArgumentError` instead of looping forever. Default 1000. */
+  /** More pages than this fail with `PaginationLimitError` instead of looping forever. Default 1000. */
   readonly maxPages?: number | undefined
   /** The SDK operation, for error messages (e.g. `"Secrets.listSecretsCollections"`). */
   readonly operation: string
@@ -48,31 +86,24 @@ export const paginate = <A, I>(
   path: string,
   item: Schema.Schema<A, I, never>,
   options: PaginateOptions
-): Stream.Stream<A, NextmvHttpError | NextmvDecodeError | InvalidArgumentError> => {
+): Stream.Stream<A, NextmvHttpError | NextmvDecodeError | PaginationLimitError> => {
   const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES
   const schema = pageSchema(item)
   type State = { readonly page: number; readonly token: string | undefined }
-  return Stream.paginateChunkEffect<State, A, NextmvHttpError | NextmvDecodeError | InvalidArgumentError, never>(
+  return Stream.paginateChunkEffect<State, A, NextmvHttpError | NextmvDecodeError | PaginationLimitError, never>(
     { page: 1, token: undefined },
     ({ page, token }) =>
       Effect.gen(function*() {
         if (page > maxPages) {
-          return yield* new InvalidArgumentError({
-            operation: options.operation,
-            reason: `the listing has more than ${maxPages} pages; raise maxPages`
-          })
+          return yield* new PaginationLimitError({ operation: options.operation, maxPages })
         }
         const request = HttpClientRequest.get(path).pipe(
           HttpClientRequest.setUrlParams(token === undefined ? { pagereturn: "true" } : { pagereturn: "true", pagetoken: token })
         )
-        const body = yield* api.json(request, schema)
-        if (body === null) return [Chunk.empty<A>(), Option.none<State>()] as const
-        if (Array.isArray(body)) return [Chunk.fromIterable(body as ReadonlyArray<A>), Option.none<State>()] as const
-        const paged = body as { readonly items: ReadonlyArray<A> | null; readonly next_page_token: string | null }
-        const next = paged.next_page_token
+        const { items, next } = readPage(yield* api.json(request, schema))
         return [
-          Chunk.fromIterable(paged.items ?? []),
-          next !== null && next !== "" ? Option.some({ page: page + 1, token: next }) : Option.none<State>()
+          Chunk.fromIterable(items),
+          next !== undefined ? Option.some({ page: page + 1, token: next }) : Option.none<State>()
         ] as const
       })
   )
@@ -84,5 +115,5 @@ export const paginateAll = <A, I>(
   path: string,
   item: Schema.Schema<A, I, never>,
   options: PaginateOptions
-): Effect.Effect<ReadonlyArray<A>, NextmvHttpError | NextmvDecodeError | InvalidArgumentError> =>
+): Effect.Effect<ReadonlyArray<A>, NextmvHttpError | NextmvDecodeError | PaginationLimitError> =>
   Stream.runCollect(paginate(api, path, item, options)).pipe(Effect.map(Chunk.toReadonlyArray))

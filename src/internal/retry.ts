@@ -6,7 +6,8 @@
  * - POST and PATCH: retried only on 429 and on connection failures where the request was never
  *   sent (connection refused, DNS failure). Never after a timeout or a 5xx: a retried
  *   `POST …/runs` could create a duplicate run.
- * - The wait honours `Retry-After` (seconds or HTTP date), capped at `maxRetryAfter`; otherwise it
+ * - The wait honours `Retry-After` (seconds or HTTP date), always capped at `maxRetryAfter` (a value
+ *   too large for a timer, such as `86400`, `1e308` or a far-future date, waits the cap); otherwise it
  *   is urllib3's backoff, as nextmv-py: 0 before the first retry, then
  *   `min(backoffMax, backoffFactor · 2^(n-1) + U[0,1) · backoffJitter)` — 2, 4, 8, 16, 32, 60 … s.
  */
@@ -22,7 +23,7 @@ export interface RetryOptions {
   readonly backoffJitter: Duration.DurationInput
   /** Cap on one backoff wait. Default 60 seconds. */
   readonly backoffMax: Duration.DurationInput
-  /** Cap on a server-requested `Retry-After` wait. Default 60 seconds. */
+  /** Cap on a server-requested `Retry-After` wait (every such wait is clamped to it). Default 60 seconds. */
   readonly maxRetryAfter: Duration.DurationInput
 }
 
@@ -73,8 +74,11 @@ export const retryDelay = (
   random: number
 ): Duration.Duration => {
   if (outcome.retryAfterMillis !== undefined) {
+    // A server-given wait is always bounded by the cap (86400, 1e308, a date in year 9999 …).
     const cap = Duration.toMillis(options.maxRetryAfter)
-    return Duration.millis(Math.min(cap, Math.max(0, outcome.retryAfterMillis)))
+    const asked = outcome.retryAfterMillis
+    const wait = Number.isNaN(asked) ? 0 : Math.min(cap, Math.max(0, asked))
+    return Number.isFinite(wait) ? Duration.millis(wait) : Duration.infinity
   }
   if (retry <= 1) return Duration.zero
   const factor = Duration.toMillis(options.backoffFactor)
@@ -91,7 +95,8 @@ export const parseRetryAfter = (header: string | undefined, nowMillis: number): 
   if (header === undefined) return undefined
   const trimmed = header.trim()
   if (trimmed === "") return undefined
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000)
+  // Delta seconds; a number too large for a double becomes Infinity, which the cap bounds.
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000
   const date = Date.parse(trimmed)
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMillis)
 }

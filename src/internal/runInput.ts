@@ -1,5 +1,5 @@
 /**
- * The pure rules of `newRun` (spec client-and-runs §1.8, §3.2, §3.3, §3.12): size measurement,
+ * The pure rules of `newRun` (nextmv-py `Application.new_run`): size measurement,
  * the upload decision, the default configuration, options encoding, and directory packaging.
  */
 import { FileSystem, Path } from "@effect/platform"
@@ -47,12 +47,12 @@ export const needsUpload = (decision: UploadDecisionInput): boolean => {
 
 const nonEmpty = (value: string | undefined): value is string => value !== undefined && value !== ""
 
-/** The output format that follows an input format (§3.3). */
+/** The output format that follows an input format (as nextmv-py's `new_run`). */
 export const outputTypeFor = (input: ContentType): ContentType =>
   input === "csv-archive" || input === "multi-file" ? input : "json"
 
 /**
- * The configuration sent when the caller gives none (§3.3): JSON in and out, except text input
+ * The configuration sent when the caller gives none (as nextmv-py's `new_run`): JSON in and out, except text input
  * (output JSON), a directory (`multi-file`), or an explicit input format.
  */
 export const defaultConfiguration = (input: unknown, inputFormat: ContentType | undefined, fromDirectory: boolean) => {
@@ -77,7 +77,7 @@ export const encodeOptions = (
       Effect.map(Object.fromEntries)
     )
 
-/** Fails unless `path` exists and is a directory (the ValueErrors of §3.2). */
+/** Fails unless `path` exists and is a directory (nextmv-py's ValueErrors). */
 export const requireDirectory = (operation: string, path: string) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
@@ -106,7 +106,7 @@ const listFiles = (dir: string) =>
 /**
  * Packages the regular files below `dir` into a gzip-compressed tar in a scoped temporary
  * directory (removed when the scope closes), names relative to `dir`, `inputs.tar.gz` skipped
- * (§3.12). The archive is streamed to disk, never held in memory. Returns its path.
+ * (as nextmv-py's `new_run` with `input_dir_path`). The archive is streamed to disk, never held in memory. Returns its path.
  */
 export const packageDirectory = (
   dir: string

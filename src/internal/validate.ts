@@ -4,6 +4,8 @@
  */
 import { Effect } from "effect"
 import { InvalidArgumentError } from "../Errors.js"
+import { jsonProblem } from "./body.js"
+import { hasLoneSurrogate } from "./paths.js"
 
 /** Fails with an {@link InvalidArgumentError} for `operation` (e.g. `"Applications.newApplication"`). */
 export const invalidArgument = (operation: string, reason: string): Effect.Effect<never, InvalidArgumentError> =>
@@ -19,6 +21,67 @@ export const requireNonEmpty = (
     ? Effect.succeed(value)
     : invalidArgument(operation, `${name} must be a non-empty string`)
 
+/**
+ * Why `value` cannot be the id `name`, or `undefined` when it can. An id becomes one path segment
+ * (see `paths.ts`), so it must be a non-blank string, must not be `.` or `..` (URL normalisation
+ * would remove or climb that segment) and must be well-formed UTF-16 (an unpaired surrogate has
+ * no UTF-8 form).
+ */
+export const idProblem = (name: string, value: unknown): string | undefined => {
+  if (typeof value !== "string" || value.trim() === "") return `${name} must be a non-empty string`
+  if (value === "." || value === "..") return `${name} must not be "." or ".." (it would change the request path)`
+  if (hasLoneSurrogate(value)) return `${name} must be well-formed Unicode (it contains an unpaired UTF-16 surrogate)`
+  return undefined
+}
+
+/**
+ * Fails with an {@link InvalidArgumentError} unless `value` can be the id `name` (see
+ * {@link idProblem}); succeeds with the id.
+ */
+export const requireId = (
+  operation: string,
+  name: string,
+  value: string | undefined
+): Effect.Effect<string, InvalidArgumentError> => {
+  const problem = idProblem(name, value)
+  return problem === undefined ? Effect.succeed(value as string) : invalidArgument(operation, problem)
+}
+
+/**
+ * Checks every id argument of an operation, in order, before any request: the one id validator
+ * of the SDK. Keys are the argument names used in messages.
+ *
+ * @example
+ * ```ts
+ * yield* requireIds("Runs.cancelRun", { appId, runId })
+ * ```
+ */
+export const requireIds = (
+  operation: string,
+  ids: Readonly<Record<string, string | undefined>>
+): Effect.Effect<void, InvalidArgumentError> => {
+  for (const [name, value] of Object.entries(ids)) {
+    const problem = idProblem(name, value)
+    if (problem !== undefined) return invalidArgument(operation, problem)
+  }
+  return Effect.void
+}
+
+/**
+ * Checks the ids that are optional: each one that is given (not `undefined`, not `""`, which
+ * nextmv-py reads as "not given") must be a valid id.
+ */
+export const requireOptionalIds = (
+  operation: string,
+  ids: Readonly<Record<string, string | undefined | null>>
+): Effect.Effect<void, InvalidArgumentError> => {
+  for (const [name, value] of Object.entries(ids)) {
+    const problem = isGiven(value) ? idProblem(name, value) : undefined
+    if (problem !== undefined) return invalidArgument(operation, problem)
+  }
+  return Effect.void
+}
+
 /** `true` for a string with non-blank content (nextmv-py treats `""` as "not given"). */
 export const isGiven = (value: string | undefined | null): value is string =>
   value !== undefined && value !== null && value !== ""
@@ -31,8 +94,8 @@ export interface ExecutionSettings {
 }
 
 /**
- * nextmv-py's checks of `RunQueuing` and of the integration rule (spec client-and-runs §5.9,
- * resources §2.1–2.2): a priority outside 1..9 is rejected; with an `integration_id`, the
+ * nextmv-py's checks of `RunQueuing` and of the integration rule (nextmv-py `RunQueuing` and
+ * `InstanceConfiguration`): a priority outside 1..9 is rejected; with an `integration_id`, the
  * execution class must be absent, empty or `integration`, and is then set to `integration`.
  */
 export const validateExecutionSettings = <C extends ExecutionSettings>(
@@ -58,9 +121,10 @@ export const validateExecutionSettings = <C extends ExecutionSettings>(
 
 /**
  * Compact JSON text of `value`, or `undefined` when it has none (a function, `undefined`, a
- * symbol) or cannot be serialised (a cycle, a `BigInt`).
+ * symbol, also nested) or cannot be serialised (a cycle, a `BigInt`).
  */
 export const jsonText = (value: unknown): string | undefined => {
+  if (jsonProblem(value) !== undefined) return undefined
   try {
     const text: unknown = JSON.stringify(value)
     return typeof text === "string" ? text : undefined

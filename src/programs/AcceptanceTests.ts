@@ -9,7 +9,7 @@ import { Effect, Option } from "effect"
 import type { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
 import { isNotFound } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import { invalidArgument, isGiven, requireIds } from "../internal/validate.js"
 import { type AcceptanceTest, isTerminalExperimentStatus } from "../schemas/Experiments.js"
 import { type AcceptanceTestError, AcceptanceTests, type MetricInput, metricsWire } from "../services/AcceptanceTests.js"
 import { BatchExperiments } from "../services/BatchExperiments.js"
@@ -71,9 +71,11 @@ export const newAcceptanceTest = (
   options: NewAcceptanceTestOptions
 ): Effect.Effect<AcceptanceTest, AcceptanceTestError, AcceptanceTests | BatchExperiments | InputSets> =>
   Effect.gen(function*() {
-    yield* requireNonEmpty(operation, "appId", appId)
-    yield* requireNonEmpty(operation, "candidateInstanceId", options.candidateInstanceId)
-    yield* requireNonEmpty(operation, "baselineInstanceId", options.baselineInstanceId)
+    yield* requireIds(operation, {
+      appId,
+      candidateInstanceId: options.candidateInstanceId,
+      baselineInstanceId: options.baselineInstanceId
+    })
     yield* metricsWire(operation, options.metrics)
     const acceptance = yield* AcceptanceTests
     const batch = yield* BatchExperiments

@@ -21,10 +21,11 @@ import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Effect, Schema } from "effect"
 import { homedir } from "node:os"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { withJson } from "../internal/crud.js"
-import { binaryPath } from "../internal/resourcePaths.js"
-import { invalidArgument, requireNonEmpty } from "../internal/validate.js"
+import { requestWithBody } from "../internal/body.js"
+import { binaryPath } from "../internal/paths.js"
+import { invalidArgument, requireIds } from "../internal/validate.js"
 import type { Instance } from "../schemas/Instances.js"
+import { ActivationBody } from "../schemas/Requests.js"
 import { type Manifest, MANIFEST_FILE_NAME } from "../schemas/Manifest.js"
 import type { Version } from "../schemas/Versions.js"
 import { Applications } from "../services/Applications.js"
@@ -121,7 +122,7 @@ const isoSeconds = (millis: number): string => new Date(millis).toISOString().re
  */
 export const push = Effect.fn("Push.push")(function*(appId: string, options: PushOptions = {}) {
   const operation = "Push.push"
-  yield* requireNonEmpty(operation, "appId", appId)
+  yield* requireIds(operation, { appId })
   if (options.autoCreate !== true) {
     const given = CREATE_ONLY.filter((key) => options[key] !== undefined && options[key] !== false)
     if (given.length > 0) return yield* invalidArgument(operation, `${given.join(", ")} need autoCreate: true`)
@@ -182,7 +183,7 @@ export const push = Effect.fn("Push.push")(function*(appId: string, options: Pus
       )
     )
     yield* Effect.logInfo("push: activating the bundle")
-    yield* api.discard(withJson("PUT", binaryPath(appId), activationRequest(manifest)))
+    yield* api.discard(yield* requestWithBody(operation, "PUT", binaryPath(appId), ActivationBody, activationRequest(manifest)))
     return written
   }))
 

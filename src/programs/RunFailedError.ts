@@ -4,21 +4,12 @@
  *
  * @since 0.1.0
  */
-import { Effect, Schema } from "effect"
-import { RunResult } from "../schemas/Runs.js"
+import { Effect } from "effect"
+import { RunFailedError } from "../Errors.js"
+import type { RunResult } from "../schemas/Runs.js"
 
-/** A run ended `failed` or `canceled`. `result` is the fetched run (with `error_log` when given). */
-export class RunFailedError extends Schema.TaggedError<RunFailedError>()("RunFailedError", {
-  runId: Schema.String,
-  status: Schema.String,
-  /** The API's error message (`metadata.error`), empty when none. */
-  error: Schema.String,
-  result: RunResult
-}) {
-  override get message(): string {
-    return `Run ${this.runId} ended ${this.status}${this.error ? `: ${this.error}` : ""}`
-  }
-}
+/** Re-exported: the error lives in `Errors.ts` with every other public error. */
+export { RunFailedError }
 
 /**
  * A final run's result: succeeds for `succeeded`, else fails with {@link RunFailedError}

@@ -14,7 +14,7 @@
 import { Effect, type Option } from "effect"
 import { safeNameAndId } from "../internal/experimentIds.js"
 import { safeId } from "../internal/ids.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import { invalidArgument, isGiven, requireIds } from "../internal/validate.js"
 import type { BatchExperiment } from "../schemas/Experiments.js"
 import type { InputSet } from "../schemas/InputSets.js"
 import { type BatchExperimentError, BatchExperiments } from "../services/BatchExperiments.js"
@@ -129,7 +129,7 @@ export const newScenarioTest = (
   options: NewScenarioTestOptions
 ): Effect.Effect<string, ScenarioTestError, ScenarioTestServices> =>
   Effect.gen(function*() {
-    yield* requireNonEmpty(operation, "appId", appId)
+    yield* requireIds(operation, { appId })
     const repetitions = options.repetitions ?? 0
     if (!(Number.isInteger(repetitions) && repetitions >= 0)) {
       return yield* invalidArgument(operation, `repetitions must be a non-negative integer, got ${repetitions}`)

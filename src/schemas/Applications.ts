@@ -1,5 +1,5 @@
 /**
- * Application schemas (spec client-and-runs §5.15). Property names are the wire names.
+ * Application schemas (nextmv-py `nextmv.cloud.Application`). Property names are the wire names.
  *
  * @since 0.1.0
  */
@@ -38,7 +38,7 @@ export class Application extends Schema.Class<Application>("Application")({
 /**
  * The list response: a bare JSON array (what nextmv-py reads); `null` is an empty list. A paged
  * `{"items": [...]}` object is accepted too, since one client version documents that shape
- * (spec §9.13 — uncertain, decoded leniently).
+ * (uncertain, decoded leniently).
  */
 export const ApplicationList = Schema.Union(
   Schema.NullOr(Schema.Array(Application)),

@@ -1,5 +1,5 @@
 /**
- * Ensemble definition schemas (spec resources §2.5). Property names are the wire names.
+ * Ensemble definition schemas (nextmv-py `nextmv.cloud.EnsembleDefinition`). Property names are the wire names.
  *
  * @since 0.1.0
  */
@@ -43,7 +43,7 @@ export const EvaluationRule = Schema.Struct({
   statistics_path: Schema.String,
   objective: RuleObjective,
   tolerance: RuleTolerance,
-  /** Non-negative; lower indexes are evaluated first. Required by the model (spec §9.6). */
+  /** Non-negative; lower indexes are evaluated first. Required by nextmv-py's model. */
   index: Schema.Number
 })
 export type EvaluationRule = typeof EvaluationRule.Type

@@ -1,9 +1,9 @@
 /**
  * Experiment schemas: batch experiments (and scenario tests, which are batch experiments of type
- * `scenario`) and acceptance tests (spec experiments §9–§11, §15). Decoded classes keep the wire
+ * `scenario`) and acceptance tests (nextmv-py `BatchExperiment`, `AcceptanceTest`). Decoded classes keep the wire
  * names as property names.
  *
- * Decoding is lenient where the spec (§16.10, §16.12) says real responses may omit fields the
+ * Decoding is lenient where real responses may omit fields the
  * Python models require: such fields get defaults, unknown fields are ignored, and unknown
  * status / enum values are kept as strings so that polling keeps working when the API adds one.
  *
@@ -22,7 +22,7 @@ const open = <const L extends ReadonlyArray<string>>(...literals: L) =>
 // Enums
 // ---------------------------------------------------------------------------------------------
 
-/** The known experiment statuses (spec §9). */
+/** The known experiment statuses (nextmv-py `ExperimentStatus`). */
 export const EXPERIMENT_STATUSES = [
   "started",
   "completed",
@@ -41,7 +41,7 @@ export type ExperimentStatus = typeof ExperimentStatus.Type
 
 /**
  * The statuses that end polling of batch experiments, scenario tests and acceptance tests
- * (spec §1.5): `completed`, `failed`, `draft`, `canceled`, `delete-failed`.
+ * (as nextmv-py's pollers): `completed`, `failed`, `draft`, `canceled`, `delete-failed`.
  */
 export const TERMINAL_EXPERIMENT_STATUSES: ReadonlyArray<string> = [
   "completed",
@@ -173,7 +173,7 @@ export class AcceptanceTestResults extends Schema.Class<AcceptanceTestResults>("
 
 /**
  * An acceptance test. `description`, `app_id` and `experiment_id` default to `""` when absent
- * (spec §16.10: the SDK omits `description` on create, so responses may lack it); a missing
+ * (nextmv-py omits `description` on create, so responses may lack it); a missing
  * `status` is `unknown`.
  */
 export class AcceptanceTest extends Schema.Class<AcceptanceTest>("AcceptanceTest")({
@@ -190,7 +190,7 @@ export class AcceptanceTest extends Schema.Class<AcceptanceTest>("AcceptanceTest
   status: withDefault(ExperimentStatus, () => "unknown"),
   results: optionalNullable(AcceptanceTestResults)
 }) {
-  /** `true` once the status is terminal (spec §3.2). */
+  /** `true` once the status is terminal. */
   get isFinal(): boolean {
     return isTerminalExperimentStatus(this.status)
   }
@@ -230,7 +230,7 @@ const informationFields = {
 export class BatchExperimentInformation
   extends Schema.Class<BatchExperimentInformation>("BatchExperimentInformation")(informationFields)
 {
-  /** `true` once the status is terminal (spec §4.3). */
+  /** `true` once the status is terminal. */
   get isFinal(): boolean {
     return isTerminalExperimentStatus(this.status)
   }
@@ -241,7 +241,7 @@ export class BatchExperimentMetadata extends Schema.Class<BatchExperimentMetadat
   ...informationFields,
   app_id: optionalNullable(Schema.String)
 }) {
-  /** `true` once the status is terminal (spec §4.3). */
+  /** `true` once the status is terminal. */
   get isFinal(): boolean {
     return isTerminalExperimentStatus(this.status)
   }
@@ -250,7 +250,7 @@ export class BatchExperimentMetadata extends Schema.Class<BatchExperimentMetadat
 /**
  * A batch experiment (or scenario test) with its runs. `input_set_id` and `instance_ids` are
  * optional here although nextmv-py requires them: scenario tests use several input sets and
- * per-run instances (spec §16.10). `runs` is filled from `GET …/batch/{id}/runs`.
+ * per-run instances. `runs` is filled from `GET …/batch/{id}/runs`.
  */
 export class BatchExperiment extends Schema.Class<BatchExperiment>("BatchExperiment")({
   ...informationFields,
@@ -259,7 +259,7 @@ export class BatchExperiment extends Schema.Class<BatchExperiment>("BatchExperim
   grouped_distributional_summaries: optionalNullable(Schema.Array(Schema.Unknown)),
   runs: withDefault(Schema.Array(Run), () => [])
 }) {
-  /** `true` once the status is terminal (spec §4.3). */
+  /** `true` once the status is terminal. */
   get isFinal(): boolean {
     return isTerminalExperimentStatus(this.status)
   }
@@ -275,9 +275,9 @@ export const BatchExperimentRuns = Schema.Struct({ runs: withDefault(Schema.Arra
 export const NewBatchExperimentResponse = Schema.Struct({ id: Schema.String })
 
 /**
- * One run of a new batch experiment (wire element of `runs`, spec §11). `input_id` is a managed
+ * One run of a new batch experiment (wire element of `runs`, nextmv-py `BatchExperimentRun`). `input_id` is a managed
  * input id, a previous run id or an input of `input_set_id`; at least one of `instance_id` and
- * `version_id` is required. `run_number` is not part of it (dropped by the newest nextmv-py, §16.3).
+ * `version_id` is required. `run_number` is not part of it (dropped by the newest nextmv-py).
  */
 export const BatchExperimentRunWire = Schema.Struct({
   input_id: Schema.String,

@@ -1,5 +1,5 @@
 /**
- * Input set schemas (spec experiments §12). Decoded classes keep the wire names.
+ * Input set schemas (nextmv-py `nextmv.cloud.InputSet`). Decoded classes keep the wire names.
  *
  * @since 0.1.0
  */
@@ -10,7 +10,7 @@ import { optionalNullable, withDefault } from "./Common.js"
 
 /**
  * A set of inputs experiments run over. `description`, `input_ids` and `inputs` default to empty
- * values when absent: nextmv-py's model requires them, but the spec (§16.10, §16.11) notes real
+ * values when absent: nextmv-py's model requires them, but real
  * responses may omit them.
  */
 export class InputSet extends Schema.Class<InputSet>("InputSet")({
@@ -25,7 +25,7 @@ export class InputSet extends Schema.Class<InputSet>("InputSet")({
 }) {
   /**
    * The ids of the inputs, as scenario tests read them: `input_ids` when non-empty, else the ids
-   * of `inputs` (spec §5.2).
+   * of `inputs` (as nextmv-py's scenario tests).
    */
   get inputIdList(): ReadonlyArray<string> {
     return this.input_ids.length > 0 ? this.input_ids : this.inputs.map((input) => input.id)

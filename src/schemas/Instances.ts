@@ -1,5 +1,5 @@
 /**
- * Instance schemas (spec resources §2.1–§2.3). Decoded classes keep the wire names (snake_case)
+ * Instance schemas (nextmv-py `nextmv.cloud.Instance`). Decoded classes keep the wire names (snake_case)
  * as property names; users write the configuration in the same wire shape, as they do the run
  * configuration.
  *
@@ -18,7 +18,7 @@ export { RunQueuing }
  * `integration_id` is set, `execution_class` must be `integration` or absent (it then becomes
  * `integration`); the services check this before any request (`validateExecutionSettings`).
  *
- * Spec §9.1: newer servers may add a `format` field; it is unconfirmed and not modelled (unknown
+ * Newer servers may add a `format` field; it is unconfirmed and not modelled (unknown
  * fields are ignored when decoding, so it is dropped).
  */
 export const InstanceConfiguration = Schema.Struct({
@@ -49,5 +49,5 @@ export class Instance extends Schema.Class<Instance>("Instance")({
   updated_at: Schema.DateTimeUtc
 }) {}
 
-/** `GET …/instances`: a bare JSON array (spec §1.5); `null` reads as an empty list. */
+/** `GET …/instances`: a bare JSON array; `null` reads as an empty list. */
 export const InstanceList = Schema.NullOr(Schema.Array(Instance))

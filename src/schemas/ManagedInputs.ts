@@ -1,5 +1,5 @@
 /**
- * Managed input schemas (spec experiments §12). Decoded classes keep the wire names.
+ * Managed input schemas (nextmv-py `nextmv.cloud.ManagedInput`). Decoded classes keep the wire names.
  *
  * @since 0.1.0
  */

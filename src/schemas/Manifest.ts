@@ -1,5 +1,5 @@
 /**
- * The app manifest, `app.yaml` (spec resources §2.8), as far as `push` needs it. TS property names
+ * The app manifest, `app.yaml` (nextmv-py `nextmv.cloud.Manifest`), as far as `push` needs it. TS property names
  * are camelCase; the YAML keys (and their aliases `pre_push`, `pip_requirements`, `multi_file`)
  * are mapped with `Schema.fromKey`. Unknown keys are ignored.
  *
@@ -18,7 +18,7 @@ export const ManifestType = Schema.Literal("python", "go", "java", "binary")
 export type ManifestType = typeof ManifestType.Type
 
 /**
- * Known runtime images of the newest nextmv-py (older ones listed `hexaly`, spec §9.11). Any
+ * Known runtime images of the newest nextmv-py (older ones listed `hexaly`). Any
  * other string is accepted, since the platform adds runtimes over time.
  */
 export const KNOWN_RUNTIMES = [

@@ -1,6 +1,6 @@
 /**
- * Run schemas (spec client-and-runs §5). Decoded classes keep the wire names as property names.
- * Decoding is lenient where the API has changed over time (§9.4, §9.5): unknown fields are
+ * Run schemas (nextmv-py `nextmv.cloud.RunResult`, `RunInformation`, …). Decoded classes keep the wire names as property names.
+ * Decoding is lenient where the API has changed over time: unknown fields are
  * ignored, unknown status and format values are kept as strings, and fields the newest Python
  * models require but older responses lack get defaults.
  *
@@ -46,7 +46,7 @@ export type Format = typeof Format.Type
 /** `standard`, `external`, `ensemble` (others kept). */
 export const RunType = Schema.Union(Schema.Literal("standard", "external", "ensemble"), Schema.String)
 
-/** Run type configuration; `type` may be absent, `null` or `""` — all read as absent (§5.5). */
+/** Run type configuration; `type` may be absent, `null` or `""` — all read as absent. */
 export const RunTypeConfiguration = Schema.Struct({
   type: Schema.optionalToOptional(Schema.NullOr(RunType), RunType, {
     decode: Option.flatMap((type) => (type === null || type === "" ? Option.none() : Option.some(type))),
@@ -65,7 +65,7 @@ export type RunQueuing = typeof RunQueuing.Type
 
 /**
  * Run configuration, sent as the body's `configuration` (wire names). When omitted, `newRun`
- * builds the default of spec §3.3 (formats derived from the input).
+ * builds nextmv-py's default (formats derived from the input).
  */
 export const RunConfiguration = Schema.Struct({
   execution_class: Schema.optional(Schema.String),

@@ -1,5 +1,5 @@
 /**
- * Secrets collection schemas (spec resources §2.6). Property names are the wire names.
+ * Secrets collection schemas (nextmv-py `nextmv.cloud.SecretsCollection`). Property names are the wire names.
  *
  * Secret values are `Redacted<string>` in the SDK's types: decoding wraps the wire string in
  * `Redacted`, and only encoding for the wire (`Schema.encode`) turns it back into clear text. So
@@ -38,11 +38,13 @@ export class Secret extends Schema.Class<Secret>("Secret")({
    * ```
    */
   static from(input: SecretInput): Secret {
+    // Not validated here (a constructor that throws would be a defect and could quote the value);
+    // request bodies validate it when they encode it, without quoting it.
     return input instanceof Secret ? input : new Secret({
       type: input.type,
       location: input.location,
       value: typeof input.value === "string" ? Redacted.make(input.value) : input.value
-    })
+    }, { disableValidation: true })
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * Version schemas (spec resources §2.4). Property names are the wire names.
+ * Version schemas (nextmv-py `nextmv.cloud.Version`). Property names are the wire names.
  *
  * @since 0.1.0
  */
@@ -38,5 +38,5 @@ export class Version extends Schema.Class<Version>("Version")({
   updated_at: Schema.DateTimeUtc
 }) {}
 
-/** `GET …/versions`: a bare JSON array (spec §1.5); `null` reads as an empty list. */
+/** `GET …/versions`: a bare JSON array; `null` reads as an empty list. */
 export const VersionList = Schema.NullOr(Schema.Array(Version))

@@ -1,37 +1,33 @@
 /**
  * `AcceptanceTests`: pass/fail comparisons of a candidate instance against a baseline over a
- * batch experiment (spec experiments §3), under `/v1/applications/{appId}/experiments/acceptance`.
+ * batch experiment (nextmv-py `Application.new_acceptance_test`), under `/v1/applications/{appId}/experiments/acceptance`.
  * The composite `newAcceptanceTest` (which finds or creates the batch experiment) lives in
  * `programs/AcceptanceTests.ts`; {@link Service.createAcceptanceTest} is its final request.
  *
  * @since 0.1.0
  */
 import { HttpClientRequest } from "@effect/platform"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Schema } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { applyChanges, withJson } from "../internal/crud.js"
-import { experimentsPath, segment } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import { requestWithBody, validateWith } from "../internal/body.js"
+import { listOf } from "../internal/pagination.js"
+import { acceptanceTestsPath } from "../internal/paths.js"
+import { invalidArgument, isGiven, requireIds, requireNonEmpty } from "../internal/validate.js"
 import {
   AcceptanceTest,
-  AcceptanceTestList,
-  COMPARISON_OPERATORS,
   type ComparisonOperator,
-  METRIC_TYPES,
   type MetricType,
-  STATISTIC_TYPES,
   type StatisticType,
-  TOLERANCE_TYPES,
   type ToleranceType
 } from "../schemas/Experiments.js"
+import { MetricBody, NewAcceptanceTestBody, PatchNameDescription } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of an acceptance-test operation. */
 export type AcceptanceTestError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
 
-/** `/v1/applications/{appId}/experiments/acceptance` */
-export const acceptanceTestsPath = (appId: string): string => `${experimentsPath(appId)}/acceptance`
-const acceptanceTestPath = (appId: string, id: string) => `${acceptanceTestsPath(appId)}/${segment(id)}`
+/** @deprecated Endpoint paths live in one internal module; kept for existing imports. */
+export { acceptanceTestsPath }
 
 /**
  * A metric to check, e.g. "the mean of `result.value` of the candidate is at most 5 % above the
@@ -126,111 +122,92 @@ export interface Service {
 /** The `AcceptanceTests` service tag. */
 export class AcceptanceTests extends Context.Tag("nextmv-effect/AcceptanceTests")<AcceptanceTests, Service>() {}
 
-const oneOf = (values: ReadonlyArray<string>, value: unknown): boolean =>
-  typeof value === "string" && values.includes(value)
-
 /**
- * Checks the metrics and returns their wire form (`metric_type`, `params`, `statistic`, `field`).
- * Exported for the program `newAcceptanceTest`, which checks before its first request.
+ * Checks the metrics against the request schema (closed sets of statistics, operators, tolerance
+ * and metric types are `Schema.Literal`s) and returns their wire form (`field`, `metric_type`,
+ * `params`, `statistic`). Exported for the program `newAcceptanceTest`, which checks before its
+ * first request.
  */
 export const metricsWire = (
   operation: string,
   metrics: ReadonlyArray<MetricInput>
-): Effect.Effect<ReadonlyArray<Record<string, unknown>>, InvalidArgumentError> =>
+): Effect.Effect<ReadonlyArray<typeof MetricBody.Type>, InvalidArgumentError> =>
   Effect.gen(function*() {
     if (metrics.length === 0) return yield* invalidArgument(operation, "metrics must list at least one metric")
-    return yield* Effect.forEach(metrics, (metric, index) => {
-      const where = `metrics[${index}]`
-      // Read through `unknown`: callers from plain JS can send anything.
-      const tolerance: unknown = metric.params?.tolerance
-      const toleranceType: unknown = typeof tolerance === "object" && tolerance !== null ? (tolerance as { type?: unknown }).type : undefined
-      const toleranceValue: unknown = typeof tolerance === "object" && tolerance !== null ? (tolerance as { value?: unknown }).value : undefined
-      if (!isGiven(metric.field)) return invalidArgument(operation, `${where}: field must be a non-empty string`)
-      if (!oneOf(STATISTIC_TYPES, metric.statistic)) {
-        return invalidArgument(operation, `${where}: statistic must be one of ${STATISTIC_TYPES.join(", ")}`)
-      }
-      if (!oneOf(COMPARISON_OPERATORS, metric.params?.operator)) {
-        return invalidArgument(operation, `${where}: params.operator must be one of ${COMPARISON_OPERATORS.join(", ")}`)
-      }
-      if (!oneOf(TOLERANCE_TYPES, toleranceType)) {
-        return invalidArgument(operation, `${where}: params.tolerance.type must be "", "absolute" or "relative"`)
-      }
-      if (typeof toleranceValue !== "number" || !Number.isFinite(toleranceValue)) {
-        return invalidArgument(operation, `${where}: params.tolerance.value must be a finite number`)
-      }
-      const metricType = metric.metricType ?? "direct-comparison"
-      if (!oneOf(METRIC_TYPES, metricType)) {
-        return invalidArgument(operation, `${where}: metricType must be ${METRIC_TYPES.join(", ")}`)
-      }
-      return Effect.succeed({
+    const checked = yield* validateWith(operation, MetricsOnly, {
+      metrics: metrics.map((metric) => ({
         field: metric.field,
-        metric_type: metricType,
-        params: {
-          operator: metric.params.operator,
-          tolerance: { type: metric.params.tolerance.type, value: metric.params.tolerance.value }
-        },
+        metric_type: metric.metricType ?? "direct-comparison",
+        params: metric.params,
         statistic: metric.statistic
-      })
+      }))
     })
+    return checked.metrics
   })
+
+const MetricsOnly = Schema.Struct({ metrics: Schema.Array(MetricBody) })
 
 /** Builds the service from the `NextmvClient`. */
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const requireIds = (operation: string, appId: string, id: string) =>
-    Effect.zipRight(requireNonEmpty(operation, "appId", appId), requireNonEmpty(operation, "acceptanceTestId", id))
-
   const acceptanceTest = Effect.fn("AcceptanceTests.acceptanceTest")(function*(appId: string, acceptanceTestId: string) {
-    yield* requireIds("AcceptanceTests.acceptanceTest", appId, acceptanceTestId)
-    return yield* api.json(HttpClientRequest.get(acceptanceTestPath(appId, acceptanceTestId)), AcceptanceTest)
+    yield* requireIds("AcceptanceTests.acceptanceTest", { appId, acceptanceTestId })
+    return yield* api.json(HttpClientRequest.get(acceptanceTestsPath(appId, acceptanceTestId)), AcceptanceTest)
   })
 
   const listAcceptanceTests = Effect.fn("AcceptanceTests.listAcceptanceTests")(function*(appId: string) {
-    yield* requireNonEmpty("AcceptanceTests.listAcceptanceTests", "appId", appId)
-    return (yield* api.json(HttpClientRequest.get(acceptanceTestsPath(appId)), AcceptanceTestList)) ?? []
+    yield* requireIds("AcceptanceTests.listAcceptanceTests", { appId })
+    return yield* api.json(HttpClientRequest.get(acceptanceTestsPath(appId)), listOf(AcceptanceTest))
   })
 
   const createAcceptanceTest = Effect.fn("AcceptanceTests.createAcceptanceTest")(
     function*(appId: string, options: CreateAcceptanceTestOptions) {
       const operation = "AcceptanceTests.createAcceptanceTest"
-      yield* requireNonEmpty(operation, "appId", appId)
-      yield* requireNonEmpty(operation, "id", options.id)
+      yield* requireIds(operation, { appId, id: options.id })
       yield* requireNonEmpty(operation, "name", options.name)
-      yield* requireNonEmpty(operation, "experimentId", options.experimentId)
-      yield* requireNonEmpty(operation, "candidateInstanceId", options.candidateInstanceId)
-      yield* requireNonEmpty(operation, "baselineInstanceId", options.baselineInstanceId)
+      yield* requireIds(operation, {
+        experimentId: options.experimentId,
+        candidateInstanceId: options.candidateInstanceId,
+        baselineInstanceId: options.baselineInstanceId
+      })
       const metrics = yield* metricsWire(operation, options.metrics)
-      const body: Record<string, unknown> = {
+      const request = yield* requestWithBody(operation, "POST", acceptanceTestsPath(appId), NewAcceptanceTestBody, {
         candidate: { instance_id: options.candidateInstanceId },
         control: { instance_id: options.baselineInstanceId },
         metrics,
         experiment_id: options.experimentId,
         name: options.name,
-        id: options.id
-      }
-      if (options.description !== undefined) body["description"] = options.description
-      return yield* api.json(withJson("POST", acceptanceTestsPath(appId), body), AcceptanceTest)
+        id: options.id,
+        description: options.description
+      })
+      return yield* api.json(request, AcceptanceTest)
     }
   )
 
   const updateAcceptanceTest = Effect.fn("AcceptanceTests.updateAcceptanceTest")(
     function*(appId: string, acceptanceTestId: string, options: UpdateAcceptanceTestOptions) {
       const operation = "AcceptanceTests.updateAcceptanceTest"
-      yield* requireIds(operation, appId, acceptanceTestId)
+      yield* requireIds(operation, { appId, acceptanceTestId })
       if (!isGiven(options.name) && !isGiven(options.description)) {
         return yield* invalidArgument(operation, "at least one of name or description must be provided for update")
       }
       // An empty string next to a non-empty other field is still sent (as nextmv-py does).
-      const body = applyChanges({}, { name: options.name, description: options.description })
-      return yield* api.json(withJson("PATCH", acceptanceTestPath(appId, acceptanceTestId), body), AcceptanceTest)
+      const request = yield* requestWithBody(
+        operation,
+        "PATCH",
+        acceptanceTestsPath(appId, acceptanceTestId),
+        PatchNameDescription,
+        { name: options.name, description: options.description }
+      )
+      return yield* api.json(request, AcceptanceTest)
     }
   )
 
   const deleteAcceptanceTest = Effect.fn("AcceptanceTests.deleteAcceptanceTest")(
     function*(appId: string, acceptanceTestId: string) {
-      yield* requireIds("AcceptanceTests.deleteAcceptanceTest", appId, acceptanceTestId)
-      yield* api.discard(HttpClientRequest.del(acceptanceTestPath(appId, acceptanceTestId)))
+      yield* requireIds("AcceptanceTests.deleteAcceptanceTest", { appId, acceptanceTestId })
+      yield* api.discard(HttpClientRequest.del(acceptanceTestsPath(appId, acceptanceTestId)))
     }
   )
 

@@ -1,16 +1,20 @@
 /**
- * `Applications`: the application-level operations of Nextmv Cloud (spec client-and-runs §4).
+ * `Applications`: the application-level operations of Nextmv Cloud (nextmv-py `nextmv.cloud.Application`).
  *
  * @since 0.1.0
  */
 import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { applyChanges, exists, toWire, withJson } from "../internal/crud.js"
+import { requestWithBody } from "../internal/body.js"
+import { exists } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
+import { listOf } from "../internal/pagination.js"
 import { applicationPath, applicationsPath } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
-import { Application, ApplicationList } from "../schemas/Applications.js"
+import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
+import { Application } from "../schemas/Applications.js"
+import { wireWithoutNulls } from "../schemas/Common.js"
+import { NewApplicationBody } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of an application operation. */
@@ -94,12 +98,12 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const { api } = yield* NextmvClient
 
   const getApplication = Effect.fn("Applications.getApplication")(function*(appId: string) {
-    yield* requireNonEmpty("Applications.getApplication", "appId", appId)
+    yield* requireIds("Applications.getApplication", { appId })
     return yield* api.json(HttpClientRequest.get(applicationPath(appId)), Application)
   })
 
   const applicationExists = Effect.fn("Applications.applicationExists")(function*(appId: string) {
-    yield* requireNonEmpty("Applications.applicationExists", "appId", appId)
+    yield* requireIds("Applications.applicationExists", { appId })
     return yield* exists(api, applicationPath(appId))
   })
 
@@ -107,44 +111,62 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     if (options.existOk === true && !isGiven(options.id)) {
       return yield* invalidArgument("Applications.newApplication", "If existOk is true, id must be provided")
     }
+    yield* requireOptionalIds("Applications.newApplication", {
+      id: options.id,
+      defaultInstanceId: options.defaultInstanceId,
+      defaultExperimentInstance: options.defaultExperimentInstance
+    })
     if (options.existOk === true && isGiven(options.id) && (yield* applicationExists(options.id))) {
       return yield* getApplication(options.id)
     }
     const id = isGiven(options.id) ? options.id : yield* safeId("app")
-    const body: Record<string, unknown> = { name: isGiven(options.name) ? options.name : id, id }
-    if (options.description !== undefined) body["description"] = options.description
-    if (options.isWorkflow !== undefined) body["is_pipeline"] = options.isWorkflow
-    if (options.defaultInstanceId !== undefined) body["default_instance"] = options.defaultInstanceId
-    if (options.defaultExperimentInstance !== undefined) {
-      body["default_experiment_instance"] = options.defaultExperimentInstance
-    }
-    return yield* api.json(withJson("POST", applicationsPath, body), Application)
+    const request = yield* requestWithBody("Applications.newApplication", "POST", applicationsPath, NewApplicationBody, {
+      name: isGiven(options.name) ? options.name : id,
+      id,
+      description: options.description,
+      is_pipeline: options.isWorkflow,
+      default_instance: options.defaultInstanceId,
+      default_experiment_instance: options.defaultExperimentInstance
+    })
+    return yield* api.json(request, Application)
   })
 
   const deleteApplication = Effect.fn("Applications.deleteApplication")(function*(appId: string) {
-    yield* requireNonEmpty("Applications.deleteApplication", "appId", appId)
+    yield* requireIds("Applications.deleteApplication", { appId })
     yield* api.discard(HttpClientRequest.del(applicationPath(appId)))
   })
 
   const updateApplication = Effect.fn("Applications.updateApplication")(
     function*(appId: string, options: UpdateApplicationOptions) {
-      yield* requireNonEmpty("Applications.updateApplication", "appId", appId)
-      const current = yield* getApplication(appId)
-      // The full object goes back, as nextmv-py's `to_dict()`: every non-null field, wire names.
-      const { default_instance_id: _alias, ...wire } = yield* toWire(Application, current)
-      const body = applyChanges({ ...wire, default_instance: current.defaultInstanceId }, {
-        name: options.name,
-        description: options.description,
-        default_instance: options.defaultInstanceId,
-        default_experiment_instance: options.defaultExperimentInstance
+      yield* requireIds("Applications.updateApplication", { appId })
+      yield* requireOptionalIds("Applications.updateApplication", {
+        defaultInstanceId: options.defaultInstanceId,
+        defaultExperimentInstance: options.defaultExperimentInstance
       })
-      return yield* api.json(withJson("PUT", applicationPath(appId), body), Application)
+      const current = yield* getApplication(appId)
+      // The full object goes back, as nextmv-py's `to_dict()`: every non-null field, wire names;
+      // the `default_instance_id` alias is sent as `default_instance`.
+      const updated = new Application({
+        ...current,
+        name: options.name ?? current.name,
+        description: options.description ?? current.description,
+        default_instance: options.defaultInstanceId ?? current.defaultInstanceId,
+        default_instance_id: undefined,
+        default_experiment_instance: options.defaultExperimentInstance ?? current.default_experiment_instance
+      }, { disableValidation: true })
+      const request = yield* requestWithBody(
+        "Applications.updateApplication",
+        "PUT",
+        applicationPath(appId),
+        wireWithoutNulls(Application),
+        updated
+      )
+      return yield* api.json(request, Application)
     }
   )
 
   const listApplications = Effect.fn("Applications.listApplications")(function*() {
-    const list = yield* api.json(HttpClientRequest.get(applicationsPath), ApplicationList)
-    return list === null ? [] : Array.isArray(list) ? list : (list as { readonly items: ReadonlyArray<Application> }).items
+    return yield* api.json(HttpClientRequest.get(applicationsPath), listOf(Application))
   })
 
   return Applications.of({

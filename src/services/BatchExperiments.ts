@@ -1,6 +1,7 @@
 /**
  * `BatchExperiments`: batch experiments and their twins, scenario tests (batch experiments of
- * type `scenario`), under `/v1/applications/{appId}/experiments/batch` (spec experiments §4, §5.1).
+ * type `scenario`), under `/v1/applications/{appId}/experiments/batch` (nextmv-py `Application.new_batch_experiment`,
+ * `Application.new_scenario_test`).
  * The composite flows live in `programs/Experiments.ts` and `programs/ScenarioTests.ts`.
  *
  * @since 0.1.0
@@ -8,28 +9,27 @@
 import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { applyChanges, withJson } from "../internal/crud.js"
+import { requestWithBody } from "../internal/body.js"
 import { safeId } from "../internal/ids.js"
-import { experimentsPath, segment } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import { listOf } from "../internal/pagination.js"
+import { batchExperimentMetadataPath, batchExperimentRunsPath, batchExperimentsPath } from "../internal/paths.js"
+import { idProblem, invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
 import {
   BatchExperiment,
   BatchExperimentInformation,
   BatchExperimentMetadata,
-  BatchExperimentMetadataList,
   BatchExperimentRuns,
-  type BatchExperimentRunWire,
   NewBatchExperimentResponse,
   type OptionSets
 } from "../schemas/Experiments.js"
+import { type BatchExperimentRunBody, NewBatchExperimentBody, PatchNameDescription } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of a batch-experiment operation. */
 export type BatchExperimentError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
 
-/** `/v1/applications/{appId}/experiments/batch` */
-export const batchExperimentsPath = (appId: string): string => `${experimentsPath(appId)}/batch`
-const batchExperimentPath = (appId: string, id: string) => `${batchExperimentsPath(appId)}/${segment(id)}`
+/** @deprecated Endpoint paths live in one internal module; kept for existing imports. */
+export { batchExperimentsPath }
 
 /**
  * One run of a new batch experiment. `inputId` is a managed input id, a previous run id or an
@@ -155,23 +155,32 @@ const runWire = (
   operation: string,
   index: number,
   run: BatchExperimentRun
-): Effect.Effect<BatchExperimentRunWire, InvalidArgumentError> => {
+): Effect.Effect<typeof BatchExperimentRunBody.Type, InvalidArgumentError> => {
   const where = `runs[${index}]`
   if (!isGiven(run.inputId)) return invalidArgument(operation, `${where}: inputId must be a non-empty string`)
   if (!isGiven(run.instanceId) && !isGiven(run.versionId)) {
     return invalidArgument(operation, `${where}: either instanceId or versionId must be set`)
+  }
+  for (const [name, value] of Object.entries({
+    inputId: run.inputId,
+    instanceId: run.instanceId,
+    versionId: run.versionId,
+    inputSetId: run.inputSetId
+  })) {
+    const problem = isGiven(value) ? idProblem(name, value) : undefined
+    if (problem !== undefined) return invalidArgument(operation, `${where}: ${problem}`)
   }
   if (run.repetition !== undefined && !(Number.isInteger(run.repetition) && run.repetition >= 0)) {
     return invalidArgument(operation, `${where}: repetition must be a non-negative integer, got ${run.repetition}`)
   }
   return Effect.succeed({
     input_id: run.inputId,
-    ...(run.optionSet !== undefined ? { option_set: run.optionSet } : {}),
-    ...(run.instanceId !== undefined ? { instance_id: run.instanceId } : {}),
-    ...(run.versionId !== undefined ? { version_id: run.versionId } : {}),
-    ...(run.inputSetId !== undefined ? { input_set_id: run.inputSetId } : {}),
-    ...(run.scenarioId !== undefined ? { scenario_id: run.scenarioId } : {}),
-    ...(run.repetition !== undefined ? { repetition: run.repetition } : {})
+    option_set: run.optionSet,
+    instance_id: run.instanceId,
+    version_id: run.versionId,
+    input_set_id: run.inputSetId,
+    scenario_id: run.scenarioId,
+    repetition: run.repetition
   })
 }
 
@@ -179,111 +188,112 @@ const runWire = (
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const requireIds = (operation: string, appId: string, id: string, idName: string) =>
-    Effect.zipRight(requireNonEmpty(operation, "appId", appId), requireNonEmpty(operation, idName, id))
-
   const getWithRuns = (appId: string, id: string) =>
     Effect.gen(function*() {
-      const experiment = yield* api.json(HttpClientRequest.get(batchExperimentPath(appId, id)), BatchExperiment)
-      const { runs } = yield* api.json(HttpClientRequest.get(`${batchExperimentPath(appId, id)}/runs`), BatchExperimentRuns)
+      const experiment = yield* api.json(HttpClientRequest.get(batchExperimentsPath(appId, id)), BatchExperiment)
+      const { runs } = yield* api.json(HttpClientRequest.get(batchExperimentRunsPath(appId, id)), BatchExperimentRuns)
       return new BatchExperiment({ ...experiment, runs })
     })
 
   const getMetadata = (appId: string, id: string) =>
-    api.json(HttpClientRequest.get(`${batchExperimentPath(appId, id)}/metadata`), BatchExperimentMetadata)
+    api.json(HttpClientRequest.get(batchExperimentMetadataPath(appId, id)), BatchExperimentMetadata)
 
   const listOfType = (appId: string, type: "batch" | "scenario") =>
     api.json(
       HttpClientRequest.get(batchExperimentsPath(appId)).pipe(HttpClientRequest.setUrlParams({ type })),
-      BatchExperimentMetadataList
-    ).pipe(Effect.map((list) => list ?? []))
-
-  const update = (appId: string, id: string, options: UpdateBatchExperimentOptions) =>
-    api.json(
-      withJson("PATCH", batchExperimentPath(appId, id), applyChanges({}, { name: options.name, description: options.description })),
-      BatchExperimentInformation
+      listOf(BatchExperimentMetadata)
     )
 
-  const remove = (appId: string, id: string) => api.discard(HttpClientRequest.del(batchExperimentPath(appId, id)))
+  const update = (operation: string, appId: string, id: string, options: UpdateBatchExperimentOptions) =>
+    requestWithBody(operation, "PATCH", batchExperimentsPath(appId, id), PatchNameDescription, {
+      name: options.name,
+      description: options.description
+    }).pipe(Effect.flatMap((request) => api.json(request, BatchExperimentInformation)))
+
+  const remove = (appId: string, id: string) => api.discard(HttpClientRequest.del(batchExperimentsPath(appId, id)))
 
   const batchExperiment = Effect.fn("BatchExperiments.batchExperiment")(function*(appId: string, batchId: string) {
-    yield* requireIds("BatchExperiments.batchExperiment", appId, batchId, "batchId")
+    yield* requireIds("BatchExperiments.batchExperiment", { appId, batchId })
     return yield* getWithRuns(appId, batchId)
   })
 
   const batchExperimentMetadata = Effect.fn("BatchExperiments.batchExperimentMetadata")(
     function*(appId: string, batchId: string) {
-      yield* requireIds("BatchExperiments.batchExperimentMetadata", appId, batchId, "batchId")
+      yield* requireIds("BatchExperiments.batchExperimentMetadata", { appId, batchId })
       return yield* getMetadata(appId, batchId)
     }
   )
 
   const listBatchExperiments = Effect.fn("BatchExperiments.listBatchExperiments")(function*(appId: string) {
-    yield* requireNonEmpty("BatchExperiments.listBatchExperiments", "appId", appId)
+    yield* requireIds("BatchExperiments.listBatchExperiments", { appId })
     return yield* listOfType(appId, "batch")
   })
 
   const newBatchExperiment = Effect.fn("BatchExperiments.newBatchExperiment")(
     function*(appId: string, options: NewBatchExperimentOptions = {}) {
       const operation = "BatchExperiments.newBatchExperiment"
-      yield* requireNonEmpty(operation, "appId", appId)
+      yield* requireIds(operation, { appId })
+      yield* requireOptionalIds(operation, { id: options.id, inputSetId: options.inputSetId })
       const runs = options.runs === undefined
         ? undefined
         : yield* Effect.forEach(options.runs, (run, index) => runWire(operation, index, run))
       const id = isGiven(options.id) ? options.id : yield* safeId("batch")
-      const body: Record<string, unknown> = { id, name: isGiven(options.name) ? options.name : id }
-      if (options.inputSetId !== undefined) body["input_set_id"] = options.inputSetId
-      if (options.instanceIds !== undefined) body["instance_ids"] = options.instanceIds
-      if (options.description !== undefined) body["description"] = options.description
-      if (options.optionSets !== undefined) body["option_sets"] = options.optionSets
-      if (runs !== undefined) body["runs"] = runs
-      body["type"] = options.type ?? "batch"
-      const created = yield* api.json(withJson("POST", batchExperimentsPath(appId), body), NewBatchExperimentResponse)
+      const request = yield* requestWithBody(operation, "POST", batchExperimentsPath(appId), NewBatchExperimentBody, {
+        id,
+        name: isGiven(options.name) ? options.name : id,
+        input_set_id: options.inputSetId,
+        instance_ids: options.instanceIds,
+        description: options.description,
+        option_sets: options.optionSets,
+        runs,
+        type: options.type ?? "batch"
+      })
+      const created = yield* api.json(request, NewBatchExperimentResponse)
       return created.id
     }
   )
 
   const updateBatchExperiment = Effect.fn("BatchExperiments.updateBatchExperiment")(
     function*(appId: string, batchId: string, options: UpdateBatchExperimentOptions) {
-      yield* requireIds("BatchExperiments.updateBatchExperiment", appId, batchId, "batchId")
-      return yield* update(appId, batchId, options)
+      yield* requireIds("BatchExperiments.updateBatchExperiment", { appId, batchId })
+      return yield* update("BatchExperiments.updateBatchExperiment", appId, batchId, options)
     }
   )
 
   const deleteBatchExperiment = Effect.fn("BatchExperiments.deleteBatchExperiment")(
     function*(appId: string, batchId: string) {
-      yield* requireIds("BatchExperiments.deleteBatchExperiment", appId, batchId, "batchId")
+      yield* requireIds("BatchExperiments.deleteBatchExperiment", { appId, batchId })
       yield* remove(appId, batchId)
     }
   )
 
   const scenarioTest = Effect.fn("BatchExperiments.scenarioTest")(function*(appId: string, scenarioTestId: string) {
-    yield* requireIds("BatchExperiments.scenarioTest", appId, scenarioTestId, "scenarioTestId")
+    yield* requireIds("BatchExperiments.scenarioTest", { appId, scenarioTestId })
     return yield* getWithRuns(appId, scenarioTestId)
   })
 
   const scenarioTestMetadata = Effect.fn("BatchExperiments.scenarioTestMetadata")(
     function*(appId: string, scenarioTestId: string) {
-      yield* requireIds("BatchExperiments.scenarioTestMetadata", appId, scenarioTestId, "scenarioTestId")
+      yield* requireIds("BatchExperiments.scenarioTestMetadata", { appId, scenarioTestId })
       return yield* getMetadata(appId, scenarioTestId)
     }
   )
 
   const listScenarioTests = Effect.fn("BatchExperiments.listScenarioTests")(function*(appId: string) {
-    yield* requireNonEmpty("BatchExperiments.listScenarioTests", "appId", appId)
+    yield* requireIds("BatchExperiments.listScenarioTests", { appId })
     return yield* listOfType(appId, "scenario")
   })
 
   const updateScenarioTest = Effect.fn("BatchExperiments.updateScenarioTest")(
     function*(appId: string, scenarioTestId: string, options: UpdateBatchExperimentOptions) {
-      yield* requireIds("BatchExperiments.updateScenarioTest", appId, scenarioTestId, "scenarioTestId")
-      return yield* update(appId, scenarioTestId, options)
+      yield* requireIds("BatchExperiments.updateScenarioTest", { appId, scenarioTestId })
+      return yield* update("BatchExperiments.updateScenarioTest", appId, scenarioTestId, options)
     }
   )
 
   const deleteScenarioTest = Effect.fn("BatchExperiments.deleteScenarioTest")(
     function*(appId: string, scenarioTestId: string) {
-      yield* requireIds("BatchExperiments.deleteScenarioTest", appId, scenarioTestId, "scenarioTestId")
+      yield* requireIds("BatchExperiments.deleteScenarioTest", { appId, scenarioTestId })
       yield* remove(appId, scenarioTestId)
     }
   )

@@ -1,23 +1,24 @@
 /**
- * `Ensembles`: ensemble definitions of an application (spec resources §5): run groups (which
+ * `Ensembles`: ensemble definitions of an application (nextmv-py `Application.new_ensemble_definition` and friends): run groups (which
  * instance runs child runs, with which options, how often) and evaluation rules (how the winning
  * child run is picked).
  *
  * @since 0.1.0
  */
 import { HttpClientRequest } from "@effect/platform"
-import { Context, Effect, Layer, Schema, type Stream } from "effect"
-import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { applyChanges, withJson } from "../internal/crud.js"
+import { Context, Effect, Layer, Stream } from "effect"
+import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError, PaginationLimitError } from "../Errors.js"
+import { requestWithBody } from "../internal/body.js"
 import { safeId } from "../internal/ids.js"
-import { paginate, paginateAll } from "../internal/pagination.js"
-import { ensemblesPath } from "../internal/resourcePaths.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import { listOf, paginate, paginateAll } from "../internal/pagination.js"
+import { ensemblesPath } from "../internal/paths.js"
+import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
 import { EnsembleDefinition, type EvaluationRule, type RunGroup } from "../schemas/Ensembles.js"
+import { NewEnsembleDefinitionBody, PatchNameDescription } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of an ensemble operation. */
-export type EnsembleError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
+export type EnsembleError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError | PaginationLimitError
 
 /** Options of {@link Service.newEnsembleDefinition}. */
 export interface NewEnsembleDefinitionOptions {
@@ -125,44 +126,45 @@ export interface Service {
 /** The `Ensembles` service tag. */
 export class Ensembles extends Context.Tag("nextmv-effect/Ensembles")<Ensembles, Service>() {}
 
-/** One `{"items": …}` page, for `noPagination` (a missing `items` reads as `[]`). */
-const ItemsPage = Schema.Struct({
-  items: Schema.optionalWith(Schema.Array(EnsembleDefinition), { nullable: true, default: () => [] })
-})
-
 /** Builds the service from the `NextmvClient`. */
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const ids = (operation: string, appId: string, id: string) =>
-    Effect.zipRight(requireNonEmpty(operation, "appId", appId), requireNonEmpty(operation, "ensembleDefinitionId", id))
+  const ids = (operation: string, appId: string, ensembleDefinitionId: string) =>
+    requireIds(operation, { appId, ensembleDefinitionId })
 
   const ensembleDefinition = Effect.fn("Ensembles.ensembleDefinition")(function*(appId: string, id: string) {
     yield* ids("Ensembles.ensembleDefinition", appId, id)
     return yield* api.json(HttpClientRequest.get(ensemblesPath(appId, id)), EnsembleDefinition)
   })
 
-  // Spec §1.5/§9.2: the newest nextmv-py follows pages with a helper whose parameters were not
+  // The newest nextmv-py follows pages with a helper whose parameters were not
   // seen; `paginate` sends what is known (`pagereturn`/`pagetoken`) and reads a page without a
   // token as the last one, so a server that does not page is read correctly too.
   const listEnsembleDefinitions = Effect.fn("Ensembles.listEnsembleDefinitions")(
     function*(appId: string, options: ListEnsembleDefinitionsOptions = {}) {
       const operation = "Ensembles.listEnsembleDefinitions"
-      yield* requireNonEmpty(operation, "appId", appId)
+      yield* requireIds(operation, { appId })
       if (options.noPagination === true) {
-        return (yield* api.json(HttpClientRequest.get(ensemblesPath(appId)), ItemsPage)).items
+        return yield* api.json(HttpClientRequest.get(ensemblesPath(appId)), listOf(EnsembleDefinition))
       }
       return yield* paginateAll(api, ensemblesPath(appId), EnsembleDefinition, { operation })
     }
   )
 
-  const streamEnsembleDefinitions = (appId: string): Stream.Stream<EnsembleDefinition, EnsembleError> =>
-    paginate(api, ensemblesPath(appId), EnsembleDefinition, { operation: "Ensembles.streamEnsembleDefinitions" })
+  const streamEnsembleDefinitions = (appId: string): Stream.Stream<EnsembleDefinition, EnsembleError> => {
+    const operation = "Ensembles.streamEnsembleDefinitions"
+    return Stream.unwrap(Effect.as(
+      requireIds(operation, { appId }),
+      paginate(api, ensemblesPath(appId), EnsembleDefinition, { operation })
+    ))
+  }
 
   const newEnsembleDefinition = Effect.fn("Ensembles.newEnsembleDefinition")(
     function*(appId: string, options: NewEnsembleDefinitionOptions) {
       const operation = "Ensembles.newEnsembleDefinition"
-      yield* requireNonEmpty(operation, "appId", appId)
+      yield* requireIds(operation, { appId })
+      yield* requireOptionalIds(operation, { id: options.id })
       if (options.runGroups.length === 0) {
         return yield* invalidArgument(operation, "at least one run group must be defined to create an ensemble definition")
       }
@@ -174,26 +176,20 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       }
       const id = isGiven(options.id) ? options.id : yield* safeId("ensemble")
       const name = isGiven(options.name) ? options.name : id
-      const body = {
+      const request = yield* requestWithBody(operation, "POST", ensemblesPath(appId), NewEnsembleDefinitionBody, {
         id,
         // Null options/repetitions are left out of run groups, as nextmv-py's encoding does.
-        run_groups: options.runGroups.map((group) =>
-          applyChanges({ id: group.id, instance_id: group.instance_id }, {
-            options: group.options ?? undefined,
-            repetitions: group.repetitions ?? undefined
-          })
-        ),
-        rules: options.rules.map((rule) => ({
-          id: rule.id,
-          statistics_path: rule.statistics_path,
-          objective: rule.objective,
-          tolerance: { value: rule.tolerance.value, type: rule.tolerance.type },
-          index: rule.index
+        run_groups: options.runGroups.map((group) => ({
+          id: group.id,
+          instance_id: group.instance_id,
+          options: group.options ?? undefined,
+          repetitions: group.repetitions ?? undefined
         })),
+        rules: options.rules,
         name,
         description: isGiven(options.description) ? options.description : name
-      }
-      return yield* api.json(withJson("POST", ensemblesPath(appId), body), EnsembleDefinition)
+      })
+      return yield* api.json(request, EnsembleDefinition)
     }
   )
 
@@ -204,8 +200,11 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       if (options.name === undefined && options.description === undefined) {
         return yield* invalidArgument(operation, "Must define at least one value among name and description to modify")
       }
-      const body = applyChanges({}, { name: options.name, description: options.description })
-      return yield* api.json(withJson("PATCH", ensemblesPath(appId, id), body), EnsembleDefinition)
+      const request = yield* requestWithBody(operation, "PATCH", ensemblesPath(appId, id), PatchNameDescription, {
+        name: options.name,
+        description: options.description
+      })
+      return yield* api.json(request, EnsembleDefinition)
     }
   )
 

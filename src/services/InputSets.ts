@@ -1,5 +1,5 @@
 /**
- * `InputSets`: the sets of inputs experiments run over (spec experiments §6), under
+ * `InputSets`: the sets of inputs experiments run over (nextmv-py `Application.new_input_set`), under
  * `/v1/applications/{appId}/experiments/inputsets`.
  *
  * @since 0.1.0
@@ -7,20 +7,21 @@
 import { HttpClientRequest } from "@effect/platform"
 import { Context, DateTime, Effect, Layer, Option } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { applyChanges, toWire, withJson } from "../internal/crud.js"
+import { requestWithBody } from "../internal/body.js"
 import { safeId } from "../internal/ids.js"
-import { experimentsPath, segment } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
-import { InputSet, InputSetList } from "../schemas/InputSets.js"
+import { listOf } from "../internal/pagination.js"
+import { inputSetsPath } from "../internal/paths.js"
+import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
+import { InputSet } from "../schemas/InputSets.js"
+import { InputSetPutBody, NewInputSetBody } from "../schemas/Requests.js"
 import { ManagedInput } from "../schemas/ManagedInputs.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of an input-set operation. */
 export type InputSetError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
 
-/** `/v1/applications/{appId}/experiments/inputsets` */
-export const inputSetsPath = (appId: string): string => `${experimentsPath(appId)}/inputsets`
-const inputSetPath = (appId: string, id: string) => `${inputSetsPath(appId)}/${segment(id)}`
+/** @deprecated Endpoint paths live in one internal module; kept for existing imports. */
+export { inputSetsPath }
 
 /** A managed input of an input set: its id, or the managed input itself. */
 export type InputSetInput = string | ManagedInput
@@ -107,9 +108,9 @@ export interface Service {
 /** The `InputSets` service tag. */
 export class InputSets extends Context.Tag("nextmv-effect/InputSets")<InputSets, Service>() {}
 
-/** Wire form of the `inputs` list: `{"id": …}` for an id, the managed input without nulls otherwise. */
-const inputsWire = (inputs: ReadonlyArray<InputSetInput>) =>
-  Effect.forEach(inputs, (input) => typeof input === "string" ? Effect.succeed({ id: input }) : toWire(ManagedInput, input))
+/** The `inputs` list as sent: `{"id": …}` for an id, the managed input itself otherwise. */
+const inputsBody = (inputs: ReadonlyArray<InputSetInput>) =>
+  inputs.map((input) => typeof input === "string" ? { id: input } : input)
 
 const isoTime = (operation: string, name: string, input: DateTime.DateTime.Input) =>
   Option.match(DateTime.make(input), {
@@ -122,53 +123,58 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const { api } = yield* NextmvClient
 
   const inputSet = Effect.fn("InputSets.inputSet")(function*(appId: string, inputSetId: string) {
-    yield* requireNonEmpty("InputSets.inputSet", "appId", appId)
-    yield* requireNonEmpty("InputSets.inputSet", "inputSetId", inputSetId)
-    return yield* api.json(HttpClientRequest.get(inputSetPath(appId, inputSetId)), InputSet)
+    yield* requireIds("InputSets.inputSet", { appId, inputSetId })
+    return yield* api.json(HttpClientRequest.get(inputSetsPath(appId, inputSetId)), InputSet)
   })
 
   const listInputSets = Effect.fn("InputSets.listInputSets")(function*(appId: string) {
-    yield* requireNonEmpty("InputSets.listInputSets", "appId", appId)
-    return (yield* api.json(HttpClientRequest.get(inputSetsPath(appId)), InputSetList)) ?? []
+    yield* requireIds("InputSets.listInputSets", { appId })
+    return yield* api.json(HttpClientRequest.get(inputSetsPath(appId)), listOf(InputSet))
   })
 
   const newInputSet = Effect.fn("InputSets.newInputSet")(function*(appId: string, options: NewInputSetOptions = {}) {
     const operation = "InputSets.newInputSet"
-    yield* requireNonEmpty(operation, "appId", appId)
+    yield* requireIds(operation, { appId })
+    yield* requireOptionalIds(operation, { id: options.id, instanceId: options.instanceId })
     if (options.maximumRuns !== undefined && !(Number.isInteger(options.maximumRuns) && options.maximumRuns > 0)) {
       return yield* invalidArgument(operation, `maximumRuns must be a positive integer, got ${options.maximumRuns}`)
     }
     const id = isGiven(options.id) ? options.id : yield* safeId("input-set")
-    const body: Record<string, unknown> = { id, name: isGiven(options.name) ? options.name : id }
-    if (options.description !== undefined) body["description"] = options.description
-    if (options.endTime !== undefined) body["end_time"] = yield* isoTime(operation, "endTime", options.endTime)
-    if (options.instanceId !== undefined) body["instance_id"] = options.instanceId
-    if (options.maximumRuns !== undefined) body["maximum_runs"] = options.maximumRuns
-    if (options.runIds !== undefined) body["run_ids"] = options.runIds
-    if (options.startTime !== undefined) body["start_time"] = yield* isoTime(operation, "startTime", options.startTime)
-    if (options.inputs !== undefined) body["inputs"] = yield* inputsWire(options.inputs)
-    return yield* api.json(withJson("POST", inputSetsPath(appId), body), InputSet)
+    const endTime = options.endTime === undefined ? undefined : yield* isoTime(operation, "endTime", options.endTime)
+    const startTime = options.startTime === undefined ? undefined : yield* isoTime(operation, "startTime", options.startTime)
+    const request = yield* requestWithBody(operation, "POST", inputSetsPath(appId), NewInputSetBody, {
+      id,
+      name: isGiven(options.name) ? options.name : id,
+      description: options.description,
+      end_time: endTime,
+      instance_id: options.instanceId,
+      maximum_runs: options.maximumRuns,
+      run_ids: options.runIds,
+      start_time: startTime,
+      inputs: options.inputs === undefined ? undefined : inputsBody(options.inputs)
+    })
+    return yield* api.json(request, InputSet)
   })
 
   const updateInputSet = Effect.fn("InputSets.updateInputSet")(
     function*(appId: string, inputSetId: string, options: UpdateInputSetOptions) {
-      yield* requireNonEmpty("InputSets.updateInputSet", "appId", appId)
-      yield* requireNonEmpty("InputSets.updateInputSet", "inputSetId", inputSetId)
+      const operation = "InputSets.updateInputSet"
+      yield* requireIds(operation, { appId, inputSetId })
       const current = yield* inputSet(appId, inputSetId)
       // The full object goes back, as nextmv-py's `to_dict()`: wire names, null fields dropped.
-      const body = applyChanges(yield* toWire(InputSet, current), {
-        name: options.name,
-        description: options.description,
-        inputs: options.inputs === undefined ? undefined : yield* inputsWire(options.inputs)
+      const request = yield* requestWithBody(operation, "PUT", inputSetsPath(appId, inputSetId), InputSetPutBody, {
+        ...current,
+        name: options.name ?? current.name,
+        description: options.description ?? current.description,
+        inputs: options.inputs === undefined ? current.inputs : inputsBody(options.inputs)
       })
-      return yield* api.json(withJson("PUT", inputSetPath(appId, inputSetId), body), InputSet)
+      return yield* api.json(request, InputSet)
     }
   )
 
   const deleteInputSet = Effect.fn("InputSets.deleteInputSet")(function*(appId: string, inputSetId: string) {
-    yield* requireNonEmpty("InputSets.deleteInputSet", "appId", appId)
-    yield* requireNonEmpty("InputSets.deleteInputSet", "inputSetId", inputSetId)
-    yield* api.discard(HttpClientRequest.del(inputSetPath(appId, inputSetId)))
+    yield* requireIds("InputSets.deleteInputSet", { appId, inputSetId })
+    yield* api.discard(HttpClientRequest.del(inputSetsPath(appId, inputSetId)))
   })
 
   return InputSets.of({ inputSet, listInputSets, newInputSet, updateInputSet, deleteInputSet })

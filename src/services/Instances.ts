@@ -1,5 +1,5 @@
 /**
- * `Instances`: the instances of an application (spec resources §3). An instance is a named,
+ * `Instances`: the instances of an application (nextmv-py `Application.new_instance` and friends). An instance is a named,
  * configured pointer to a version; runs submitted with its id execute that version.
  *
  * @since 0.1.0
@@ -7,11 +7,22 @@
 import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { applyChanges, exists, toWire, withJson } from "../internal/crud.js"
+import { requestWithBody } from "../internal/body.js"
+import { exists } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
-import { instancesPath } from "../internal/resourcePaths.js"
-import { invalidArgument, isGiven, requireNonEmpty, validateExecutionSettings } from "../internal/validate.js"
-import { Instance, type InstanceConfiguration, InstanceList } from "../schemas/Instances.js"
+import { listOf } from "../internal/pagination.js"
+import { instancesPath } from "../internal/paths.js"
+import {
+  invalidArgument,
+  isGiven,
+  requireIds,
+  requireJson,
+  requireOptionalIds,
+  validateExecutionSettings
+} from "../internal/validate.js"
+import { Instance, type InstanceConfiguration } from "../schemas/Instances.js"
+import { wireWithoutNulls } from "../schemas/Common.js"
+import { NewInstanceBody } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of an instance operation. */
@@ -66,7 +77,7 @@ export interface Service {
   readonly instanceExists: (appId: string, instanceId: string) => Effect.Effect<boolean, InstanceError>
   /**
    * Lists the instances of an application (`GET …/instances`, a bare JSON array; the API is not
-   * known to page it, spec §9.12, so there is no stream variant).
+   * known to page it, so there is no stream variant).
    *
    * @example
    * ```ts
@@ -122,16 +133,15 @@ export interface Service {
 /** The `Instances` service tag. */
 export class Instances extends Context.Tag("nextmv-effect/Instances")<Instances, Service>() {}
 
-/** The wire form of a configuration: nulls left out (the integration rule is applied before). */
-const configurationWire = (configuration: InstanceConfiguration): Record<string, unknown> =>
-  applyChanges({}, Object.fromEntries(Object.entries(configuration).filter(([, v]) => v !== null)))
+/** A configuration with its `null` entries left out (the integration rule is applied before). */
+const withoutNullEntries = (configuration: InstanceConfiguration): InstanceConfiguration =>
+  Object.fromEntries(Object.entries(configuration).filter(([, v]) => v !== null))
 
 /** Builds the service from the `NextmvClient`. */
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const ids = (operation: string, appId: string, instanceId: string) =>
-    Effect.zipRight(requireNonEmpty(operation, "appId", appId), requireNonEmpty(operation, "instanceId", instanceId))
+  const ids = (operation: string, appId: string, instanceId: string) => requireIds(operation, { appId, instanceId })
 
   const instance = Effect.fn("Instances.instance")(function*(appId: string, instanceId: string) {
     yield* ids("Instances.instance", appId, instanceId)
@@ -144,28 +154,31 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   })
 
   const listInstances = Effect.fn("Instances.listInstances")(function*(appId: string) {
-    yield* requireNonEmpty("Instances.listInstances", "appId", appId)
-    return (yield* api.json(HttpClientRequest.get(instancesPath(appId)), InstanceList)) ?? []
+    yield* requireIds("Instances.listInstances", { appId })
+    return yield* api.json(HttpClientRequest.get(instancesPath(appId)), listOf(Instance))
   })
 
   const newInstance = Effect.fn("Instances.newInstance")(
     function*(appId: string, versionId: string, options: NewInstanceOptions = {}) {
       const operation = "Instances.newInstance"
-      yield* requireNonEmpty(operation, "appId", appId)
-      yield* requireNonEmpty(operation, "versionId", versionId)
+      yield* requireIds(operation, { appId, versionId })
       if (options.existOk === true && !isGiven(options.id)) {
         return yield* invalidArgument(operation, "If existOk is true, id must be provided")
       }
+      yield* requireOptionalIds(operation, { id: options.id })
       const configuration = yield* validateExecutionSettings(operation, options.configuration)
       if (options.existOk === true && isGiven(options.id) && (yield* instanceExists(appId, options.id))) {
         return yield* instance(appId, options.id)
       }
       const id = isGiven(options.id) ? options.id : yield* safeId("instance")
-      const body = applyChanges({ id, name: isGiven(options.name) ? options.name : id, version_id: versionId }, {
+      const request = yield* requestWithBody(operation, "POST", instancesPath(appId), NewInstanceBody, {
+        id,
+        name: isGiven(options.name) ? options.name : id,
+        version_id: versionId,
         description: options.description,
-        configuration: configuration === undefined ? undefined : configurationWire(configuration)
+        configuration: configuration === undefined ? undefined : withoutNullEntries(configuration)
       })
-      return yield* api.json(withJson("POST", instancesPath(appId), body), Instance)
+      return yield* api.json(request, Instance)
     }
   )
 
@@ -173,16 +186,27 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, instanceId: string, options: UpdateInstanceOptions = {}) {
       const operation = "Instances.updateInstance"
       yield* ids(operation, appId, instanceId)
+      yield* requireOptionalIds(operation, { versionId: options.versionId })
       const configuration = yield* validateExecutionSettings(operation, options.configuration)
+      // Checked before the GET, so a value with no JSON form sends nothing.
+      if (configuration !== undefined) yield* requireJson(operation, "configuration", configuration)
       const current = yield* instance(appId, instanceId)
-      // The whole object goes back, as nextmv-py does (GET then PUT; spec §3.2).
-      const body = applyChanges(yield* toWire(Instance, current), {
-        name: options.name,
-        version_id: options.versionId,
-        description: options.description,
-        configuration: configuration === undefined ? undefined : configurationWire(configuration)
-      })
-      return yield* api.json(withJson("PUT", instancesPath(appId, instanceId), body), Instance)
+      // The whole object goes back, as nextmv-py's `Application.update_instance` does (GET then PUT).
+      const updated = new Instance({
+        ...current,
+        name: options.name ?? current.name,
+        version_id: options.versionId ?? current.version_id,
+        description: options.description ?? current.description,
+        configuration: configuration === undefined ? current.configuration : withoutNullEntries(configuration)
+      }, { disableValidation: true })
+      const request = yield* requestWithBody(
+        operation,
+        "PUT",
+        instancesPath(appId, instanceId),
+        wireWithoutNulls(Instance),
+        updated
+      )
+      return yield* api.json(request, Instance)
     }
   )
 

@@ -1,5 +1,5 @@
 /**
- * `ManagedInputs`: stored inputs that experiments reuse (spec experiments §7). They live under
+ * `ManagedInputs`: stored inputs that experiments reuse (nextmv-py `Application.new_managed_input`). They live under
  * `/v1/applications/{appId}/inputs`, not under `…/experiments`.
  *
  * @since 0.1.0
@@ -7,24 +7,25 @@
 import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { applyChanges, toWire, withJson } from "../internal/crud.js"
+import { requestWithBody } from "../internal/body.js"
 import { safeId } from "../internal/ids.js"
-import { applicationPath, segment } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import { listOf } from "../internal/pagination.js"
+import { managedInputsPath } from "../internal/paths.js"
+import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
 import {
   DEFAULT_MANAGED_INPUT_FORMAT,
   ManagedInput,
-  type ManagedInputFormat,
-  ManagedInputList
+  type ManagedInputFormat
 } from "../schemas/ManagedInputs.js"
+import { wireWithoutNulls } from "../schemas/Common.js"
+import { NewManagedInputBody } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of a managed-input operation. */
 export type ManagedInputError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
 
-/** `/v1/applications/{appId}/inputs` */
-export const managedInputsPath = (appId: string): string => `${applicationPath(appId)}/inputs`
-const managedInputPath = (appId: string, id: string) => `${managedInputsPath(appId)}/${segment(id)}`
+/** @deprecated Endpoint paths live in one internal module; kept for existing imports. */
+export { managedInputsPath }
 
 /** Options of {@link Service.newManagedInput}: exactly one of `uploadId` and `runId`. */
 export interface NewManagedInputOptions {
@@ -105,54 +106,64 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const { api } = yield* NextmvClient
 
   const managedInput = Effect.fn("ManagedInputs.managedInput")(function*(appId: string, managedInputId: string) {
-    yield* requireNonEmpty("ManagedInputs.managedInput", "appId", appId)
-    yield* requireNonEmpty("ManagedInputs.managedInput", "managedInputId", managedInputId)
-    return yield* api.json(HttpClientRequest.get(managedInputPath(appId, managedInputId)), ManagedInput)
+    yield* requireIds("ManagedInputs.managedInput", { appId, managedInputId })
+    return yield* api.json(HttpClientRequest.get(managedInputsPath(appId, managedInputId)), ManagedInput)
   })
 
   const listManagedInputs = Effect.fn("ManagedInputs.listManagedInputs")(function*(appId: string) {
-    yield* requireNonEmpty("ManagedInputs.listManagedInputs", "appId", appId)
-    return (yield* api.json(HttpClientRequest.get(managedInputsPath(appId)), ManagedInputList)) ?? []
+    yield* requireIds("ManagedInputs.listManagedInputs", { appId })
+    return yield* api.json(HttpClientRequest.get(managedInputsPath(appId)), listOf(ManagedInput))
   })
 
   const newManagedInput = Effect.fn("ManagedInputs.newManagedInput")(
     function*(appId: string, options: NewManagedInputOptions) {
       const operation = "ManagedInputs.newManagedInput"
-      yield* requireNonEmpty(operation, "appId", appId)
+      yield* requireIds(operation, { appId })
+      yield* requireOptionalIds(operation, { id: options.id, uploadId: options.uploadId, runId: options.runId })
       const hasUpload = isGiven(options.uploadId)
       const hasRun = isGiven(options.runId)
       if (!hasUpload && !hasRun) return yield* invalidArgument(operation, "Either uploadId or runId must be specified")
       // nextmv-py lets both through; the API takes the data from one source, so say which.
       if (hasUpload && hasRun) return yield* invalidArgument(operation, "Give only one of uploadId and runId")
       const id = isGiven(options.id) ? options.id : yield* safeId("managed-input")
-      const body: Record<string, unknown> = { id, name: isGiven(options.name) ? options.name : id }
-      if (options.description !== undefined) body["description"] = options.description
-      if (hasUpload) body["upload_id"] = options.uploadId
-      if (hasRun) body["run_id"] = options.runId
-      body["format"] = options.format ?? DEFAULT_MANAGED_INPUT_FORMAT
-      return yield* api.json(withJson("POST", managedInputsPath(appId), body), ManagedInput)
+      const request = yield* requestWithBody(operation, "POST", managedInputsPath(appId), NewManagedInputBody, {
+        id,
+        name: isGiven(options.name) ? options.name : id,
+        description: options.description,
+        upload_id: hasUpload ? options.uploadId : undefined,
+        run_id: hasRun ? options.runId : undefined,
+        format: options.format ?? DEFAULT_MANAGED_INPUT_FORMAT
+      })
+      return yield* api.json(request, ManagedInput)
     }
   )
 
   const updateManagedInput = Effect.fn("ManagedInputs.updateManagedInput")(
     function*(appId: string, managedInputId: string, options: UpdateManagedInputOptions) {
-      yield* requireNonEmpty("ManagedInputs.updateManagedInput", "appId", appId)
-      yield* requireNonEmpty("ManagedInputs.updateManagedInput", "managedInputId", managedInputId)
+      const operation = "ManagedInputs.updateManagedInput"
+      yield* requireIds(operation, { appId, managedInputId })
       const current = yield* managedInput(appId, managedInputId)
       // The full object goes back, as nextmv-py's `to_dict()`: wire names, null fields dropped.
-      const body = applyChanges(yield* toWire(ManagedInput, current), {
-        name: options.name,
-        description: options.description
-      })
-      return yield* api.json(withJson("PUT", managedInputPath(appId, managedInputId), body), ManagedInput)
+      const updated = new ManagedInput({
+        ...current,
+        name: options.name ?? current.name,
+        description: options.description ?? current.description
+      }, { disableValidation: true })
+      const request = yield* requestWithBody(
+        operation,
+        "PUT",
+        managedInputsPath(appId, managedInputId),
+        wireWithoutNulls(ManagedInput),
+        updated
+      )
+      return yield* api.json(request, ManagedInput)
     }
   )
 
   const deleteManagedInput = Effect.fn("ManagedInputs.deleteManagedInput")(
     function*(appId: string, managedInputId: string) {
-      yield* requireNonEmpty("ManagedInputs.deleteManagedInput", "appId", appId)
-      yield* requireNonEmpty("ManagedInputs.deleteManagedInput", "managedInputId", managedInputId)
-      yield* api.discard(HttpClientRequest.del(managedInputPath(appId, managedInputId)))
+      yield* requireIds("ManagedInputs.deleteManagedInput", { appId, managedInputId })
+      yield* api.discard(HttpClientRequest.del(managedInputsPath(appId, managedInputId)))
     }
   )
 

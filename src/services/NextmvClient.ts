@@ -2,9 +2,12 @@
  * `NextmvClient`: configuration and the HTTP pipeline every service sends its requests through.
  *
  * The pipeline, in one place: base URL joining, `Authorization: Bearer`, `User-Agent:
- * nextmv-effect/<version>`, a per-attempt timeout, the status check, the retry policy of
- * `internal/retry.ts` (honouring `Retry-After`) and the mapping of every failure into
- * {@link NextmvHttpError} / {@link NextmvDecodeError}. A second requester, `presigned`, sends
+ * nextmv-effect/<version>`, the connect and idle timeouts (python-requests semantics, as
+ * nextmv-py), the status check (redirects are never followed), the retry policy of
+ * `internal/retry.ts` (honouring `Retry-After`, bounded), the per-origin cap on requests in
+ * flight, one redacted `http.client` span per call (when a tracer is installed),
+ * and the mapping of every failure into {@link NextmvHttpError} / {@link NextmvDecodeError} with
+ * secrets scrubbed (API key, presigned query strings). A second requester, `presigned`, sends
  * requests to absolute presigned URLs with no base URL and no `Authorization` header.
  *
  * The layers still require an `HttpClient`, so users choose the transport
@@ -12,9 +15,19 @@
  *
  * @since 0.1.0
  */
-import { FileSystem, HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import {
+  FetchHttpClient,
+  FileSystem,
+  Headers,
+  HttpBody,
+  HttpClient,
+  HttpClientRequest,
+  HttpClientResponse,
+  HttpTraceContext
+} from "@effect/platform"
 import type { HttpClientError } from "@effect/platform"
-import { Clock, Context, Duration, Effect, Layer, Option, ParseResult, Random, Redacted, Schema, Stream } from "effect"
+import { Clock, Context, Duration, Effect, FiberRef, Layer, Option, ParseResult, Random, Redacted, Schema, Stream } from "effect"
+import type { Tracer } from "effect"
 import { MAX_ERROR_BODY_CHARS, NextmvConfigError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { type ConfigOverrides, DEFAULT_BASE_URL, resolveConnection, withScheme } from "../internal/config.js"
 import {
@@ -25,6 +38,9 @@ import {
   retryDelay,
   type RetryOptions
 } from "../internal/retry.js"
+import { queryValues, sanitizeError, scrub, withoutQuery } from "../internal/redact.js"
+import { type Expiry, guard, Watchdog } from "../internal/watchdog.js"
+import type { Requester } from "../internal/requester.js"
 import { VERSION } from "../version.js"
 import * as RequestBudget from "./RequestBudget.js"
 
@@ -33,8 +49,17 @@ export { DEFAULT_BASE_URL, defaultRetryOptions, type RetryOptions }
 /** Default console URL, used for run deep links. */
 export const DEFAULT_CONSOLE_URL = "https://cloud.nextmv.io"
 
-/** Default per-attempt timeout (nextmv-py's 20 s). */
+/**
+ * Default idle timeout (nextmv-py's `timeout=20`, with python-requests semantics: a limit on each
+ * wait, not on the whole exchange).
+ */
 export const DEFAULT_TIMEOUT: Duration.Duration = Duration.seconds(20)
+
+/** Default per-origin cap on requests in flight (see `Options.maxConnections`). */
+export const DEFAULT_MAX_CONNECTIONS = 64
+
+/** Default connect timeout (nextmv-py's 20 s). */
+export const DEFAULT_CONNECT_TIMEOUT: Duration.Duration = Duration.seconds(20)
 
 /** The `User-Agent` header sent with every request. */
 export const USER_AGENT = `nextmv-effect/${VERSION}`
@@ -50,10 +75,34 @@ export interface Options {
   readonly baseUrl?: string | undefined
   /** Console URL for run deep links. Default `https://cloud.nextmv.io`. */
   readonly consoleUrl?: string | undefined
-  /** Timeout of one attempt (retries get a fresh one). Default 20 seconds. */
+  /**
+   * Idle timeout, as python-requests' read timeout: the longest wait for progress — each chunk of
+   * the request body taken by the connection, the response headers, each chunk of the response
+   * body. A slow but steady transfer never times out. Default 20 seconds. A timed-out attempt is
+   * retried for GET, PUT and DELETE.
+   */
   readonly timeout?: Duration.DurationInput | undefined
+  /**
+   * Connect timeout. Not every transport reports when the connection is open, so the first wait
+   * of an attempt (connecting, then the first sign of progress) may last `connectTimeout +
+   * timeout`, nextmv-py's worst case. Default: the `timeout` value (20 seconds).
+   */
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  /**
+   * Optional total deadline of one call: every attempt, every retry wait and the whole response
+   * body (for streamed downloads, until the stream ends). None by default, as nextmv-py; set it
+   * when a caller needs an upper bound on a single call.
+   */
+  readonly deadline?: Duration.DurationInput | undefined
   /** Retry policy settings; see `RetryOptions`. `{ retries: 0 }` disables retries. */
   readonly retry?: Partial<RetryOptions> | undefined
+  /**
+   * Most requests in flight at once per origin (the API, and each presigned-URL host), so the
+   * number of connections stays bounded (the transports' pools open one per concurrent request).
+   * Further requests wait for a free slot. A streamed download holds its slot until the stream
+   * ends. Default 64.
+   */
+  readonly maxConnections?: number | undefined
   /** Extra headers sent with every API request (not with presigned URLs). */
   readonly headers?: Readonly<Record<string, string>> | undefined
   /**
@@ -63,31 +112,9 @@ export interface Options {
   readonly budget?: RequestBudget.Options | false | undefined
 }
 
-/**
- * Sends requests and maps every failure to a typed error. `api` resolves paths such as
- * `/v1/applications/app-1` against the base URL and authenticates; `presigned` takes absolute URLs
- * and adds no credentials.
- */
-export interface Requester {
-  /** Sends the request; succeeds with the 2xx response whose body is not read yet. */
-  readonly execute: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<
-    HttpClientResponse.HttpClientResponse,
-    NextmvHttpError
-  >
-  /** Sends the request and decodes the JSON body with `schema`. */
-  readonly json: <A, I>(
-    request: HttpClientRequest.HttpClientRequest,
-    schema: Schema.Schema<A, I, never>
-  ) => Effect.Effect<A, NextmvHttpError | NextmvDecodeError>
-  /** Sends the request and returns the body as text. */
-  readonly text: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<string, NextmvHttpError>
-  /** Sends the request and returns the body as bytes. */
-  readonly bytes: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<Uint8Array, NextmvHttpError>
-  /** Sends the request and discards the body. */
-  readonly discard: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<void, NextmvHttpError>
-  /** Sends the request and streams the body (for large downloads). */
-  readonly stream: (request: HttpClientRequest.HttpClientRequest) => Stream.Stream<Uint8Array, NextmvHttpError>
-}
+// The `Requester` interface lives in `internal/requester.ts` (so `internal/` never imports from
+// `services/`); it is re-exported here as part of the public API.
+export type { Requester }
 
 /** The `NextmvClient` service. */
 export interface Service {
@@ -112,6 +139,15 @@ interface AttemptFailure extends AttemptOutcome {
 }
 
 const REQUEST_ID_HEADERS = ["x-request-id", "request-id", "x-amzn-requestid", "x-amz-request-id", "x-correlation-id"]
+
+/** How many bytes of an error response are read at most (the rest is never downloaded). */
+const MAX_ERROR_BODY_BYTES = 4 * MAX_ERROR_BODY_CHARS
+
+/** Response bodies up to this size (by Content-Length) are read in one go. */
+const SMALL_BODY = 64 * 1024
+
+/** Request bodies above this size are handed to the transport in slices, so writes show progress. */
+const BODY_SLICE = 64 * 1024
 
 const trimBody = (body: string): string | undefined => {
   const trimmed = body.trim()
@@ -144,24 +180,120 @@ const describeCause = (cause: unknown): string | undefined => {
   return undefined
 }
 
-/** Strips the query string (it may hold a presigned signature) from a URL or path. */
-const withoutQuery = (url: string): string => {
-  const at = url.indexOf("?")
-  return at === -1 ? url : url.slice(0, at)
+const decoder = new TextDecoder()
+
+const concatBytes = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
+  if (chunks.length === 1) return chunks[0]!
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks) {
+    out.set(chunk, at)
+    at += chunk.length
+  }
+  return out
+}
+
+/**
+ * Reads a response body chunk by chunk, recording progress on `watchdog` for every chunk; stops
+ * after `cap` bytes (the rest is not downloaded).
+ */
+const readBody = (
+  response: HttpClientResponse.HttpClientResponse,
+  watchdog: Watchdog,
+  cap = Infinity
+): Effect.Effect<Uint8Array, HttpClientError.ResponseError> => {
+  // No body by definition (fetch gives no stream at all for these).
+  if (response.status === 204 || response.status === 205 || response.status === 304 || response.request.method === "HEAD") {
+    return Effect.succeed(new Uint8Array(0))
+  }
+  // A small body announced by Content-Length is read in one wait (one promise on every transport,
+  // no stream machinery): the idle timeout then bounds its whole transfer.
+  const length = Number(response.headers["content-length"])
+  if (length <= SMALL_BODY && cap >= length) {
+    return Effect.map(response.arrayBuffer, (buffer) => new Uint8Array(buffer))
+  }
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  return Stream.runForEachWhile(response.stream, (chunk) => {
+    watchdog.touch()
+    chunks.push(chunk)
+    size += chunk.length
+    return Effect.succeed(size < cap)
+  }).pipe(Effect.map(() => concatBytes(chunks, size)))
+}
+
+/** Hands the request body to the transport so that each chunk it takes counts as progress. */
+const observeBody = (request: HttpClientRequest.HttpClientRequest, watchdog: Watchdog): HttpClientRequest.HttpClientRequest => {
+  const body = request.body
+  switch (body._tag) {
+    case "Stream":
+      return HttpClientRequest.setBody(
+        request,
+        HttpBody.stream(
+          Stream.mapChunks(body.stream, (chunk) => {
+            watchdog.touch()
+            return chunk
+          }),
+          body.contentType,
+          body.contentLength
+        )
+      )
+    case "Uint8Array": {
+      const bytes = body.body
+      if (bytes.length <= BODY_SLICE) return request
+      const slices = Stream.fromIterable(function*() {
+        for (let at = 0; at < bytes.length; at += BODY_SLICE) {
+          watchdog.touch()
+          yield bytes.subarray(at, Math.min(bytes.length, at + BODY_SLICE))
+        }
+      }())
+      return HttpClientRequest.setBody(request, HttpBody.stream(slices, body.contentType, bytes.length))
+    }
+    default:
+      return request
+  }
 }
 
 interface Settings {
-  readonly timeout: Duration.Duration
+  readonly idleMillis: number
+  readonly connectMillis: number
+  readonly deadlineMillis: number | undefined
   readonly retry: RetryOptions
+  readonly maxConnections: number
+  /** Values scrubbed from everything the pipeline reports (the API key). */
+  readonly secrets: ReadonlyArray<string>
 }
+
+const formatMillis = (millis: number): string =>
+  millis < 1000 ? `${Math.round(millis)} ms` : Duration.format(Duration.millis(Math.round(millis)))
 
 const makeRequester = (
   http: HttpClient.HttpClient,
   settings: Settings,
-  pathOf: (request: HttpClientRequest.HttpClientRequest) => string,
-  module: string,
-  budget: RequestBudget.RequestBudget = RequestBudget.unlimited
+  { budget = RequestBudget.unlimited, module, origin, propagate }: { readonly module: string; readonly origin: string; readonly propagate: boolean; readonly budget?: RequestBudget.RequestBudget }
 ): Requester => {
+  /** One semaphore per origin: the per-origin cap on requests in flight. */
+  const slots = new Map<string, Effect.Semaphore>()
+  const slotOf = (request: HttpClientRequest.HttpClientRequest): Effect.Semaphore => {
+    const key = origin !== "" ? origin : originOf(request.url)
+    let semaphore = slots.get(key)
+    if (semaphore === undefined) {
+      semaphore = Effect.unsafeMakeSemaphore(settings.maxConnections)
+      slots.set(key, semaphore)
+    }
+    return semaphore
+  }
+
+  const retryAfterCap = Duration.toMillis(settings.retry.maxRetryAfter)
+  const clampRetryAfter = (millis: number | undefined): number | undefined =>
+    millis === undefined ? undefined : Number.isNaN(millis) ? 0 : Math.min(retryAfterCap, Math.max(0, millis))
+
+  /** What errors, logs and spans show for a request: the URL or path without its query string. */
+  const pathOf = (request: HttpClientRequest.HttpClientRequest) => withoutQuery(request.url)
+
+  const secretsOf = (request: HttpClientRequest.HttpClientRequest): ReadonlyArray<string> =>
+    request.url.includes("?") ? [...settings.secrets, ...queryValues(request.url)] : settings.secrets
+
   const failure = (
     request: HttpClientRequest.HttpClientRequest,
     fields: Omit<ConstructorParameters<typeof NextmvHttpError>[0], "method" | "path">,
@@ -177,102 +309,231 @@ const makeRequester = (
     request: HttpClientRequest.HttpClientRequest,
     error: HttpClientError.HttpClientError
   ): AttemptFailure => {
+    const secrets = secretsOf(request)
     const code = findErrorCode(error.cause)
     const detail = code ?? describeCause(error.cause) ?? error.description ?? error.reason
-    // Only the underlying transport error is kept as the cause: the platform error holds the
-    // request, whose headers carry the API key.
-    return failure(request, { reason: "transport", detail, cause: error.cause }, {
+    // Only a scrubbed copy of the underlying transport error is kept as the cause: the platform
+    // error holds the request (its headers carry the API key) and messages may hold the full URL.
+    return failure(request, { reason: "transport", detail: scrub(detail, secrets), cause: sanitizeError(error.cause, secrets) }, {
       neverSent: error._tag === "RequestError" && code !== undefined
     })
   }
 
+  const timeoutFailure = (request: HttpClientRequest.HttpClientRequest, expiry: Expiry, phase: string): AttemptFailure =>
+    failure(request, {
+      reason: "timeout",
+      detail: expiry === "deadline"
+        ? `the call's deadline of ${formatMillis(settings.deadlineMillis ?? 0)} passed ${phase}`
+        : `no progress for ${formatMillis(settings.idleMillis)} ${phase}`
+    }, {})
+
   const statusFailure = (
     request: HttpClientRequest.HttpClientRequest,
-    response: HttpClientResponse.HttpClientResponse
+    response: HttpClientResponse.HttpClientResponse,
+    watchdog: Watchdog
   ): Effect.Effect<never, AttemptFailure> =>
-    Effect.gen(function*() {
-      const body = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
-      const now = yield* Clock.currentTimeMillis
-      const requestId = REQUEST_ID_HEADERS.map((name) => response.headers[name]).find((v) => v !== undefined)
-      return yield* Effect.fail(failure(request, {
-        reason: "status",
-        status: response.status,
-        body: trimBody(body),
-        requestId
-      }, { retryAfterMillis: parseRetryAfter(response.headers["retry-after"], now) }))
-    })
-
-  /** One attempt: send, check the status, read the body with `read`, all under the timeout. */
-  const attempt = <A>(
-    request: HttpClientRequest.HttpClientRequest,
-    read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, HttpClientError.ResponseError>
-  ): Effect.Effect<A, AttemptFailure> =>
-    http.execute(request).pipe(
-      Effect.mapError((error) => fromClientError(request, error)),
-      Effect.flatMap((response): Effect.Effect<A, AttemptFailure> =>
-        response.status >= 200 && response.status < 300
-          ? Effect.mapError(read(response), (error) => fromClientError(request, error))
-          : statusFailure(request, response)
+    Effect.flatMap(
+      readBody(response, watchdog, MAX_ERROR_BODY_BYTES).pipe(
+        Effect.map((bytes) => decoder.decode(bytes)),
+        Effect.orElseSucceed(() => "")
       ),
-      Effect.timeoutFail({
-        duration: settings.timeout,
-        onTimeout: () =>
-          failure(request, { reason: "timeout", detail: `no complete response within ${Duration.format(settings.timeout)}` }, {})
-      })
+      (body) => {
+        const headers = response.headers
+        let requestId: string | undefined
+        for (const name of REQUEST_ID_HEADERS) {
+          if (headers[name] !== undefined) {
+            requestId = headers[name]
+            break
+          }
+        }
+        const location = headers["location"]
+        const redirect = response.status >= 300 && response.status < 400
+        return Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(failure(request, {
+          reason: "status",
+          status: response.status,
+          body: trimBody(scrub(body, secretsOf(request))),
+          requestId,
+          ...(redirect
+            ? {
+              detail: `redirects are not followed${location !== undefined ? ` (to ${withoutQuery(location)})` : ""}`
+            }
+            : {})
+        }, {
+          retryAfterMillis: headers["retry-after"] !== undefined
+            ? parseRetryAfter(headers["retry-after"], now)
+            : undefined
+        })))
+      }
     )
 
-  /** Runs `attempt` under the retry policy and returns the final typed error. */
+  /**
+   * One attempt under a fresh watchdog: send (the body's chunks count as progress), check the
+   * status, then `read` the body. With `keep`, the watchdog is handed on (paused) with the response.
+   */
+  const attempt = <A>(
+    request: HttpClientRequest.HttpClientRequest,
+    deadlineAt: number | undefined,
+    read: (response: HttpClientResponse.HttpClientResponse, watchdog: Watchdog) => Effect.Effect<A, HttpClientError.ResponseError>,
+    keep: boolean
+  ): Effect.Effect<A, AttemptFailure> => {
+    const watchdog = new Watchdog(settings.idleMillis, settings.connectMillis, deadlineAt)
+    // `send` runs in the attempt's own child fiber (see `guard`), so fiber refs are set there
+    // with nothing to restore: the platform's span is off (it records the full URL and keeps the
+    // raw request), and fetch must not follow redirects (undici never does).
+    const send = Effect.zipRight(noPlatformSpanNoRedirects, http.execute(observeBody(request, watchdog))).pipe(
+      Effect.mapError((error) => fromClientError(request, error)),
+      Effect.flatMap((response): Effect.Effect<A, AttemptFailure> => {
+        watchdog.touch()
+        return response.status >= 200 && response.status < 300
+          ? Effect.mapError(read(response, watchdog), (error) => fromClientError(request, error))
+          : statusFailure(request, response, watchdog)
+      })
+    )
+    const guarded = guard(send, watchdog, (expiry) => timeoutFailure(request, expiry, "waiting for the server"), keep)
+    // A stream takes its slot for the whole download (see `stream`).
+    return keep ? guarded : slotOf(request).withPermits(1)(guarded)
+  }
+
+  /** Runs `attempt` under the retry policy inside one span, and returns the final typed error. */
   const withRetries = <A>(
     request: HttpClientRequest.HttpClientRequest,
-    read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, HttpClientError.ResponseError>
+    read: (response: HttpClientResponse.HttpClientResponse, watchdog: Watchdog) => Effect.Effect<A, HttpClientError.ResponseError>,
+    keep = false
   ): Effect.Effect<A, NextmvHttpError> => {
-    const loop = (retry: number): Effect.Effect<A, NextmvHttpError> =>
-      budget.limit(request.method, pathOf(request), attempt(request, read)).pipe(
-        Effect.tapError((failed) =>
-          failed.status === 429 ? budget.onRateLimited(request.method, pathOf(request), failed.retryAfterMillis) : Effect.void
-        ),
-        Effect.catchAll((failed) => {
-          if (retry > settings.retry.retries || !isRetryable(request.method, failed)) {
-            return Effect.fail(new NextmvHttpError({ ...failed.error, attempts: retry }))
-          }
-          return Random.next.pipe(
-            Effect.map((random) => retryDelay(settings.retry, retry, failed, random)),
-            Effect.tap((wait) =>
-              Effect.logDebug(`retrying ${request.method} ${pathOf(request)}`).pipe(
+    const path = pathOf(request)
+    const run = (span: Tracer.Span | undefined): Effect.Effect<A, NextmvHttpError> => {
+      const sent = propagate && span !== undefined
+        ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span))
+        : request
+      const deadlineAt = settings.deadlineMillis === undefined ? undefined : performance.now() + settings.deadlineMillis
+      const loop = (retry: number): Effect.Effect<A, NextmvHttpError> =>
+        budget.limit(request.method, path, attempt(sent, deadlineAt, read, keep)).pipe(
+          Effect.tapError((failed) =>
+            failed.status === 429
+              // The server's hint is clamped here too: the budget's pause never exceeds `maxRetryAfter`.
+              ? budget.onRateLimited(request.method, path, clampRetryAfter(failed.retryAfterMillis))
+              : Effect.void
+          ),
+          Effect.catchAll((failed) => {
+            if (retry > settings.retry.retries || !isRetryable(request.method, failed)) {
+              return Effect.fail(new NextmvHttpError({ ...failed.error, attempts: retry }))
+            }
+            return Effect.flatMap(Random.next, (random) => {
+              const wait = retryDelay(settings.retry, retry, failed, random)
+              const waitMillis = Duration.toMillis(wait)
+              if (deadlineAt !== undefined && performance.now() + waitMillis >= deadlineAt) {
+                return Effect.fail(
+                  new NextmvHttpError({
+                    ...timeoutFailure(request, "deadline", `before retry ${retry}`).error,
+                    attempts: retry
+                  })
+                )
+              }
+              const why = failed.reason === "status" ? `status ${failed.status}` : failed.error.detail ?? failed.reason
+              const message =
+                `${request.method} ${path}: ${why}; retry ${retry} of ${settings.retry.retries} in ${formatMillis(waitMillis)}`
+              const log = failed.status === 429 ? Effect.logInfo(message) : Effect.logWarning(message)
+              if (span !== undefined) span.event("retry", BigInt(Date.now()) * 1_000_000n, { retry, waitMillis, reason: failed.reason })
+              return log.pipe(
                 Effect.annotateLogs({
                   reason: failed.reason,
                   status: failed.status ?? "-",
-                  retry,
-                  waitMillis: Duration.toMillis(wait)
-                })
+                  attempt: retry,
+                  delayMillis: waitMillis
+                }),
+                Effect.zipRight(Effect.sleep(wait)),
+                Effect.zipRight(loop(retry + 1))
               )
-            ),
-            Effect.flatMap(Effect.sleep),
-            Effect.zipRight(loop(retry + 1))
-          )
+            })
+          })
+        )
+      return loop(1).pipe(Effect.annotateLogs({ package: "nextmv-effect", module }))
+    }
+    return Effect.withFiberRuntime((fiber) => {
+      // No tracer installed (Effect's built-in one) or tracing off: no span at all, for free.
+      if (!fiber.getFiberRef(FiberRef.currentTracerEnabled) || fiber.currentTracer === builtInTracer) return run(undefined)
+      return tracedRun()
+    })
+    function tracedRun() {
+      return Effect.useSpan(`http.client ${request.method}`, {
+      kind: "client",
+      captureStackTrace: false,
+      attributes: spanAttributes(request.method, origin + path)
+      }, (span) => run(span))
+    }
+  }
+
+  const bytes = (request: HttpClientRequest.HttpClientRequest) => withRetries(request, (response, watchdog) => readBody(response, watchdog))
+  const text = (request: HttpClientRequest.HttpClientRequest) => Effect.map(bytes(request), (body) => decoder.decode(body))
+
+  const stream = (request: HttpClientRequest.HttpClientRequest): Stream.Stream<Uint8Array, NextmvHttpError> =>
+    Stream.unwrapScoped(Effect.gen(function*() {
+      const slot = slotOf(request)
+      yield* Effect.acquireRelease(slot.take(1), () => slot.release(1))
+      const { response, watchdog } = yield* withRetries(
+        request,
+        (response, watchdog) => Effect.succeed({ response, watchdog }),
+        true
+      )
+      yield* Effect.addFinalizer(() => Effect.sync(() => watchdog.stop()))
+      const pull = yield* Stream.toPull(
+        Stream.mapChunks(response.stream, (chunk) => {
+          watchdog.touch()
+          return chunk
         })
       )
-    return loop(1).pipe(Effect.annotateLogs({ package: "nextmv-effect", module }))
-  }
-
-  const text = (request: HttpClientRequest.HttpClientRequest) => withRetries(request, (response) => response.text)
+      const guarded = guard(
+        pull.pipe(Effect.mapError(Option.map((error) => fromClientError(request, error).error))),
+        watchdog,
+        (expiry) => Option.some(timeoutFailure(request, expiry, "reading the response body").error),
+        true
+      )
+      return Stream.repeatEffectChunkOption(guarded)
+    }))
 
   return {
-    execute: (request) => withRetries(request, Effect.succeed),
+    execute: (request) => withRetries(request, (response) => Effect.succeed(response)),
     text,
-    bytes: (request) =>
-      withRetries(request, (response) => Effect.map(response.arrayBuffer, (buffer) => new Uint8Array(buffer))),
-    discard: (request) => withRetries(request, (response) => Effect.asVoid(response.arrayBuffer)),
+    bytes,
+    discard: (request) => Effect.asVoid(bytes(request)),
     json: <A, I>(request: HttpClientRequest.HttpClientRequest, schema: Schema.Schema<A, I, never>) =>
       text(request).pipe(Effect.flatMap((body) => decodeJsonText(`${request.method} ${pathOf(request)}`, schema, body))),
-    stream: (request) =>
-      HttpClientResponse.stream(withRetries(request, Effect.succeed)).pipe(
-        Stream.mapError((error) =>
-          error._tag === "NextmvHttpError" ? error : fromClientError(request, error).error
-        )
-      )
+    stream
   }
 }
+
+/** Span attributes of a request (OpenTelemetry HTTP semantic conventions), without the query string. */
+const spanAttributes = (method: string, url: string): Record<string, unknown> => {
+  const attributes: Record<string, unknown> = { "http.request.method": method, "url.full": url }
+  const scheme = url.indexOf("://")
+  if (scheme !== -1) {
+    const pathAt = url.indexOf("/", scheme + 3)
+    attributes["url.scheme"] = url.slice(0, scheme)
+    attributes["server.address"] = url.slice(scheme + 3, pathAt === -1 ? undefined : pathAt)
+    attributes["url.path"] = pathAt === -1 ? "/" : url.slice(pathAt)
+  }
+  return attributes
+}
+
+const always = () => true
+
+const originOf = (url: string): string => {
+  const scheme = url.indexOf("://")
+  const end = scheme === -1 ? -1 : url.indexOf("/", scheme + 3)
+  return end === -1 ? url : url.slice(0, end)
+}
+
+const noPlatformSpanNoRedirects = Effect.zipRight(
+  FiberRef.set(HttpClient.currentTracerDisabledWhen, always),
+  FiberRef.update(FiberRef.currentContext, (context) =>
+    Context.add(context, FetchHttpClient.RequestInit, {
+      ...Option.getOrUndefined(Context.getOption(context, FetchHttpClient.RequestInit)),
+      redirect: "manual"
+    }))
+)
+
+/** Effect's built-in tracer, which records nowhere unless a tracer is installed. */
+const builtInTracer = Effect.runSync(Effect.tracer)
 
 /**
  * Decodes a JSON document with `schema`; malformed JSON and shape mismatches become a
@@ -311,34 +572,41 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
   Effect.gen(function*() {
     const transport = yield* HttpClient.HttpClient
     const baseUrl = trimTrailingSlash(withScheme(options.baseUrl ?? DEFAULT_BASE_URL))
+    const apiKey = Redacted.value(options.apiKey)
     const settings: Settings = {
-      timeout: Duration.decode(options.timeout ?? DEFAULT_TIMEOUT),
-      retry: { ...defaultRetryOptions, ...options.retry }
+      idleMillis: Duration.toMillis(Duration.decode(options.timeout ?? DEFAULT_TIMEOUT)),
+      // One `timeout` means both, as nextmv-py's (python-requests') single timeout value.
+      connectMillis: Duration.toMillis(Duration.decode(options.connectTimeout ?? options.timeout ?? DEFAULT_CONNECT_TIMEOUT)),
+      deadlineMillis: options.deadline === undefined ? undefined : Duration.toMillis(Duration.decode(options.deadline)),
+      retry: { ...defaultRetryOptions, ...options.retry },
+      maxConnections: Math.max(1, Math.floor(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS)),
+      secrets: apiKey === "" ? [] : [apiKey]
     }
     const extraHeaders = options.headers ?? {}
     const budget = options.budget === false ? RequestBudget.unlimited : RequestBudget.make(options.budget)
+    // The platform's own `http.client` span records the full URL (with presigned signatures) and
+    // keeps the raw request in a failed exit; the requester records its own, redacted span.
+    // Every API request gets the same headers: built once, set in one step.
+    const apiHeaders = Headers.fromInput({
+      ...extraHeaders,
+      "user-agent": USER_AGENT,
+      authorization: `Bearer ${apiKey}`
+    })
     const api = transport.pipe(
       HttpClient.mapRequest((request) =>
-        request.pipe(
-          HttpClientRequest.prependUrl(baseUrl),
-          HttpClientRequest.setHeader("user-agent", USER_AGENT),
-          HttpClientRequest.setHeaders(extraHeaders),
-          HttpClientRequest.bearerToken(options.apiKey)
-        )
+        HttpClientRequest.setHeaders(HttpClientRequest.prependUrl(request, baseUrl), apiHeaders)
       )
     )
-    const presigned = transport.pipe(
-      HttpClient.mapRequest(HttpClientRequest.setHeader("user-agent", USER_AGENT)),
-      HttpClient.withTracerPropagation(false)
-    )
+    const presigned = transport.pipe(HttpClient.mapRequest(HttpClientRequest.setHeader("user-agent", USER_AGENT)))
     return NextmvClient.of({
       baseUrl,
       consoleUrl: trimTrailingSlash(options.consoleUrl ?? DEFAULT_CONSOLE_URL),
       // Paths are relative to the base URL, so the path given by the service is what errors show.
-      api: makeRequester(api, settings, (request) => withoutQuery(request.url), "NextmvClient", budget),
-      presigned: makeRequester(presigned, settings, (request) => withoutQuery(request.url), "NextmvClient.presigned"),
+      api: makeRequester(api, settings, { module: "NextmvClient", origin: baseUrl, propagate: true, budget }),
+      presigned: makeRequester(presigned, settings, { module: "NextmvClient.presigned", origin: "", propagate: false }),
       budget
     })
+
   })
 
 /**

@@ -1,5 +1,6 @@
 /**
- * `Runs`: every run operation of Nextmv Cloud (spec client-and-runs §3), one method each.
+ * `Runs`: every run operation of Nextmv Cloud (nextmv-py `Application.new_run`, `run_result`, …),
+ * one method each.
  * Polling flows (`newRunWithResult`, `watchRun`, live logs …) are in `programs/Runs.ts`.
  *
  * @since 0.1.0
@@ -16,12 +17,24 @@ import {
   packageDirectory,
   requireDirectory
 } from "../internal/runInput.js"
-import { applicationPath, segment } from "../internal/paths.js"
+import { jsonBody } from "../internal/body.js"
+import {
+  runAssetsPath,
+  runCancelPath,
+  runInputPath,
+  runLiveLogsPath,
+  runLogsPath,
+  runMetadataPath,
+  runPath,
+  runsPath,
+  segment
+} from "../internal/paths.js"
 import {
   invalidArgument,
   isGiven,
+  requireIds,
   requireJson,
-  requireNonEmpty,
+  requireOptionalIds,
   validateExecutionSettings
 } from "../internal/validate.js"
 import {
@@ -43,6 +56,7 @@ import {
   type StatusV2,
   LiveLogs
 } from "../schemas/Runs.js"
+import { ExternalRunStatus, NewRunBody } from "../schemas/Requests.js"
 import { decodeJsonText, NextmvClient } from "./NextmvClient.js"
 import { UploadData, Uploads } from "./Uploads.js"
 
@@ -73,7 +87,7 @@ export interface NewRunOptions {
   readonly description?: string | undefined
   /** Run options; non-string values are JSON-encoded (`{"solve.duration": "10s", "iterations": 20}`). */
   readonly options?: Readonly<Record<string, unknown>> | undefined
-  /** Sent unchanged when given; otherwise the default of spec §3.3 (formats from the input). */
+  /** Sent unchanged when given; otherwise nextmv-py's default (formats from the input). */
   readonly configuration?: RunConfiguration | undefined
   /** Attach the run to a batch experiment. */
   readonly batchExperimentId?: string | undefined
@@ -102,7 +116,8 @@ export interface DownloadAssetOptions {
   readonly destination?: string | undefined
 }
 
-/** A run tracked from outside Nextmv (spec §5.11): its input, result and artifacts are uploaded. */
+/** A run tracked from outside Nextmv (nextmv-py `Application.track_run`): its input, result and
+ * artifacts are uploaded. */
 export interface TrackedRun {
   readonly status: "succeeded" | "failed"
   /** JSON value or text. */
@@ -129,7 +144,7 @@ export interface TrackedRun {
 /** Options of {@link Service.trackRun}. */
 export interface TrackRunOptions {
   readonly instanceId?: string | undefined
-  /** Needed for directory-based runs: without it the format defaults to JSON (spec §3.13). */
+  /** Needed for directory-based runs: without it the format defaults to JSON (nextmv-py `track_run`). */
   readonly configuration?: RunConfiguration | undefined
 }
 
@@ -201,7 +216,7 @@ export interface Service {
     options?: DownloadAssetOptions
   ) => Effect.Effect<unknown, RunError>
   /**
-   * Records a run executed outside Nextmv (spec §3.13): uploads the input and each given part
+   * Records a run executed outside Nextmv (nextmv-py `Application.track_run`): uploads the input and each given part
    * (output, logs, statistics, metrics, assets) to its own upload URL, then submits the run with
    * the `result` object. Returns the run id.
    */
@@ -210,12 +225,14 @@ export interface Service {
   readonly consoleUrl: (appId: string, runId: string) => string
 }
 
+/** `succeeded` or `failed`: the statuses an external (tracked) run can report. */
+const isExternalRunStatus = Schema.is(ExternalRunStatus)
+
 /** The `Runs` service tag. */
 export class Runs extends Context.Tag("nextmv-effect/Runs")<Runs, Service>() {}
 
-/** Path of a run, `/v1/applications/{appId}/runs/{runId}`. */
-export const runPath = (appId: string, runId: string): string => `${applicationPath(appId)}/runs/${segment(runId)}`
-const runsPath = (appId: string): string => `${applicationPath(appId)}/runs`
+/** @deprecated Endpoint paths live in one internal module; kept for existing imports. */
+export { runPath }
 
 
 /** A random name for local temporary files (Web Crypto, available in Node 20 and browsers). */
@@ -275,12 +292,15 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const consoleUrl = (appId: string, runId: string) =>
       `${client.consoleUrl}/app/${segment(appId)}/run/${segment(runId)}?view=details`
 
-    const requireIds = (operation: string, appId: string, runId: string) =>
-      requireNonEmpty(operation, "appId", appId).pipe(Effect.zipRight(requireNonEmpty(operation, "runId", runId)))
-
     const newRun = Effect.fn("Runs.newRun")(function*(appId: string, options: NewRunOptions) {
       const operation = "Runs.newRun"
-      yield* requireNonEmpty(operation, "appId", appId)
+      yield* requireIds(operation, { appId })
+      yield* requireOptionalIds(operation, {
+        uploadId: options.uploadId,
+        managedInputId: options.managedInputId,
+        instanceId: options.instanceId,
+        batchExperimentId: options.batchExperimentId
+      })
       const sources = [
         options.input !== undefined ? "input" : undefined,
         isGiven(options.inputDirPath) ? "inputDirPath" : undefined,
@@ -299,7 +319,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
         ? undefined
         : yield* encodeOptions(operation, options.options)
       const status = options.externalResult?.status
-      if (status !== undefined && status !== "succeeded" && status !== "failed") {
+      if (status !== undefined && !isExternalRunStatus(status)) {
         return yield* invalidArgument(operation, `externalResult.status must be "succeeded" or "failed", got "${status}"`)
       }
       const fromDirectory = isGiven(options.inputDirPath)
@@ -317,20 +337,21 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
           yield* uploads.uploadData(target, data)
           uploadId = target.upload_id
         }
-        const body: Record<string, unknown> = {}
-        if (isGiven(options.managedInputId)) body["input_id"] = options.managedInputId
-        else if (uploadId !== undefined) body["upload_id"] = uploadId
-        else body["input"] = options.input ?? null
-        if (options.name !== undefined) body["name"] = options.name
-        if (options.description !== undefined) body["description"] = options.description
-        if (encodedOptions !== undefined && Object.keys(encodedOptions).length > 0) body["options"] = encodedOptions
-        body["configuration"] = configuration ??
-          defaultConfiguration(options.input, options.inputFormat, fromDirectory)
-        if (isGiven(options.batchExperimentId)) body["batch_experiment_id"] = options.batchExperimentId
-        if (options.externalResult !== undefined) body["result"] = options.externalResult // wire names already
-        const request = HttpClientRequest.post(runsPath(appId)).pipe(
-          HttpClientRequest.setUrlParams(isGiven(options.instanceId) ? { instance_id: options.instanceId } : {}),
-          HttpClientRequest.bodyUnsafeJson(body)
+        const managed = isGiven(options.managedInputId)
+        const request = yield* jsonBody(operation, NewRunBody, {
+          input_id: managed ? options.managedInputId : undefined,
+          upload_id: !managed ? uploadId : undefined,
+          input: !managed && uploadId === undefined ? options.input ?? null : undefined,
+          name: options.name,
+          description: options.description,
+          options: encodedOptions !== undefined && Object.keys(encodedOptions).length > 0 ? encodedOptions : undefined,
+          configuration: configuration ?? defaultConfiguration(options.input, options.inputFormat, fromDirectory),
+          batch_experiment_id: isGiven(options.batchExperimentId) ? options.batchExperimentId : undefined,
+          result: options.externalResult
+        })(
+          HttpClientRequest.post(runsPath(appId)).pipe(
+            HttpClientRequest.setUrlParams(isGiven(options.instanceId) ? { instance_id: options.instanceId } : {})
+          )
         )
         const { run_id } = yield* api.json(request, NewRunResponse)
         return run_id
@@ -338,8 +359,8 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     })
 
     const runMetadata = Effect.fn("Runs.runMetadata")(function*(appId: string, runId: string) {
-      yield* requireIds("Runs.runMetadata", appId, runId)
-      const information = yield* api.json(HttpClientRequest.get(`${runPath(appId, runId)}/metadata`), RunInformation)
+      yield* requireIds("Runs.runMetadata", { appId, runId })
+      const information = yield* api.json(HttpClientRequest.get(runMetadataPath(appId, runId)), RunInformation)
       return new RunInformation({ ...information, console_url: consoleUrl(appId, runId) })
     })
 
@@ -385,6 +406,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const runResultFor = Effect.fn("Runs.runResultFor")(
       function*(appId: string, information: RunInformation, options: OutputDirOptions = {}) {
         const runId = information.id
+        yield* requireIds("Runs.runResultFor", { appId, runId })
         const metadata = information.metadata
         const outputType = metadata.outputType
         const urlMode = outputType !== "json" || metadata.output_size > MAX_RUN_SIZE
@@ -406,7 +428,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
           case "json":
             return new RunResult({ ...result, output: yield* downloadJson(url) })
           case "text":
-            // The API's text outputs are plain text (spec §9.10 is unsure; kept as a string here).
+            // The API's text outputs are plain text (not documented further; kept as a string here).
             return new RunResult({ ...result, output: yield* presigned.text(download(url)) })
           default: {
             const outputDir = options.outputDir ?? "."
@@ -431,7 +453,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       const inputType = information.metadata.inputType
       const archive = inputType === "csv-archive" || inputType === "multi-file"
       const large = archive || information.metadata.input_size > MAX_RUN_SIZE
-      const request = HttpClientRequest.get(`${runPath(appId, runId)}/input`).pipe(
+      const request = HttpClientRequest.get(runInputPath(appId, runId)).pipe(
         HttpClientRequest.setUrlParams(large ? { format: "url" } : {})
       )
       if (!large) {
@@ -451,14 +473,14 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     })
 
     const runLogs = Effect.fn("Runs.runLogs")(function*(appId: string, runId: string) {
-      yield* requireIds("Runs.runLogs", appId, runId)
-      return yield* api.json(HttpClientRequest.get(`${runPath(appId, runId)}/logs`), RunLog)
+      yield* requireIds("Runs.runLogs", { appId, runId })
+      return yield* api.json(HttpClientRequest.get(runLogsPath(appId, runId)), RunLog)
     })
 
     const runLiveLogs = Effect.fn("Runs.runLiveLogs")(
       function*(appId: string, runId: string, options: { readonly since?: string | undefined } = {}) {
-        yield* requireIds("Runs.runLiveLogs", appId, runId)
-        const request = HttpClientRequest.get(`${runPath(appId, runId)}/logs/live`).pipe(
+        yield* requireIds("Runs.runLiveLogs", { appId, runId })
+        const request = HttpClientRequest.get(runLiveLogsPath(appId, runId)).pipe(
           HttpClientRequest.setUrlParams(isGiven(options.since) ? { since: options.since } : {})
         )
         return yield* api.json(request, LiveLogs)
@@ -466,21 +488,21 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     )
 
     const listRuns = Effect.fn("Runs.listRuns")(function*(appId: string, options: ListRunsOptions = {}) {
-      yield* requireNonEmpty("Runs.listRuns", "appId", appId)
+      yield* requireIds("Runs.listRuns", { appId })
       const { runs } = yield* api.json(HttpClientRequest.get(runsPath(appId)), RunList)
       return options.status === undefined ? runs : runs.filter((run) => run.status_v2 === options.status)
     })
 
     const cancelRun = Effect.fn("Runs.cancelRun")(function*(appId: string, runId: string) {
-      yield* requireIds("Runs.cancelRun", appId, runId)
-      yield* api.discard(HttpClientRequest.patch(`${runPath(appId, runId)}/cancel`))
+      yield* requireIds("Runs.cancelRun", { appId, runId })
+      yield* api.discard(HttpClientRequest.patch(runCancelPath(appId, runId)))
     })
 
     const decodeAsset = Schema.decodeUnknown(RunAsset)
     const listAssets = Effect.fn("Runs.listAssets")(function*(appId: string, runId: string) {
-      yield* requireIds("Runs.listAssets", appId, runId)
-      const operation = `GET ${runPath(appId, runId)}/assets`
-      const { items } = yield* api.json(HttpClientRequest.get(`${runPath(appId, runId)}/assets`), AssetList)
+      yield* requireIds("Runs.listAssets", { appId, runId })
+      const operation = `GET ${runAssetsPath(appId, runId)}`
+      const { items } = yield* api.json(HttpClientRequest.get(runAssetsPath(appId, runId)), AssetList)
       return yield* Effect.forEach(items, (item) =>
         decodeAsset({ ...item, run_id: runId }).pipe(
           Effect.mapError((error) => new NextmvDecodeError({ operation, issue: error.message }))
@@ -489,10 +511,9 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
 
     const downloadAssetContent = Effect.fn("Runs.downloadAssetContent")(
       function*(appId: string, runId: string, assetId: string, options: DownloadAssetOptions = {}) {
-        yield* requireIds("Runs.downloadAssetContent", appId, runId)
-        yield* requireNonEmpty("Runs.downloadAssetContent", "assetId", assetId)
+        yield* requireIds("Runs.downloadAssetContent", { appId, runId, assetId })
         const asset = yield* api.json(
-          HttpClientRequest.get(`${runPath(appId, runId)}/assets/${segment(assetId)}`),
+          HttpClientRequest.get(runAssetsPath(appId, runId, assetId)),
           AssetDownload
         )
         const request = download(asset.download_url, asset.type === "json" ? "application/json" : "application/octet-stream")
@@ -506,8 +527,9 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
 
     const trackRun = Effect.fn("Runs.trackRun")(function*(appId: string, run: TrackedRun, options: TrackRunOptions = {}) {
       const operation = "Runs.trackRun"
-      yield* requireNonEmpty(operation, "appId", appId)
-      if (run.status !== "succeeded" && run.status !== "failed") {
+      yield* requireIds(operation, { appId })
+      yield* requireOptionalIds(operation, { instanceId: options.instanceId })
+      if (!isExternalRunStatus(run.status)) {
         return yield* invalidArgument(operation, `status must be "succeeded" or "failed", got "${String(run.status)}"`)
       }
       if (run.status === "succeeded" && isGiven(run.error)) {
@@ -572,7 +594,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
           instanceId: options.instanceId,
           name: run.name,
           description: run.description,
-          // nextmv-py sends JSON/JSON here whatever the input was (spec §3.13); the format of the
+          // nextmv-py sends JSON/JSON here whatever the input was (`track_run`); the format of the
           // tracked input is what the platform should record, so it is derived from it.
           configuration: configuration ?? defaultConfiguration(run.input, undefined, isGiven(run.inputDirPath))
         })

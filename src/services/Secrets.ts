@@ -1,29 +1,32 @@
 /**
- * `Secrets`: secrets collections of an application (spec resources §6). Secret values are
+ * `Secrets`: secrets collections of an application (nextmv-py `Application.new_secrets_collection` and
+ * friends). Secret values are
  * `Redacted` everywhere in the SDK; they are turned into clear text only inside request bodies,
  * and never appear in logs, spans or error messages.
  *
  * @since 0.1.0
  */
 import { HttpClientRequest } from "@effect/platform"
-import { Context, Effect, Layer, ParseResult, Schema, type Stream } from "effect"
-import type { InvalidArgumentError, NextmvHttpError } from "../Errors.js"
+import { Context, Effect, Layer, ParseResult, Schema, Stream } from "effect"
+import type { InvalidArgumentError, NextmvHttpError, PaginationLimitError } from "../Errors.js"
 import { NextmvDecodeError } from "../Errors.js"
-import { applyChanges, toWire, withJson } from "../internal/crud.js"
+import { requestWithBody } from "../internal/body.js"
 import { safeId } from "../internal/ids.js"
-import { paginate, paginateAll } from "../internal/pagination.js"
-import { secretsPath } from "../internal/resourcePaths.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import { listOf, paginate, paginateAll } from "../internal/pagination.js"
+import { secretsPath } from "../internal/paths.js"
+import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
 import {
   Secret,
   type SecretInput,
   SecretsCollection,
   SecretsCollectionSummary
 } from "../schemas/Secrets.js"
+import { wireWithoutNulls } from "../schemas/Common.js"
+import { NewSecretsCollectionBody } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of a secrets operation. */
-export type SecretsError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
+export type SecretsError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError | PaginationLimitError
 
 /** Options of {@link Service.newSecretsCollection}. */
 export interface NewSecretsCollectionOptions {
@@ -130,16 +133,6 @@ export interface Service {
 /** The `Secrets` service tag. */
 export class Secrets extends Context.Tag("nextmv-effect/Secrets")<Secrets, Service>() {}
 
-const ItemsPage = Schema.Struct({
-  items: Schema.optionalWith(Schema.Array(SecretsCollectionSummary), { nullable: true, default: () => [] })
-})
-
-/** Clear text, for request bodies only. */
-const encodeSecrets = Schema.encode(Schema.Array(Secret))
-
-const secretsWire = (secrets: ReadonlyArray<Secret | SecretInput>) =>
-  encodeSecrets(secrets.map(Secret.from)).pipe(Effect.orDie)
-
 /**
  * Decodes a collection with its secrets. A shape mismatch names only the paths and kinds of the
  * problems, never the received values (the default message quotes them, and they may be secrets).
@@ -160,8 +153,8 @@ const decodeCollection = (operation: string, value: unknown) =>
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const ids = (operation: string, appId: string, id: string) =>
-    Effect.zipRight(requireNonEmpty(operation, "appId", appId), requireNonEmpty(operation, "secretsCollectionId", id))
+  const ids = (operation: string, appId: string, secretsCollectionId: string) =>
+    requireIds(operation, { appId, secretsCollectionId })
 
   const secretsCollection = Effect.fn("Secrets.secretsCollection")(function*(appId: string, id: string) {
     yield* ids("Secrets.secretsCollection", appId, id)
@@ -169,48 +162,67 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     return yield* decodeCollection(`GET ${request.url}`, yield* api.json(request, Schema.Unknown))
   })
 
-  // Paging as for ensembles (spec §1.5/§9.2): what is known is sent, a token-less page ends it.
+  // Paging as for ensembles: what is known is sent, a token-less page ends it.
   const listSecretsCollections = Effect.fn("Secrets.listSecretsCollections")(
     function*(appId: string, options: ListSecretsCollectionsOptions = {}) {
       const operation = "Secrets.listSecretsCollections"
-      yield* requireNonEmpty(operation, "appId", appId)
+      yield* requireIds(operation, { appId })
       if (options.noPagination === true) {
-        return (yield* api.json(HttpClientRequest.get(secretsPath(appId)), ItemsPage)).items
+        return yield* api.json(HttpClientRequest.get(secretsPath(appId)), listOf(SecretsCollectionSummary))
       }
       return yield* paginateAll(api, secretsPath(appId), SecretsCollectionSummary, { operation })
     }
   )
 
-  const streamSecretsCollections = (appId: string): Stream.Stream<SecretsCollectionSummary, SecretsError> =>
-    paginate(api, secretsPath(appId), SecretsCollectionSummary, { operation: "Secrets.streamSecretsCollections" })
+  const streamSecretsCollections = (appId: string): Stream.Stream<SecretsCollectionSummary, SecretsError> => {
+    const operation = "Secrets.streamSecretsCollections"
+    return Stream.unwrap(Effect.as(
+      requireIds(operation, { appId }),
+      paginate(api, secretsPath(appId), SecretsCollectionSummary, { operation })
+    ))
+  }
 
   const newSecretsCollection = Effect.fn("Secrets.newSecretsCollection")(
     function*(appId: string, options: NewSecretsCollectionOptions) {
       const operation = "Secrets.newSecretsCollection"
-      yield* requireNonEmpty(operation, "appId", appId)
+      yield* requireIds(operation, { appId })
+      yield* requireOptionalIds(operation, { id: options.id })
       if (options.secrets.length === 0) return yield* invalidArgument(operation, "secrets must be provided")
       const id = isGiven(options.id) ? options.id : yield* safeId("secrets")
-      const body = applyChanges({
+      // The secret values are clear text only inside this body (the `Secret` schema's encoding).
+      const request = yield* requestWithBody(operation, "POST", secretsPath(appId), NewSecretsCollectionBody, {
         id,
         name: isGiven(options.name) ? options.name : id,
-        secrets: yield* secretsWire(options.secrets)
-      }, { description: options.description })
-      return yield* api.json(withJson("POST", secretsPath(appId), body), SecretsCollectionSummary)
+        secrets: options.secrets.map(Secret.from),
+        description: options.description
+      }, { sensitive: true })
+      return yield* api.json(request, SecretsCollectionSummary)
     }
   )
 
   const updateSecretsCollection = Effect.fn("Secrets.updateSecretsCollection")(
     function*(appId: string, id: string, options: UpdateSecretsCollectionOptions = {}) {
-      yield* ids("Secrets.updateSecretsCollection", appId, id)
+      const operation = "Secrets.updateSecretsCollection"
+      yield* ids(operation, appId, id)
       const current = yield* secretsCollection(appId, id)
-      const body = applyChanges(yield* toWire(SecretsCollection, current), {
-        name: options.name,
-        description: options.description,
+      // Validation is left to the encoding below, which fails with InvalidArgumentError.
+      const updated = new SecretsCollection({
+        ...current,
+        name: options.name ?? current.name,
+        description: options.description ?? current.description,
         secrets: options.secrets !== undefined && options.secrets.length > 0
-          ? yield* secretsWire(options.secrets)
-          : undefined
-      })
-      return yield* api.json(withJson("PUT", secretsPath(appId, id), body), SecretsCollectionSummary)
+          ? options.secrets.map(Secret.from)
+          : current.secrets
+      }, { disableValidation: true })
+      const request = yield* requestWithBody(
+        operation,
+        "PUT",
+        secretsPath(appId, id),
+        wireWithoutNulls(SecretsCollection),
+        updated,
+        { sensitive: true }
+      )
+      return yield* api.json(request, SecretsCollectionSummary)
     }
   )
 

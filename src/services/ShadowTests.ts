@@ -16,10 +16,10 @@ import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { safeId } from "../internal/ids.js"
-import { experimentsPath, segment } from "../internal/paths.js"
+import { shadowTestsPath } from "../internal/paths.js"
 import { stopIntentArgument, utcArgument } from "../internal/onlineTests.js"
-import { invalidArgument, requireNonEmpty } from "../internal/validate.js"
-import { schemaRequest } from "../internal/wireBody.js"
+import { invalidArgument, requireIds } from "../internal/validate.js"
+import { requestWithBody } from "../internal/body.js"
 import {
   type DateTimeInput,
   NewShadowTestBody,
@@ -36,9 +36,8 @@ import { NextmvClient } from "./NextmvClient.js"
 /** Errors of a shadow-test operation. */
 export type ShadowTestError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
 
-/** `/v1/applications/{appId}/experiments/shadow[/{id}]` */
-export const shadowTestsPath = (appId: string, id?: string): string =>
-  `${experimentsPath(appId)}/shadow${id === undefined ? "" : `/${segment(id)}`}`
+/** @deprecated Endpoint paths live in one internal module; kept for existing imports. */
+export { shadowTestsPath }
 
 /** The most runs a shadow test may collect (Nextmv docs; nextmv-py's `TerminationEvents`). */
 export const MAX_SHADOW_TEST_RUNS = 300
@@ -189,7 +188,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const { api } = yield* NextmvClient
 
   const ids = (operation: string, appId: string, id: string) =>
-    Effect.zipRight(requireNonEmpty(operation, "appId", appId), requireNonEmpty(operation, "shadowTestId", id))
+    requireIds(operation, { appId, shadowTestId: id })
 
   const shadowTest = Effect.fn("ShadowTests.shadowTest")(function*(appId: string, id: string) {
     yield* ids("ShadowTests.shadowTest", appId, id)
@@ -204,14 +203,14 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   })
 
   const listShadowTests = Effect.fn("ShadowTests.listShadowTests")(function*(appId: string) {
-    yield* requireNonEmpty("ShadowTests.listShadowTests", "appId", appId)
+    yield* requireIds("ShadowTests.listShadowTests", { appId })
     const list = yield* api.json(HttpClientRequest.get(shadowTestsPath(appId)), ShadowTestList)
     return list === null ? [] : Array.isArray(list) ? list : (list as { readonly items: ReadonlyArray<ShadowTest> }).items
   })
 
   const newShadowTest = Effect.fn("ShadowTests.newShadowTest")(function*(appId: string, options: NewShadowTestOptions) {
     const operation = "ShadowTests.newShadowTest"
-    yield* requireNonEmpty(operation, "appId", appId)
+    yield* requireIds(operation, { appId })
     const maximumRuns = options.terminationEvents.maximumRuns
     if (!Number.isInteger(maximumRuns) || maximumRuns < 1 || maximumRuns > MAX_SHADOW_TEST_RUNS) {
       return yield* invalidArgument(operation, "maximum_runs must be between 1 and 300")
@@ -236,7 +235,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
         ? { start_events: startTime !== undefined ? { time: yield* utcArgument(operation, "startEvents.time", startTime) } : {} }
         : {})
     }
-    const request = yield* schemaRequest(operation, "POST", shadowTestsPath(appId), NewShadowTestBody, body)
+    const request = yield* requestWithBody(operation, "POST", shadowTestsPath(appId), NewShadowTestBody, body)
     return yield* api.json(request, ShadowTest)
   })
 
@@ -250,7 +249,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       const operation = "ShadowTests.stopShadowTest"
       yield* ids(operation, appId, id)
       const intent = yield* stopIntentArgument(operation, options.intent)
-      const request = yield* schemaRequest(operation, "PUT", `${shadowTestsPath(appId, id)}/stop`, StopBody, { intent })
+      const request = yield* requestWithBody(operation, "PUT", `${shadowTestsPath(appId, id)}/stop`, StopBody, { intent })
       yield* api.discard(request)
     }
   )
@@ -263,7 +262,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
         ...(options.name !== undefined ? { name: options.name } : {}),
         ...(options.description !== undefined ? { description: options.description } : {})
       }
-      const request = yield* schemaRequest(operation, "PATCH", shadowTestsPath(appId, id), UpdateBody, body)
+      const request = yield* requestWithBody(operation, "PATCH", shadowTestsPath(appId, id), UpdateBody, body)
       return yield* api.json(request, ShadowTest)
     }
   )

@@ -17,9 +17,9 @@ import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { safeId } from "../internal/ids.js"
 import { stopIntentArgument, utcArgument } from "../internal/onlineTests.js"
-import { experimentsPath, segment } from "../internal/paths.js"
-import { invalidArgument, requireNonEmpty } from "../internal/validate.js"
-import { schemaRequest } from "../internal/wireBody.js"
+import { switchbackTestsPath } from "../internal/paths.js"
+import { invalidArgument, requireIds } from "../internal/validate.js"
+import { requestWithBody } from "../internal/body.js"
 import {
   type DateTimeInput,
   NewSwitchbackTestBody,
@@ -36,9 +36,8 @@ import { NextmvClient } from "./NextmvClient.js"
 /** Errors of a switchback-test operation. */
 export type SwitchbackTestError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
 
-/** `/v1/applications/{appId}/experiments/switchback[/{id}]` */
-export const switchbackTestsPath = (appId: string, id?: string): string =>
-  `${experimentsPath(appId)}/switchback${id === undefined ? "" : `/${segment(id)}`}`
+/** @deprecated Endpoint paths live in one internal module; kept for existing imports. */
+export { switchbackTestsPath }
 
 /** Longest plan unit: one week, in minutes (nextmv-py and the CLI check 1..10080). */
 export const MAX_UNIT_DURATION_MINUTES = 10080
@@ -190,7 +189,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const { api } = yield* NextmvClient
 
   const ids = (operation: string, appId: string, id: string) =>
-    Effect.zipRight(requireNonEmpty(operation, "appId", appId), requireNonEmpty(operation, "switchbackTestId", id))
+    requireIds(operation, { appId, switchbackTestId: id })
 
   const switchbackTest = Effect.fn("SwitchbackTests.switchbackTest")(function*(appId: string, id: string) {
     yield* ids("SwitchbackTests.switchbackTest", appId, id)
@@ -205,7 +204,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   })
 
   const listSwitchbackTests = Effect.fn("SwitchbackTests.listSwitchbackTests")(function*(appId: string) {
-    yield* requireNonEmpty("SwitchbackTests.listSwitchbackTests", "appId", appId)
+    yield* requireIds("SwitchbackTests.listSwitchbackTests", { appId })
     const list = yield* api.json(HttpClientRequest.get(switchbackTestsPath(appId)), SwitchbackTestList)
     return list === null
       ? []
@@ -217,7 +216,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const newSwitchbackTest = Effect.fn("SwitchbackTests.newSwitchbackTest")(
     function*(appId: string, options: NewSwitchbackTestOptions) {
       const operation = "SwitchbackTests.newSwitchbackTest"
-      yield* requireNonEmpty(operation, "appId", appId)
+      yield* requireIds(operation, { appId })
       const minutes = options.unitDurationMinutes
       if (!Number.isFinite(minutes) || minutes < 1 || minutes > MAX_UNIT_DURATION_MINUTES) {
         return yield* invalidArgument(operation, "unit_duration_minutes must be between 1 and 10080")
@@ -241,7 +240,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
         },
         ...(options.description !== undefined ? { description: options.description } : {})
       }
-      const request = yield* schemaRequest(operation, "POST", switchbackTestsPath(appId), NewSwitchbackTestBody, body)
+      const request = yield* requestWithBody(operation, "POST", switchbackTestsPath(appId), NewSwitchbackTestBody, body)
       return yield* api.json(request, SwitchbackTest)
     }
   )
@@ -256,7 +255,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       const operation = "SwitchbackTests.stopSwitchbackTest"
       yield* ids(operation, appId, id)
       const intent = yield* stopIntentArgument(operation, options.intent)
-      const request = yield* schemaRequest(operation, "PUT", `${switchbackTestsPath(appId, id)}/stop`, StopBody, { intent })
+      const request = yield* requestWithBody(operation, "PUT", `${switchbackTestsPath(appId, id)}/stop`, StopBody, { intent })
       yield* api.discard(request)
     }
   )
@@ -269,7 +268,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
         ...(options.name !== undefined ? { name: options.name } : {}),
         ...(options.description !== undefined ? { description: options.description } : {})
       }
-      const request = yield* schemaRequest(operation, "PATCH", switchbackTestsPath(appId, id), UpdateBody, body)
+      const request = yield* requestWithBody(operation, "PATCH", switchbackTestsPath(appId, id), UpdateBody, body)
       return yield* api.json(request, SwitchbackTest)
     }
   )

@@ -1,6 +1,6 @@
 /**
- * `Uploads`: upload URLs for large run inputs and the presigned PUT (spec client-and-runs §1.7,
- * §3.1). Files and streams are streamed to the presigned URL, never read whole into memory.
+ * `Uploads`: upload URLs for large run inputs and the presigned PUT (nextmv-py `Application.upload_url`,
+ * `Application.upload_large_input`). Files and streams are streamed to the presigned URL, never read whole into memory.
  *
  * @since 0.1.0
  */
@@ -8,10 +8,13 @@ import { FileSystem, HttpBody, HttpClientRequest } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Context, Effect, Layer, Stream } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { applicationPath } from "../internal/paths.js"
-import { requireJson, requireNonEmpty } from "../internal/validate.js"
+import { uploadUrlPath } from "../internal/paths.js"
+import { invalidArgument, requireIds, requireJson, requireNonEmpty } from "../internal/validate.js"
 import { UploadUrl } from "../schemas/Runs.js"
 import { NextmvClient } from "./NextmvClient.js"
+
+/** Read size for file uploads: large enough that the per-chunk cost vanishes, small enough for memory. */
+const FILE_CHUNK = FileSystem.KiB(256)
 
 /** What can be uploaded; build it with the {@link UploadData} constructors. */
 export type UploadData =
@@ -19,7 +22,11 @@ export type UploadData =
   | { readonly _tag: "Text"; readonly text: string }
   | { readonly _tag: "Bytes"; readonly bytes: Uint8Array }
   | { readonly _tag: "File"; readonly path: string }
-  | { readonly _tag: "Stream"; readonly stream: Stream.Stream<Uint8Array, PlatformError> }
+  | {
+    readonly _tag: "Stream"
+    readonly stream: Stream.Stream<Uint8Array, PlatformError>
+    readonly length?: number | undefined
+  }
 
 /** Constructors of {@link UploadData}. */
 export const UploadData = {
@@ -31,10 +38,24 @@ export const UploadData = {
   /** A file, streamed from disk. */
   file: (path: string): UploadData => ({ _tag: "File", path }),
   /**
-   * A byte stream. It is first spooled to a temporary file (object storage wants the length up
-   * front, and a retried PUT must be able to send the bytes again), then streamed from there.
+   * A byte stream.
+   *
+   * - With `length` (the exact number of bytes the stream emits), it is sent as it is produced,
+   *   with no temporary file. A retried PUT runs the stream again, so give a stream that can be
+   *   re-run (built from a file, a generator, …); a one-shot source fails the retry instead.
+   * - Without `length`, it is first spooled to a temporary file (object storage wants the length up
+   *   front, and a retried PUT must be able to send the bytes again), then streamed from there.
+   *
+   * @example
+   * ```ts
+   * yield* uploads.uploadData(url, UploadData.stream(bytes, { length: size }))
+   * ```
    */
-  stream: (stream: Stream.Stream<Uint8Array, PlatformError>): UploadData => ({ _tag: "Stream", stream })
+  stream: (stream: Stream.Stream<Uint8Array, PlatformError>, options: { readonly length?: number | undefined } = {}): UploadData => ({
+    _tag: "Stream",
+    stream,
+    length: options.length
+  })
 }
 
 /** Errors of the upload operations. */
@@ -73,14 +94,14 @@ export const make: Effect.Effect<Service, never, NextmvClient | FileSystem.FileS
   const fs = yield* FileSystem.FileSystem
 
   const uploadUrl = Effect.fn("Uploads.uploadUrl")(function*(appId: string) {
-    yield* requireNonEmpty("Uploads.uploadUrl", "appId", appId)
-    return yield* api.json(HttpClientRequest.post(`${applicationPath(appId)}/runs/uploadurl`), UploadUrl)
+    yield* requireIds("Uploads.uploadUrl", { appId })
+    return yield* api.json(HttpClientRequest.post(uploadUrlPath(appId)), UploadUrl)
   })
 
   const putFile = (url: string, path: string) =>
     Effect.gen(function*() {
       const info = yield* fs.stat(path)
-      const body = HttpBody.stream(fs.stream(path), "application/octet-stream", Number(info.size))
+      const body = HttpBody.stream(fs.stream(path, { chunkSize: FILE_CHUNK }), "application/octet-stream", Number(info.size))
       yield* presigned.discard(HttpClientRequest.put(url).pipe(HttpClientRequest.setBody(body)))
     })
 
@@ -101,6 +122,13 @@ export const make: Effect.Effect<Service, never, NextmvClient | FileSystem.FileS
       case "File":
         return yield* putFile(url, data.path)
       case "Stream":
+        if (data.length !== undefined) {
+          if (!Number.isSafeInteger(data.length) || data.length < 0) {
+            return yield* invalidArgument("Uploads.uploadData", "the stream's length must be a non-negative integer")
+          }
+          const body = HttpBody.stream(data.stream, "application/octet-stream", data.length)
+          return yield* presigned.discard(put.pipe(HttpClientRequest.setBody(body)))
+        }
         return yield* Effect.scoped(Effect.gen(function*() {
           const spool = yield* fs.makeTempFileScoped({ prefix: "nextmv-upload-" })
           yield* Stream.run(data.stream, fs.sink(spool))

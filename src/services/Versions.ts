@@ -1,5 +1,5 @@
 /**
- * `Versions`: the versions of an application (spec resources §4). A version freezes the
+ * `Versions`: the versions of an application (nextmv-py `Application.new_version` and friends). A version freezes the
  * executable pushed last (the dev binary) when it is created; afterwards only its name and
  * description can change.
  *
@@ -8,11 +8,15 @@
 import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { applyChanges, exists, toWire, withJson } from "../internal/crud.js"
+import { requestWithBody } from "../internal/body.js"
+import { exists } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
-import { versionsPath } from "../internal/resourcePaths.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
-import { Version, VersionList } from "../schemas/Versions.js"
+import { listOf } from "../internal/pagination.js"
+import { versionsPath } from "../internal/paths.js"
+import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
+import { wireWithoutNulls } from "../schemas/Common.js"
+import { NewVersionBody } from "../schemas/Requests.js"
+import { Version } from "../schemas/Versions.js"
 import { NextmvClient } from "./NextmvClient.js"
 
 /** Errors of a version operation. */
@@ -24,7 +28,7 @@ export interface NewVersionOptions {
   readonly id?: string | undefined
   /** Display name. Default: the id. */
   readonly name?: string | undefined
-  /** Sent when given; no description is generated (spec §9.6). */
+  /** Sent when given; no description is generated (as nextmv-py). */
   readonly description?: string | undefined
   /** When a version with `id` already exists, return it instead of creating one. Requires `id`. */
   readonly existOk?: boolean | undefined
@@ -57,7 +61,7 @@ export interface Service {
    */
   readonly versionExists: (appId: string, versionId: string) => Effect.Effect<boolean, VersionError>
   /**
-   * Lists the versions (`GET …/versions`, a bare JSON array; paging unknown, spec §9.12, so there
+   * Lists the versions (`GET …/versions`, a bare JSON array; the API is not known to page it, so there
    * is no stream variant).
    *
    * @example
@@ -110,8 +114,7 @@ export class Versions extends Context.Tag("nextmv-effect/Versions")<Versions, Se
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const ids = (operation: string, appId: string, versionId: string) =>
-    Effect.zipRight(requireNonEmpty(operation, "appId", appId), requireNonEmpty(operation, "versionId", versionId))
+  const ids = (operation: string, appId: string, versionId: string) => requireIds(operation, { appId, versionId })
 
   const version = Effect.fn("Versions.version")(function*(appId: string, versionId: string) {
     yield* ids("Versions.version", appId, versionId)
@@ -124,35 +127,42 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   })
 
   const listVersions = Effect.fn("Versions.listVersions")(function*(appId: string) {
-    yield* requireNonEmpty("Versions.listVersions", "appId", appId)
-    return (yield* api.json(HttpClientRequest.get(versionsPath(appId)), VersionList)) ?? []
+    yield* requireIds("Versions.listVersions", { appId })
+    return yield* api.json(HttpClientRequest.get(versionsPath(appId)), listOf(Version))
   })
 
   const newVersion = Effect.fn("Versions.newVersion")(function*(appId: string, options: NewVersionOptions = {}) {
     const operation = "Versions.newVersion"
-    yield* requireNonEmpty(operation, "appId", appId)
+    yield* requireIds(operation, { appId })
     if (options.existOk === true && !isGiven(options.id)) {
       return yield* invalidArgument(operation, "If existOk is true, id must be provided")
     }
+    yield* requireOptionalIds(operation, { id: options.id })
     if (options.existOk === true && isGiven(options.id) && (yield* versionExists(appId, options.id))) {
       return yield* version(appId, options.id)
     }
     const id = isGiven(options.id) ? options.id : yield* safeId("version")
-    const body = applyChanges({ id, name: isGiven(options.name) ? options.name : id }, {
+    const request = yield* requestWithBody(operation, "POST", versionsPath(appId), NewVersionBody, {
+      id,
+      name: isGiven(options.name) ? options.name : id,
       description: options.description
     })
-    return yield* api.json(withJson("POST", versionsPath(appId), body), Version)
+    return yield* api.json(request, Version)
   })
 
   const updateVersion = Effect.fn("Versions.updateVersion")(
     function*(appId: string, versionId: string, options: UpdateVersionOptions = {}) {
-      yield* ids("Versions.updateVersion", appId, versionId)
+      const operation = "Versions.updateVersion"
+      yield* ids(operation, appId, versionId)
       const current = yield* version(appId, versionId)
-      const body = applyChanges(yield* toWire(Version, current), {
-        name: options.name,
-        description: options.description
-      })
-      return yield* api.json(withJson("PUT", versionsPath(appId, versionId), body), Version)
+      // The full object goes back (nextmv-py's `to_dict()`: wire names, null fields left out).
+      const updated = new Version({
+        ...current,
+        name: options.name ?? current.name,
+        description: options.description ?? current.description
+      }, { disableValidation: true })
+      const request = yield* requestWithBody(operation, "PUT", versionsPath(appId, versionId), wireWithoutNulls(Version), updated)
+      return yield* api.json(request, Version)
     }
   )
 

@@ -50,6 +50,10 @@ export interface EmulatorOptions {
    * emulator's clock): `true`, or limits per class (see `rateLimits.ts`). Default off.
    */
   readonly rateLimits?: RateLimitOptions | undefined
+  /** TCP port to listen on. Default 0 (a free port). */
+  readonly port?: number | undefined
+  /** Interface to listen on. Default `127.0.0.1`. */
+  readonly host?: string | undefined
 }
 
 /**
@@ -199,8 +203,18 @@ export type FaultAction =
   | { readonly _tag: "Reset" }
   /** Answer 200 with a body that is not JSON. */
   | { readonly _tag: "MalformedBody" }
-  /** Answer 200, announce a longer body than sent, then close the connection. */
+  /** Answer 200, announce a longer body than sent, then close the connection (a reset mid-body). */
   | { readonly _tag: "TruncatedBody" }
+  /** Answer with exactly this status, body and content type (HTML error pages, odd JSON). */
+  | { readonly _tag: "Body"; readonly status: number; readonly body: string; readonly contentType: string }
+  /** Answer with a redirect to `location`. */
+  | { readonly _tag: "Redirect"; readonly status: number; readonly location: string }
+  /** Send the headers and the first bytes of the normal answer, then nothing more (a stall mid-body). */
+  | { readonly _tag: "StallBody" }
+  /** Never read the request body and never answer (a stalled upload). */
+  | { readonly _tag: "StallRead" }
+  /** Answer normally, but send the body `bytes` at a time, one piece every `every`. */
+  | { readonly _tag: "Trickle"; readonly bytes: number; readonly every: Duration.DurationInput }
 
 /** A fault rule: which requests it hits and how often. */
 export interface Fault {
@@ -223,7 +237,19 @@ export const FaultAction = {
   delay: (delay: Duration.DurationInput): FaultAction => ({ _tag: "Delay", delay }),
   reset: { _tag: "Reset" } as FaultAction,
   malformedBody: { _tag: "MalformedBody" } as FaultAction,
-  truncatedBody: { _tag: "TruncatedBody" } as FaultAction
+  truncatedBody: { _tag: "TruncatedBody" } as FaultAction,
+  /** Same as {@link FaultAction.truncatedBody}: the connection closes in the middle of the body. */
+  resetMidBody: { _tag: "TruncatedBody" } as FaultAction,
+  body: (status: number, body: string, contentType = "application/json"): FaultAction => ({
+    _tag: "Body",
+    status,
+    body,
+    contentType
+  }),
+  redirect: (location: string, status = 302): FaultAction => ({ _tag: "Redirect", status, location }),
+  stallBody: { _tag: "StallBody" } as FaultAction,
+  stallRead: { _tag: "StallRead" } as FaultAction,
+  trickle: (bytes: number, every: Duration.DurationInput): FaultAction => ({ _tag: "Trickle", bytes, every })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -438,7 +464,7 @@ const build = (options: EmulatorOptions, source: EmulatorClock) => {
 
   for (const install of areaInstallers) install(context)
 
-  const respond = (res: Http.ServerResponse, response: EmulatorResponse) => {
+  const respond = (res: Http.ServerResponse, response: EmulatorResponse, fault?: FaultAction) => {
     const headers: Record<string, string> = { ...response.headers }
     let payload: Buffer | undefined
     if (response.json !== undefined) {
@@ -450,7 +476,15 @@ const build = (options: EmulatorOptions, source: EmulatorClock) => {
     headers["x-request-id"] ??= randomUUID()
     if (payload !== undefined) headers["content-length"] = String(payload.length)
     res.writeHead(response.status, headers)
+    if (fault?._tag === "StallBody") return void res.write(payload?.subarray(0, Math.min(16, payload.length - 1)) ?? "")
+    if (fault?._tag === "Trickle" && payload !== undefined) return trickle(res, payload, fault.bytes, Duration.toMillis(fault.every))
     res.end(payload)
+  }
+  const trickle = (res: Http.ServerResponse, payload: Buffer, bytes: number, every: number, at = 0): void => {
+    if (res.destroyed) return
+    if (at + bytes >= payload.length) return void res.end(payload.subarray(at))
+    res.write(payload.subarray(at, at + bytes))
+    setTimeout(() => trickle(res, payload, bytes, every, at + bytes), every)
   }
 
   const findFault = (method: string, path: string) => {
@@ -475,6 +509,11 @@ const build = (options: EmulatorOptions, source: EmulatorClock) => {
     let body: Buffer
     let size: number
     let bodyFile: string | undefined
+    const fault = findFault(method, path)
+    if (fault?._tag === "StallRead") {
+      log.push({ method, path, query, headers, body: Buffer.alloc(0), size: 0, json: undefined, time: now() })
+      return
+    }
     if (method === "PUT" && path.startsWith("/_presigned/upload/")) {
       bodyFile = join(storage, randomUUID())
       const spooled = await spoolBody(req, bodyFile)
@@ -486,7 +525,6 @@ const build = (options: EmulatorOptions, source: EmulatorClock) => {
     }
     log.push({ method, path, query, headers, body, size, json: tryJson(body), time: now() })
 
-    const fault = findFault(method, path)
     if (fault !== undefined) {
       switch (fault._tag) {
         case "Status":
@@ -505,6 +543,10 @@ const build = (options: EmulatorOptions, source: EmulatorClock) => {
           res.write("{\"id\": \"trunc")
           setTimeout(() => req.socket.destroy(), 5)
           return
+        case "Body":
+          return respond(res, { status: fault.status, body: fault.body, headers: { "content-type": fault.contentType } })
+        case "Redirect":
+          return respond(res, { status: fault.status, headers: { location: fault.location } })
         case "Delay":
           // A real (socket-level) delay; it ends early when the client goes away or the
           // emulator shuts down, so no timer outlives the connection.
@@ -520,6 +562,7 @@ const build = (options: EmulatorOptions, source: EmulatorClock) => {
           if (res.destroyed || req.socket.destroyed) return
       }
     }
+    const answer = (response: EmulatorResponse) => respond(res, response, fault)
 
     if (path.startsWith("/v1/") && headers["authorization"] !== `Bearer ${apiKey}`) {
       return respond(res, apiError(401, "unauthorized: missing or invalid API key"))
@@ -551,7 +594,7 @@ const build = (options: EmulatorOptions, source: EmulatorClock) => {
         }
       }
       try {
-        return respond(res, await route.handler(request))
+        return answer(await route.handler(request))
       } catch (error) {
         if (error instanceof InvalidJsonBody) return respond(res, apiError(400, `invalid JSON body: ${error.message}`))
         return respond(res, apiError(500, `emulator error: ${(error as Error).message}`))
@@ -619,7 +662,9 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator> =>
             connections.peak = Math.max(connections.peak, connections.open)
             socket.on("close", () => connections.open--)
           })
-          server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+          // A port in use (or any listen error) is a defect: the emulator cannot start.
+          server.once("error", (error) => resume(Effect.die(error)))
+          server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resume(Effect.succeed(server)))
         }),
         (server) =>
           Effect.async<void>((resume) => {
@@ -628,7 +673,11 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator> =>
           })
       )
       const address = server.address() as AddressInfo
-      const url = `http://127.0.0.1:${address.port}`
+      // Clients reach a wildcard listener through the loopback address.
+      const host = options.host === undefined || options.host === "0.0.0.0" || options.host === "::"
+        ? "127.0.0.1"
+        : options.host
+      const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`
       emulator.setOrigin(url)
       return Emulator.of({
         url,
@@ -663,7 +712,9 @@ export interface ClientOptions extends EmulatorOptions {
 }
 
 /**
- * The emulator plus a `NextmvClient` pointed at it (its URL and key). Requires an `HttpClient`,
+ * The emulator plus a `NextmvClient` pointed at it (its URL and key; console links go to the
+ * emulator's run page `{url}/console/app/{appId}/run/{runId}` unless `client.consoleUrl` is set).
+ * Requires an `HttpClient`,
  * like every client layer (e.g. `NodeHttpClient.layerUndici` or `FetchHttpClient.layer`).
  *
  * @example
@@ -681,6 +732,8 @@ export const layerClient = (
     Effect.flatMap(Emulator, (emulator) =>
       NextmvClient.make({
         timeout: CLIENT_TIMEOUT,
+        // Console links point at the emulator's run page, not at the real Console.
+        consoleUrl: `${emulator.url}/console`,
         ...options.client,
         budget: options.client?.budget ?? (options.rateLimits ? undefined : false),
         apiKey: emulator.apiKey,

@@ -47,7 +47,7 @@ export const install = (ctx: EmulatorContext): void => {
   const records = new ScopedRecords<AcceptanceRecord>("acceptance test")
   const batches = ctx.areas.batchExperiments
 
-  /** Results of a test whose batch experiment has ended (§10 shape). */
+  /** Results of a test whose batch experiment has ended (nextmv-py's `AcceptanceTestResults` shape). */
   const resultsOf = (test: AcceptanceRecord, batch: BatchRecord) => {
     const runs = batches.runsOf(batch)
     const side = (instanceId: string, field: string) => {

@@ -1,6 +1,6 @@
 /**
- * Emulator area: applications (`/v1/applications`), with the response shapes of spec
- * client-and-runs §4 and §5.15: the list is a bare JSON array, unknown ids are 404, a duplicate id
+ * Emulator area: applications (`/v1/applications`), with the response shapes nextmv-py's
+ * `Cloud.list_applications` / `Application` expect: the list is a bare JSON array, unknown ids are 404, a duplicate id
  * is 409, `PUT` replaces the mutable fields.
  */
 import type { ApplicationRecord, EmulatorContext, EmulatorRequest } from "../Emulator.js"

@@ -1,5 +1,5 @@
 /**
- * Emulator area: the application's dev binary (spec resources §7.5). `GET …/binary` hands out a
+ * Emulator area: the application's dev binary (what nextmv-py's `Application.push` uploads). `GET …/binary` hands out a
  * presigned upload URL; the bundle is PUT there; `PUT …/binary` with `{"requirements": …}`
  * activates the upload last handed out for the app. Activation checks that the bundle is a valid
  * tar.gz and records its file list, so tests can assert what was (not) packaged. Versions

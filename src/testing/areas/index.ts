@@ -7,6 +7,7 @@ import * as AcceptanceTests from "./acceptanceTests.js"
 import * as Applications from "./applications.js"
 import * as BatchExperiments from "./batchExperiments.js"
 import * as Binary from "./binary.js"
+import * as Console from "./console.js"
 import * as InputSets from "./inputSets.js"
 import * as ManagedInputs from "./managedInputs.js"
 import * as OnlineTests from "./onlineTests.js"
@@ -22,5 +23,6 @@ export const areaInstallers: ReadonlyArray<(context: EmulatorContext) => void> =
   AcceptanceTests.install,
   Binary.install,
   Resources.install,
-  OnlineTests.install
+  OnlineTests.install,
+  Console.install
 ]

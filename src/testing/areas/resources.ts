@@ -1,6 +1,7 @@
 /**
- * Emulator area: instances, versions, ensemble definitions and secrets collections (spec
- * resources §3–§6, §8), with the real response shapes: instances and versions list as bare JSON
+ * Emulator area: instances, versions, ensemble definitions and secrets collections (nextmv-py's
+ * `Application.new_instance`, `new_version`, `new_ensemble_definition`, `new_secrets_collection` and
+ * friends), with the real response shapes: instances and versions list as bare JSON
  * arrays, ensembles and secrets as `{"items": …}` (paged when asked with `pagereturn=true`).
  * Unknown ids are 404, a taken id is 409. A version snapshots the active executable of the
  * binary area; an instance points at a version; runs on an instance execute its version's

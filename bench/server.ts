@@ -1,0 +1,65 @@
+/**
+ * The benchmark's fixed-body HTTP server, run in its own process (so its cost never lands on
+ * either side of a comparison). Prints `{"port": …}` on stdout once listening.
+ *
+ * - `GET /v1/applications/:id` → a fixed application JSON document;
+ * - `PUT /upload` → reads and drops the body, answers 200 with the byte count;
+ * - `GET /download?bytes=N` → N bytes, from one preallocated 1 MiB buffer.
+ */
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+
+const application = JSON.stringify({
+  id: "bench-app",
+  name: "Bench application",
+  description: "x".repeat(120),
+  type: "custom",
+  default_instance: "latest",
+  default_experiment_instance: "latest",
+  created_at: "2026-01-01T00:00:00Z",
+  updated_at: "2026-01-02T00:00:00Z"
+})
+const block = Buffer.alloc(1024 * 1024, 97)
+
+const server = Http.createServer((req, res) => {
+  const url = new URL(req.url ?? "/", "http://localhost")
+  if (req.method === "PUT" && url.pathname === "/upload") {
+    let size = 0
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length
+    })
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "application/json" })
+      res.end(JSON.stringify({ size }))
+    })
+    return
+  }
+  if (req.method === "GET" && url.pathname === "/download") {
+    const total = Number(url.searchParams.get("bytes") ?? "0")
+    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(total) })
+    let sent = 0
+    const pump = () => {
+      while (sent < total) {
+        const piece = Math.min(block.length, total - sent)
+        sent += piece
+        if (!res.write(piece === block.length ? block : block.subarray(0, piece))) return void res.once("drain", pump)
+      }
+      res.end()
+    }
+    return pump()
+  }
+  if (req.method === "GET" && url.pathname.startsWith("/v1/applications/")) {
+    res.writeHead(200, { "content-type": "application/json", "content-length": String(Buffer.byteLength(application)) })
+    res.end(application)
+    return
+  }
+  res.writeHead(404, { "content-type": "application/json" })
+  res.end("{\"error\":\"not found\"}")
+})
+server.keepAliveTimeout = 60_000
+server.listen(0, "127.0.0.1", () => {
+  process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`)
+})
+process.on("disconnect", () => process.exit(0))
+process.stdin.on("end", () => process.exit(0))
+process.stdin.resume()
