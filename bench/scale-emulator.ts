@@ -69,9 +69,11 @@ process.once("message", (message: Start) => {
       })
     })
   })
-  Effect.runPromise(Effect.scoped(Layer.build(layer({ now, rateLimits: true })).pipe(
-    Effect.flatMap((context) => Effect.provide(program, context))
-  ))).then(() => process.exit(0), (error: unknown) => {
+  Effect.runPromise(Effect.scoped(
+    Layer.build(layer({ now, rateLimits: true })).pipe(
+      Effect.flatMap((context) => Effect.provide(program, context))
+    )
+  )).then(() => process.exit(0), (error: unknown) => {
     process.stderr.write(`emulator failed: ${String(error)}\n`)
     process.exit(1)
   })

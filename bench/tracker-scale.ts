@@ -90,8 +90,7 @@ const nextMessage = <A>(type: string) =>
     child.on("message", on)
   })
 
-const percentile = (sorted: ReadonlyArray<number>, p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
+const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
 
 const rssMiB = () => process.memoryUsage().rss / 1024 / 1024
 
@@ -202,19 +201,37 @@ const program = Effect.gen(function*() {
     const budget = yield* client.budget.state
     const lines = [
       `Scale figure (${new Date().toISOString().slice(0, 10)}, ${cpus().length} CPUs (nproc), node ${process.version}, speed ${SPEED}x)`,
-      `budget: published limits, margin ${(REAL_LAG_MILLIS * SPEED / 1000).toFixed(0)} s of emulator time, ${MAX_CONNECTIONS} connections; tracker concurrency ${CONCURRENCY}`,
+      `budget: published limits, margin ${
+        (REAL_LAG_MILLIS * SPEED / 1000).toFixed(0)
+      } s of emulator time, ${MAX_CONNECTIONS} connections; tracker concurrency ${CONCURRENCY}`,
       `runs tracked at once: ${RUNS} (${RUNS - SUBMIT} by id, ${SUBMIT} submitted through the tracker), durations 1-10 min`,
       `emulator time to collect every result: ${((finished - started) / 60_000).toFixed(1)} min; requests ${report.requests}`,
-      `RSS of the tracker, ${RUNS - SUBMIT} runs tracked by id (after GC): ${rssBefore.toFixed(1)} -> ${rssTrackedOnly.toFixed(1)} MiB = ${((rssTrackedOnly - rssBefore) * 1024 / (RUNS - SUBMIT)).toFixed(2)} KiB per tracked run (heap ${((heapTrackedOnly - heapBefore) * 1024 / (RUNS - SUBMIT)).toFixed(2)} KiB)`,
-      `RSS with all ${RUNS} runs tracked and one waiting fiber each (after GC): ${rssTracked.toFixed(1)} MiB = ${((rssTracked - rssBefore) * 1024 / RUNS).toFixed(2)} KiB per run (heap ${((heapTracked - heapBefore) * 1024 / RUNS).toFixed(2)} KiB)`,
-      `RSS peak while working (no forced GC): ${rssPeak.toFixed(1)} MiB (${((rssPeak - rssBefore) * 1024 / RUNS).toFixed(2)} KiB per run); heap after all results, after GC: ${heapAfter.toFixed(1)} MiB (before ${heapBefore.toFixed(1)} MiB)`,
+      `RSS of the tracker, ${RUNS - SUBMIT} runs tracked by id (after GC): ${rssBefore.toFixed(1)} -> ${rssTrackedOnly.toFixed(1)} MiB = ${
+        ((rssTrackedOnly - rssBefore) * 1024 / (RUNS - SUBMIT)).toFixed(2)
+      } KiB per tracked run (heap ${((heapTrackedOnly - heapBefore) * 1024 / (RUNS - SUBMIT)).toFixed(2)} KiB)`,
+      `RSS with all ${RUNS} runs tracked and one waiting fiber each (after GC): ${rssTracked.toFixed(1)} MiB = ${
+        ((rssTracked - rssBefore) * 1024 / RUNS).toFixed(2)
+      } KiB per run (heap ${((heapTracked - heapBefore) * 1024 / RUNS).toFixed(2)} KiB)`,
+      `RSS peak while working (no forced GC): ${rssPeak.toFixed(1)} MiB (${
+        ((rssPeak - rssBefore) * 1024 / RUNS).toFixed(2)
+      } KiB per run); heap after all results, after GC: ${heapAfter.toFixed(1)} MiB (before ${heapBefore.toFixed(1)} MiB)`,
       `peak sockets: ${report.connections.peak} (cap ${MAX_CONNECTIONS}; ${report.connections.total} connections in total)`,
-      `windows over the limit: ${report.rateLimits.windowsOverLimit}; 429s: ${JSON.stringify(report.rateLimits.refused)}; client saw ${budget.rateLimited}`,
+      `windows over the limit: ${report.rateLimits.windowsOverLimit}; 429s: ${
+        JSON.stringify(report.rateLimits.refused)
+      }; client saw ${budget.rateLimited}`,
       `busiest windows: ${JSON.stringify(report.rateLimits.busiestWindow)} (limits 5/1 s, 200/10 s, 2000/60 s)`,
-      `results fetched per run: exactly 1 for ${once} of ${perRun.length} runs (max ${Math.max(...perRun)}); delivered ${delivered.size}, failed ${failed}`,
-      `duplicate submissions: ${Object.keys(report.ends).length - RUNS} (${Object.keys(report.ends).length - (RUNS - SUBMIT)} runs created by ${report.submissions} POSTs for ${SUBMIT} submissions; ${report.rateLimits.refused["submission"]} POSTs refused with 429 and retried)`,
+      `results fetched per run: exactly 1 for ${once} of ${perRun.length} runs (max ${
+        Math.max(...perRun)
+      }); delivered ${delivered.size}, failed ${failed}`,
+      `duplicate submissions: ${Object.keys(report.ends).length - RUNS} (${
+        Object.keys(report.ends).length - (RUNS - SUBMIT)
+      } runs created by ${report.submissions} POSTs for ${SUBMIT} submissions; ${
+        report.rateLimits.refused["submission"]
+      } POSTs refused with 429 and retried)`,
       `checks (metadata): ${stats.checks}, results: ${stats.results}, api requests accepted: ${report.rateLimits.accepted["api"]}`,
-      `detection latency end -> delivery: p50 ${percentile(latencies, 0.5).toFixed(1)} s, p99 ${percentile(latencies, 0.99).toFixed(1)} s, max ${latencies.at(-1)?.toFixed(1)} s`
+      `detection latency end -> delivery: p50 ${percentile(latencies, 0.5).toFixed(1)} s, p99 ${
+        percentile(latencies, 0.99).toFixed(1)
+      } s, max ${latencies.at(-1)?.toFixed(1)} s`
     ]
     for (const line of lines) yield* Effect.log(line)
   }).pipe(Effect.provide(live))

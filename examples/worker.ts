@@ -12,23 +12,9 @@
  * `NEXTMV_APP_ID` it submits the same jobs to Nextmv Cloud.
  */
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
-import {
-  Config,
-  Deferred,
-  Duration,
-  Effect,
-  Exit,
-  Fiber,
-  FiberSet,
-  Layer,
-  Logger,
-  LogLevel,
-  Option,
-  Queue,
-  Schedule
-} from "effect"
+import { Config, Deferred, Duration, Effect, Exit, Fiber, FiberSet, Layer, Logger, LogLevel, Option, Queue, Schedule } from "effect"
 import { Layers, NextmvClient, RunFailedError, RunTracker } from "../src/index.js"
-import { Emulator, type DecisionModel, Models } from "../src/testing/index.js"
+import { type DecisionModel, Emulator, Models } from "../src/testing/index.js"
 
 const CONCURRENCY = Number(process.env["WORKER_CONCURRENCY"] ?? 8)
 const GRACE = Duration.seconds(Number(process.env["WORKER_GRACE_SECONDS"] ?? 20))

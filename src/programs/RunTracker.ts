@@ -42,7 +42,7 @@ import { NextmvClient } from "../services/NextmvClient.js"
 import type * as RequestBudget from "../services/RequestBudget.js"
 import { type NewRunOptions, type OutputDirOptions, type RunError, Runs } from "../services/Runs.js"
 import { defaultPollingOptions, isUnlimited, pollingDelayMillis, type PollingInput, type PollingOptions } from "./Polling.js"
-import { type RunFailedError, resultOrFailure } from "./RunFailedError.js"
+import { resultOrFailure, type RunFailedError } from "./RunFailedError.js"
 
 /** Polling options the tracker accepts (a per-run `sleepDuration` effect is not supported). */
 export type TrackerPolling = Partial<Omit<PollingOptions, "sleepDuration">>
@@ -524,5 +524,4 @@ export const make = (
  * const Live = RunTracker.layer({ concurrency: 8 }).pipe(Layer.provideMerge(Layers.services), …)
  * ```
  */
-export const layer = (options: Options = {}): Layer.Layer<RunTracker, never, Runs | NextmvClient> =>
-  Layer.scoped(RunTracker, make(options))
+export const layer = (options: Options = {}): Layer.Layer<RunTracker, never, Runs | NextmvClient> => Layer.scoped(RunTracker, make(options))
