@@ -81,9 +81,7 @@ describe("RunTracker: one scheduler, inside the limits", () => {
           (i) =>
             tracker.submit("app-1", { input: { millis: 2_000 + (i % 7) * 9_000, i } }).pipe(
               // Two waiters per run: still one result request.
-              Effect.flatMap((runId) =>
-                Effect.all([tracker.await("app-1", runId), tracker.await("app-1", runId)], { concurrency: 2 })
-              )
+              Effect.flatMap((runId) => Effect.all([tracker.await("app-1", runId), tracker.await("app-1", runId)], { concurrency: 2 }))
             ),
           { concurrency: "unbounded" }
         )
@@ -119,9 +117,10 @@ describe("RunTracker: one scheduler, inside the limits", () => {
     const limits = { api: { requests: 20, perMillis: 60_000 } }
     return Effect.gen(function*() {
       const { emulator, tracker } = yield* setup
-      const runs = yield* Effect.forEach([1, 2, 3], (i) =>
-        Effect.map(Effect.sync(() => emulator.areas.runs.submit("app-1", { input: { millis: 3_000, i } })), (r) =>
-          "id" in r ? r.id : "")
+      const runs = yield* Effect.forEach(
+        [1, 2, 3],
+        (i) =>
+          Effect.map(Effect.sync(() => emulator.areas.runs.submit("app-1", { input: { millis: 3_000, i } })), (r) => "id" in r ? r.id : "")
       )
       // Another process with the same account spends the rest of this minute's budget.
       const spent = (yield* emulator.rateLimits).accepted.api
@@ -265,7 +264,9 @@ describe("Emulator rate limits", () => {
       const emulator = yield* Emulator
       const client = yield* NextmvClient.make({ apiKey: emulator.apiKey, baseUrl: emulator.url, budget: false, retry: { retries: 0 } })
       yield* Effect.flatMap(Applications.Applications, (apps) => apps.newApplication({ id: "app-1" }))
-      const submit = client.api.text(HttpClientRequest.post("/v1/applications/app-1/runs").pipe(HttpClientRequest.bodyUnsafeJson({ input: {} })))
+      const submit = client.api.text(
+        HttpClientRequest.post("/v1/applications/app-1/runs").pipe(HttpClientRequest.bodyUnsafeJson({ input: {} }))
+      )
       now = 250
       for (let i = 0; i < 5; i++) yield* submit
       const refused = yield* Effect.flip(submit)
@@ -281,7 +282,9 @@ describe("Emulator rate limits", () => {
       expect(answer.status).toBe(429)
       expect(answer.headers["retry-after"]).toBe("1")
       now = 9_800
-      const later = yield* raw.execute(HttpClientRequest.get(`${emulator.url}/v1/applications/app-1/runs/none`).pipe(HttpClientRequest.bearerToken(emulator.apiKey)))
+      const later = yield* raw.execute(
+        HttpClientRequest.get(`${emulator.url}/v1/applications/app-1/runs/none`).pipe(HttpClientRequest.bearerToken(emulator.apiKey))
+      )
       expect(later.status).toBe(404)
       now = 1_000
       yield* submit
