@@ -261,7 +261,9 @@ const main = async () => {
         ]
       ]
       print(`## transfers (${TRANSFER_MIB} MiB × ${TRANSFER_ROUNDS} rounds)`)
-      print(`| case | raw wall s (med) | SDK wall s (med) | wall ratio (min/med/max) | raw RSS growth MiB (max) | SDK RSS growth MiB (max) |`)
+      print(
+        `| case | raw wall s (med) | SDK wall s (med) | wall ratio (min/med/max) | raw RSS growth MiB (max) | SDK RSS growth MiB (max) |`
+      )
       print(`|---|---|---|---|---|---|`)
       for (const [name, raw, sdkCase] of cases) {
         const result = await compare(TRANSFER_ROUNDS, raw, sdkCase)
@@ -270,9 +272,7 @@ const main = async () => {
         print(
           `| ${name} | ${fmt(stats(rawWall).median)} | ${fmt(stats(sdkWall).median)} | ${
             triple(sdkWall.map((s, i) => s / rawWall[i]!))
-          } | ${fmt(stats(result.raw.map((s) => s.rssGrowthMiB)).max, 1)} | ${
-            fmt(stats(result.sdk.map((s) => s.rssGrowthMiB)).max, 1)
-          } |`
+          } | ${fmt(stats(result.raw.map((s) => s.rssGrowthMiB)).max, 1)} | ${fmt(stats(result.sdk.map((s) => s.rssGrowthMiB)).max, 1)} |`
         )
       }
       print()

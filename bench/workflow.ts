@@ -147,11 +147,15 @@ const program = Effect.gen(function*() {
   const lines = [
     `durable workflows waiting at once: ${WORKFLOWS} (one process, embedded PGlite storage)`,
     `  all submitted after ${seconds(submittedMillis)} s, all waiting (first check done) after ${seconds(waitingMillis)} s`,
-    `  RSS idle worker ${mb(idle.rss)} MB, with ${WORKFLOWS} waiting ${mb(waiting.rss)} MB → ${perWorkflow(waiting.rss - idle.rss)} per workflow`,
+    `  RSS idle worker ${mb(idle.rss)} MB, with ${WORKFLOWS} waiting ${mb(waiting.rss)} MB → ${
+      perWorkflow(waiting.rss - idle.rss)
+    } per workflow`,
     `    of which JS heap ${perWorkflow(waiting.heapUsed - idle.heapUsed)} (worker, emulator state and request log), ` +
     `the rest native memory (PGlite's WebAssembly heap, buffers)`,
     `  database rows per workflow ${(workflowRows / WORKFLOWS).toFixed(1)} (messages + replies; all tables: ${JSON.stringify(rows)})`,
-    `restart: database reopened in ${seconds(second.openMillis)} s; all ${WORKFLOWS} resumed and completed ${seconds(resumeMillis)} s after the restart began`,
+    `restart: database reopened in ${seconds(second.openMillis)} s; all ${WORKFLOWS} resumed and completed ${
+      seconds(resumeMillis)
+    } s after the restart began`,
     `  completed workflows ${completed}/${WORKFLOWS}, runs in the emulator ${runs} (duplicates: ${runs - WORKFLOWS})`
   ]
   console.log(lines.join("\n"))

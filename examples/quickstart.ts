@@ -57,7 +57,13 @@ const showRun = (appId: string, instanceId: string | undefined) =>
     yield* Console.log(`Submitted run ${runId}\n  ${runs.consoleUrl(appId, runId)}`)
 
     // One line per status change, as it happens.
-    const polling: Partial<Polling.PollingOptions> = { initialDelay: "200 millis", delay: "100 millis", backoff: "100 millis", maxDelay: "2 seconds", jitter: 0 }
+    const polling: Partial<Polling.PollingOptions> = {
+      initialDelay: "200 millis",
+      delay: "100 millis",
+      backoff: "100 millis",
+      maxDelay: "2 seconds",
+      jitter: 0
+    }
     yield* RunPrograms.watchRun(appId, runId, { polling }).pipe(
       Stream.runForEach((info) => Console.log(`  status: ${info.metadata.status_v2}`))
     )

@@ -9,8 +9,7 @@ const runs = Number(process.env.STRESS_RUNS ?? 10)
 const burnerCount = Number(process.env.STRESS_BURNERS ?? 2)
 const extraArgs = process.argv.slice(2)
 
-const burners = Array.from({ length: burnerCount }, () =>
-  spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }))
+const burners = Array.from({ length: burnerCount }, () => spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }))
 let suite // the vitest run in progress
 const stopBurners = () => {
   for (const burner of burners) if (burner.exitCode === null && burner.signalCode === null) burner.kill("SIGKILL")
@@ -38,8 +37,7 @@ const runSuite = () =>
     let output = ""
     child.stdout.on("data", (chunk) => (output += chunk))
     child.stderr.on("data", (chunk) => (output += chunk))
-    child.on("close", (code, signal) =>
-      resolve({ code: code ?? (signal ? 1 : 0), seconds: (Date.now() - started) / 1000, output }))
+    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), seconds: (Date.now() - started) / 1000, output }))
   })
 
 const results = []

@@ -141,13 +141,11 @@ export class PollingTimeoutError extends Schema.TaggedError<PollingTimeoutError>
  * Polling used up its tries (`maxTries`, or the end of a user `Schedule`) without the awaited
  * condition.
  */
-export class PollingTriesExhaustedError
-  extends Schema.TaggedError<PollingTriesExhaustedError>()("PollingTriesExhaustedError", {
-    tries: Schema.Number,
-    lastStatus: Schema.optional(Schema.String),
-    lastObserved: Schema.optional(Schema.Unknown)
-  })
-{
+export class PollingTriesExhaustedError extends Schema.TaggedError<PollingTriesExhaustedError>()("PollingTriesExhaustedError", {
+  tries: Schema.Number,
+  lastStatus: Schema.optional(Schema.String),
+  lastObserved: Schema.optional(Schema.Unknown)
+}) {
   override get message(): string {
     const status = this.lastStatus !== undefined ? `; last status: ${this.lastStatus}` : ""
     return `Polling did not succeed after ${this.tries} tries${status}`
@@ -218,9 +216,7 @@ export class PushFilesError extends Schema.TaggedError<PushFilesError>()("PushFi
       case "requirements":
         return `pip requirements file '${this.files.join(", ")}' not found in '${this.appDir}'`
       case "outside":
-        return `symbolic links pointing outside the app directory '${this.appDir}' are not bundled: ${
-          this.files.join(", ")
-        }`
+        return `symbolic links pointing outside the app directory '${this.appDir}' are not bundled: ${this.files.join(", ")}`
     }
   }
 }

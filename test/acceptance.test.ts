@@ -157,10 +157,12 @@ describe("newAcceptanceTest, case B: a new batch experiment over an input set (s
         inputSetId: "empty",
         metrics: [meanWithin5Percent]
       }))
-      expect(error).toEqual(new InvalidArgumentError({
-        operation: "AcceptanceTests.newAcceptanceTest",
-        reason: "input set empty does not contain any inputs"
-      }))
+      expect(error).toEqual(
+        new InvalidArgumentError({
+          operation: "AcceptanceTests.newAcceptanceTest",
+          reason: "input set empty does not contain any inputs"
+        })
+      )
       expect((yield* wire).map((r) => r.method)).toEqual(["GET"])
     }).pipe(Effect.provide(experimentsLayer())))
 
@@ -222,10 +224,12 @@ describe("newAcceptanceTest, case A: reuse the batch experiment with the test's 
         baselineInstanceId: "prod",
         metrics: [meanWithin5Percent]
       }))
-      expect(error).toEqual(new InvalidArgumentError({
-        operation: "AcceptanceTests.newAcceptanceTest",
-        reason: "batch experiment nope does not exist, inputSetId must be defined to create a new one"
-      }))
+      expect(error).toEqual(
+        new InvalidArgumentError({
+          operation: "AcceptanceTests.newAcceptanceTest",
+          reason: "batch experiment nope does not exist, inputSetId must be defined to create a new one"
+        })
+      )
       expect((yield* wire).map((r) => r.method)).toEqual(["GET"])
     }).pipe(Effect.provide(experimentsLayer())))
 

@@ -11,9 +11,7 @@ const TestLive = Applications.layer.pipe(Layer.provideMerge(emulatorLayer()))
 /** Method, path, query and JSON body of every request the emulator received. */
 const wire = Effect.map(Emulator, (e) => e.requests).pipe(
   Effect.flatten,
-  Effect.map((requests) =>
-    requests.map((r) => ({ method: r.method, path: r.path, query: r.query, body: r.json }))
-  )
+  Effect.map((requests) => requests.map((r) => ({ method: r.method, path: r.path, query: r.query, body: r.json })))
 )
 
 describe("Applications against the emulator", () => {
@@ -84,7 +82,9 @@ describe("Applications against the emulator", () => {
       const noId = yield* apps.newApplication({ existOk: true }).pipe(failureOf)
       expect(noId).toBeInstanceOf(InvalidArgumentError)
       expect(noId.message).toBe("Applications.newApplication: If existOk is true, id must be provided")
-      for (const failing of [apps.getApplication(""), apps.deleteApplication(" "), apps.applicationExists(""), apps.updateApplication("", {})]) {
+      for (
+        const failing of [apps.getApplication(""), apps.deleteApplication(" "), apps.applicationExists(""), apps.updateApplication("", {})]
+      ) {
         expect(yield* failing.pipe(failureOf)).toBeInstanceOf(InvalidArgumentError)
       }
       expect(yield* wire).toEqual([])

@@ -273,8 +273,11 @@ describe("every service method: success or a typed error, never a defect", () =>
         expect(methods.length).toBeGreaterThan(0)
         const failures: Array<string> = []
         for (const [method, fn] of methods) {
-          const failure = yield* checkOperation(`${serviceName}.${method}`, (args) => invoke(service, fn as (...args: ReadonlyArray<never>) => unknown, args))
-          if (failure !== undefined) failures.push(failure)
+          const failure = yield* checkOperation(`${serviceName}.${method}`, (args) =>
+            invoke(service, fn as (...args: ReadonlyArray<never>) => unknown, args))
+          if (failure !== undefined) {
+            failures.push(failure)
+          }
         }
         expect(failures).toEqual([])
       }).pipe(Effect.provide(servicesLayer())), 240_000)

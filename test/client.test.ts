@@ -161,7 +161,12 @@ describe("NextmvClient over real HTTP (emulator)", () => {
     driven(function*() {
       const { api } = yield* NextmvClient.NextmvClient
       const emulator = yield* Emulator
-      yield* emulator.injectFault({ method: "PATCH", path: "/v1/applications/a/runs/r/cancel", times: Infinity, action: FaultAction.status(500) })
+      yield* emulator.injectFault({
+        method: "PATCH",
+        path: "/v1/applications/a/runs/r/cancel",
+        times: Infinity,
+        action: FaultAction.status(500)
+      })
       yield* api.discard(HttpClientRequest.patch("/v1/applications/a/runs/r/cancel")).pipe(failureOf)
       expect((yield* emulator.requests).length).toBe(1)
     }).pipe(Effect.provide(emulatorLayer())))
@@ -269,7 +274,7 @@ describe("retry timing (TestClock)", () => {
       yield* TestClock.adjust("4999 millis")
       expect((yield* Ref.get(sent)).length).toBe(1)
       yield* TestClock.adjust("1 millis")
-      expect((yield* Ref.get(sent))).toEqual([0, 5000])
+      expect(yield* Ref.get(sent)).toEqual([0, 5000])
       yield* TestClock.adjust("59999 millis")
       expect((yield* Ref.get(sent)).length).toBe(2)
       yield* TestClock.adjust("1 millis")

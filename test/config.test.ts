@@ -117,12 +117,18 @@ describe("config resolution (like nextmv-py)", () => {
       expect(error.message).toContain("apiKey option")
     }))
 
-  it.effect("a missing profile is an error", () => failsWith({ NEXTMV_PROFILE: "prod", HOME: home(PROFILES) }, {}, `Profile "prod" not found`))
-  it.effect("a profile without apikey is an error", () => failsWith({ NEXTMV_PROFILE: "nokey", HOME: home(PROFILES) }, {}, `has no "apikey"`))
-  it.effect("a profile without endpoint is an error", () => failsWith({ NEXTMV_PROFILE: "noendpoint", HOME: home(PROFILES) }, {}, `has no "endpoint"`))
-  it.effect("an active profile without a config file is an error", () => failsWith({ NEXTMV_PROFILE: "staging", HOME: home() }, {}, "does not exist"))
-  it.effect("PKCE profiles are refused with a clear error", () => failsWith({ NEXTMV_PROFILE: "sso", HOME: home(PROFILES) }, {}, "auth_type: pkce"))
-  it.effect("invalid YAML with an active profile is an error", () => failsWith({ NEXTMV_PROFILE: "x", HOME: home("a: [b") }, {}, "not valid YAML"))
+  it.effect("a missing profile is an error", () =>
+    failsWith({ NEXTMV_PROFILE: "prod", HOME: home(PROFILES) }, {}, `Profile "prod" not found`))
+  it.effect("a profile without apikey is an error", () =>
+    failsWith({ NEXTMV_PROFILE: "nokey", HOME: home(PROFILES) }, {}, `has no "apikey"`))
+  it.effect("a profile without endpoint is an error", () =>
+    failsWith({ NEXTMV_PROFILE: "noendpoint", HOME: home(PROFILES) }, {}, `has no "endpoint"`))
+  it.effect("an active profile without a config file is an error", () =>
+    failsWith({ NEXTMV_PROFILE: "staging", HOME: home() }, {}, "does not exist"))
+  it.effect("PKCE profiles are refused with a clear error", () =>
+    failsWith({ NEXTMV_PROFILE: "sso", HOME: home(PROFILES) }, {}, "auth_type: pkce"))
+  it.effect("invalid YAML with an active profile is an error", () =>
+    failsWith({ NEXTMV_PROFILE: "x", HOME: home("a: [b") }, {}, "not valid YAML"))
 
   it.effect("an env key still works with a PKCE profile (the key wins, as nextmv-py)", () =>
     Effect.gen(function*() {
@@ -145,11 +151,13 @@ describe("NextmvClient.layerConfig end to end", () => {
         Effect.flatMap(Applications.Applications, (s) => s.listApplications()),
         live
       ).pipe(
-        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([
-          ["HOME", dir],
-          ["NEXTMV_PROFILE", "dev"],
-          ["NEXTMV_ENDPOINT", emulator.url]
-        ])))
+        Effect.withConfigProvider(ConfigProvider.fromMap(
+          new Map([
+            ["HOME", dir],
+            ["NEXTMV_PROFILE", "dev"],
+            ["NEXTMV_ENDPOINT", emulator.url]
+          ])
+        ))
       )
       expect(apps).toEqual([])
       const requests = yield* emulator.requests

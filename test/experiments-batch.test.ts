@@ -79,10 +79,10 @@ describe("BatchExperiments against the emulator", () => {
         runs: [{ inputId: "mi-1", instanceId: "prod", inputSetId: "set-1" }, { inputId: "mi-2", instanceId: "staging" }]
       })
       const { api } = yield* NextmvClient
-      const raw = (yield* api.json(
+      const raw = yield* api.json(
         HttpClientRequest.get(appPath("/experiments/batch/from-runs")),
         Schema.Record({ key: Schema.String, value: Schema.Unknown })
-      ))
+      )
       expect(raw["input_set_id"]).toBe("")
       expect(raw["instance_ids"]).toEqual(["prod", "staging"])
       expect((yield* batch.batchExperiment(APP, "from-runs")).input_set_id).toBe("")
@@ -113,7 +113,7 @@ describe("BatchExperiments against the emulator", () => {
         { method: "PATCH", path: appPath("/experiments/batch/b1"), query: {}, body: {} },
         { method: "DELETE", path: appPath("/experiments/batch/b1"), query: {}, body: undefined }
       ])
-      expect((yield* batch.listBatchExperiments(APP))).toEqual([])
+      expect(yield* batch.listBatchExperiments(APP)).toEqual([])
     }).pipe(Effect.provide(experimentsLayer())))
 
   it.effect("scenario twins: list (type=scenario), get with runs, metadata, update and delete", () =>
@@ -232,8 +232,7 @@ describe("BatchExperiments against the emulator", () => {
       const emulator = yield* seed(inputs)
       yield* emulator.clearRequests
       const batch = yield* BatchExperiments
-      const reason = (effect: Effect.Effect<unknown, unknown>) =>
-        Effect.map(failureOf(effect), (e) => (e as InvalidArgumentError).reason)
+      const reason = (effect: Effect.Effect<unknown, unknown>) => Effect.map(failureOf(effect), (e) => (e as InvalidArgumentError).reason)
       expect(yield* reason(batch.newBatchExperiment(APP, { runs: [{ inputId: "", instanceId: "prod" }] })))
         .toBe("runs[0]: inputId must be a non-empty string")
       expect(yield* reason(batch.newBatchExperiment(APP, { runs: [{ inputId: "mi-1", instanceId: "p" }, { inputId: "mi-1" }] })))
@@ -253,7 +252,7 @@ describe("BatchExperiments against the emulator", () => {
         batch.updateScenarioTest(APP, "", {}),
         batch.deleteScenarioTest(APP, "")
       ]
-      for (const op of ops) expect((yield* failureOf(op))).toBeInstanceOf(InvalidArgumentError)
+      for (const op of ops) expect(yield* failureOf(op)).toBeInstanceOf(InvalidArgumentError)
       expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(experimentsLayer())))
 })

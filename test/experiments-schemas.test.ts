@@ -38,7 +38,11 @@ describe("experiment schemas", () => {
       status: "completed",
       results: {
         passed: true,
-        metric_results: [{ metric, statistics: { control: side("prod", "v1.4.0", 430), candidate: side("staging", "v1.5.0", 418) }, passed: true }]
+        metric_results: [{
+          metric,
+          statistics: { control: side("prod", "v1.4.0", 430), candidate: side("staging", "v1.5.0", 418) },
+          passed: true
+        }]
       }
     })
     expect(test.isFinal).toBe(true)

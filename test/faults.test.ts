@@ -17,7 +17,7 @@ import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { NextmvDecodeError, NextmvHttpError } from "../src/Errors.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
-import { Emulator, type FaultAction as FaultActionType, FaultAction, layerClient } from "../src/testing/Emulator.js"
+import { Emulator, FaultAction, type FaultAction as FaultActionType, layerClient } from "../src/testing/Emulator.js"
 
 const APP = "fault-app"
 const RETRIES = 2
@@ -41,8 +41,11 @@ const otherHost = Effect.acquireRelease(
       res.writeHead(200, { "content-type": "application/json" })
       res.end(JSON.stringify({ id: "from-the-other-host", run_id: "other" }))
     })
-    server.listen(0, "127.0.0.1", () =>
-      resume(Effect.succeed({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits, server })))
+    server.listen(
+      0,
+      "127.0.0.1",
+      () => resume(Effect.succeed({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits, server }))
+    )
   }),
   ({ server }) =>
     Effect.async<void>((resume) => {
@@ -82,9 +85,17 @@ const inOneHour = () => new Date(Date.now() + 3_600_000).toUTCString()
 
 const CASES: ReadonlyArray<Case> = [
   { name: "429 without Retry-After", faults: once(FaultAction.status(429)), expect: recovers },
-  { name: "429 with Retry-After in seconds (86400, capped)", faults: once(FaultAction.status(429, { retryAfter: 86400 })), expect: recovers },
+  {
+    name: "429 with Retry-After in seconds (86400, capped)",
+    faults: once(FaultAction.status(429, { retryAfter: 86400 })),
+    expect: recovers
+  },
   { name: "429 with Retry-After 1e308 (capped)", faults: once(FaultAction.status(429, { retryAfter: "1e308" })), expect: recovers },
-  { name: "429 with Retry-After as an HTTP date (capped)", faults: () => [{ action: FaultAction.status(429, { retryAfter: inOneHour() }), times: 1 }], expect: recovers },
+  {
+    name: "429 with Retry-After as an HTTP date (capped)",
+    faults: () => [{ action: FaultAction.status(429, { retryAfter: inOneHour() }), times: 1 }],
+    expect: recovers
+  },
   {
     name: "429 for ever",
     faults: always(FaultAction.status(429, { retryAfter: 1 })),
@@ -102,8 +113,7 @@ const CASES: ReadonlyArray<Case> = [
   {
     name: "a transient 503",
     faults: once(FaultAction.status(503)),
-    expect: (method) =>
-      idempotent(method) ? { _tag: "ok", attempts: 2 } : { _tag: "http", reason: "status", status: 503, attempts: 1 }
+    expect: (method) => idempotent(method) ? { _tag: "ok", attempts: 2 } : { _tag: "http", reason: "status", status: 503, attempts: 1 }
   },
   { name: "a reset before the headers", faults: always(FaultAction.reset), expect: permanent("transport") },
   { name: "a reset mid-body", faults: always(FaultAction.resetMidBody), expect: permanent("transport") },

@@ -125,10 +125,12 @@ describe("InputSets against the emulator", () => {
       const emulator = yield* seed()
       yield* emulator.clearRequests
       const sets = yield* InputSets
-      expect(yield* failureOf(sets.newInputSet(APP, { maximumRuns: 0 }))).toEqual(new InvalidArgumentError({
-        operation: "InputSets.newInputSet",
-        reason: "maximumRuns must be a positive integer, got 0"
-      }))
+      expect(yield* failureOf(sets.newInputSet(APP, { maximumRuns: 0 }))).toEqual(
+        new InvalidArgumentError({
+          operation: "InputSets.newInputSet",
+          reason: "maximumRuns must be a positive integer, got 0"
+        })
+      )
       expect((yield* failureOf(sets.newInputSet(APP, { startTime: "not a date" }))).message)
         .toBe("InputSets.newInputSet: startTime is not a valid date-time")
       expect((yield* failureOf(sets.newInputSet("")))._tag).toBe("InvalidArgumentError")

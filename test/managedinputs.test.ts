@@ -93,10 +93,12 @@ describe("ManagedInputs against the emulator", () => {
       yield* emulator.clearRequests
       const managed = yield* ManagedInputs
       const neither = yield* failureOf(managed.newManagedInput(APP, { name: "x" }))
-      expect(neither).toEqual(new InvalidArgumentError({
-        operation: "ManagedInputs.newManagedInput",
-        reason: "Either uploadId or runId must be specified"
-      }))
+      expect(neither).toEqual(
+        new InvalidArgumentError({
+          operation: "ManagedInputs.newManagedInput",
+          reason: "Either uploadId or runId must be specified"
+        })
+      )
       const both = yield* failureOf(managed.newManagedInput(APP, { uploadId: "u", runId: "r" }))
       expect(both.message).toContain("only one of uploadId and runId")
       expect((yield* failureOf(managed.managedInput("", "x")))._tag).toBe("InvalidArgumentError")

@@ -45,11 +45,68 @@ import { fastRetry } from "./support/layers.js"
 
 /** Ids that URL handling is known to treat specially, plus unpaired surrogates. */
 const ADVERSARIAL = [
-  "", " ", "  ", ".", "..", "...", " .", ". ", "%2e", "%2E", "%2e%2e", "%2E%2E", ".%2e", "%2e.", "..%2f", "%2e%2e%2f",
-  "a/../b", "../x", "./", "/", "//", "\\", "..\\", "\\..", "?", "?a=1", "#", "#x", "%", "%00", "%zz", "\u0000",
-  "\t", "\n", "\r\n", ";", "..;", ";..", "%252e", "%252E%252E", "\ud800", "\udc00", "a\ud800", "\udfffb", "\ud83d",
-  "\ud83d\ude00", "\u00e4", "\uff0e\uff0e", "\u2024\u2024", ".\u200b.", "%c0%ae%c0%ae", "app", "A-b_c.d~e", "a b",
-  "a+b", "a&b=c", "@", ":", "[::1]", "http://x", "café", "\u202e"
+  "",
+  " ",
+  "  ",
+  ".",
+  "..",
+  "...",
+  " .",
+  ". ",
+  "%2e",
+  "%2E",
+  "%2e%2e",
+  "%2E%2E",
+  ".%2e",
+  "%2e.",
+  "..%2f",
+  "%2e%2e%2f",
+  "a/../b",
+  "../x",
+  "./",
+  "/",
+  "//",
+  "\\",
+  "..\\",
+  "\\..",
+  "?",
+  "?a=1",
+  "#",
+  "#x",
+  "%",
+  "%00",
+  "%zz",
+  "\u0000",
+  "\t",
+  "\n",
+  "\r\n",
+  ";",
+  "..;",
+  ";..",
+  "%252e",
+  "%252E%252E",
+  "\ud800",
+  "\udc00",
+  "a\ud800",
+  "\udfffb",
+  "\ud83d",
+  "\ud83d\ude00",
+  "\u00e4",
+  "\uff0e\uff0e",
+  "\u2024\u2024",
+  ".\u200b.",
+  "%c0%ae%c0%ae",
+  "app",
+  "A-b_c.d~e",
+  "a b",
+  "a+b",
+  "a&b=c",
+  "@",
+  ":",
+  "[::1]",
+  "http://x",
+  "café",
+  "\u202e"
 ]
 
 /** A few ids of each outcome, for the runs that cover every operation. */
@@ -243,7 +300,13 @@ const CASES: ReadonlyArray<Case> = [
   ...pair("instance", "GET", "instanceId", (a, i) => svc(Instances, (s) => s.instance(a, i)), (a, i) => app(a, "instances", i)),
   ...pair("instanceExists", "GET", "instanceId", (a, i) => svc(Instances, (s) => s.instanceExists(a, i)), (a, i) => app(a, "instances", i)),
   ...pair("updateInstance", "GET", "instanceId", (a, i) => svc(Instances, (s) => s.updateInstance(a, i)), (a, i) => app(a, "instances", i)),
-  ...pair("deleteInstance", "DELETE", "instanceId", (a, i) => svc(Instances, (s) => s.deleteInstance(a, i)), (a, i) => app(a, "instances", i)),
+  ...pair(
+    "deleteInstance",
+    "DELETE",
+    "instanceId",
+    (a, i) => svc(Instances, (s) => s.deleteInstance(a, i)),
+    (a, i) => app(a, "instances", i)
+  ),
   only("listInstances", "GET", (a) => svc(Instances, (s) => s.listInstances(a)), (a) => app(a, "instances")),
   ...pair(
     "newInstance",
@@ -329,8 +392,7 @@ const CASES: ReadonlyArray<Case> = [
     "newSecretsCollection",
     "POST",
     (a) =>
-      svc(Secrets, (s) =>
-        s.newSecretsCollection(a, { id: "c", secrets: [{ type: "env", location: "K", value: Redacted.make("v") }] })),
+      svc(Secrets, (s) => s.newSecretsCollection(a, { id: "c", secrets: [{ type: "env", location: "K", value: Redacted.make("v") }] })),
     (a) => app(a, "secrets")
   ),
   // Runs and uploads
@@ -376,7 +438,13 @@ const CASES: ReadonlyArray<Case> = [
   },
   only("trackRun", "POST", (a) => svc(Runs, (s) => s.trackRun(a, { status: "succeeded", input: {} })), (a) => app(a, "runs", "uploadurl")),
   // Experiments: input sets, managed inputs
-  ...pair("inputSet", "GET", "inputSetId", (a, i) => svc(InputSets, (s) => s.inputSet(a, i)), (a, i) => app(a, "experiments", "inputsets", i)),
+  ...pair(
+    "inputSet",
+    "GET",
+    "inputSetId",
+    (a, i) => svc(InputSets, (s) => s.inputSet(a, i)),
+    (a, i) => app(a, "experiments", "inputsets", i)
+  ),
   ...pair(
     "updateInputSet",
     "GET",
@@ -479,7 +547,12 @@ const CASES: ReadonlyArray<Case> = [
     (a, b) => svc(BatchExperiments, (s) => s.deleteScenarioTest(a, b)),
     (a, b) => app(a, "experiments", "batch", b)
   ),
-  only("listBatchExperiments", "GET", (a) => svc(BatchExperiments, (s) => s.listBatchExperiments(a)), (a) => app(a, "experiments", "batch")),
+  only(
+    "listBatchExperiments",
+    "GET",
+    (a) => svc(BatchExperiments, (s) => s.listBatchExperiments(a)),
+    (a) => app(a, "experiments", "batch")
+  ),
   only("listScenarioTests", "GET", (a) => svc(BatchExperiments, (s) => s.listScenarioTests(a)), (a) => app(a, "experiments", "batch")),
   only(
     "newBatchExperiment",
@@ -492,7 +565,8 @@ const CASES: ReadonlyArray<Case> = [
     argument: "instanceId",
     optional: true,
     method: "POST",
-    call: (id) => svc(BatchExperiments, (s) => s.newBatchExperiment(APP, { id: "b", runs: [{ inputId: "i", versionId: "v", instanceId: id }] })),
+    call: (id) =>
+      svc(BatchExperiments, (s) => s.newBatchExperiment(APP, { id: "b", runs: [{ inputId: "i", versionId: "v", instanceId: id }] })),
     segments: () => app(APP, "experiments", "batch")
   },
   // Acceptance tests
@@ -517,7 +591,12 @@ const CASES: ReadonlyArray<Case> = [
     (a, t) => svc(AcceptanceTests, (s) => s.deleteAcceptanceTest(a, t)),
     (a, t) => app(a, "experiments", "acceptance", t)
   ),
-  only("listAcceptanceTests", "GET", (a) => svc(AcceptanceTests, (s) => s.listAcceptanceTests(a)), (a) => app(a, "experiments", "acceptance")),
+  only(
+    "listAcceptanceTests",
+    "GET",
+    (a) => svc(AcceptanceTests, (s) => s.listAcceptanceTests(a)),
+    (a) => app(a, "experiments", "acceptance")
+  ),
   ...pair(
     "createAcceptanceTest",
     "POST",
@@ -535,7 +614,13 @@ const CASES: ReadonlyArray<Case> = [
     (a) => app(a, "experiments", "acceptance")
   ),
   // Shadow and switchback tests
-  ...pair("shadowTest", "GET", "shadowTestId", (a, t) => svc(ShadowTests, (s) => s.shadowTest(a, t)), (a, t) => app(a, "experiments", "shadow", t)),
+  ...pair(
+    "shadowTest",
+    "GET",
+    "shadowTestId",
+    (a, t) => svc(ShadowTests, (s) => s.shadowTest(a, t)),
+    (a, t) => app(a, "experiments", "shadow", t)
+  ),
   ...pair(
     "shadowTestMetadata",
     "GET",
@@ -586,7 +671,10 @@ const CASES: ReadonlyArray<Case> = [
     (a) => app(a, "experiments", "switchback")
   ),
   // Programs that build paths themselves or check ids first
-  { ...only("Push.push", "GET", (a) => Push.push(a, { appDir: "/nonexistent-nextmv-app-dir" }), (a) => app(a, "binary")), mayStopEarly: true },
+  {
+    ...only("Push.push", "GET", (a) => Push.push(a, { appDir: "/nonexistent-nextmv-app-dir" }), (a) => app(a, "binary")),
+    mayStopEarly: true
+  },
   ...pair(
     "newAcceptanceTest",
     "GET",
@@ -634,7 +722,9 @@ const checkOnce = (runtime: Runtime.Runtime<Services>, c: Case, id: string) =>
     const notGiven = c.optional === true && id === ""
     if (!notGiven && idProblem(c.argument, id) !== undefined) {
       // Must be rejected before any request.
-      if (tag !== "InvalidArgumentError") return `${c.operation}(${JSON.stringify(id)}): expected InvalidArgumentError, got ${tag ?? "success"}`
+      if (tag !== "InvalidArgumentError") {
+        return `${c.operation}(${JSON.stringify(id)}): expected InvalidArgumentError, got ${tag ?? "success"}`
+      }
       const error = Cause.failureOption((exit as Exit.Failure<unknown, unknown>).cause)
       if (Option.isSome(error) && !(error.value instanceof InvalidArgumentError)) return `${c.operation}: not an InvalidArgumentError`
       if (requests.length > 0) return `${c.operation}(${JSON.stringify(id)}): ${requests.length} request(s) sent`
@@ -817,6 +907,6 @@ describe("path safety (properties)", () => {
       expect(error).toBeInstanceOf(InvalidArgumentError)
       expect(error.message).toBe(`Instances.deleteInstance: instanceId must not be "." or ".." (it would change the request path)`)
       expect(yield* emulator.requests).toEqual([])
-      expect((yield* Applications.pipe(Effect.flatMap((a) => a.applicationExists(APP))))).toBe(true)
+      expect(yield* Applications.pipe(Effect.flatMap((a) => a.applicationExists(APP)))).toBe(true)
     }).pipe(Effect.provide(undici)))
 })

@@ -77,7 +77,17 @@ describe("push end to end", () => {
       expect(result.files).toEqual(EXPECTED_FILES)
       const executable = emulator.areas.binary.current(APP)!
       expect(executable.files).toEqual(EXPECTED_FILES)
-      for (const absent of ["src/settings.local", "data/private/key.pem", "data/.hidden.json", ".env", "notes.md", "src/nested/skip.py", "build.mjs"]) {
+      for (
+        const absent of [
+          "src/settings.local",
+          "data/private/key.pem",
+          "data/.hidden.json",
+          ".env",
+          "notes.md",
+          "src/nested/skip.py",
+          "build.mjs"
+        ]
+      ) {
         expect(executable.files).not.toContain(absent)
       }
       expect(executable.contents["build/out.txt"]!.toString()).toBe("fixture 7 generated\n")
@@ -140,7 +150,19 @@ describe("push end to end", () => {
 
       // Progress is logged step by step.
       const log = logs.lines.join("\n")
-      for (const step of ["running build command", "running pre-push command", "packaging 6 files", "bundle 7 files", "uploading", "activating", "created version v1", "created instance prod", "default instance"]) {
+      for (
+        const step of [
+          "running build command",
+          "running pre-push command",
+          "packaging 6 files",
+          "bundle 7 files",
+          "uploading",
+          "activating",
+          "created version v1",
+          "created instance prod",
+          "default instance"
+        ]
+      ) {
         expect(log).toContain(step)
       }
 
@@ -299,13 +321,16 @@ describe("python dependency bundling", () => {
     const fs = yield* FileSystem.FileSystem
     const dir = yield* fs.makeTempDirectoryScoped({ prefix: "nextmv-fake-uv-" })
     const script = `${dir}/uv`
-    yield* fs.writeFileString(script, [
-      "#!/bin/sh",
-      `echo "$@" >> "${dir}/calls.log"`,
-      "if [ \"$2\" = compile ]; then echo 'numpy==2.0.0'; cat \"$3\" > \"" + dir + "/compiled-from.txt\"; exit 0; fi",
-      "while [ $# -gt 0 ]; do if [ \"$1\" = --target ]; then mkdir -p \"$2\" && echo wheel > \"$2/numpy.txt\"; fi; shift; done",
-      ""
-    ].join("\n"))
+    yield* fs.writeFileString(
+      script,
+      [
+        "#!/bin/sh",
+        `echo "$@" >> "${dir}/calls.log"`,
+        "if [ \"$2\" = compile ]; then echo 'numpy==2.0.0'; cat \"$3\" > \"" + dir + "/compiled-from.txt\"; exit 0; fi",
+        "while [ $# -gt 0 ]; do if [ \"$1\" = --target ]; then mkdir -p \"$2\" && echo wheel > \"$2/numpy.txt\"; fi; shift; done",
+        ""
+      ].join("\n")
+    )
     yield* fs.chmod(script, 0o755)
     return { script, dir }
   })
@@ -322,7 +347,9 @@ describe("python dependency bundling", () => {
       )
       const fs = yield* FileSystem.FileSystem
       const calls = (yield* fs.readFileString(`${uv.dir}/calls.log`)).trim().split("\n")
-      expect(calls[0]).toMatch(/^pip compile \S+\/requirements\.txt --quiet --python-platform=x86_64-unknown-linux-gnu --python-version=3\.12$/)
+      expect(calls[0]).toMatch(
+        /^pip compile \S+\/requirements\.txt --quiet --python-platform=x86_64-unknown-linux-gnu --python-version=3\.12$/
+      )
       expect(calls[1]).toMatch(
         /^pip install -r requirements\.lock --only-binary=:all: --target \S+\/\.nextmv\/python\/deps --quiet --python-platform=x86_64-unknown-linux-gnu --python-version=3\.12$/
       )
@@ -344,7 +371,9 @@ describe("python dependency bundling", () => {
       expect(result.files).toContain("pyproject.toml")
       expect(result.files).toContain("requirements.lock")
       const calls = (yield* fs.readFileString(`${uv.dir}/calls.log`)).trim().split("\n")
-      expect(calls[0]).toMatch(/^pip compile \S+\/pyproject\.toml --quiet --python-platform=aarch64-unknown-linux-gnu --python-version=3\.11$/)
+      expect(calls[0]).toMatch(
+        /^pip compile \S+\/pyproject\.toml --quiet --python-platform=aarch64-unknown-linux-gnu --python-version=3\.11$/
+      )
       expect(yield* fs.readFileString(`${uv.dir}/compiled-from.txt`)).toBe(toml)
     }).pipe(Effect.scoped, Effect.provide(servicesLayer())))
 
@@ -395,7 +424,10 @@ describe("manifest, file selection and activation body (pure)", () => {
       { path: "main.py", isFile: true }
     ]
     expect(Push.selectEntries(entries, ["**/*.py", "!a/*", "a/y.py"])).toEqual({ files: ["a/y.py", "main.py"], missing: [] })
-    expect(Push.selectEntries(entries, ["!main.py", "main.py", "a/", "zz"])).toEqual({ files: ["a/x.py", "a/y.py", "main.py"], missing: ["zz"] })
+    expect(Push.selectEntries(entries, ["!main.py", "main.py", "a/", "zz"])).toEqual({
+      files: ["a/x.py", "a/y.py", "main.py"],
+      missing: ["zz"]
+    })
   })
 
   it.effect("aliases decode; multi-file I/O, format templates, entrypoint and cwd reach the activation body", () =>

@@ -123,10 +123,16 @@ describe("user values without a JSON form are InvalidArgumentError before any re
   it.live("trackRun: bad metrics, statistics or assets upload nothing", () =>
     Effect.gen(function*() {
       const runs = yield* Runs
-      yield* rejectedBeforeAnyRequest(runs.trackRun(APP, { status: "succeeded", input: {}, metrics: { n: 1n } }), /^metrics must be a JSON value/)
+      yield* rejectedBeforeAnyRequest(
+        runs.trackRun(APP, { status: "succeeded", input: {}, metrics: { n: 1n } }),
+        /^metrics must be a JSON value/
+      )
       yield* rejectedBeforeAnyRequest(runs.trackRun(APP, { status: "succeeded", input: {}, statistics: cyclic() }), /^statistics must be/)
       yield* rejectedBeforeAnyRequest(runs.trackRun(APP, { status: "succeeded", input: {}, assets: [{ f: () => 1 }] }), /^assets must be/)
-      yield* rejectedBeforeAnyRequest(runs.trackRun(APP, { status: untyped("running"), input: {} }), /^status must be "succeeded" or "failed"/)
+      yield* rejectedBeforeAnyRequest(
+        runs.trackRun(APP, { status: untyped("running"), input: {} }),
+        /^status must be "succeeded" or "failed"/
+      )
     }).pipe(Effect.provide(servicesLayer())))
 
   it.live("ensembles, batch experiments, secrets and uploads", () =>
@@ -156,7 +162,10 @@ describe("user values without a JSON form are InvalidArgumentError before any re
       // The rejected value is never quoted: it may be a secret.
       expect(error.message).not.toContain("12345")
       const uploads = yield* Uploads
-      yield* rejectedBeforeAnyRequest(uploads.uploadData("http://127.0.0.1:1/x", UploadData.json({ n: [1n] })), /^data must be a JSON value/)
+      yield* rejectedBeforeAnyRequest(
+        uploads.uploadData("http://127.0.0.1:1/x", UploadData.json({ n: [1n] })),
+        /^data must be a JSON value/
+      )
     }).pipe(Effect.provide(servicesLayer())))
 })
 
@@ -179,7 +188,10 @@ describe("closed sets are schema literals", () => {
 
   it.live("unknown statistics, operators, tolerance and metric types are rejected with the allowed values", () =>
     Effect.gen(function*() {
-      yield* rejectedBeforeAnyRequest(create([untyped({ ...metric, statistic: "avg" })]), /^metrics\[0\]: statistic must be one of min, max, mean/)
+      yield* rejectedBeforeAnyRequest(
+        create([untyped({ ...metric, statistic: "avg" })]),
+        /^metrics\[0\]: statistic must be one of min, max, mean/
+      )
       yield* rejectedBeforeAnyRequest(
         create([metric, untyped({ ...metric, params: { ...metric.params, operator: "<=" } })]),
         /^metrics\[1\]: params\.operator must be one of eq, gt, ge, lt, le, ne$/
@@ -188,7 +200,10 @@ describe("closed sets are schema literals", () => {
         create([untyped({ ...metric, params: { operator: "le", tolerance: { type: "percent", value: 1 } } })]),
         /^metrics\[0\]: params\.tolerance\.type must be "", "absolute" or "relative"$/
       )
-      yield* rejectedBeforeAnyRequest(create([untyped({ ...metric, metricType: "ratio" })]), /^metrics\[0\]: metricType must be direct-comparison$/)
+      yield* rejectedBeforeAnyRequest(
+        create([untyped({ ...metric, metricType: "ratio" })]),
+        /^metrics\[0\]: metricType must be direct-comparison$/
+      )
       yield* rejectedBeforeAnyRequest(
         create([untyped({ ...metric, params: { operator: "le", tolerance: { type: "relative", value: Number.NaN } } })]),
         /^metrics\[0\]: params\.tolerance\.value must be a finite number$/

@@ -141,7 +141,11 @@ describe("Versions", () => {
     driven(function*() {
       yield* setup
       const versions = yield* Versions.Versions
-      expectInvalid(yield* failureOf(versions.newVersion(APP, { existOk: true })), "Versions.newVersion", "If existOk is true, id must be provided")
+      expectInvalid(
+        yield* failureOf(versions.newVersion(APP, { existOk: true })),
+        "Versions.newVersion",
+        "If existOk is true, id must be provided"
+      )
       expectInvalid(yield* failureOf(versions.newVersion(APP, { existOk: true, id: "" })), "Versions.newVersion", /id must be provided/)
       expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(servicesLayer())))
@@ -300,7 +304,11 @@ describe("Instances", () => {
         "Instances.updateInstance",
         /Priority/
       )
-      expectInvalid(yield* failureOf(instances.newInstance(APP, "v1", { existOk: true })), "Instances.newInstance", "If existOk is true, id must be provided")
+      expectInvalid(
+        yield* failureOf(instances.newInstance(APP, "v1", { existOk: true })),
+        "Instances.newInstance",
+        "If existOk is true, id must be provided"
+      )
       expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(servicesLayer())))
 
@@ -336,7 +344,6 @@ describe("Instances", () => {
 })
 
 describe("Ensembles", () => {
-
   it.effect("creates with all five keys; name defaults to id and description to name", () =>
     driven(function*() {
       yield* setup
@@ -541,7 +548,11 @@ describe("Secrets", () => {
       const gone = yield* secrets.secretsCollection(APP, "s1").pipe(failureOf)
       expect((gone as NextmvHttpError).status).toBe(404)
       yield* emulator.clearRequests
-      expectInvalid(yield* failureOf(secrets.newSecretsCollection(APP, { secrets: [] })), "Secrets.newSecretsCollection", "secrets must be provided")
+      expectInvalid(
+        yield* failureOf(secrets.newSecretsCollection(APP, { secrets: [] })),
+        "Secrets.newSecretsCollection",
+        "secrets must be provided"
+      )
       expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(servicesLayer({ resources: { pageSize: 2 } }))))
 })
@@ -706,16 +717,19 @@ const resourceCases: ReadonlyArray<ResourceCase> = [
 const statusOf = (error: unknown) => (error instanceof NextmvHttpError ? error.status : error)
 
 describe("every resource: conflicts, unknown ids and empty ids", () => {
-  it.effect.each(resourceCases)("$label: a taken id is 409, an unknown one 404 on update, a deleted one 404", (resource) =>
-    driven(function*() {
-      yield* setup
-      yield* resource.create("taken")
-      expect(statusOf(yield* failureOf(resource.create("taken")))).toBe(409)
-      expect(statusOf(yield* failureOf(resource.update("nope")))).toBe(404)
-      yield* resource.remove("taken")
-      expect(statusOf(yield* failureOf(resource.get("taken")))).toBe(404)
-      expect(statusOf(yield* failureOf(resource.remove("taken")))).toBe(404)
-    }).pipe(Effect.provide(servicesLayer())))
+  it.effect.each(resourceCases)(
+    "$label: a taken id is 409, an unknown one 404 on update, a deleted one 404",
+    (resource) =>
+      driven(function*() {
+        yield* setup
+        yield* resource.create("taken")
+        expect(statusOf(yield* failureOf(resource.create("taken")))).toBe(409)
+        expect(statusOf(yield* failureOf(resource.update("nope")))).toBe(404)
+        yield* resource.remove("taken")
+        expect(statusOf(yield* failureOf(resource.get("taken")))).toBe(404)
+        expect(statusOf(yield* failureOf(resource.remove("taken")))).toBe(404)
+      }).pipe(Effect.provide(servicesLayer()))
+  )
 
   it.effect.each(resourceCases)("$label: an empty application or resource id fails before any request", (resource) =>
     driven(function*() {

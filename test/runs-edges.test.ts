@@ -27,18 +27,14 @@ import { Emulator, FaultAction } from "../src/testing/Emulator.js"
 import { Models } from "../src/testing/index.js"
 import { untarGz } from "../src/testing/areas/models.js"
 import { servicesLayer } from "./support/layers.js"
-import { fast, setup, requests, tempDirs } from "./support/runs.js"
+import { fast, requests, setup, tempDirs } from "./support/runs.js"
 import { driven, failureOf } from "./support/time.js"
 import { drive, driveUntil, nextSleep, sleeping } from "../src/testing/Drive.js"
 
 const tempDir = tempDirs("nextmv-runs-edges-")
 
-
-
-
 /** How many recorded requests match `pred`. */
-const counted = (pred: (r: { method: string; path: string }) => boolean) =>
-  Effect.map(requests, (sent) => sent.filter(pred).length)
+const counted = (pred: (r: { method: string; path: string }) => boolean) => Effect.map(requests, (sent) => sent.filter(pred).length)
 
 /**
  * Drives the `TestClock` until `count` requests matching `pred` reached the emulator and the

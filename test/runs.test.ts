@@ -8,14 +8,13 @@ import * as Runs from "../src/services/Runs.js"
 import { Models } from "../src/testing/index.js"
 import { untarGz } from "../src/testing/areas/models.js"
 import { servicesLayer } from "./support/layers.js"
-import { setup, requests, tempDirs } from "./support/runs.js"
+import { requests, setup, tempDirs } from "./support/runs.js"
 import { driven, failureOf } from "./support/time.js"
 
 const tempDir = tempDirs("nextmv-runs-test-")
 
 /** Lets the emulator's (virtual) clock pass the end of a default run (20 ms queued, 60 ms running). */
 const settle = (millis = 150) => TestClock.adjust(millis)
-
 
 describe("Runs.newRun: the upload decision", () => {
   // `{"d":"…"}` is 8 bytes plus the padding.
@@ -106,7 +105,10 @@ describe("Runs.newRun: validation before any request", () => {
         [{ inputDirPath: "/definitely/not/here" }, "Directory /definitely/not/here does not exist."],
         [{ inputDirPath: "package.json" }, "Path package.json is not a directory."],
         [{ input: {}, configuration: { queuing: { priority: 10 } } }, "Priority must be between 1 and 9"],
-        [{ input: {}, configuration: { integration_id: "i", execution_class: "cpu" } }, "When integration_id is set, execution_class must be `integration` or absent"],
+        [
+          { input: {}, configuration: { integration_id: "i", execution_class: "cpu" } },
+          "When integration_id is set, execution_class must be `integration` or absent"
+        ],
         [{ input: {}, externalResult: { status: "running" } }, "externalResult.status must be"],
         [{ input: { n: 10n } }, "input must be a JSON value"],
         [{ input: {}, options: { f: () => 1 } }, "option \"f\" must be a JSON value"]
@@ -282,7 +284,11 @@ describe("Runs: reading runs", () => {
 
 describe("Runs: assets", () => {
   const assets = [
-    { name: "clusters", content: { type: "FeatureCollection", features: [] }, visual: { schema: "geojson", label: "Clusters", type: "custom-tab" } },
+    {
+      name: "clusters",
+      content: { type: "FeatureCollection", features: [] },
+      visual: { schema: "geojson", label: "Clusters", type: "custom-tab" }
+    },
     { name: "raw", content: Buffer.from([0, 1, 2, 250]), content_type: "binary" }
   ]
 

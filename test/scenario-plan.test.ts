@@ -43,11 +43,13 @@ describe("scenario ids (spec §5.2)", () => {
   it.effect("rejects an empty list, empty values, missing instance and input/type mismatches", () =>
     Effect.gen(function*() {
       expect(yield* reasonOf(identifyScenarios(op, []))).toBe("At least one scenario must be provided")
-      expect(yield* reasonOf(identifyScenarios(op, [{
-        instanceId: "a",
-        scenarioInput: ScenarioInput.inputSet("s"),
-        configuration: [{ name: "solve.duration", values: [] }]
-      }]))).toBe("scenario-1: configuration solve.duration: Configuration values must be non-empty.")
+      expect(
+        yield* reasonOf(identifyScenarios(op, [{
+          instanceId: "a",
+          scenarioInput: ScenarioInput.inputSet("s"),
+          configuration: [{ name: "solve.duration", values: [] }]
+        }]))
+      ).toBe("scenario-1: configuration solve.duration: Configuration values must be non-empty.")
       expect(yield* reasonOf(identifyScenarios(op, [{ instanceId: "", scenarioInput: ScenarioInput.inputSet("s") }])))
         .toBe("scenario-1: instanceId must be a non-empty string")
       // Mismatches only reachable from untyped callers: build them through `unknown`.

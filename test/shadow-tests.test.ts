@@ -253,7 +253,11 @@ describe("ShadowTests: lifecycle on the emulator", () => {
       yield* shadow.newShadowTest(APP, { id: "st-1", comparisons: { prod: ["cand"] }, terminationEvents: { maximumRuns: 10 } })
       const renamed = yield* shadow.updateShadowTest(APP, "st-1", { name: "Renamed", description: "d" })
       expect([renamed.name, renamed.description]).toEqual(["Renamed", "d"])
-      const duplicate = yield* shadow.newShadowTest(APP, { id: "st-1", comparisons: { prod: ["c"] }, terminationEvents: { maximumRuns: 1 } })
+      const duplicate = yield* shadow.newShadowTest(APP, {
+        id: "st-1",
+        comparisons: { prod: ["c"] },
+        terminationEvents: { maximumRuns: 1 }
+      })
         .pipe(Effect.flip)
       expect((duplicate as NextmvHttpError).status).toBe(409)
       const badId = yield* shadow.newShadowTest(APP, { id: "-x", comparisons: { prod: ["c"] }, terminationEvents: { maximumRuns: 1 } })

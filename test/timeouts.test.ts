@@ -17,8 +17,7 @@ import { type ClientOptions, Emulator, FaultAction, layerClient } from "../src/t
 
 const quiet = Logger.withMinimumLogLevel(LogLevel.Error)
 
-const emulatorWith = (client: ClientOptions["client"]) =>
-  layerClient({ client }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+const emulatorWith = (client: ClientOptions["client"]) => layerClient({ client }).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 const fast = { timeout: "150 millis", retry: { retries: 0 } } as const
 
@@ -116,10 +115,11 @@ describe("error bodies", () => {
           })
           server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
         }),
-        (server) => Effect.async<void>((resume) => {
-          server.closeAllConnections()
-          server.close(() => resume(Effect.void))
-        })
+        (server) =>
+          Effect.async<void>((resume) => {
+            server.closeAllConnections()
+            server.close(() => resume(Effect.void))
+          })
       )
       const client = yield* NextmvClient.make({
         apiKey: Redacted.make("k"),
@@ -196,18 +196,20 @@ describe("per-origin connection cap", () => {
           })
           server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
         }),
-        (server) => Effect.async<void>((resume) => {
-          server.closeAllConnections()
-          server.close(() => resume(Effect.void))
-        })
+        (server) =>
+          Effect.async<void>((resume) => {
+            server.closeAllConnections()
+            server.close(() => resume(Effect.void))
+          })
       )
       const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
       const client = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: origin, maxConnections: 3 })
       yield* Effect.forEach(
         Array.from({ length: 24 }, (_, i) => i),
-        (i) => i % 2 === 0
-          ? client.api.text(HttpClientRequest.get("/v1/x"))
-          : client.presigned.text(HttpClientRequest.get(`${origin}/blob?signature=s${i}`)),
+        (i) =>
+          i % 2 === 0
+            ? client.api.text(HttpClientRequest.get("/v1/x"))
+            : client.presigned.text(HttpClientRequest.get(`${origin}/blob?signature=s${i}`)),
         { concurrency: "unbounded", discard: true }
       )
       // Three for the API, three for the presigned host (the same server here).

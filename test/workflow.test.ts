@@ -115,9 +115,11 @@ describe("durable run workflow", () => {
   it("completes with exactly one run when the worker is killed at any step and restarted", async () => {
     // Each crash point has its own workflow and its own cluster (table prefix); the four run side by side.
     const cases = CRASH_POINTS.map((point, i) => ({ point, key: `crash-${point}`, port: String(40_001 + i) }))
-    const crashed = await Promise.all(cases.map(({ key, point, port }) =>
-      startWorker({ KEYS: key, CRASH_AT: point, RUNNER_PORT: port, TABLE_PREFIX: `crash${port}` }).finished
-    ))
+    const crashed = await Promise.all(
+      cases.map(({ key, point, port }) =>
+        startWorker({ KEYS: key, CRASH_AT: point, RUNNER_PORT: port, TABLE_PREFIX: `crash${port}` }).finished
+      )
+    )
     crashed.forEach((run, i) => {
       expect(run.signal, `${cases[i]!.point}: ${run.stderr}`).toBe("SIGKILL")
       expect(run.lines).toContain(`crash ${cases[i]!.point}`)
@@ -126,7 +128,9 @@ describe("durable run workflow", () => {
     expect(runsFor("crash-before-post")).toHaveLength(0)
     for (const { key } of cases.slice(1)) expect(runsFor(key)).toHaveLength(1)
 
-    const restarted = await Promise.all(cases.map(({ key, port }) => startWorker({ KEYS: key, RUNNER_PORT: port, TABLE_PREFIX: `crash${port}` }).finished))
+    const restarted = await Promise.all(
+      cases.map(({ key, port }) => startWorker({ KEYS: key, RUNNER_PORT: port, TABLE_PREFIX: `crash${port}` }).finished)
+    )
     restarted.forEach((run, i) => {
       const { key, point } = cases[i]!
       expect(run.code, `${point}: ${run.stderr}`).toBe(0)
@@ -186,7 +190,11 @@ describe("durable workers sharing one database", () => {
       const runs = runsFor(line.key)
       expect(runs, line.key).toHaveLength(1) // 0 duplicates
       expect(line.result!.id).toBe(runs[0]!.id)
-      expect(line.result!.output).toEqual({ solutions: [{ key: line.key, value: line.key.length }], options: {}, statistics: expect.anything() })
+      expect(line.result!.output).toEqual({
+        solutions: [{ key: line.key, value: line.key.length }],
+        options: {},
+        statistics: expect.anything()
+      })
     }
     expect((await postsBy("a")).length + (await postsBy("b")).length).toBe(keys.length)
   }, 180_000)

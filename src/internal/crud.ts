@@ -8,8 +8,7 @@ import { NextmvHttpError } from "../Errors.js"
 import type { Requester } from "./requester.js"
 
 /** `true` for a `NextmvHttpError` with status 404. */
-export const isNotFound = (error: unknown): error is NextmvHttpError =>
-  error instanceof NextmvHttpError && error.status === 404
+export const isNotFound = (error: unknown): error is NextmvHttpError => error instanceof NextmvHttpError && error.status === 404
 
 /** `GET path`: `true` on 2xx, `false` on 404, any other failure is an error (as nextmv-py's `…_exists`). */
 export const exists = (api: Requester, path: string): Effect.Effect<boolean, NextmvHttpError> =>

@@ -23,4 +23,3 @@ export const stopIntentArgument = (operation: string, intent: unknown): Effect.E
   intent === "complete" || intent === "cancel"
     ? Effect.succeed(intent)
     : invalidArgument(operation, `intent must be "complete" or "cancel" (got ${JSON.stringify(intent)})`)
-

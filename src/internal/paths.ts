@@ -20,8 +20,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** `true` when `value` holds an unpaired UTF-16 surrogate (it then has no UTF-8 form). */
 export const hasLoneSurrogate = (value: string): boolean => LONE_SURROGATE.test(value)
 
-const wellFormed = (value: string): string =>
-  hasLoneSurrogate(value) ? value.replace(new RegExp(LONE_SURROGATE, "g"), "\uFFFD") : value
+const wellFormed = (value: string): string => hasLoneSurrogate(value) ? value.replace(new RegExp(LONE_SURROGATE, "g"), "\uFFFD") : value
 
 // ---------------------------------------------------------------------------------------------
 // Applications
@@ -90,8 +89,7 @@ export const batchExperimentsPath = underExperiments("batch")
 /** `/v1/applications/{appId}/experiments/batch/{id}/runs` */
 export const batchExperimentRunsPath = (appId: string, id: string): string => `${batchExperimentsPath(appId, id)}/runs`
 /** `/v1/applications/{appId}/experiments/batch/{id}/metadata` */
-export const batchExperimentMetadataPath = (appId: string, id: string): string =>
-  `${batchExperimentsPath(appId, id)}/metadata`
+export const batchExperimentMetadataPath = (appId: string, id: string): string => `${batchExperimentsPath(appId, id)}/metadata`
 /** `/v1/applications/{appId}/experiments/acceptance[/{id}]` */
 export const acceptanceTestsPath = underExperiments("acceptance")
 /** `/v1/applications/{appId}/experiments/shadow[/{id}]` */

@@ -48,8 +48,7 @@ export const needsUpload = (decision: UploadDecisionInput): boolean => {
 const nonEmpty = (value: string | undefined): value is string => value !== undefined && value !== ""
 
 /** The output format that follows an input format (as nextmv-py's `new_run`). */
-export const outputTypeFor = (input: ContentType): ContentType =>
-  input === "csv-archive" || input === "multi-file" ? input : "json"
+export const outputTypeFor = (input: ContentType): ContentType => input === "csv-archive" || input === "multi-file" ? input : "json"
 
 /**
  * The configuration sent when the caller gives none (as nextmv-py's `new_run`): JSON in and out, except text input
@@ -144,7 +143,6 @@ export const extractArchive = (operation: string, archive: string, dir: string) 
     yield* Effect.tryPromise({
       // strict: a corrupt archive fails instead of being skipped with a warning.
       try: () => Tar.x({ file: archive, cwd: dir, strict: true }),
-      catch: (cause) =>
-        new NextmvDecodeError({ operation, issue: `the download is not a valid tar.gz archive (${String(cause)})` })
+      catch: (cause) => new NextmvDecodeError({ operation, issue: `the download is not a valid tar.gz archive (${String(cause)})` })
     })
   })

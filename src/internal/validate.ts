@@ -83,8 +83,7 @@ export const requireOptionalIds = (
 }
 
 /** `true` for a string with non-blank content (nextmv-py treats `""` as "not given"). */
-export const isGiven = (value: string | undefined | null): value is string =>
-  value !== undefined && value !== null && value !== ""
+export const isGiven = (value: string | undefined | null): value is string => value !== undefined && value !== null && value !== ""
 
 /** The execution settings shared by run and instance configurations (wire names). */
 export interface ExecutionSettings {

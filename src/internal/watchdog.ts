@@ -131,6 +131,5 @@ export const guard = <A, E>(
           watchdog.stop()
           fiber.unsafeInterruptAsFork(FiberId.none)
         })
-      }))
-    )
+      })))
   )

@@ -10,8 +10,7 @@ import { optionalNullable, withDefault } from "./Common.js"
 import { StatusV2 } from "./Runs.js"
 
 /** A literal union that also accepts any other string (values the server may add later). */
-const open = <const L extends ReadonlyArray<string>>(...literals: L) =>
-  Schema.Union(Schema.Literal(...literals), Schema.String)
+const open = <const L extends ReadonlyArray<string>>(...literals: L) => Schema.Union(Schema.Literal(...literals), Schema.String)
 
 // ---------------------------------------------------------------------------------------------
 // Account / organization

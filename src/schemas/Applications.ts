@@ -12,7 +12,6 @@ import { optionalNullable } from "./Common.js"
 export const ApplicationType = Schema.Union(Schema.Literal("custom", "subscription", "pipeline"), Schema.String)
 export type ApplicationType = typeof ApplicationType.Type
 
-
 /** A Nextmv application. */
 export class Application extends Schema.Class<Application>("Application")({
   id: Schema.String,

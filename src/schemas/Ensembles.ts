@@ -6,7 +6,6 @@
 import { Schema } from "effect"
 import { optionalNullable } from "./Common.js"
 
-
 /** A group of child runs: which instance runs them, with which options, how many times. */
 export const RunGroup = Schema.Struct({
   id: Schema.String,

@@ -13,10 +13,8 @@ import { Schema } from "effect"
 import { Run } from "./Runs.js"
 import { optionalNullable, withDefault } from "./Common.js"
 
-
 /** A literal union that also accepts any other string (values the server may add later). */
-const open = <const L extends ReadonlyArray<string>>(...literals: L) =>
-  Schema.Union(Schema.Literal(...literals), Schema.String)
+const open = <const L extends ReadonlyArray<string>>(...literals: L) => Schema.Union(Schema.Literal(...literals), Schema.String)
 
 // ---------------------------------------------------------------------------------------------
 // Enums
@@ -117,17 +115,15 @@ export class ComparisonInstance extends Schema.Class<ComparisonInstance>("Compar
 }) {}
 
 /** Summary statistics of the metric values of one side. */
-export class DistributionSummaryStatistics
-  extends Schema.Class<DistributionSummaryStatistics>("DistributionSummaryStatistics")({
-    min: Schema.Number,
-    max: Schema.Number,
-    count: Schema.Number,
-    mean: Schema.Number,
-    std: Schema.Number,
-    shifted_geometric_mean: Schema.Number,
-    shift_parameter: Schema.Number
-  })
-{}
+export class DistributionSummaryStatistics extends Schema.Class<DistributionSummaryStatistics>("DistributionSummaryStatistics")({
+  min: Schema.Number,
+  max: Schema.Number,
+  count: Schema.Number,
+  mean: Schema.Number,
+  std: Schema.Number,
+  shifted_geometric_mean: Schema.Number,
+  shift_parameter: Schema.Number
+}) {}
 
 /** Percentiles of the metric values of one side. */
 export class DistributionPercentiles extends Schema.Class<DistributionPercentiles>("DistributionPercentiles")({
@@ -227,9 +223,7 @@ const informationFields = {
 }
 
 /** The fields every batch experiment response has (returned by the update operations). */
-export class BatchExperimentInformation
-  extends Schema.Class<BatchExperimentInformation>("BatchExperimentInformation")(informationFields)
-{
+export class BatchExperimentInformation extends Schema.Class<BatchExperimentInformation>("BatchExperimentInformation")(informationFields) {
   /** `true` once the status is terminal. */
   get isFinal(): boolean {
     return isTerminalExperimentStatus(this.status)

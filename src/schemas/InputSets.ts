@@ -7,7 +7,6 @@ import { Schema } from "effect"
 import { ManagedInput } from "./ManagedInputs.js"
 import { optionalNullable, withDefault } from "./Common.js"
 
-
 /**
  * A set of inputs experiments run over. `description`, `input_ids` and `inputs` default to empty
  * values when absent: nextmv-py's model requires them, but real

@@ -11,7 +11,6 @@ import { optionalNullable } from "./Common.js"
 
 export { RunQueuing }
 
-
 /**
  * How an instance runs: execution class, app options, secrets collection, queuing and
  * integration. Every field is optional. The queuing priority is 1 (highest) … 9 (lowest). When

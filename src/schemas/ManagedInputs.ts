@@ -7,7 +7,6 @@ import { Schema } from "effect"
 import { ContentType } from "./Runs.js"
 import { optionalNullable } from "./Common.js"
 
-
 const FormatSideWire = Schema.Struct({
   type: optionalNullable(Schema.String),
   input_type: optionalNullable(Schema.String),

@@ -175,8 +175,7 @@ export const normalizeManifestKeys = (raw: unknown): unknown => {
 }
 
 /** Decodes a parsed YAML document (aliases allowed) into a {@link Manifest}. */
-export const decodeManifest = (raw: unknown) =>
-  Schema.decodeUnknown(Manifest)(normalizeManifestKeys(raw), { onExcessProperty: "ignore" })
+export const decodeManifest = (raw: unknown) => Schema.decodeUnknown(Manifest)(normalizeManifestKeys(raw), { onExcessProperty: "ignore" })
 
 /** The YAML-key form of a manifest (what is written into the bundle as `app.yaml`). */
 export const encodeManifest = Schema.encode(Manifest)

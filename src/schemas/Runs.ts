@@ -9,7 +9,6 @@
 import { identity, Option, Schema } from "effect"
 import { optionalNullable, withDefault } from "./Common.js"
 
-
 /** 5 MiB: larger inputs are uploaded, larger outputs are downloaded through presigned URLs. */
 export const MAX_RUN_SIZE = 5 * 1024 * 1024
 

@@ -13,13 +13,7 @@ import { requestWithBody, validateWith } from "../internal/body.js"
 import { listOf } from "../internal/pagination.js"
 import { acceptanceTestsPath } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireIds, requireNonEmpty } from "../internal/validate.js"
-import {
-  AcceptanceTest,
-  type ComparisonOperator,
-  type MetricType,
-  type StatisticType,
-  type ToleranceType
-} from "../schemas/Experiments.js"
+import { AcceptanceTest, type ComparisonOperator, type MetricType, type StatisticType, type ToleranceType } from "../schemas/Experiments.js"
 import { MetricBody, NewAcceptanceTestBody, PatchNameDescription } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
 

@@ -24,8 +24,7 @@ import { NextmvClient } from "./NextmvClient.js"
 export type AccountError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
 
 /** `/v1/organization[/{accountId}]` */
-export const organizationPath = (accountId?: string): string =>
-  `/v1/organization${accountId === undefined ? "" : `/${segment(accountId)}`}`
+export const organizationPath = (accountId?: string): string => `/v1/organization${accountId === undefined ? "" : `/${segment(accountId)}`}`
 
 /** `/v1/account/queue` */
 export const accountQueuePath = "/v1/account/queue"

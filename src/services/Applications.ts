@@ -92,7 +92,6 @@ export interface Service {
 /** The `Applications` service tag. */
 export class Applications extends Context.Tag("nextmv-effect/Applications")<Applications, Service>() {}
 
-
 /** Builds the service from the `NextmvClient`. */
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient

@@ -161,12 +161,14 @@ const runWire = (
   if (!isGiven(run.instanceId) && !isGiven(run.versionId)) {
     return invalidArgument(operation, `${where}: either instanceId or versionId must be set`)
   }
-  for (const [name, value] of Object.entries({
-    inputId: run.inputId,
-    instanceId: run.instanceId,
-    versionId: run.versionId,
-    inputSetId: run.inputSetId
-  })) {
+  for (
+    const [name, value] of Object.entries({
+      inputId: run.inputId,
+      instanceId: run.instanceId,
+      versionId: run.versionId,
+      inputSetId: run.inputSetId
+    })
+  ) {
     const problem = isGiven(value) ? idProblem(name, value) : undefined
     if (problem !== undefined) return invalidArgument(operation, `${where}: ${problem}`)
   }

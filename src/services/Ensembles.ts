@@ -130,8 +130,7 @@ export class Ensembles extends Context.Tag("nextmv-effect/Ensembles")<Ensembles,
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const ids = (operation: string, appId: string, ensembleDefinitionId: string) =>
-    requireIds(operation, { appId, ensembleDefinitionId })
+  const ids = (operation: string, appId: string, ensembleDefinitionId: string) => requireIds(operation, { appId, ensembleDefinitionId })
 
   const ensembleDefinition = Effect.fn("Ensembles.ensembleDefinition")(function*(appId: string, id: string) {
     yield* ids("Ensembles.ensembleDefinition", appId, id)

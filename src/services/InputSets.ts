@@ -109,8 +109,7 @@ export interface Service {
 export class InputSets extends Context.Tag("nextmv-effect/InputSets")<InputSets, Service>() {}
 
 /** The `inputs` list as sent: `{"id": …}` for an id, the managed input itself otherwise. */
-const inputsBody = (inputs: ReadonlyArray<InputSetInput>) =>
-  inputs.map((input) => typeof input === "string" ? { id: input } : input)
+const inputsBody = (inputs: ReadonlyArray<InputSetInput>) => inputs.map((input) => typeof input === "string" ? { id: input } : input)
 
 const isoTime = (operation: string, name: string, input: DateTime.DateTime.Input) =>
   Option.match(DateTime.make(input), {

@@ -12,14 +12,7 @@ import { exists } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
 import { listOf } from "../internal/pagination.js"
 import { instancesPath } from "../internal/paths.js"
-import {
-  invalidArgument,
-  isGiven,
-  requireIds,
-  requireJson,
-  requireOptionalIds,
-  validateExecutionSettings
-} from "../internal/validate.js"
+import { invalidArgument, isGiven, requireIds, requireJson, requireOptionalIds, validateExecutionSettings } from "../internal/validate.js"
 import { Instance, type InstanceConfiguration } from "../schemas/Instances.js"
 import { wireWithoutNulls } from "../schemas/Common.js"
 import { NewInstanceBody } from "../schemas/Requests.js"

@@ -12,11 +12,7 @@ import { safeId } from "../internal/ids.js"
 import { listOf } from "../internal/pagination.js"
 import { managedInputsPath } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
-import {
-  DEFAULT_MANAGED_INPUT_FORMAT,
-  ManagedInput,
-  type ManagedInputFormat
-} from "../schemas/ManagedInputs.js"
+import { DEFAULT_MANAGED_INPUT_FORMAT, ManagedInput, type ManagedInputFormat } from "../schemas/ManagedInputs.js"
 import { wireWithoutNulls } from "../schemas/Common.js"
 import { NewManagedInputBody } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"

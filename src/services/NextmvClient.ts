@@ -30,14 +30,7 @@ import { Clock, Context, Duration, Effect, FiberRef, Layer, Option, ParseResult,
 import type { Tracer } from "effect"
 import { MAX_ERROR_BODY_CHARS, NextmvConfigError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { type ConfigOverrides, DEFAULT_BASE_URL, resolveConnection, withScheme } from "../internal/config.js"
-import {
-  type AttemptOutcome,
-  defaultRetryOptions,
-  isRetryable,
-  parseRetryAfter,
-  retryDelay,
-  type RetryOptions
-} from "../internal/retry.js"
+import { type AttemptOutcome, defaultRetryOptions, isRetryable, parseRetryAfter, retryDelay, type RetryOptions } from "../internal/retry.js"
 import { queryValues, sanitizeError, scrub, withoutQuery } from "../internal/redact.js"
 import { type Expiry, guard, Watchdog } from "../internal/watchdog.js"
 import type { Requester } from "../internal/requester.js"
@@ -270,7 +263,12 @@ const formatMillis = (millis: number): string =>
 const makeRequester = (
   http: HttpClient.HttpClient,
   settings: Settings,
-  { budget = RequestBudget.unlimited, module, origin, propagate }: { readonly module: string; readonly origin: string; readonly propagate: boolean; readonly budget?: RequestBudget.RequestBudget }
+  { budget = RequestBudget.unlimited, module, origin, propagate }: {
+    readonly module: string
+    readonly origin: string
+    readonly propagate: boolean
+    readonly budget?: RequestBudget.RequestBudget
+  }
 ): Requester => {
   /** One semaphore per origin: the per-origin cap on requests in flight. */
   const slots = new Map<string, Effect.Semaphore>()
@@ -348,21 +346,22 @@ const makeRequester = (
         }
         const location = headers["location"]
         const redirect = response.status >= 300 && response.status < 400
-        return Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(failure(request, {
-          reason: "status",
-          status: response.status,
-          body: trimBody(scrub(body, secretsOf(request))),
-          requestId,
-          ...(redirect
-            ? {
-              detail: `redirects are not followed${location !== undefined ? ` (to ${withoutQuery(location)})` : ""}`
-            }
-            : {})
-        }, {
-          retryAfterMillis: headers["retry-after"] !== undefined
-            ? parseRetryAfter(headers["retry-after"], now)
-            : undefined
-        })))
+        return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.fail(failure(request, {
+            reason: "status",
+            status: response.status,
+            body: trimBody(scrub(body, secretsOf(request))),
+            requestId,
+            ...(redirect
+              ? {
+                detail: `redirects are not followed${location !== undefined ? ` (to ${withoutQuery(location)})` : ""}`
+              }
+              : {})
+          }, {
+            retryAfterMillis: headers["retry-after"] !== undefined
+              ? parseRetryAfter(headers["retry-after"], now)
+              : undefined
+          })))
       }
     )
 
@@ -430,8 +429,9 @@ const makeRequester = (
                 )
               }
               const why = failed.reason === "status" ? `status ${failed.status}` : failed.error.detail ?? failed.reason
-              const message =
-                `${request.method} ${path}: ${why}; retry ${retry} of ${settings.retry.retries} in ${formatMillis(waitMillis)}`
+              const message = `${request.method} ${path}: ${why}; retry ${retry} of ${settings.retry.retries} in ${
+                formatMillis(waitMillis)
+              }`
               const log = failed.status === 429 ? Effect.logInfo(message) : Effect.logWarning(message)
               if (span !== undefined) span.event("retry", BigInt(Date.now()) * 1_000_000n, { retry, waitMillis, reason: failed.reason })
               return log.pipe(
@@ -456,9 +456,9 @@ const makeRequester = (
     })
     function tracedRun() {
       return Effect.useSpan(`http.client ${request.method}`, {
-      kind: "client",
-      captureStackTrace: false,
-      attributes: spanAttributes(request.method, origin + path)
+        kind: "client",
+        captureStackTrace: false,
+        attributes: spanAttributes(request.method, origin + path)
       }, (span) => run(span))
     }
   }
@@ -546,14 +546,11 @@ export const decodeJsonText = <A, I>(
 ): Effect.Effect<A, NextmvDecodeError> =>
   Effect.try({
     try: (): unknown => (body.trim() === "" ? null : JSON.parse(body)),
-    catch: (cause) =>
-      new NextmvDecodeError({ operation, issue: `the body is not valid JSON (${(cause as Error).message})` })
+    catch: (cause) => new NextmvDecodeError({ operation, issue: `the body is not valid JSON (${(cause as Error).message})` })
   }).pipe(
     Effect.flatMap((value) =>
       Schema.decodeUnknown(schema)(value, { onExcessProperty: "ignore" }).pipe(
-        Effect.mapError((error) =>
-          new NextmvDecodeError({ operation, issue: ParseResult.TreeFormatter.formatErrorSync(error) })
-        )
+        Effect.mapError((error) => new NextmvDecodeError({ operation, issue: ParseResult.TreeFormatter.formatErrorSync(error) }))
       )
     )
   )
@@ -593,9 +590,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       authorization: `Bearer ${apiKey}`
     })
     const api = transport.pipe(
-      HttpClient.mapRequest((request) =>
-        HttpClientRequest.setHeaders(HttpClientRequest.prependUrl(request, baseUrl), apiHeaders)
-      )
+      HttpClient.mapRequest((request) => HttpClientRequest.setHeaders(HttpClientRequest.prependUrl(request, baseUrl), apiHeaders))
     )
     const presigned = transport.pipe(HttpClient.mapRequest(HttpClientRequest.setHeader("user-agent", USER_AGENT)))
     return NextmvClient.of({
@@ -606,7 +601,6 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       presigned: makeRequester(presigned, settings, { module: "NextmvClient.presigned", origin: "", propagate: false }),
       budget
     })
-
   })
 
 /**

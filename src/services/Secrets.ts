@@ -15,12 +15,7 @@ import { safeId } from "../internal/ids.js"
 import { listOf, paginate, paginateAll } from "../internal/pagination.js"
 import { secretsPath } from "../internal/paths.js"
 import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
-import {
-  Secret,
-  type SecretInput,
-  SecretsCollection,
-  SecretsCollectionSummary
-} from "../schemas/Secrets.js"
+import { Secret, type SecretInput, SecretsCollection, SecretsCollectionSummary } from "../schemas/Secrets.js"
 import { wireWithoutNulls } from "../schemas/Common.js"
 import { NewSecretsCollectionBody } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
@@ -153,8 +148,7 @@ const decodeCollection = (operation: string, value: unknown) =>
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const ids = (operation: string, appId: string, secretsCollectionId: string) =>
-    requireIds(operation, { appId, secretsCollectionId })
+  const ids = (operation: string, appId: string, secretsCollectionId: string) => requireIds(operation, { appId, secretsCollectionId })
 
   const secretsCollection = Effect.fn("Secrets.secretsCollection")(function*(appId: string, id: string) {
     yield* ids("Secrets.secretsCollection", appId, id)

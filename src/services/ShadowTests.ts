@@ -187,8 +187,7 @@ export class ShadowTests extends Context.Tag("nextmv-effect/ShadowTests")<Shadow
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const ids = (operation: string, appId: string, id: string) =>
-    requireIds(operation, { appId, shadowTestId: id })
+  const ids = (operation: string, appId: string, id: string) => requireIds(operation, { appId, shadowTestId: id })
 
   const shadowTest = Effect.fn("ShadowTests.shadowTest")(function*(appId: string, id: string) {
     yield* ids("ShadowTests.shadowTest", appId, id)

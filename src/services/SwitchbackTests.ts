@@ -188,8 +188,7 @@ export class SwitchbackTests extends Context.Tag("nextmv-effect/SwitchbackTests"
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const ids = (operation: string, appId: string, id: string) =>
-    requireIds(operation, { appId, switchbackTestId: id })
+  const ids = (operation: string, appId: string, id: string) => requireIds(operation, { appId, switchbackTestId: id })
 
   const switchbackTest = Effect.fn("SwitchbackTests.switchbackTest")(function*(appId: string, id: string) {
     yield* ids("SwitchbackTests.switchbackTest", appId, id)

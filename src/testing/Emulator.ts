@@ -86,7 +86,7 @@ export const EmulatorClock = {
 }
 
 /** Helpers areas expose to each other and to tests (`emulator.areas.runs.…`); extended by areas. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+
 export interface EmulatorAreas {}
 
 /** One request as the emulator received it, for assertions (contract tests). */

@@ -22,15 +22,9 @@
 import { Activity, DurableClock, Workflow } from "@effect/workflow"
 import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Effect, Schema } from "effect"
-import {
-  InvalidArgumentError,
-  NextmvDecodeError,
-  NextmvHttpError,
-  PollingTimeoutError,
-  PollingTriesExhaustedError
-} from "../Errors.js"
-import { RunFailedError, resultOrFailure } from "../programs/RunFailedError.js"
-import { RunConfiguration, RunResult, isTerminalStatus } from "../schemas/Runs.js"
+import { InvalidArgumentError, NextmvDecodeError, NextmvHttpError, PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
+import { resultOrFailure, RunFailedError } from "../programs/RunFailedError.js"
+import { isTerminalStatus, RunConfiguration, RunResult } from "../schemas/Runs.js"
 import { Runs } from "../services/Runs.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -150,8 +144,7 @@ export const markedDescription = (description: string | undefined, mark: string)
 }
 
 /** `true` when `description` carries `mark` (as its last word). */
-export const hasMark = (description: string, mark: string): boolean =>
-  description === mark || description.endsWith(` ${mark}`)
+export const hasMark = (description: string, mark: string): boolean => description === mark || description.endsWith(` ${mark}`)
 
 // ---------------------------------------------------------------------------------------------
 // Steps shared by the run workflows
@@ -269,25 +262,27 @@ export const RunWorkflow = Workflow.make({
  * The implementation of {@link RunWorkflow}; requires the `Runs` service. Register it on a
  * worker (`Worker.layer`) so that the worker executes and resumes these workflows.
  */
-export const layer = RunWorkflow.toLayer(Effect.fn("RunWorkflow.execute")(function*(request: RunRequest) {
-  if (request.appId === "" || request.key === "") {
-    return yield* new InvalidArgumentError({ operation: "RunWorkflow", reason: "appId and key must be non-empty" })
-  }
-  const runId = yield* submitRun(request)
-  const runs = yield* Runs
-  yield* waitUntil({
-    name: "run",
-    polling: request.polling,
-    check: storable(runs.runMetadata(request.appId, runId)).pipe(Effect.map((information) => information.metadata.status_v2)),
-    isDone: isTerminalStatus,
-    error: StepError
+export const layer = RunWorkflow.toLayer(
+  Effect.fn("RunWorkflow.execute")(function*(request: RunRequest) {
+    if (request.appId === "" || request.key === "") {
+      return yield* new InvalidArgumentError({ operation: "RunWorkflow", reason: "appId and key must be non-empty" })
+    }
+    const runId = yield* submitRun(request)
+    const runs = yield* Runs
+    yield* waitUntil({
+      name: "run",
+      polling: request.polling,
+      check: storable(runs.runMetadata(request.appId, runId)).pipe(Effect.map((information) => information.metadata.status_v2)),
+      isDone: isTerminalStatus,
+      error: StepError
+    })
+    const result = yield* Activity.make({
+      name: "result",
+      success: RunResult,
+      error: StepError,
+      execute: storable(runs.runResult(request.appId, runId, { outputDir: "" }))
+    })
+    // succeeded → the result; failed/canceled → RunFailedError (the SDK's one rule, shared with RunTracker)
+    return yield* resultOrFailure(result)
   })
-  const result = yield* Activity.make({
-    name: "result",
-    success: RunResult,
-    error: StepError,
-    execute: storable(runs.runResult(request.appId, runId, { outputDir: "" }))
-  })
-  // succeeded → the result; failed/canceled → RunFailedError (the SDK's one rule, shared with RunTracker)
-  return yield* resultOrFailure(result)
-}))
+)

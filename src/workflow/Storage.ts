@@ -69,8 +69,7 @@ export const embedded = (dataDir: string): Embedded => ({ _tag: "Embedded", data
 export const postgres = (options: Omit<Postgres, "_tag">): Postgres => ({ _tag: "Postgres", ...options })
 
 /** Whether the cluster may use advisory locks on this storage. */
-export const usesAdvisoryLocks = (storage: Storage): boolean =>
-  storage._tag === "Postgres" && storage.advisoryLocks !== false
+export const usesAdvisoryLocks = (storage: Storage): boolean => storage._tag === "Postgres" && storage.advisoryLocks !== false
 
 /** A served embedded database: its address and a connection URL (no password). */
 export interface Served {
@@ -128,8 +127,7 @@ export const sqlLayer = (storage: Storage): Layer.Layer<SqlClient.SqlClient, Sql
       return PgClient.layer({ url: storage.url, maxConnections: storage.maxConnections ?? 10 })
     case "Embedded":
       return Layer.unwrapScoped(
-        Effect.map(serveEmbedded({ dataDir: storage.dataDir }), (served) =>
-          PgClient.layer({ url: served.url, maxConnections: 4 }))
+        Effect.map(serveEmbedded({ dataDir: storage.dataDir }), (served) => PgClient.layer({ url: served.url, maxConnections: 4 }))
       )
   }
 }

@@ -9,7 +9,7 @@ import * as BatchExperiments from "../../src/services/BatchExperiments.js"
 import * as InputSets from "../../src/services/InputSets.js"
 import * as ManagedInputs from "../../src/services/ManagedInputs.js"
 import * as Uploads from "../../src/services/Uploads.js"
-import { Emulator, type ClientOptions } from "../../src/testing/Emulator.js"
+import { type ClientOptions, Emulator } from "../../src/testing/Emulator.js"
 import { emulatorLayer } from "./layers.js"
 
 /** The application every experiments test uses. */

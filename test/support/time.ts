@@ -22,8 +22,7 @@ export const driven = <Eff extends YieldWrap<Effect.Effect<any, any, any>>, AEff
 export const failureOf = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<E, never, R> =>
   Effect.matchEffect(effect, {
     onFailure: Effect.succeed,
-    onSuccess: (value) =>
-      Effect.dieMessage(`expected a failure, but the effect succeeded with: ${show(value)}`)
+    onSuccess: (value) => Effect.dieMessage(`expected a failure, but the effect succeeded with: ${show(value)}`)
   })
 
 const show = (value: unknown): string => {

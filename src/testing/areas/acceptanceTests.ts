@@ -10,7 +10,7 @@ import type { EmulatorContext, EmulatorResponse } from "../Emulator.js"
 import type { BatchRecord } from "./batchExperiments.js"
 import { asObject, existingApp, isResponse, itemRoutes, nonEmptyString as str, ScopedRecords } from "./handlers.js"
 import { clean, ENTITY_ID } from "./managedInputs.js"
-import { compareMetric, metricValue, OPERATORS, STATISTICS, statisticOf, summarize, TOLERANCE_TYPES } from "./statistics.js"
+import { compareMetric, metricValue, OPERATORS, statisticOf, STATISTICS, summarize, TOLERANCE_TYPES } from "./statistics.js"
 
 /** An acceptance test as stored (results are computed when the batch experiment has ended). */
 export interface AcceptanceRecord {

@@ -8,7 +8,6 @@ import { asObject, optionalString } from "./handlers.js"
 
 const APP_ID = /^[a-z0-9][a-z0-9-]{0,39}$/
 
-
 /** Wire JSON of an application (absent optional fields are left out, as the API does). */
 export const applicationJson = (app: ApplicationRecord): Record<string, unknown> => JSON.parse(JSON.stringify(app))
 

@@ -184,7 +184,9 @@ export const install = (ctx: EmulatorContext): void => {
       optionSets[setId] = values as Record<string, string>
     }
     const inputSetId = str(body["input_set_id"])
-    const instanceIds = Array.isArray(body["instance_ids"]) ? body["instance_ids"].filter((x): x is string => typeof x === "string") : undefined
+    const instanceIds = Array.isArray(body["instance_ids"])
+      ? body["instance_ids"].filter((x): x is string => typeof x === "string")
+      : undefined
     let requested: Array<RunRequest>
     if (Array.isArray(body["runs"])) {
       requested = []

@@ -72,7 +72,6 @@ declare module "../Emulator.js" {
   }
 }
 
-
 export const install = (ctx: EmulatorContext): void => {
   const settings = ctx.options.binary ?? {}
   const pending = new Map<string, string>()

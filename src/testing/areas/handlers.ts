@@ -18,8 +18,7 @@ export const asObject = (value: unknown): Record<string, unknown> =>
 export const optionalString = (value: unknown): string | undefined => typeof value === "string" ? value : undefined
 
 /** The value when it is a non-empty string. */
-export const nonEmptyString = (value: unknown): string | undefined =>
-  typeof value === "string" && value !== "" ? value : undefined
+export const nonEmptyString = (value: unknown): string | undefined => typeof value === "string" && value !== "" ? value : undefined
 
 /** The id when that application exists, else the API's 404 answer. */
 export const existingApp = (ctx: EmulatorContext, appId: string): string | EmulatorResponse =>

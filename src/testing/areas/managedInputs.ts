@@ -42,8 +42,7 @@ export const ENTITY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 export const slug = () => randomBytes(6).toString("hex").slice(0, 8)
 
 /** Drops `undefined` fields (the API leaves absent optional fields out). */
-export const clean = <T extends object>(value: T): T =>
-  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
+export const clean = <T extends object>(value: T): T => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
 
 /** The wire JSON of a managed input (its bytes stay behind). */
 export const managedInputJson = (record: ManagedInputRecord) => {

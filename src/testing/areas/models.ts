@@ -5,7 +5,7 @@
  * a tar.gz of files for `multi-file` / `csv-archive`).
  */
 import { randomUUID } from "node:crypto"
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, relative, sep } from "node:path"
 import * as Tar from "tar"
@@ -73,16 +73,16 @@ const valueOf = (input: unknown): number =>
  * (`result.value` is the input's `value` field when numeric, else its JSON length).
  */
 const echo: DecisionModel = (input) => {
-    const statistics = statisticsFor(input, 0)
-    return {
-      output: input.inputFormat === "json" || input.inputFormat === "text"
-        ? { solutions: [input.input ?? null], options: input.options, statistics }
-        : undefined,
-      files: input.inputFormat === "json" || input.inputFormat === "text" ? undefined : input.files,
-      text: typeof input.input === "string" ? input.input : undefined,
-      logs: [`echo model: run ${input.runId}`, `options: ${JSON.stringify(input.options)}`],
-      metrics: { "result.value": statistics.result.value, "run.duration": 0 }
-    }
+  const statistics = statisticsFor(input, 0)
+  return {
+    output: input.inputFormat === "json" || input.inputFormat === "text"
+      ? { solutions: [input.input ?? null], options: input.options, statistics }
+      : undefined,
+    files: input.inputFormat === "json" || input.inputFormat === "text" ? undefined : input.files,
+    text: typeof input.input === "string" ? input.input : undefined,
+    logs: [`echo model: run ${input.runId}`, `options: ${JSON.stringify(input.options)}`],
+    metrics: { "result.value": statistics.result.value, "run.duration": 0 }
+  }
 }
 
 /** Ready-made decision models. */
@@ -108,8 +108,10 @@ export const Models = {
   /** Produces these output files (for `multi-file` / `csv-archive` output formats). */
   files: (files: Readonly<Record<string, string | Buffer>>): DecisionModel => () => ({ files, logs: ["wrote files"] }),
   /** Produces this JSON output (plus metrics read from it by the caller's choice). */
-  output: (output: (input: ModelInput) => unknown, metrics?: (input: ModelInput) => Record<string, unknown>): DecisionModel =>
-  (input) => ({ output: output(input), metrics: metrics?.(input) })
+  output: (output: (input: ModelInput) => unknown, metrics?: (input: ModelInput) => Record<string, unknown>): DecisionModel => (input) => ({
+    output: output(input),
+    metrics: metrics?.(input)
+  })
 }
 
 /** Builds a tar.gz of `files` (relative paths). */
@@ -202,7 +204,12 @@ export const execute = (model: DecisionModel, input: ModelInput, outputFormat: s
     return { outcome, failed, outputBytes: Buffer.from(JSON.stringify(outputJson), "utf8"), outputJson }
   }
   if (outputFormat === "text") {
-    return { outcome, failed, outputBytes: Buffer.from(outcome.text ?? JSON.stringify(outcome.output ?? ""), "utf8"), outputJson: undefined }
+    return {
+      outcome,
+      failed,
+      outputBytes: Buffer.from(outcome.text ?? JSON.stringify(outcome.output ?? ""), "utf8"),
+      outputJson: undefined
+    }
   }
   return {
     outcome,

@@ -8,13 +8,12 @@
  * executable (the runs area's `resolveTarget` is wrapped), and runs on `devint` the last push.
  */
 import type { EmulatorContext, EmulatorRequest, EmulatorResponse } from "../Emulator.js"
-import { type ExecutableRecord, executableJson } from "./binary.js"
+import { executableJson, type ExecutableRecord } from "./binary.js"
 import { asObject, isResponse, optionalString as str } from "./handlers.js"
 import { Models } from "./models.js"
 import type { RunTarget } from "./runs.js"
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
-
 
 interface Stored {
   id: string
@@ -130,12 +129,13 @@ export const install = (ctx: EmulatorContext): void => {
   }
 
   /** Resolves the application of a request, or answers 404. */
-  const withApp = (handler: (request: EmulatorRequest, appId: string, store: AppResources) => EmulatorResponse) =>
-  (request: EmulatorRequest): EmulatorResponse => {
-    const appId = request.params["appId"]!
-    if (!ctx.applications.has(appId)) return ctx.apiError(404, `application ${appId} not found`)
-    return handler(request, appId, resourcesOf(appId))
-  }
+  const withApp =
+    (handler: (request: EmulatorRequest, appId: string, store: AppResources) => EmulatorResponse) =>
+    (request: EmulatorRequest): EmulatorResponse => {
+      const appId = request.params["appId"]!
+      if (!ctx.applications.has(appId)) return ctx.apiError(404, `application ${appId} not found`)
+      return handler(request, appId, resourcesOf(appId))
+    }
 
   /** Validates a create body's `id` and `name` and checks the id is free. */
   const newIdentity = (
@@ -168,123 +168,155 @@ export const install = (ctx: EmulatorContext): void => {
   /** GET one / DELETE one, the same for every collection. */
   const getAndDelete = <R>(collection: string, kind: string, pick: (store: AppResources) => Map<string, R>, json: (r: R) => unknown) => {
     const path = `/v1/applications/:appId/${collection}/:id`
-    ctx.route("GET", path, withApp((request, _appId, store) => {
-      const record = pick(store).get(request.params["id"]!)
-      return record === undefined ? ctx.apiError(404, `${kind} ${request.params["id"]} not found`) : ctx.ok(json(record))
-    }))
-    ctx.route("DELETE", path, withApp((request, _appId, store) => {
-      const id = request.params["id"]!
-      if (!pick(store).delete(id)) return ctx.apiError(404, `${kind} ${id} not found`)
-      return ctx.noContent()
-    }))
+    ctx.route(
+      "GET",
+      path,
+      withApp((request, _appId, store) => {
+        const record = pick(store).get(request.params["id"]!)
+        return record === undefined ? ctx.apiError(404, `${kind} ${request.params["id"]} not found`) : ctx.ok(json(record))
+      })
+    )
+    ctx.route(
+      "DELETE",
+      path,
+      withApp((request, _appId, store) => {
+        const id = request.params["id"]!
+        if (!pick(store).delete(id)) return ctx.apiError(404, `${kind} ${id} not found`)
+        return ctx.noContent()
+      })
+    )
   }
 
   // --- versions ---------------------------------------------------------------------------------
 
   ctx.route("GET", "/v1/applications/:appId/versions", withApp((_r, _a, store) => ctx.ok([...store.versions.values()].map(versionJson))))
-  ctx.route("POST", "/v1/applications/:appId/versions", withApp((request, appId, store) => {
-    const body = asObject(request.json())
-    const identity = newIdentity("version", body, store.versions)
-    if (isResponse(identity)) return identity
-    const executable = ctx.areas.binary.current(appId)
-    if (executable === undefined) return ctx.apiError(400, "no executable has been pushed to this application yet")
-    const version: VersionRecord = { ...stamp(appId, identity.id, identity.name, body["description"]), executable }
-    store.versions.set(version.id, version)
-    return ctx.ok(versionJson(version), 201)
-  }))
-  ctx.route("PUT", "/v1/applications/:appId/versions/:id", withApp((request, _appId, store) => {
-    const version = store.versions.get(request.params["id"]!)
-    if (version === undefined) return ctx.apiError(404, `version ${request.params["id"]} not found`)
-    const body = asObject(request.json())
-    // Only name and description can change; the executable stays frozen.
-    const updated: VersionRecord = {
-      ...version,
-      name: str(body["name"]) ?? version.name,
-      description: str(body["description"]) ?? version.description,
-      updated_at: ctx.timestamp()
-    }
-    store.versions.set(updated.id, updated)
-    return ctx.ok(versionJson(updated))
-  }))
+  ctx.route(
+    "POST",
+    "/v1/applications/:appId/versions",
+    withApp((request, appId, store) => {
+      const body = asObject(request.json())
+      const identity = newIdentity("version", body, store.versions)
+      if (isResponse(identity)) return identity
+      const executable = ctx.areas.binary.current(appId)
+      if (executable === undefined) return ctx.apiError(400, "no executable has been pushed to this application yet")
+      const version: VersionRecord = { ...stamp(appId, identity.id, identity.name, body["description"]), executable }
+      store.versions.set(version.id, version)
+      return ctx.ok(versionJson(version), 201)
+    })
+  )
+  ctx.route(
+    "PUT",
+    "/v1/applications/:appId/versions/:id",
+    withApp((request, _appId, store) => {
+      const version = store.versions.get(request.params["id"]!)
+      if (version === undefined) return ctx.apiError(404, `version ${request.params["id"]} not found`)
+      const body = asObject(request.json())
+      // Only name and description can change; the executable stays frozen.
+      const updated: VersionRecord = {
+        ...version,
+        name: str(body["name"]) ?? version.name,
+        description: str(body["description"]) ?? version.description,
+        updated_at: ctx.timestamp()
+      }
+      store.versions.set(updated.id, updated)
+      return ctx.ok(versionJson(updated))
+    })
+  )
   getAndDelete("versions", "version", (s) => s.versions, versionJson)
 
   // --- instances --------------------------------------------------------------------------------
 
   ctx.route("GET", "/v1/applications/:appId/instances", withApp((_r, _a, store) => ctx.ok([...store.instances.values()])))
-  ctx.route("POST", "/v1/applications/:appId/instances", withApp((request, appId, store) => {
-    const body = asObject(request.json())
-    const identity = newIdentity("instance", body, store.instances)
-    if (isResponse(identity)) return identity
-    const versionId = str(body["version_id"])
-    if (versionId === undefined || !store.versions.has(versionId)) {
-      return ctx.apiError(404, `version ${versionId ?? "(missing)"} not found`)
-    }
-    const configuration = asObject(body["configuration"])
-    const problem = configurationProblem(configuration)
-    if (problem !== undefined) return ctx.apiError(400, problem)
-    const instance: InstanceRecord = {
-      ...stamp(appId, identity.id, identity.name, body["description"]),
-      version_id: versionId,
-      configuration,
-      locked: false
-    }
-    store.instances.set(instance.id, instance)
-    return ctx.ok(instance, 201)
-  }))
-  ctx.route("PUT", "/v1/applications/:appId/instances/:id", withApp((request, _appId, store) => {
-    const instance = store.instances.get(request.params["id"]!)
-    if (instance === undefined) return ctx.apiError(404, `instance ${request.params["id"]} not found`)
-    const body = asObject(request.json())
-    const versionId = str(body["version_id"]) ?? instance.version_id
-    if (!store.versions.has(versionId)) return ctx.apiError(404, `version ${versionId} not found`)
-    const configuration = "configuration" in body ? asObject(body["configuration"]) : instance.configuration
-    const problem = configurationProblem(configuration)
-    if (problem !== undefined) return ctx.apiError(400, problem)
-    const updated: InstanceRecord = {
-      ...instance,
-      name: str(body["name"]) ?? instance.name,
-      description: str(body["description"]) ?? instance.description,
-      version_id: versionId,
-      configuration,
-      updated_at: ctx.timestamp()
-    }
-    store.instances.set(updated.id, updated)
-    return ctx.ok(updated)
-  }))
+  ctx.route(
+    "POST",
+    "/v1/applications/:appId/instances",
+    withApp((request, appId, store) => {
+      const body = asObject(request.json())
+      const identity = newIdentity("instance", body, store.instances)
+      if (isResponse(identity)) return identity
+      const versionId = str(body["version_id"])
+      if (versionId === undefined || !store.versions.has(versionId)) {
+        return ctx.apiError(404, `version ${versionId ?? "(missing)"} not found`)
+      }
+      const configuration = asObject(body["configuration"])
+      const problem = configurationProblem(configuration)
+      if (problem !== undefined) return ctx.apiError(400, problem)
+      const instance: InstanceRecord = {
+        ...stamp(appId, identity.id, identity.name, body["description"]),
+        version_id: versionId,
+        configuration,
+        locked: false
+      }
+      store.instances.set(instance.id, instance)
+      return ctx.ok(instance, 201)
+    })
+  )
+  ctx.route(
+    "PUT",
+    "/v1/applications/:appId/instances/:id",
+    withApp((request, _appId, store) => {
+      const instance = store.instances.get(request.params["id"]!)
+      if (instance === undefined) return ctx.apiError(404, `instance ${request.params["id"]} not found`)
+      const body = asObject(request.json())
+      const versionId = str(body["version_id"]) ?? instance.version_id
+      if (!store.versions.has(versionId)) return ctx.apiError(404, `version ${versionId} not found`)
+      const configuration = "configuration" in body ? asObject(body["configuration"]) : instance.configuration
+      const problem = configurationProblem(configuration)
+      if (problem !== undefined) return ctx.apiError(400, problem)
+      const updated: InstanceRecord = {
+        ...instance,
+        name: str(body["name"]) ?? instance.name,
+        description: str(body["description"]) ?? instance.description,
+        version_id: versionId,
+        configuration,
+        updated_at: ctx.timestamp()
+      }
+      store.instances.set(updated.id, updated)
+      return ctx.ok(updated)
+    })
+  )
   getAndDelete("instances", "instance", (s) => s.instances, (i) => i)
 
   // --- ensemble definitions ---------------------------------------------------------------------
 
   ctx.route("GET", "/v1/applications/:appId/ensembles", withApp((request, _a, store) => itemsPage(request, [...store.ensembles.values()])))
-  ctx.route("POST", "/v1/applications/:appId/ensembles", withApp((request, appId, store) => {
-    const body = asObject(request.json())
-    const identity = newIdentity("ensemble definition", body, store.ensembles)
-    if (isResponse(identity)) return identity
-    const runGroups = body["run_groups"]
-    const rules = body["rules"]
-    if (!Array.isArray(runGroups) || runGroups.length === 0) return ctx.apiError(400, "run_groups must not be empty")
-    if (!Array.isArray(rules) || rules.length === 0) return ctx.apiError(400, "rules must not be empty")
-    const ensemble: EnsembleRecord = {
-      ...stamp(appId, identity.id, identity.name, body["description"]),
-      run_groups: runGroups,
-      rules
-    }
-    store.ensembles.set(ensemble.id, ensemble)
-    return ctx.ok(ensemble, 201)
-  }))
-  ctx.route("PATCH", "/v1/applications/:appId/ensembles/:id", withApp((request, _appId, store) => {
-    const ensemble = store.ensembles.get(request.params["id"]!)
-    if (ensemble === undefined) return ctx.apiError(404, `ensemble definition ${request.params["id"]} not found`)
-    const body = asObject(request.json())
-    const updated: EnsembleRecord = {
-      ...ensemble,
-      name: str(body["name"]) ?? ensemble.name,
-      description: str(body["description"]) ?? ensemble.description,
-      updated_at: ctx.timestamp()
-    }
-    store.ensembles.set(updated.id, updated)
-    return ctx.ok(updated)
-  }))
+  ctx.route(
+    "POST",
+    "/v1/applications/:appId/ensembles",
+    withApp((request, appId, store) => {
+      const body = asObject(request.json())
+      const identity = newIdentity("ensemble definition", body, store.ensembles)
+      if (isResponse(identity)) return identity
+      const runGroups = body["run_groups"]
+      const rules = body["rules"]
+      if (!Array.isArray(runGroups) || runGroups.length === 0) return ctx.apiError(400, "run_groups must not be empty")
+      if (!Array.isArray(rules) || rules.length === 0) return ctx.apiError(400, "rules must not be empty")
+      const ensemble: EnsembleRecord = {
+        ...stamp(appId, identity.id, identity.name, body["description"]),
+        run_groups: runGroups,
+        rules
+      }
+      store.ensembles.set(ensemble.id, ensemble)
+      return ctx.ok(ensemble, 201)
+    })
+  )
+  ctx.route(
+    "PATCH",
+    "/v1/applications/:appId/ensembles/:id",
+    withApp((request, _appId, store) => {
+      const ensemble = store.ensembles.get(request.params["id"]!)
+      if (ensemble === undefined) return ctx.apiError(404, `ensemble definition ${request.params["id"]} not found`)
+      const body = asObject(request.json())
+      const updated: EnsembleRecord = {
+        ...ensemble,
+        name: str(body["name"]) ?? ensemble.name,
+        description: str(body["description"]) ?? ensemble.description,
+        updated_at: ctx.timestamp()
+      }
+      store.ensembles.set(updated.id, updated)
+      return ctx.ok(updated)
+    })
+  )
   getAndDelete("ensembles", "ensemble definition", (s) => s.ensembles, (e) => e)
 
   // --- secrets collections ----------------------------------------------------------------------
@@ -305,32 +337,44 @@ export const install = (ctx: EmulatorContext): void => {
     return secrets
   }
 
-  ctx.route("GET", "/v1/applications/:appId/secrets", withApp((request, _a, store) => itemsPage(request, [...store.secrets.values()].map(summaryJson))))
-  ctx.route("POST", "/v1/applications/:appId/secrets", withApp((request, appId, store) => {
-    const body = asObject(request.json())
-    const identity = newIdentity("secrets collection", body, store.secrets)
-    if (isResponse(identity)) return identity
-    const secrets = secretsOf(body["secrets"])
-    if (isResponse(secrets)) return secrets
-    const record: SecretsRecord = { ...stamp(appId, identity.id, identity.name, body["description"]), secrets }
-    store.secrets.set(record.id, record)
-    return ctx.ok(summaryJson(record), 201)
-  }))
-  ctx.route("PUT", "/v1/applications/:appId/secrets/:id", withApp((request, _appId, store) => {
-    const record = store.secrets.get(request.params["id"]!)
-    if (record === undefined) return ctx.apiError(404, `secrets collection ${request.params["id"]} not found`)
-    const body = asObject(request.json())
-    const secrets = "secrets" in body ? secretsOf(body["secrets"]) : record.secrets
-    if (isResponse(secrets)) return secrets
-    const updated: SecretsRecord = {
-      ...record,
-      name: str(body["name"]) ?? record.name,
-      description: str(body["description"]) ?? record.description,
-      secrets,
-      updated_at: ctx.timestamp()
-    }
-    store.secrets.set(updated.id, updated)
-    return ctx.ok(summaryJson(updated))
-  }))
+  ctx.route(
+    "GET",
+    "/v1/applications/:appId/secrets",
+    withApp((request, _a, store) => itemsPage(request, [...store.secrets.values()].map(summaryJson)))
+  )
+  ctx.route(
+    "POST",
+    "/v1/applications/:appId/secrets",
+    withApp((request, appId, store) => {
+      const body = asObject(request.json())
+      const identity = newIdentity("secrets collection", body, store.secrets)
+      if (isResponse(identity)) return identity
+      const secrets = secretsOf(body["secrets"])
+      if (isResponse(secrets)) return secrets
+      const record: SecretsRecord = { ...stamp(appId, identity.id, identity.name, body["description"]), secrets }
+      store.secrets.set(record.id, record)
+      return ctx.ok(summaryJson(record), 201)
+    })
+  )
+  ctx.route(
+    "PUT",
+    "/v1/applications/:appId/secrets/:id",
+    withApp((request, _appId, store) => {
+      const record = store.secrets.get(request.params["id"]!)
+      if (record === undefined) return ctx.apiError(404, `secrets collection ${request.params["id"]} not found`)
+      const body = asObject(request.json())
+      const secrets = "secrets" in body ? secretsOf(body["secrets"]) : record.secrets
+      if (isResponse(secrets)) return secrets
+      const updated: SecretsRecord = {
+        ...record,
+        name: str(body["name"]) ?? record.name,
+        description: str(body["description"]) ?? record.description,
+        secrets,
+        updated_at: ctx.timestamp()
+      }
+      store.secrets.set(updated.id, updated)
+      return ctx.ok(summaryJson(updated))
+    })
+  )
   getAndDelete("secrets", "secrets collection", (s) => s.secrets, (s) => s)
 }

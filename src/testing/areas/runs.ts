@@ -10,15 +10,7 @@
 import { randomBytes, randomUUID } from "node:crypto"
 import type { EmulatorContext, EmulatorRequest, EmulatorResponse } from "../Emulator.js"
 import { asObject, existingApp, findScoped, isResponse, nonEmptyString as str } from "./handlers.js"
-import {
-  type DecisionModel,
-  decodeInput,
-  type DecodedInput,
-  execute,
-  type ModelAsset,
-  type ModelInput,
-  Models
-} from "./models.js"
+import { type DecisionModel, type DecodedInput, decodeInput, execute, type ModelAsset, type ModelInput, Models } from "./models.js"
 
 /** 5 MiB, the inline input/output limit. */
 const MAX_INLINE = 5 * 1024 * 1024
@@ -146,14 +138,10 @@ declare module "../Emulator.js" {
   }
 }
 
-
-
-
 const formatOf = (configuration: unknown, side: "input" | "output"): string | undefined =>
   str(asObject(asObject(asObject(configuration)["format"])[side])["type"])
 
 const runId = () => `latest-${randomBytes(6).toString("hex")}`
-
 
 export const install = (ctx: EmulatorContext): void => {
   const settings = ctx.options.runs ?? {}
@@ -198,7 +186,12 @@ export const install = (ctx: EmulatorContext): void => {
       run.endsAt = now + duration
       return run
     },
-    finish: (appId: string, id: string, final: "succeeded" | "failed" | "canceled", options: { readonly error?: string | undefined } = {}) => {
+    finish: (
+      appId: string,
+      id: string,
+      final: "succeeded" | "failed" | "canceled",
+      options: { readonly error?: string | undefined } = {}
+    ) => {
       const run = runs.get(key(appId, id))
       if (run === undefined) return undefined
       const current = status(run)
@@ -264,7 +257,13 @@ export const install = (ctx: EmulatorContext): void => {
     inputId: params.inputId
   })
 
-  const externalRun = (appId: string, id: string, target: RunTarget, params: SubmitParams, input: { bytes: Buffer; json: unknown; format: string }): RunRecord | EmulatorResponse => {
+  const externalRun = (
+    appId: string,
+    id: string,
+    target: RunTarget,
+    params: SubmitParams,
+    input: { bytes: Buffer; json: unknown; format: string }
+  ): RunRecord | EmulatorResponse => {
     const result = asObject(params.result)
     const resultStatus = result["status"]
     if (resultStatus !== "succeeded" && resultStatus !== "failed") {
@@ -316,7 +315,9 @@ export const install = (ctx: EmulatorContext): void => {
       name: str(asset["name"]) ?? "asset",
       created_at: new Date(at).toISOString(),
       content_type: contentType,
-      bytes: Buffer.isBuffer(content) ? content : Buffer.from(contentType === "json" ? JSON.stringify(content ?? null) : String(content ?? ""), "utf8"),
+      bytes: Buffer.isBuffer(content)
+        ? content
+        : Buffer.from(contentType === "json" ? JSON.stringify(content ?? null) : String(content ?? ""), "utf8"),
       description: str(asset["description"]),
       visual: asset["visual"] as ModelAsset["visual"]
     }
@@ -444,8 +445,7 @@ export const install = (ctx: EmulatorContext): void => {
     return run.logs.filter((entry) => entry.at <= cutoff)
   }
 
-  const found = (request: EmulatorRequest) =>
-    findScoped(ctx, runs, request.params["appId"]!, request.params["runId"]!, "run")
+  const found = (request: EmulatorRequest) => findScoped(ctx, runs, request.params["appId"]!, request.params["runId"]!, "run")
 
   // ---------------------------------------------------------------------------------------------
   // Routes

@@ -14,7 +14,22 @@
  */
 
 /** The statistics a metric may compare. */
-export const STATISTICS = ["min", "max", "mean", "std", "shifted_geometric_mean", "p01", "p05", "p10", "p25", "p50", "p75", "p90", "p95", "p99"]
+export const STATISTICS = [
+  "min",
+  "max",
+  "mean",
+  "std",
+  "shifted_geometric_mean",
+  "p01",
+  "p05",
+  "p10",
+  "p25",
+  "p50",
+  "p75",
+  "p90",
+  "p95",
+  "p99"
+]
 /** The comparison operators. */
 export const OPERATORS = ["eq", "gt", "ge", "lt", "le", "ne"]
 /** The tolerance types (`""`: none). */
