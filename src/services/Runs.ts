@@ -29,7 +29,15 @@ import {
   runsPath,
   segment
 } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireIds, requireJson, requireOptionalIds, validateExecutionSettings } from "../internal/validate.js"
+import {
+  invalidArgument,
+  isGiven,
+  requireIds,
+  requireJson,
+  requireObject,
+  requireOptionalIds,
+  validateExecutionSettings
+} from "../internal/validate.js"
 import {
   AssetDownload,
   AssetList,
@@ -286,6 +294,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const newRun = Effect.fn("Runs.newRun")(function*(appId: string, options: NewRunOptions) {
       const operation = "Runs.newRun"
       yield* requireIds(operation, { appId })
+      yield* requireObject(operation, "options", options)
       yield* requireOptionalIds(operation, {
         uploadId: options.uploadId,
         managedInputId: options.managedInputId,
@@ -399,6 +408,11 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
 
     const runResultFor = Effect.fn("Runs.runResultFor")(
       function*(appId: string, information: RunInformation, options: OutputDirOptions = {}) {
+        // A JavaScript caller can pass anything; only a RunInformation (from `runMetadata`) is read.
+        if (!Schema.is(RunInformation)(information)) {
+          return yield* invalidArgument("Runs.runResultFor", "information must be a RunInformation (from runMetadata)")
+        }
+        yield* requireObject("Runs.runResultFor", "options", options)
         const runId = information.id
         yield* requireIds("Runs.runResultFor", { appId, runId })
         const metadata = information.metadata
@@ -438,11 +452,13 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     )
 
     const runResult = Effect.fn("Runs.runResult")(function*(appId: string, runId: string, options?: OutputDirOptions) {
+      if (options !== undefined) yield* requireObject("Runs.runResult", "options", options)
       const information = yield* runMetadata(appId, runId)
       return yield* runResultFor(appId, information, options)
     })
 
     const runInput = Effect.fn("Runs.runInput")(function*(appId: string, runId: string, options: OutputDirOptions = {}) {
+      yield* requireObject("Runs.runInput", "options", options)
       const information = yield* runMetadata(appId, runId)
       const inputType = information.metadata.inputType
       const archive = inputType === "csv-archive" || inputType === "multi-file"
@@ -474,6 +490,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const runLiveLogs = Effect.fn("Runs.runLiveLogs")(
       function*(appId: string, runId: string, options: { readonly since?: string | undefined } = {}) {
         yield* requireIds("Runs.runLiveLogs", { appId, runId })
+        yield* requireObject("Runs.runLiveLogs", "options", options)
         const request = HttpClientRequest.get(runLiveLogsPath(appId, runId)).pipe(
           HttpClientRequest.setUrlParams(isGiven(options.since) ? { since: options.since } : {})
         )
@@ -483,6 +500,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
 
     const listRuns = Effect.fn("Runs.listRuns")(function*(appId: string, options: ListRunsOptions = {}) {
       yield* requireIds("Runs.listRuns", { appId })
+      yield* requireObject("Runs.listRuns", "options", options)
       const { runs } = yield* api.json(HttpClientRequest.get(runsPath(appId)), RunList)
       return options.status === undefined ? runs : runs.filter((run) => run.status_v2 === options.status)
     })
@@ -506,6 +524,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const downloadAssetContent = Effect.fn("Runs.downloadAssetContent")(
       function*(appId: string, runId: string, assetId: string, options: DownloadAssetOptions = {}) {
         yield* requireIds("Runs.downloadAssetContent", { appId, runId, assetId })
+        yield* requireObject("Runs.downloadAssetContent", "options", options)
         const asset = yield* api.json(
           HttpClientRequest.get(runAssetsPath(appId, runId, assetId)),
           AssetDownload
@@ -522,6 +541,8 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const trackRun = Effect.fn("Runs.trackRun")(function*(appId: string, run: TrackedRun, options: TrackRunOptions = {}) {
       const operation = "Runs.trackRun"
       yield* requireIds(operation, { appId })
+      yield* requireObject(operation, "run", run)
+      yield* requireObject(operation, "options", options)
       yield* requireOptionalIds(operation, { instanceId: options.instanceId })
       if (!isExternalRunStatus(run.status)) {
         return yield* invalidArgument(operation, `status must be "succeeded" or "failed", got "${String(run.status)}"`)
