@@ -101,6 +101,11 @@ export interface OutputDirOptions {
 export interface ListRunsOptions {
   /** Keep only runs with this status (filtered client-side, as nextmv-py; the API has no filter). */
   readonly status?: StatusV2 | undefined
+  /**
+   * `true`: one plain `GET …/runs`, the first page only (nextmv-py
+   * `list_runs(no_pagination=True)`). Today's `listRuns` always reads one page.
+   */
+  readonly noPagination?: boolean | undefined
 }
 
 /** Options of {@link Service.downloadAssetContent}. */
