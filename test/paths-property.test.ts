@@ -417,6 +417,10 @@ const CASES: ReadonlyArray<Case> = [
     segments: () => app(APP, "runs")
   },
   only("listRuns", "GET", (a) => svc(Runs, (s) => s.listRuns(a)), (a) => app(a, "runs")),
+  only("listRuns (noPagination)", "GET", (a) => svc(Runs, (s) => s.listRuns(a, { noPagination: true })), (a) => app(a, "runs")),
+  only("streamRuns", "GET", (a) => svc(Runs, (s) => Stream.runDrain(s.streamRuns(a))), (a) => app(a, "runs")),
+  ...pair("runInformation", "GET", "runId", (a, r) => svc(Runs, (s) => s.runInformation(a, r)), (a, r) => app(a, "runs", r, "metadata")),
+  ...pair("deleteRun", "DELETE", "runId", (a, r) => svc(Runs, (s) => s.deleteRun(a, r)), (a, r) => app(a, "runs", r)),
   ...pair("runMetadata", "GET", "runId", (a, r) => svc(Runs, (s) => s.runMetadata(a, r)), (a, r) => app(a, "runs", r, "metadata")),
   ...pair("runResult", "GET", "runId", (a, r) => svc(Runs, (s) => s.runResult(a, r)), (a, r) => app(a, "runs", r, "metadata")),
   ...pair("runInput", "GET", "runId", (a, r) => svc(Runs, (s) => s.runInput(a, r)), (a, r) => app(a, "runs", r, "metadata")),

@@ -163,7 +163,8 @@ export const submitRun = (request: RunRequest) =>
       const runs = yield* Runs
       const mark = submissionMark(yield* Activity.idempotencyKey("submit"))
       // Newest first; a run submitted by an earlier attempt of this activity is among the newest.
-      const existing = (yield* storable(runs.listRuns(request.appId))).find((run) => hasMark(run.description, mark))
+      // One page (the newest runs, as before `listRuns` followed pages): the search stays bounded.
+      const existing = (yield* storable(runs.listRuns(request.appId, { noPagination: true }))).find((run) => hasMark(run.description, mark))
       if (existing !== undefined) return existing.id
       return yield* storable(runs.newRun(request.appId, {
         input: request.input,
