@@ -5,8 +5,8 @@
 import { FileSystem, Path } from "@effect/platform"
 import { type PlatformError, SystemError } from "@effect/platform/Error"
 import { Effect, Scope } from "effect"
-import * as Tar from "tar"
 import { InvalidArgumentError, NextmvDecodeError } from "../Errors.js"
+import { errorMessage, loadTar } from "./lazy.js"
 import { requireJson } from "./validate.js"
 import { type ContentType, MAX_RUN_SIZE, type RunConfiguration } from "../schemas/Runs.js"
 
@@ -118,7 +118,7 @@ export const packageDirectory = (
     const out = yield* fs.makeTempDirectoryScoped({ prefix: "nextmv-inputs-out-" })
     const archive = path.join(out, "inputs.tar.gz")
     yield* Effect.tryPromise({
-      try: () => Tar.c({ gzip: true, cwd: dir, file: archive, portable: true }, files),
+      try: () => loadTar().then((Tar) => Tar.c({ gzip: true, cwd: dir, file: archive, portable: true }, files)),
       catch: (cause) =>
         new SystemError({
           reason: "Unknown",
@@ -141,6 +141,10 @@ export const extractArchive = (operation: string, archive: string, dir: string) 
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     yield* fs.makeDirectory(dir, { recursive: true })
+    const Tar = yield* Effect.tryPromise({
+      try: loadTar,
+      catch: (cause) => new NextmvDecodeError({ operation, issue: `cannot unpack the download: ${errorMessage(cause)}` })
+    })
     yield* Effect.tryPromise({
       // strict: a corrupt archive fails instead of being skipped with a warning.
       try: () => Tar.x({ file: archive, cwd: dir, strict: true }),
