@@ -459,7 +459,7 @@ describe("Runs wire contract", () => {
           `GET ${base}/metadata {}`,
           `GET ${base}/logs {}`,
           `GET ${base}/logs/live {"since":"tok"}`,
-          "GET /v1/applications/routing-app/runs {}",
+          "GET /v1/applications/routing-app/runs {\"pagereturn\":\"true\"}",
           `GET ${base}/assets {}`,
           `GET ${base}/assets/${asset!.id} {}`,
           "GET /_presigned/download/… expires,signature",

@@ -7,8 +7,8 @@
  */
 import { FileSystem, HttpClientRequest, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Context, Effect, Exit, Layer, Schema, Stream } from "effect"
-import { InvalidArgumentError, NextmvDecodeError, type NextmvHttpError } from "../Errors.js"
+import { Chunk, Context, Effect, Exit, Layer, Schema, Stream } from "effect"
+import { InvalidArgumentError, NextmvDecodeError, type NextmvHttpError, type PaginationLimitError } from "../Errors.js"
 import {
   defaultConfiguration,
   encodeOptions,
@@ -18,6 +18,7 @@ import {
   requireDirectory
 } from "../internal/runInput.js"
 import { jsonBody } from "../internal/body.js"
+import { listOf, paginate } from "../internal/pagination.js"
 import {
   runAssetsPath,
   runCancelPath,
@@ -44,7 +45,6 @@ import {
   RunAsset,
   type RunConfiguration,
   RunInformation,
-  RunList,
   RunLog,
   RunResult,
   type StatusV2
@@ -55,6 +55,9 @@ import { UploadData, Uploads } from "./Uploads.js"
 
 /** Errors of the run operations. */
 export type RunError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError | PlatformError
+
+/** Errors of {@link Service.listRuns} and {@link Service.streamRuns}: a run error, or more pages than `maxPages`. */
+export type ListRunsError = RunError | PaginationLimitError
 
 /** Options of {@link Service.newRun}. */
 export interface NewRunOptions {
@@ -97,10 +100,24 @@ export interface OutputDirOptions {
   readonly outputDir?: string | undefined
 }
 
-/** Options of {@link Service.listRuns}. */
-export interface ListRunsOptions {
-  /** Keep only runs with this status (filtered client-side, as nextmv-py; the API has no filter). */
+/** Options of {@link Service.streamRuns}. */
+export interface StreamRunsOptions {
+  /**
+   * Keep only runs with this status, across all pages (filtered client-side, as nextmv-py's
+   * `list_runs(status=…)`; the API has no status filter).
+   */
   readonly status?: StatusV2 | undefined
+  /** More pages than this fail with `PaginationLimitError` instead of looping. Default 1000 (nextmv-py's `max_pages`). */
+  readonly maxPages?: number | undefined
+}
+
+/** Options of {@link Service.listRuns}. */
+export interface ListRunsOptions extends StreamRunsOptions {
+  /**
+   * `true`: one plain `GET …/runs` without paging (the first page only, at most 50 runs; nextmv-py's
+   * `no_pagination`). Default `false`: every page.
+   */
+  readonly noPagination?: boolean | undefined
 }
 
 /** Options of {@link Service.downloadAssetContent}. */
@@ -154,8 +171,38 @@ export interface Service {
    * ```
    */
   readonly newRun: (appId: string, options: NewRunOptions) => Effect.Effect<string, RunError>
-  /** The run's metadata (`GET …/runs/{runId}/metadata`), with `console_url` set. */
+  /**
+   * The run's information without its output (`GET …/runs/{runId}/metadata`), with
+   * `console_url` set (nextmv-py's `run_information`).
+   *
+   * @example
+   * ```ts
+   * const info = yield* runs.runInformation("routing-app", runId)
+   * console.log(info.metadata.status_v2, info.metadata.execution_class)
+   * ```
+   */
+  readonly runInformation: (appId: string, runId: string) => Effect.Effect<RunInformation, RunError>
+  /**
+   * The same request and result as {@link Service.runInformation}.
+   *
+   * @deprecated nextmv-py deprecates `run_metadata` in favour of `run_information`: use
+   * `runInformation`. Kept as an alias.
+   *
+   * @example
+   * ```ts
+   * const info = yield* runs.runMetadata("routing-app", runId) // prefer runs.runInformation
+   * ```
+   */
   readonly runMetadata: (appId: string, runId: string) => Effect.Effect<RunInformation, RunError>
+  /**
+   * Deletes a run permanently (`DELETE …/runs/{runId}`; nextmv-py's `delete_run`).
+   *
+   * @example
+   * ```ts
+   * yield* runs.deleteRun("routing-app", runId)
+   * ```
+   */
+  readonly deleteRun: (appId: string, runId: string) => Effect.Effect<void, RunError>
   /**
    * The run with its output. Large (> 5 MiB) or non-JSON outputs are fetched through a presigned
    * URL; `multi-file`/`csv-archive` outputs are extracted into `outputDir` (default `"."`).
@@ -192,8 +239,33 @@ export interface Service {
     runId: string,
     options?: { readonly since?: string | undefined }
   ) => Effect.Effect<typeof LiveLogs.Type, RunError>
-  /** The application's runs (`GET …/runs`, at most 50 per the API). */
-  readonly listRuns: (appId: string, options?: ListRunsOptions) => Effect.Effect<ReadonlyArray<Run>, RunError>
+  /**
+   * All runs of the application, newest first, following pages as nextmv-py's `list_runs` does:
+   * `GET …/runs?pagereturn=true`, then `&pagetoken=…` while a page has a `next_page_token` (the
+   * API gives at most 50 runs per page). `status` filters across all pages. `noPagination: true`
+   * sends one plain `GET …/runs` (the first page only) and never fails with
+   * `PaginationLimitError`; more than `maxPages` (default 1000) pages fail with it.
+   *
+   * @example
+   * ```ts
+   * const queued = yield* runs.listRuns("routing-app", { status: "queued" })
+   * const newest = yield* runs.listRuns("routing-app", { noPagination: true })
+   * ```
+   */
+  readonly listRuns: {
+    (appId: string, options: ListRunsOptions & { readonly noPagination: true }): Effect.Effect<ReadonlyArray<Run>, RunError>
+    (appId: string, options?: ListRunsOptions): Effect.Effect<ReadonlyArray<Run>, ListRunsError>
+  }
+  /**
+   * The runs of the application as a `Stream`, page by page (the requests of `listRuns`): a page
+   * is only requested when the stream is pulled past the previous one.
+   *
+   * @example
+   * ```ts
+   * const recent = yield* Stream.runCollect(Stream.take(runs.streamRuns("routing-app", { status: "succeeded" }), 100))
+   * ```
+   */
+  readonly streamRuns: (appId: string, options?: StreamRunsOptions) => Stream.Stream<Run, ListRunsError>
   /** Cancels a run (`PATCH …/runs/{runId}/cancel`; never retried, as nextmv-py). */
   readonly cancelRun: (appId: string, runId: string) => Effect.Effect<void, RunError>
   /** The run's assets, each with `run_id` set. */
@@ -352,10 +424,19 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       }))
     })
 
-    const runMetadata = Effect.fn("Runs.runMetadata")(function*(appId: string, runId: string) {
-      yield* requireIds("Runs.runMetadata", { appId, runId })
-      const information = yield* api.json(HttpClientRequest.get(runMetadataPath(appId, runId)), RunInformation)
-      return new RunInformation({ ...information, console_url: consoleUrl(appId, runId) })
+    const information = (operation: string) =>
+      Effect.fn(operation)(function*(appId: string, runId: string) {
+        yield* requireIds(operation, { appId, runId })
+        const info = yield* api.json(HttpClientRequest.get(runMetadataPath(appId, runId)), RunInformation)
+        return new RunInformation({ ...info, console_url: consoleUrl(appId, runId) })
+      })
+    const runInformation = information("Runs.runInformation")
+    // nextmv-py's deprecated `run_metadata`: the same request, its own span name.
+    const runMetadata = information("Runs.runMetadata")
+
+    const deleteRun = Effect.fn("Runs.deleteRun")(function*(appId: string, runId: string) {
+      yield* requireIds("Runs.deleteRun", { appId, runId })
+      yield* api.discard(HttpClientRequest.del(runPath(appId, runId)))
     })
 
     /**
@@ -438,12 +519,12 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     )
 
     const runResult = Effect.fn("Runs.runResult")(function*(appId: string, runId: string, options?: OutputDirOptions) {
-      const information = yield* runMetadata(appId, runId)
+      const information = yield* runInformation(appId, runId)
       return yield* runResultFor(appId, information, options)
     })
 
     const runInput = Effect.fn("Runs.runInput")(function*(appId: string, runId: string, options: OutputDirOptions = {}) {
-      const information = yield* runMetadata(appId, runId)
+      const information = yield* runInformation(appId, runId)
       const inputType = information.metadata.inputType
       const archive = inputType === "csv-archive" || inputType === "multi-file"
       const large = archive || information.metadata.input_size > MAX_RUN_SIZE
@@ -481,11 +562,39 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       }
     )
 
-    const listRuns = Effect.fn("Runs.listRuns")(function*(appId: string, options: ListRunsOptions = {}) {
-      yield* requireIds("Runs.listRuns", { appId })
-      const { runs } = yield* api.json(HttpClientRequest.get(runsPath(appId)), RunList)
-      return options.status === undefined ? runs : runs.filter((run) => run.status_v2 === options.status)
-    })
+    /** nextmv-py filters by status client-side, after reading the runs (the API has no filter). */
+    const withStatus = (status: StatusV2 | undefined) => (run: Run) => status === undefined || run.status_v2 === status
+
+    // The runs list pages under `runs` (nextmv-py passes `items_key="runs"`); the only nextmv-py
+    // pagination helper that could be read takes `items`: `itemsKey: "runs"` reads `runs`, else
+    // `items` (see internal/pagination.ts). The meaning of `pagereturn=true` is undocumented; it is
+    // sent because nextmv-py sends it.
+    const runPages = (appId: string, operation: string, options: StreamRunsOptions) =>
+      paginate(api, runsPath(appId), Run, { operation, itemsKey: "runs", maxPages: options.maxPages }).pipe(
+        Stream.filter(withStatus(options.status))
+      )
+
+    function listRuns(
+      appId: string,
+      options: ListRunsOptions & { readonly noPagination: true }
+    ): Effect.Effect<ReadonlyArray<Run>, RunError>
+    function listRuns(appId: string, options?: ListRunsOptions): Effect.Effect<ReadonlyArray<Run>, ListRunsError>
+    function listRuns(appId: string, options: ListRunsOptions = {}): Effect.Effect<ReadonlyArray<Run>, ListRunsError> {
+      const operation = "Runs.listRuns"
+      return Effect.gen(function*() {
+        yield* requireIds(operation, { appId })
+        if (options.noPagination === true) {
+          const runs = yield* api.json(HttpClientRequest.get(runsPath(appId)), listOf(Run, "runs"))
+          return runs.filter(withStatus(options.status))
+        }
+        return yield* Stream.runCollect(runPages(appId, operation, options)).pipe(Effect.map(Chunk.toReadonlyArray))
+      }).pipe(Effect.withSpan(operation))
+    }
+
+    const streamRuns = (appId: string, options: StreamRunsOptions = {}): Stream.Stream<Run, ListRunsError> => {
+      const operation = "Runs.streamRuns"
+      return Stream.unwrap(Effect.as(requireIds(operation, { appId }), runPages(appId, operation, options)))
+    }
 
     const cancelRun = Effect.fn("Runs.cancelRun")(function*(appId: string, runId: string) {
       yield* requireIds("Runs.cancelRun", { appId, runId })
@@ -597,13 +706,16 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
 
     return Runs.of({
       newRun,
+      runInformation,
       runMetadata,
+      deleteRun,
       runResult,
       runResultFor,
       runInput,
       runLogs,
       runLiveLogs,
       listRuns,
+      streamRuns,
       cancelRun,
       listAssets,
       downloadAssetContent,

@@ -99,6 +99,8 @@ declare module "../Emulator.js" {
       readonly liveLogsHintSeconds?: number | undefined
       /** Entries per live-log page. Default 2. */
       readonly liveLogsPageSize?: number | undefined
+      /** Runs per page of `GET …/runs` (the API's 50). Default 50. */
+      readonly listPageSize?: number | undefined
     } | undefined
   }
   interface EmulatorAreas {
@@ -483,11 +485,29 @@ export const install = (ctx: EmulatorContext): void => {
     return isResponse(run) ? run : ctx.ok({ run_id: run.id })
   })
 
+  /** Page tokens are opaque to clients: the offset of the page's first run, base64url-encoded. */
+  const pageToken = (offset: number) => Buffer.from(`offset:${offset}`, "utf8").toString("base64url")
+  const tokenOffset = (token: string): number | undefined => {
+    const match = /^offset:(\d+)$/.exec(Buffer.from(token, "base64url").toString("utf8"))
+    return match === null ? undefined : Number(match[1])
+  }
+
+  // Newest first, `listPageSize` (50) per request. With `pagereturn=true` (what nextmv-py sends)
+  // a page carries `next_page_token` while more runs follow, and `pagetoken` asks for the next
+  // page; a plain GET answers the first page without a token.
   ctx.route("GET", "/v1/applications/:appId/runs", (request) => {
     const app = existingApp(ctx, request.params["appId"]!)
     if (isResponse(app)) return app
+    const size = Math.max(1, settings.listPageSize ?? 50)
+    const paged = request.query["pagereturn"] === "true"
+    const token = request.query["pagetoken"]
+    const offset = paged && token !== undefined && token !== "" ? tokenOffset(token) : 0
+    if (offset === undefined) return ctx.apiError(400, "invalid pagetoken")
+    const all = area.list(request.params["appId"]!)
+    const more = paged && offset + size < all.length
     return ctx.ok({
-      runs: area.list(request.params["appId"]!).slice(0, 50).map((run) => {
+      ...(more ? { next_page_token: pageToken(offset + size) } : {}),
+      runs: all.slice(offset, offset + size).map((run) => {
         const { metadata, ...info } = informationJson(run)
         return {
           ...info,
@@ -531,6 +551,14 @@ export const install = (ctx: EmulatorContext): void => {
       return ctx.apiError(400, "the output is larger than 5 MiB; request it with format=url")
     }
     return ctx.ok({ ...base, output: run.outputJson })
+  })
+
+  // Deleting is permanent (nextmv-py `delete_run`): the run and its output are gone.
+  ctx.route("DELETE", "/v1/applications/:appId/runs/:runId", (request) => {
+    const run = found(request)
+    if (isResponse(run)) return run
+    runs.delete(key(run.appId, run.id))
+    return ctx.noContent()
   })
 
   ctx.route("GET", "/v1/applications/:appId/runs/:runId/input", (request) => {
