@@ -30,7 +30,15 @@ import {
   runsPath,
   segment
 } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireIds, requireJson, requireOptionalIds, validateExecutionSettings } from "../internal/validate.js"
+import {
+  invalidArgument,
+  isGiven,
+  requireIds,
+  requireJson,
+  requireObject,
+  requireOptionalIds,
+  validateExecutionSettings
+} from "../internal/validate.js"
 import {
   AssetDownload,
   AssetList,
@@ -358,6 +366,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const newRun = Effect.fn("Runs.newRun")(function*(appId: string, options: NewRunOptions) {
       const operation = "Runs.newRun"
       yield* requireIds(operation, { appId })
+      yield* requireObject(operation, "options", options)
       yield* requireOptionalIds(operation, {
         uploadId: options.uploadId,
         managedInputId: options.managedInputId,
@@ -480,6 +489,11 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
 
     const runResultFor = Effect.fn("Runs.runResultFor")(
       function*(appId: string, information: RunInformation, options: OutputDirOptions = {}) {
+        // A JavaScript caller can pass anything; only a RunInformation (from `runMetadata`) is read.
+        if (!Schema.is(RunInformation)(information)) {
+          return yield* invalidArgument("Runs.runResultFor", "information must be a RunInformation (from runMetadata)")
+        }
+        yield* requireObject("Runs.runResultFor", "options", options)
         const runId = information.id
         yield* requireIds("Runs.runResultFor", { appId, runId })
         const metadata = information.metadata
@@ -519,11 +533,13 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     )
 
     const runResult = Effect.fn("Runs.runResult")(function*(appId: string, runId: string, options?: OutputDirOptions) {
+      if (options !== undefined) yield* requireObject("Runs.runResult", "options", options)
       const information = yield* runInformation(appId, runId)
       return yield* runResultFor(appId, information, options)
     })
 
     const runInput = Effect.fn("Runs.runInput")(function*(appId: string, runId: string, options: OutputDirOptions = {}) {
+      yield* requireObject("Runs.runInput", "options", options)
       const information = yield* runInformation(appId, runId)
       const inputType = information.metadata.inputType
       const archive = inputType === "csv-archive" || inputType === "multi-file"
@@ -555,6 +571,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const runLiveLogs = Effect.fn("Runs.runLiveLogs")(
       function*(appId: string, runId: string, options: { readonly since?: string | undefined } = {}) {
         yield* requireIds("Runs.runLiveLogs", { appId, runId })
+        yield* requireObject("Runs.runLiveLogs", "options", options)
         const request = HttpClientRequest.get(runLiveLogsPath(appId, runId)).pipe(
           HttpClientRequest.setUrlParams(isGiven(options.since) ? { since: options.since } : {})
         )
@@ -583,6 +600,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       const operation = "Runs.listRuns"
       return Effect.gen(function*() {
         yield* requireIds(operation, { appId })
+        yield* requireObject(operation, "options", options)
         if (options.noPagination === true) {
           const runs = yield* api.json(HttpClientRequest.get(runsPath(appId)), listOf(Run, "runs"))
           return runs.filter(withStatus(options.status))
@@ -593,7 +611,11 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
 
     const streamRuns = (appId: string, options: StreamRunsOptions = {}): Stream.Stream<Run, ListRunsError> => {
       const operation = "Runs.streamRuns"
-      return Stream.unwrap(Effect.as(requireIds(operation, { appId }), runPages(appId, operation, options)))
+      return Stream.unwrap(
+        Effect.zipRight(requireIds(operation, { appId }), requireObject(operation, "options", options)).pipe(
+          Effect.map(() => runPages(appId, operation, options))
+        )
+      )
     }
 
     const cancelRun = Effect.fn("Runs.cancelRun")(function*(appId: string, runId: string) {
@@ -615,6 +637,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const downloadAssetContent = Effect.fn("Runs.downloadAssetContent")(
       function*(appId: string, runId: string, assetId: string, options: DownloadAssetOptions = {}) {
         yield* requireIds("Runs.downloadAssetContent", { appId, runId, assetId })
+        yield* requireObject("Runs.downloadAssetContent", "options", options)
         const asset = yield* api.json(
           HttpClientRequest.get(runAssetsPath(appId, runId, assetId)),
           AssetDownload
@@ -631,6 +654,8 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const trackRun = Effect.fn("Runs.trackRun")(function*(appId: string, run: TrackedRun, options: TrackRunOptions = {}) {
       const operation = "Runs.trackRun"
       yield* requireIds(operation, { appId })
+      yield* requireObject(operation, "run", run)
+      yield* requireObject(operation, "options", options)
       yield* requireOptionalIds(operation, { instanceId: options.instanceId })
       if (!isExternalRunStatus(run.status)) {
         return yield* invalidArgument(operation, `status must be "succeeded" or "failed", got "${String(run.status)}"`)
