@@ -35,10 +35,11 @@ export interface UploadDecisionInput {
 /**
  * `true` when the input must go through an upload URL: no upload id and no managed input id were
  * given, and the input is larger than 5 MiB (strictly), is text, has a non-JSON format, or comes
- * from a directory.
+ * from a directory. Without any input (no `input`, no directory) there is nothing to upload.
  */
 export const needsUpload = (decision: UploadDecisionInput): boolean => {
   if (nonEmpty(decision.uploadId) || nonEmpty(decision.managedInputId)) return false
+  if (decision.input === undefined && !decision.fromDirectory) return false
   return decision.fromDirectory ||
     typeof decision.input === "string" ||
     (decision.inputFormat !== undefined && decision.inputFormat !== "json") ||

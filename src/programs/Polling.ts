@@ -10,6 +10,7 @@
  */
 import { Clock, Duration, Effect, Option, Random, Schedule } from "effect"
 import { InvalidArgumentError, PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
+import { isRecordObject, requireObject } from "../internal/validate.js"
 
 /**
  * nextmv-py's polling options (`nextmv.PollingOptions`, used by `poll` and every
@@ -115,6 +116,45 @@ const validOptions = (options: PollingOptions): Effect.Effect<PollingOptions, In
     return options
   })
 
+/**
+ * Checks `polling` as {@link poll} does before its first check: `undefined`, a `Schedule`, or
+ * options whose durations and `maxTries` are valid. Fails with `InvalidArgumentError`.
+ */
+export const validatePolling = (polling: unknown): Effect.Effect<void, InvalidArgumentError> => {
+  if (polling === undefined || Schedule.isSchedule(polling)) return Effect.void
+  if (typeof polling !== "object" || polling === null || Array.isArray(polling)) {
+    return new InvalidArgumentError({ operation: "Polling.poll", reason: "polling must be options or a Schedule" })
+  }
+  return Effect.asVoid(validOptions({ ...defaultPollingOptions, ...polling }))
+}
+
+/** Checks nextmv-py's `stop` as {@link pollStoppable} does: an `Effect<boolean>`. */
+export const validateStop = (stop: unknown): Effect.Effect<void, InvalidArgumentError> =>
+  Effect.isEffect(stop)
+    ? Effect.void
+    : new InvalidArgumentError({ operation: "Polling.pollStoppable", reason: "stop must be an Effect<boolean>" })
+
+/**
+ * Checks the options of a program that first creates something (a run, an experiment, a test)
+ * and then polls it: the options object, its `polling` and, for the `…Stoppable` programs, its
+ * `stop` — before the first request, so that options that polling would refuse send nothing.
+ *
+ * @example
+ * ```ts
+ * yield* validatePollingProgram("Runs.newRunWithResult", options, { stoppable: false })
+ * ```
+ */
+export const validatePollingProgram = (
+  operation: string,
+  options: unknown,
+  { stoppable }: { readonly stoppable: boolean }
+): Effect.Effect<void, InvalidArgumentError> =>
+  Effect.gen(function*() {
+    if (!isRecordObject(options)) return yield* requireObject(operation, "options", options)
+    yield* validatePolling("polling" in options ? options.polling : undefined)
+    if (stoppable) yield* validateStop("stop" in options ? options.stop : undefined)
+  })
+
 /** Whether a `maxDuration` means "no limit" (negative number or infinite duration). */
 export const isUnlimited = (duration: Duration.DurationInput): boolean =>
   (typeof duration === "number" && duration < 0) || !Duration.isFinite(Duration.decode(duration))
@@ -172,10 +212,7 @@ const pollLoop = <A, B, E, R>(
   Effect.gen(function*() {
     const polling = config.polling ?? {}
     const userSchedule = Schedule.isSchedule(polling) ? polling : undefined
-    const raw: unknown = polling
-    if (userSchedule === undefined && (typeof raw !== "object" || raw === null || Array.isArray(raw))) {
-      return yield* new InvalidArgumentError({ operation: "Polling.poll", reason: "polling must be options or a Schedule" })
-    }
+    yield* validatePolling(polling)
     const options: PollingOptions = yield* validOptions(
       Schedule.isSchedule(polling) ? defaultPollingOptions : { ...defaultPollingOptions, ...polling }
     )
@@ -276,4 +313,4 @@ export const pollStoppable = <A, E, R>(
       Option.some,
       Effect.map(config.stop, (stop) => stop ? Option.some(Option.none<A>()) : Option.none())
     )
-    : new InvalidArgumentError({ operation: "Polling.pollStoppable", reason: "stop must be an Effect<boolean>" })
+    : validateStop(config.stop).pipe(Effect.as(Option.none()))

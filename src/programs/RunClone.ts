@@ -9,7 +9,7 @@ import { FileSystem } from "@effect/platform"
 import type { Option } from "effect"
 import { Effect } from "effect"
 import { defaultConfiguration } from "../internal/runInput.js"
-import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
+import { invalidArgument, isGiven, requireIds, requireObject, requireOptionalIds } from "../internal/validate.js"
 import type { ContentType, Metadata, RunConfiguration, RunResult } from "../schemas/Runs.js"
 import { type NewRunOptions, type RunError, Runs } from "../services/Runs.js"
 import type { StopOption } from "./Polling.js"
@@ -91,6 +91,9 @@ export const cloneRun = (
   Effect.scoped(Effect.gen(function*() {
     const operation = "Runs.cloneRun"
     yield* requireIds(operation, { appId, clonedRunId })
+    yield* requireObject(operation, "options", options)
+    if (options.options !== undefined) yield* requireObject(operation, "options.options", options.options)
+    if (options.configuration !== undefined) yield* requireObject(operation, "options.configuration", options.configuration)
     yield* requireOptionalIds(operation, {
       uploadId: options.uploadId,
       managedInputId: options.managedInputId,

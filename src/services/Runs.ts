@@ -31,7 +31,15 @@ import {
   runsPath,
   segment
 } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireIds, requireJson, requireOptionalIds, validateExecutionSettings } from "../internal/validate.js"
+import {
+  invalidArgument,
+  isGiven,
+  requireIds,
+  requireJson,
+  requireObject,
+  requireOptionalIds,
+  validateExecutionSettings
+} from "../internal/validate.js"
 import {
   AssetDownload,
   AssetList,
@@ -406,6 +414,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const newRun = Effect.fn("Runs.newRun")(function*(appId: string, options: NewRunOptions) {
       const operation = "Runs.newRun"
       yield* requireIds(operation, { appId })
+      yield* requireObject(operation, "options", options)
       yield* requireOptionalIds(operation, {
         uploadId: options.uploadId,
         managedInputId: options.managedInputId,
@@ -599,6 +608,8 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       })
 
     const runOutput = Effect.fn("Runs.runOutput")(function*(appId: string, runId: string, options: OutputDirOptions = {}) {
+      yield* requireIds("Runs.runOutput", { appId, runId })
+      yield* requireObject("Runs.runOutput", "options", options)
       const information = yield* runInformation(appId, runId)
       return yield* outputFor(appId, information, options, "Runs.runOutput")
     })
@@ -610,6 +621,11 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     // that did not succeed leaves the result without a downloaded output instead of failing.
     const runResultFor = Effect.fn("Runs.runResultFor")(
       function*(appId: string, information: RunInformation, options: OutputDirOptions = {}) {
+        // A JavaScript caller can pass anything; only a RunInformation (from `runInformation`) is read.
+        if (!Schema.is(RunInformation)(information)) {
+          return yield* invalidArgument("Runs.runResultFor", "information must be a RunInformation (from runInformation)")
+        }
+        yield* requireObject("Runs.runResultFor", "options", options)
         const runId = information.id
         yield* requireIds("Runs.runResultFor", { appId, runId })
         const metadata = information.metadata
@@ -635,11 +651,13 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     )
 
     const runResult = Effect.fn("Runs.runResult")(function*(appId: string, runId: string, options?: OutputDirOptions) {
+      if (options !== undefined) yield* requireObject("Runs.runResult", "options", options)
       const information = yield* runInformation(appId, runId)
       return yield* runResultFor(appId, information, options)
     })
 
     const runInput = Effect.fn("Runs.runInput")(function*(appId: string, runId: string, options: OutputDirOptions = {}) {
+      yield* requireObject("Runs.runInput", "options", options)
       const information = yield* runInformation(appId, runId)
       const inputType = information.metadata.inputType
       const archive = inputType === "csv-archive" || inputType === "multi-file"
@@ -671,6 +689,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const runLiveLogs = Effect.fn("Runs.runLiveLogs")(
       function*(appId: string, runId: string, options: { readonly since?: string | undefined } = {}) {
         yield* requireIds("Runs.runLiveLogs", { appId, runId })
+        yield* requireObject("Runs.runLiveLogs", "options", options)
         const request = HttpClientRequest.get(runLiveLogsPath(appId, runId)).pipe(
           HttpClientRequest.setUrlParams(isGiven(options.since) ? { since: options.since } : {})
         )
@@ -699,6 +718,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       const operation = "Runs.listRuns"
       return Effect.gen(function*() {
         yield* requireIds(operation, { appId })
+        yield* requireObject(operation, "options", options)
         if (options.noPagination === true) {
           const runs = yield* api.json(HttpClientRequest.get(runsPath(appId)), listOf(Run, "runs"))
           return runs.filter(withStatus(options.status))
@@ -709,7 +729,11 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
 
     const streamRuns = (appId: string, options: StreamRunsOptions = {}): Stream.Stream<Run, ListRunsError> => {
       const operation = "Runs.streamRuns"
-      return Stream.unwrap(Effect.as(requireIds(operation, { appId }), runPages(appId, operation, options)))
+      return Stream.unwrap(
+        Effect.zipRight(requireIds(operation, { appId }), requireObject(operation, "options", options)).pipe(
+          Effect.map(() => runPages(appId, operation, options))
+        )
+      )
     }
 
     const cancelRun = Effect.fn("Runs.cancelRun")(function*(appId: string, runId: string) {
@@ -731,6 +755,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const downloadAssetContent = Effect.fn("Runs.downloadAssetContent")(
       function*(appId: string, runId: string, assetId: string, options: DownloadAssetOptions = {}) {
         yield* requireIds("Runs.downloadAssetContent", { appId, runId, assetId })
+        yield* requireObject("Runs.downloadAssetContent", "options", options)
         const asset = yield* api.json(
           HttpClientRequest.get(runAssetsPath(appId, runId, assetId)),
           AssetDownload
@@ -747,6 +772,8 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const trackRun = Effect.fn("Runs.trackRun")(function*(appId: string, run: TrackedRun, options: TrackRunOptions = {}) {
       const operation = "Runs.trackRun"
       yield* requireIds(operation, { appId })
+      yield* requireObject(operation, "run", run)
+      yield* requireObject(operation, "options", options)
       yield* requireOptionalIds(operation, { instanceId: options.instanceId })
       if (!isExternalRunStatus(run.status)) {
         return yield* invalidArgument(operation, `status must be "succeeded" or "failed", got "${String(run.status)}"`)
