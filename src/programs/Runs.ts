@@ -80,7 +80,7 @@ const waiting = <A, E, R>(
 ): Effect.Effect<A, E | RunError, R | Runs> =>
   Effect.zipRight(validatePollingProgram(operation, options, { stoppable }), Runs).pipe(Effect.flatMap((runs) => {
     if (options.cancelOnInterrupt !== true) {
-      return Effect.flatMap(submit, (runId) => wait(runId, runs.runMetadata(appId, runId)))
+      return Effect.flatMap(submit, (runId) => wait(runId, runs.runInformation(appId, runId)))
     }
     const bound = Option.getOrElse(
       options.cancelTimeout === undefined ? Option.none() : Duration.decodeUnknown(options.cancelTimeout),
@@ -101,7 +101,7 @@ const waiting = <A, E, R>(
           )
         )
         const terminal = yield* Ref.make(false)
-        const check = runs.runMetadata(appId, runId).pipe(
+        const check = runs.runInformation(appId, runId).pipe(
           Effect.tap((information) => isTerminalStatus(statusOf(information)) ? Ref.set(terminal, true) : Effect.void)
         )
         return yield* restore(wait(runId, check)).pipe(
@@ -326,7 +326,7 @@ const polledWatch = (
     Effect.gen(function*() {
       const runs = yield* Runs
       const last = yield* Ref.make<string | undefined>(undefined)
-      const check = runs.runMetadata(appId, runId).pipe(
+      const check = runs.runInformation(appId, runId).pipe(
         Effect.tap((information) =>
           Ref.getAndSet(last, statusOf(information)).pipe(
             Effect.flatMap((previous) => previous === statusOf(information) ? Effect.void : emit([information]))

@@ -516,6 +516,9 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     // nextmv-py's deprecated `run_metadata`: the same request, its own span name.
     const runMetadata = information("Runs.runMetadata")
 
+    // nextmv-py's `delete_run`; the SDK has no docs page for it. (The API docs also list a
+    // `PUT …/runs/{runId}` that updates a run's name and description; nextmv-py does not call it and
+    // its body is not documented, so it is not offered.)
     const deleteRun = Effect.fn("Runs.deleteRun")(function*(appId: string, runId: string) {
       yield* requireIds("Runs.deleteRun", { appId, runId })
       yield* api.discard(HttpClientRequest.del(runPath(appId, runId)))
