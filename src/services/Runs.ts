@@ -707,6 +707,12 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     // pagination helper that could be read takes `items`: `itemsKey: "runs"` reads `runs`, else
     // `items` (see internal/pagination.ts). The meaning of `pagereturn=true` is undocumented; it is
     // sent because nextmv-py sends it.
+    /** `maxPages`, when given, must be a whole number ≥ 1 (checked before any request). */
+    const checkMaxPages = (operation: string, maxPages: unknown) =>
+      maxPages === undefined || (typeof maxPages === "number" && Number.isInteger(maxPages) && maxPages >= 1)
+        ? Effect.void
+        : invalidArgument(operation, `maxPages must be a whole number ≥ 1, got ${String(maxPages)}`)
+
     const runPages = (appId: string, operation: string, options: StreamRunsOptions) =>
       paginate(api, runsPath(appId), Run, { operation, itemsKey: "runs", maxPages: options.maxPages }).pipe(
         Stream.filter(withStatus(options.status))
@@ -722,6 +728,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       return Effect.gen(function*() {
         yield* requireIds(operation, { appId })
         yield* requireObject(operation, "options", options)
+        yield* checkMaxPages(operation, options.maxPages)
         if (options.noPagination === true) {
           const runs = yield* api.json(HttpClientRequest.get(runsPath(appId)), listOf(Run, "runs"))
           return runs.filter(withStatus(options.status))
@@ -734,6 +741,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       const operation = "Runs.streamRuns"
       return Stream.unwrap(
         Effect.zipRight(requireIds(operation, { appId }), requireObject(operation, "options", options)).pipe(
+          Effect.zipRight(Effect.suspend(() => checkMaxPages(operation, options.maxPages))),
           Effect.map(() => runPages(appId, operation, options))
         )
       )
