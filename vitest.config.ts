@@ -9,6 +9,11 @@ export default defineConfig({
     // client layers, so no state is shared between files.
     pool: "forks",
     isolate: false,
+    // Two forks, also on a 2-core machine (vitest's default there is cores - 1 = one fork, which
+    // leaves a core idle whenever a file waits on sockets or real timeouts). Longest files start
+    // first (vitest orders files by their last duration).
+    maxWorkers: 2,
+    minWorkers: 1,
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Report, rather than wait for, anything still open when the run ends.

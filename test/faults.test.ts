@@ -7,7 +7,10 @@
  * - decode errors and redirects are never retried; redirects are never followed.
  *
  * Timeouts are tiny real ones (150 ms idle, so a stalled attempt ends after 300 ms: connect +
- * idle); retry waits are a few ms (fast backoff, `Retry-After` capped at 20 ms).
+ * idle); retry waits are a few ms (fast backoff, `Retry-After` capped at 20 ms). The request budget
+ * stays on, with a 5 ms pause after a 429 without a usable `Retry-After` (default 1 s) and a 1 ms
+ * recovery (default 1 min), so that its pause never dominates a case; its timing is tested on
+ * virtual time in request-budget.test.ts.
  */
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -61,6 +64,12 @@ type Expected =
 
 interface Case {
   readonly name: string
+  /**
+   * The case only waits for its attempts to time out (300 ms each, next to no CPU), and it ends
+   * with the timeout however slow the machine is: such cases run concurrently with each other.
+   * Cases that must succeed within the timeouts stay sequential.
+   */
+  readonly waits?: true
   readonly faults: (otherUrl: string) => ReadonlyArray<{ readonly action: FaultActionType; readonly times: number }>
   readonly expect: (method: MethodClass) => Expected
 }
@@ -117,13 +126,13 @@ const CASES: ReadonlyArray<Case> = [
   },
   { name: "a reset before the headers", faults: always(FaultAction.reset), expect: permanent("transport") },
   { name: "a reset mid-body", faults: always(FaultAction.resetMidBody), expect: permanent("transport") },
-  { name: "a stall (no answer)", faults: always(FaultAction.stallRead), expect: permanent("timeout") },
+  { name: "a stall (no answer)", waits: true, faults: always(FaultAction.stallRead), expect: permanent("timeout") },
   {
     name: "slow headers (600 ms, beyond connect + idle)",
     faults: once(FaultAction.delay("600 millis")),
     expect: (method) => idempotent(method) ? { _tag: "ok", attempts: 2 } : { _tag: "http", reason: "timeout", attempts: 1 }
   },
-  { name: "a stall mid-body", faults: always(FaultAction.stallBody), expect: permanent("timeout") },
+  { name: "a stall mid-body", waits: true, faults: always(FaultAction.stallBody), expect: permanent("timeout") },
   {
     // Bodies above 64 KiB are read chunk by chunk (the application has a 96 KiB description).
     name: "a steady trickle (8 KiB every 25 ms, longer in total than the timeout)",
@@ -175,7 +184,8 @@ const call = (api: NextmvClient.Requester, method: MethodClass, runId: string) =
 
 const clientOptions = {
   timeout: "150 millis",
-  retry: { retries: RETRIES, backoffFactor: 5, backoffJitter: 0, maxRetryAfter: 20 }
+  retry: { retries: RETRIES, backoffFactor: 5, backoffJitter: 0, maxRetryAfter: 20 },
+  budget: { defaultPause: "5 millis", recovery: "1 millis" }
 } as const
 
 const runCase = (testCase: Case, method: MethodClass) =>
@@ -224,17 +234,26 @@ const transports: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpCli
   ["fetch", FetchHttpClient.layer]
 ]
 
+const cases = (httpLayer: Layer.Layer<HttpClient.HttpClient>, waits: boolean) => {
+  for (const testCase of CASES) {
+    if ((testCase.waits === true) !== waits) continue
+    for (const method of METHODS) {
+      it.live(`${method} × ${testCase.name}`, () =>
+        runCase(testCase, method).pipe(
+          // A frozen emulator clock: the run to cancel stays running.
+          Effect.provide(Layer.merge(layerClient({ now: () => 1_700_000_000_000 }).pipe(Layer.provide(httpLayer)), httpLayer)),
+          Logger.withMinimumLogLevel(LogLevel.Error)
+        ))
+    }
+  }
+}
+
 for (const [transport, httpLayer] of transports) {
   describe(`fault matrix over ${transport}`, () => {
-    for (const testCase of CASES) {
-      for (const method of METHODS) {
-        it.live(`${method} × ${testCase.name}`, () =>
-          runCase(testCase, method).pipe(
-            // A frozen emulator clock: the run to cancel stays running.
-            Effect.provide(Layer.merge(layerClient({ now: () => 1_700_000_000_000 }).pipe(Layer.provide(httpLayer)), httpLayer)),
-            Logger.withMinimumLogLevel(LogLevel.Error)
-          ))
-      }
-    }
+    cases(httpLayer, false)
+    // Each case has its own emulator, other host and clients, so nothing is shared between them.
+    describe.concurrent("stalls (run concurrently)", () => {
+      cases(httpLayer, true)
+    })
   })
 }

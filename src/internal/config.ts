@@ -10,8 +10,8 @@
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Config, Effect, Option, Redacted } from "effect"
-import * as Yaml from "yaml"
 import { NextmvConfigError } from "../Errors.js"
+import { loadYaml } from "./lazy.js"
 
 /** The hard-coded default API endpoint. */
 export const DEFAULT_BASE_URL = "https://api.cloud.nextmv.io"
@@ -68,6 +68,11 @@ const readConfigFile = (path: string) =>
     const exists = yield* fs.exists(path).pipe(Effect.mapError(unreadable))
     if (!exists) return { found: false as const, config: {} as ConfigMap }
     const text = yield* fs.readFileString(path).pipe(Effect.mapError(unreadable))
+    // Loaded here, not at module load: programs that never read the file never load the parser.
+    const Yaml = yield* Effect.tryPromise({
+      try: loadYaml,
+      catch: () => new NextmvConfigError({ reason: `Cannot read the config file ${path}: the YAML parser could not be loaded` })
+    })
     const lines = new Yaml.LineCounter()
     const document = Yaml.parseDocument(text, { prettyErrors: false, logLevel: "silent", lineCounter: lines })
     const problem = [...document.errors, ...document.warnings][0]

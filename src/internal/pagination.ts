@@ -10,7 +10,8 @@
  * adds `pagereturn=true`; the next page is requested with `pagetoken=<token>`; an empty or absent
  * token ends the listing. A server that ignores `pagereturn` and answers one bare array or one
  * `{"items": …}` object without a token is read as a single page, so the helper is safe to use on
- * endpoints whose paging is unconfirmed.
+ * endpoints whose paging is unconfirmed. The runs list keeps its items under `runs` instead
+ * (`itemsKey: "runs"`).
  */
 import { HttpClientRequest } from "@effect/platform"
 import { Chunk, Effect, Option, Schema, Stream } from "effect"
@@ -21,14 +22,40 @@ import type { Requester } from "./requester.js"
 /** nextmv-py's safety limit on the number of pages. */
 export const DEFAULT_MAX_PAGES = 1000
 
+/**
+ * Where a page keeps its items: `items` (most lists) or `runs` (the runs list). A `runs` page is
+ * read leniently: its `runs` list when present, else its `items` list.
+ */
+export type ItemsKey = "items" | "runs"
+
+const listField = <A, I>(item: Schema.Schema<A, I, never>) =>
+  Schema.optionalWith(Schema.NullOr(Schema.Array(item)), { default: () => null })
+const tokenField = Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
+
+/** `{"items", "next_page_token"}`. */
+const itemsPage = <A, I>(item: Schema.Schema<A, I, never>) => Schema.Struct({ items: listField(item), next_page_token: tokenField })
+
+/**
+ * `{"runs", "next_page_token"}` read as an {@link itemsPage}. nextmv-py pages the runs list with
+ * `items_key="runs"` and the docs' example pages under `runs`, but the only pagination helper of
+ * nextmv-py that could be read takes its items from `items`: both keys are accepted, `runs` first.
+ */
+const runsPage = <A, I>(item: Schema.Schema<A, I, never>) =>
+  Schema.transform(
+    Schema.Struct({ runs: listField(item), items: listField(item), next_page_token: tokenField }),
+    Schema.typeSchema(itemsPage(item)),
+    {
+      strict: true,
+      decode: ({ items, next_page_token, runs }) => ({ items: runs ?? items, next_page_token }),
+      encode: ({ items, next_page_token }) => ({ runs: items, items: null, next_page_token })
+    }
+  )
+
 /** Any list response shape: `null`, a bare array, or an `{"items", "next_page_token"}` object. */
-const pageSchema = <A, I>(item: Schema.Schema<A, I, never>) =>
+const pageSchema = <A, I>(item: Schema.Schema<A, I, never>, itemsKey: ItemsKey = "items") =>
   Schema.Union(
     Schema.NullOr(Schema.Array(item)),
-    Schema.Struct({
-      items: Schema.optionalWith(Schema.NullOr(Schema.Array(item)), { default: () => null }),
-      next_page_token: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
-    })
+    itemsKey === "runs" ? runsPage(item) : itemsPage(item)
   )
 
 /** One page, normalised: its items and the token of the next page (`undefined` at the end). */
@@ -58,8 +85,8 @@ const readPage = <A>(
  * const versions = yield* api.json(HttpClientRequest.get(versionsPath(appId)), listOf(Version))
  * ```
  */
-export const listOf = <A, I>(item: Schema.Schema<A, I, never>) =>
-  Schema.transform(pageSchema(item), Schema.Array(Schema.typeSchema(item)), {
+export const listOf = <A, I>(item: Schema.Schema<A, I, never>, itemsKey: ItemsKey = "items") =>
+  Schema.transform(pageSchema(item, itemsKey), Schema.Array(Schema.typeSchema(item)), {
     strict: true,
     decode: (body) => readPage(body).items,
     encode: (items) => items
@@ -71,6 +98,8 @@ export interface PaginateOptions {
   readonly maxPages?: number | undefined
   /** The SDK operation, for error messages (e.g. `"Secrets.listSecretsCollections"`). */
   readonly operation: string
+  /** Where a page keeps its items (see {@link ItemsKey}). Default `items`. */
+  readonly itemsKey?: ItemsKey | undefined
 }
 
 /**
@@ -88,7 +117,7 @@ export const paginate = <A, I>(
   options: PaginateOptions
 ): Stream.Stream<A, NextmvHttpError | NextmvDecodeError | PaginationLimitError> => {
   const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES
-  const schema = pageSchema(item)
+  const schema = pageSchema(item, options.itemsKey)
   type State = { readonly page: number; readonly token: string | undefined }
   return Stream.paginateChunkEffect<State, A, NextmvHttpError | NextmvDecodeError | PaginationLimitError, never>(
     { page: 1, token: undefined },

@@ -61,6 +61,8 @@ export const runPath = (appId: string, runId: string): string => runsPath(appId,
 export const uploadUrlPath = (appId: string): string => `${runsPath(appId)}/uploadurl`
 /** `/v1/applications/{appId}/runs/{runId}/metadata` */
 export const runMetadataPath = (appId: string, runId: string): string => `${runPath(appId, runId)}/metadata`
+/** `/v1/applications/{appId}/runs/{runId}/output`: the output alone (nextmv-py `run_output`). */
+export const runOutputPath = (appId: string, runId: string): string => `${runPath(appId, runId)}/output`
 /** `/v1/applications/{appId}/runs/{runId}/input` */
 export const runInputPath = (appId: string, runId: string): string => `${runPath(appId, runId)}/input`
 /** `/v1/applications/{appId}/runs/{runId}/logs` */

@@ -5,8 +5,8 @@
 import { FileSystem, Path } from "@effect/platform"
 import { type PlatformError, SystemError } from "@effect/platform/Error"
 import { Effect, Scope } from "effect"
-import * as Tar from "tar"
 import { InvalidArgumentError, NextmvDecodeError } from "../Errors.js"
+import { errorMessage, loadTar } from "./lazy.js"
 import { requireJson } from "./validate.js"
 import { type ContentType, MAX_RUN_SIZE, type RunConfiguration } from "../schemas/Runs.js"
 
@@ -41,10 +41,11 @@ export interface UploadDecisionInput {
 /**
  * `true` when the input must go through an upload URL: no upload id and no managed input id were
  * given, and the input is larger than 5 MiB (strictly), is text, has a non-JSON format, or comes
- * from a directory.
+ * from a directory. Without any input (no `input`, no directory) there is nothing to upload.
  */
 export const needsUpload = (decision: UploadDecisionInput): boolean => {
   if (nonEmpty(decision.uploadId) || nonEmpty(decision.managedInputId)) return false
+  if (decision.input === undefined && !decision.fromDirectory) return false
   return decision.fromDirectory ||
     typeof decision.input === "string" ||
     (decision.inputFormat !== undefined && decision.inputFormat !== "json") ||
@@ -125,7 +126,7 @@ export const packageDirectory = (
     const out = yield* fs.makeTempDirectoryScoped({ prefix: "nextmv-inputs-out-" })
     const archive = path.join(out, "inputs.tar.gz")
     yield* Effect.tryPromise({
-      try: () => Tar.c({ gzip: true, cwd: dir, file: archive, portable: true }, files),
+      try: () => loadTar().then((Tar) => Tar.c({ gzip: true, cwd: dir, file: archive, portable: true }, files)),
       catch: (cause) =>
         new SystemError({
           reason: "Unknown",
@@ -148,6 +149,10 @@ export const extractArchive = (operation: string, archive: string, dir: string) 
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     yield* fs.makeDirectory(dir, { recursive: true })
+    const Tar = yield* Effect.tryPromise({
+      try: loadTar,
+      catch: (cause) => new NextmvDecodeError({ operation, issue: `cannot unpack the download: ${errorMessage(cause)}` })
+    })
     yield* Effect.tryPromise({
       // strict: a corrupt archive fails instead of being skipped with a warning.
       try: () => Tar.x({ file: archive, cwd: dir, strict: true }),

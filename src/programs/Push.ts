@@ -18,8 +18,7 @@
 import { FileSystem, HttpBody, HttpClientRequest, Path } from "@effect/platform"
 import type { CommandExecutor } from "@effect/platform/CommandExecutor"
 import type { PlatformError } from "@effect/platform/Error"
-import { Clock, Effect, Schema } from "effect"
-import { homedir } from "node:os"
+import { Clock, Config, Effect, Option, Schema } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { requestWithBody } from "../internal/body.js"
 import { binaryPath } from "../internal/paths.js"
@@ -106,6 +105,20 @@ const CREATE_ONLY = [
 ] as const
 
 /** `YYYY-MM-DDTHH:MM:SSZ`, as nextmv-py writes push times. */
+/**
+ * The home directory for a leading `~` (as Python's `os.path.expanduser`): `HOME`, else
+ * `USERPROFILE`, read through Effect `Config` (no `node:os`, so this module loads on any runtime).
+ */
+const homeDirectory = (operation: string) =>
+  Config.all([Config.option(Config.string("HOME")), Config.option(Config.string("USERPROFILE"))]).pipe(
+    Effect.map(([home, userProfile]) => Option.orElse(home, () => userProfile).pipe(Option.filter((dir) => dir.trim() !== ""))),
+    Effect.orElseSucceed(() => Option.none<string>()),
+    Effect.flatMap(Option.match({
+      onNone: () => invalidArgument(operation, "appDir starts with ~ but neither HOME nor USERPROFILE is set"),
+      onSome: Effect.succeed
+    }))
+  )
+
 const isoSeconds = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
 
 /**
@@ -140,7 +153,7 @@ export const push = Effect.fn("Push.push")(function*(appId: string, options: Pus
   const { api, presigned } = yield* NextmvClient
 
   const rawDir = options.appDir === undefined || options.appDir === "" ? "." : options.appDir
-  const appDir = path.resolve(rawDir.startsWith("~") ? path.join(homedir(), rawDir.slice(1)) : rawDir)
+  const appDir = path.resolve(rawDir.startsWith("~") ? path.join(yield* homeDirectory(operation), rawDir.slice(1)) : rawDir)
   const manifest = options.manifest ?? (yield* readManifest(appDir))
   yield* Effect.logInfo(`push: app ${appId} from ${appDir} (type ${manifest.type}, runtime ${manifest.runtime})`)
 

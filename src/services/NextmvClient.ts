@@ -30,6 +30,7 @@ import { Clock, Context, Duration, Effect, Either, FiberRef, Layer, Option, Pars
 import type { Tracer } from "effect"
 import { MAX_ERROR_BODY_CHARS, NextmvConfigError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { type ConfigOverrides, DEFAULT_BASE_URL, resolveConnection, withScheme } from "../internal/config.js"
+import { type Defaults, definedRetry, NextmvDefaults } from "../internal/defaults.js"
 import { type AttemptOutcome, defaultRetryOptions, isRetryable, parseRetryAfter, retryDelay, type RetryOptions } from "../internal/retry.js"
 import { queryValues, sanitizeError, scrub, withoutQuery } from "../internal/redact.js"
 import { type Expiry, guard, Watchdog } from "../internal/watchdog.js"
@@ -572,17 +573,30 @@ export const decodeJsonText = <A, I>(
 
 const trimTrailingSlash = (url: string): string => url.replace(/\/+$/, "")
 
+/** `options` with the program-wide defaults filling the fields it leaves unset (`retry` key by key). */
+const withDefaults = (options: Options, defaults: Defaults): Options => ({
+  ...options,
+  timeout: options.timeout ?? defaults.timeout,
+  connectTimeout: options.connectTimeout ?? defaults.connectTimeout,
+  deadline: options.deadline ?? defaults.deadline,
+  consoleUrl: options.consoleUrl ?? defaults.consoleUrl,
+  retry: { ...definedRetry(defaults.retry), ...options.retry }
+})
+
 /**
- * Builds the client from explicit options.
+ * Builds the client from explicit options. Options left unset come from the program-wide
+ * `NextmvDefaults` in the context where the client is built, then the built-in defaults.
  *
  * @example
  * ```ts
  * const client = yield* NextmvClient.make({ apiKey: Redacted.make("...") })
  * ```
  */
-export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
+export const make = (given: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const transport = yield* HttpClient.HttpClient
+    // The program-wide defaults (`NextmvDefaults`) under the options given here.
+    const options = withDefaults(given, yield* NextmvDefaults)
     const baseUrl = trimTrailingSlash(withScheme(options.baseUrl ?? DEFAULT_BASE_URL))
     const apiKey = Redacted.value(options.apiKey)
     const settings: Settings = {

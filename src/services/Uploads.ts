@@ -9,7 +9,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { Context, Effect, Layer, Stream } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { uploadUrlPath } from "../internal/paths.js"
-import { invalidArgument, requireIds, requireJson, requireNonEmpty } from "../internal/validate.js"
+import { invalidArgument, requireIds, requireJson, requireNonEmpty, requireObject } from "../internal/validate.js"
 import { UploadUrl } from "../schemas/Runs.js"
 import { NextmvClient } from "./NextmvClient.js"
 
@@ -116,8 +116,11 @@ export const make: Effect.Effect<Service, never, NextmvClient | FileSystem.FileS
     })
 
   const uploadData = Effect.fn("Uploads.uploadData")(function*(target: string | UploadUrl, data: UploadData) {
+    const operation = "Uploads.uploadData"
+    if (typeof target !== "string") yield* requireObject(operation, "target", target)
     const url = typeof target === "string" ? target : target.upload_url
-    yield* requireNonEmpty("Uploads.uploadData", "uploadUrl", url)
+    yield* requireNonEmpty(operation, "uploadUrl", url)
+    yield* requireObject(operation, "data", data)
     // Content types as the Nextmv docs' curl examples; presigned signatures do not cover them.
     const put = HttpClientRequest.put(url)
     switch (data._tag) {
@@ -126,12 +129,18 @@ export const make: Effect.Effect<Service, never, NextmvClient | FileSystem.FileS
         return yield* presigned.discard(put.pipe(HttpClientRequest.setBody(HttpBody.text(text, "application/json"))))
       }
       case "Text":
+        if (typeof data.text !== "string") return yield* invalidArgument(operation, "data.text must be a string")
         return yield* presigned.discard(put.pipe(HttpClientRequest.setBody(HttpBody.text(data.text, "text/plain"))))
       case "Bytes":
+        if (!(data.bytes instanceof Uint8Array)) return yield* invalidArgument(operation, "data.bytes must be a Uint8Array")
         return yield* presigned.discard(put.pipe(HttpClientRequest.setBody(HttpBody.uint8Array(data.bytes, "application/octet-stream"))))
       case "File":
+        if (typeof data.path !== "string") return yield* invalidArgument(operation, "data.path must be a string")
         return yield* putFile(url, data.path)
       case "Stream":
+        if (!(typeof data.stream === "object" && data.stream !== null && Stream.StreamTypeId in data.stream)) {
+          return yield* invalidArgument(operation, "data.stream must be a Stream")
+        }
         if (data.length !== undefined) {
           if (!Number.isSafeInteger(data.length) || data.length < 0) {
             return yield* invalidArgument("Uploads.uploadData", "the stream's length must be a non-negative integer")
@@ -144,6 +153,9 @@ export const make: Effect.Effect<Service, never, NextmvClient | FileSystem.FileS
           yield* Stream.run(data.stream, fs.sink(spool))
           yield* putFile(url, spool)
         }))
+      default:
+        // Only reached by a JavaScript caller that built `data` by hand.
+        return yield* invalidArgument(operation, "data must be built with the UploadData constructors (Json, Text, Bytes, File, Stream)")
     }
   })
 

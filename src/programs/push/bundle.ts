@@ -5,7 +5,7 @@
  */
 import { FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"
-import * as Tar from "tar"
+import { loadTar } from "../../internal/lazy.js"
 import { PushBundleError } from "./errors.js"
 import { walk } from "./files.js"
 
@@ -33,7 +33,7 @@ export const writeBundle = (staging: string, outDir: string) =>
       .map((entry) => entry.path)
     const file = path.join(outDir, BUNDLE_FILE_NAME)
     yield* Effect.tryPromise({
-      try: () => Tar.c({ gzip: true, file, cwd: staging, portable: true, noDirRecurse: true }, [...files]),
+      try: () => loadTar().then((Tar) => Tar.c({ gzip: true, file, cwd: staging, portable: true, noDirRecurse: true }, [...files])),
       catch: (cause) => new PushBundleError({ reason: `could not write the bundle: ${String(cause)}`, cause })
     })
     const bytes = Number((yield* fs.stat(file)).size)

@@ -5,8 +5,8 @@
  */
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, ParseResult } from "effect"
-import * as YAML from "yaml"
 import { decodeManifest, encodeManifest, Manifest, MANIFEST_FILE_NAME } from "../../schemas/Manifest.js"
+import { errorMessage, loadYaml } from "../../internal/lazy.js"
 import { ManifestError } from "./errors.js"
 
 /**
@@ -35,10 +35,16 @@ export const readManifest = (appDir: string) =>
 
 /** Parses and validates a manifest document (`source` names it in errors). */
 export const parseManifest = (text: string, source?: string): Effect.Effect<Manifest, ManifestError> =>
-  Effect.try({
-    try: (): unknown => YAML.parse(text),
-    catch: (error) => new ManifestError({ path: source, reason: `not valid YAML: ${(error as Error).message}` })
+  Effect.tryPromise({
+    try: loadYaml,
+    catch: (error) => new ManifestError({ path: source, reason: `cannot load the YAML parser: ${errorMessage(error)}` })
   }).pipe(
+    Effect.flatMap((YAML) =>
+      Effect.try({
+        try: (): unknown => YAML.parse(text),
+        catch: (error) => new ManifestError({ path: source, reason: `not valid YAML: ${errorMessage(error)}` })
+      })
+    ),
     Effect.flatMap((raw) =>
       decodeManifest(raw).pipe(
         Effect.mapError((error) => new ManifestError({ path: source, reason: ParseResult.TreeFormatter.formatErrorSync(error) }))
@@ -73,7 +79,10 @@ export const mandatoryFiles = (manifest: Manifest): ReadonlyArray<string> =>
 
 /** The manifest as written into the bundle: YAML keys (dashed aliases), no nulls, indent 2. */
 export const manifestYaml = (manifest: Manifest): Effect.Effect<string> =>
-  encodeManifest(manifest).pipe(Effect.orDie, Effect.map((encoded) => YAML.stringify(encoded, { indent: 2 })))
+  Effect.all([encodeManifest(manifest), Effect.promise(loadYaml)]).pipe(
+    Effect.orDie,
+    Effect.map(([encoded, YAML]) => YAML.stringify(encoded, { indent: 2 }))
+  )
 
 /** Leaves out undefined and null values (nextmv-py drops nulls). */
 const compact = (record: Record<string, unknown>): Record<string, unknown> =>
