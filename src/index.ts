@@ -9,6 +9,7 @@
 export * as Errors from "./Errors.js"
 export * from "./Errors.js"
 export * as NextmvClient from "./services/NextmvClient.js"
+export * as NextmvDefaults from "./NextmvDefaults.js"
 export * as RequestBudget from "./services/RequestBudget.js"
 export * as Polling from "./programs/Polling.js"
 export * as Applications from "./services/Applications.js"

@@ -41,7 +41,7 @@ import { isTerminalStatus, type RunInformation, type RunResult } from "../schema
 import { NextmvClient } from "../services/NextmvClient.js"
 import type * as RequestBudget from "../services/RequestBudget.js"
 import { type NewRunOptions, type OutputDirOptions, type RunError, Runs } from "../services/Runs.js"
-import { defaultPollingOptions, isUnlimited, pollingDelayMillis, type PollingInput, type PollingOptions } from "./Polling.js"
+import { currentPollingOptions, isUnlimited, pollingDelayMillis, type PollingInput, type PollingOptions } from "./Polling.js"
 import { resultOrFailure, type RunFailedError } from "./RunFailedError.js"
 
 /** Polling options the tracker accepts (a per-run `sleepDuration` effect is not supported). */
@@ -60,7 +60,10 @@ export interface TrackOptions extends OutputDirOptions {
 export interface Options {
   /** Checks (metadata or result requests) in flight at most. Default 8. */
   readonly concurrency?: number | undefined
-  /** Default polling options of tracked runs. Default nextmv-py's (`Polling.defaultPollingOptions`). */
+  /**
+   * Default polling options of tracked runs. Default: the program-wide `NextmvDefaults.polling`
+   * where the tracker is built, then nextmv-py's (`Polling.defaultPollingOptions`).
+   */
   readonly polling?: TrackerPolling | undefined
   /** Finished runs whose outcome is kept for late `await`/`changes` calls. Default 1,000. */
   readonly keepCompleted?: number | undefined
@@ -266,7 +269,8 @@ export const make = (
     const scope = yield* Effect.scope
     const concurrency = Math.max(1, options.concurrency ?? 8)
     const keepCompleted = Math.max(0, options.keepCompleted ?? 1000)
-    const basePolling: PollingOptions = { ...defaultPollingOptions, ...options.polling }
+    // The tracker's `polling`, else the program-wide defaults (`NextmvDefaults`), else nextmv-py's.
+    const basePolling: PollingOptions = { ...(yield* currentPollingOptions), ...options.polling }
     const slots = yield* Effect.makeSemaphore(concurrency)
     const wake = yield* Queue.sliding<true>(1)
     const heap = new DueHeap()

@@ -441,9 +441,10 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       if (runType !== undefined && runType !== null && runType !== "" && !RUN_TYPES.includes(String(runType))) {
         return yield* invalidArgument(operation, `run_type.type must be one of ${RUN_TYPES.join(", ")} (got "${String(runType)}")`)
       }
-      if (options.input !== undefined && typeof options.input !== "string") {
-        yield* requireJson(operation, "input", options.input)
-      }
+      // Serialised once: the check, the size measurement and the upload use this text.
+      const inputJson = options.input !== undefined && typeof options.input !== "string"
+        ? yield* requireJson(operation, "input", options.input)
+        : undefined
       const encodedOptions = options.options === undefined
         ? undefined
         : yield* encodeOptions(operation, options.options)
@@ -456,12 +457,14 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
 
       return yield* Effect.scoped(Effect.gen(function*() {
         let uploadId = isGiven(options.uploadId) ? options.uploadId : undefined
-        if (needsUpload({ ...options, fromDirectory })) {
+        if (needsUpload({ ...options, fromDirectory, inputJson })) {
           const target = yield* uploads.uploadUrl(appId)
           const data = fromDirectory
             ? UploadData.file(yield* provideFs(packageDirectory(options.inputDirPath!)))
             : typeof options.input === "string"
             ? UploadData.text(options.input)
+            : inputJson !== undefined
+            ? UploadData.jsonText(inputJson)
             : UploadData.json(options.input)
           yield* uploads.uploadData(target, data)
           uploadId = target.upload_id
