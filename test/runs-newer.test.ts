@@ -194,6 +194,13 @@ describe("listRuns wire contract", () => {
       })
       expect((yield* runs.listRuns(APP, { noPagination: true })).map((r) => r.id)).toEqual(["latest-x"])
       expect((yield* wire).length).toBe(1)
+      yield* emulator.clearRequests
+      expectInvalid(yield* runs.listRuns(APP, { maxPages: 0 }).pipe(failureOf), "maxPages must be a whole number ≥ 1, got 0")
+      expectInvalid(
+        yield* Stream.runDrain(runs.streamRuns(APP, { maxPages: 1.5 })).pipe(failureOf),
+        "maxPages must be a whole number ≥ 1, got 1.5"
+      )
+      expect(yield* wire).toEqual([])
     }).pipe(Effect.provide(servicesLayer())))
 })
 
