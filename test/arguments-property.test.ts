@@ -18,6 +18,8 @@ import { Cause, Effect, Either, Exit, FastCheck as fc, Fiber, Runtime, Stream, T
 import * as AcceptanceTestPrograms from "../src/programs/AcceptanceTests.js"
 import * as ExperimentPrograms from "../src/programs/Experiments.js"
 import * as OnlineTestPrograms from "../src/programs/OnlineTests.js"
+import * as RunClone from "../src/programs/RunClone.js"
+import * as RunComparison from "../src/programs/RunComparison.js"
 import * as RunPrograms from "../src/programs/Runs.js"
 import * as ScenarioTestPrograms from "../src/programs/ScenarioTests.js"
 import { InvalidArgumentError } from "../src/Errors.js"
@@ -312,7 +314,9 @@ const programModules: ReadonlyArray<readonly [string, object]> = [
   ["ExperimentPrograms", ExperimentPrograms],
   ["AcceptanceTestPrograms", AcceptanceTestPrograms],
   ["ScenarioTestPrograms", ScenarioTestPrograms],
-  ["OnlineTestPrograms", OnlineTestPrograms]
+  ["OnlineTestPrograms", OnlineTestPrograms],
+  ["RunClone", RunClone],
+  ["RunComparison", RunComparison]
 ]
 
 /** A function that is not a class (`RunFailedError` is exported next to the programs). */

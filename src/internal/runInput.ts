@@ -17,7 +17,11 @@ import { type ContentType, MAX_RUN_SIZE, type RunConfiguration } from "../schema
 export const inputSize = (value: unknown): number => {
   if (value === undefined || value === null) return 0
   if (typeof value === "string") return Buffer.byteLength(value, "utf8")
-  const json = JSON.stringify(value)
+  return jsonTextSize(JSON.stringify(value))
+}
+
+/** {@link inputSize} of a value from its compact JSON text (so a large input is serialised once). */
+export const jsonTextSize = (json: string): number => {
   let size = 0
   for (let i = 0; i < json.length; i++) size += json.charCodeAt(i) < 0x80 ? 1 : 6
   return size
@@ -26,6 +30,8 @@ export const inputSize = (value: unknown): number => {
 /** What decides how a run's input travels. */
 export interface UploadDecisionInput {
   readonly input?: unknown
+  /** The input's compact JSON text when the caller has it already (it is then not serialised again). */
+  readonly inputJson?: string | undefined
   readonly inputFormat?: ContentType | undefined
   readonly uploadId?: string | undefined
   readonly managedInputId?: string | undefined
@@ -43,7 +49,9 @@ export const needsUpload = (decision: UploadDecisionInput): boolean => {
   return decision.fromDirectory ||
     typeof decision.input === "string" ||
     (decision.inputFormat !== undefined && decision.inputFormat !== "json") ||
-    inputSize(decision.input) > MAX_RUN_SIZE
+    (decision.inputJson !== undefined && decision.input !== null
+        ? jsonTextSize(decision.inputJson)
+        : inputSize(decision.input)) > MAX_RUN_SIZE
 }
 
 const nonEmpty = (value: string | undefined): value is string => value !== undefined && value !== ""

@@ -141,13 +141,14 @@ export const isGiven = (value: string | undefined | null): value is string => va
 export interface ExecutionSettings {
   readonly execution_class?: string | undefined
   readonly integration_id?: string | undefined
-  readonly queuing?: { readonly priority?: number | undefined } | undefined
+  readonly queuing?: { readonly priority?: number | undefined; readonly disabled?: boolean | undefined } | undefined
 }
 
 /**
- * nextmv-py's checks of `RunQueuing` and of the integration rule (nextmv-py `RunQueuing` and
- * `InstanceConfiguration`): a priority outside 1..9 is rejected; with an `integration_id`, the
- * execution class must be absent, empty or `integration`, and is then set to `integration`.
+ * nextmv-py's checks of `RunQueuing` and of the integration rule (nextmv-py `RunQueuing`,
+ * `RunConfiguration` and `InstanceConfiguration`), with nextmv-py's messages: a priority outside
+ * 1..9 or a `disabled` that is not a boolean is rejected; with an `integration_id`, the execution
+ * class must be absent, empty or `integration`, and is then set to `integration`.
  */
 export const validateExecutionSettings = <C extends ExecutionSettings>(
   operation: string,
@@ -157,14 +158,15 @@ export const validateExecutionSettings = <C extends ExecutionSettings>(
   if (!isRecordObject(settings)) return invalidArgument(operation, "configuration must be an object")
   const priority = settings.queuing?.priority
   if (priority !== undefined && (!Number.isInteger(priority) || priority < 1 || priority > 9)) {
-    return invalidArgument(operation, `Priority must be between 1 and 9 (got ${priority}).`)
+    return invalidArgument(operation, "Priority must be between 1 and 9.")
+  }
+  const disabled: unknown = settings.queuing?.disabled
+  if (disabled !== undefined && typeof disabled !== "boolean") {
+    return invalidArgument(operation, "Disabled must be a boolean value.")
   }
   if (isGiven(settings.integration_id)) {
     if (isGiven(settings.execution_class) && settings.execution_class !== "integration") {
-      return invalidArgument(
-        operation,
-        `When integration_id is set, execution_class must be \`integration\` or absent (got "${settings.execution_class}").`
-      )
+      return invalidArgument(operation, "When integration_id is set, execution_class must be `integration` or None.")
     }
     return Effect.succeed({ ...settings, execution_class: "integration" })
   }

@@ -10,6 +10,7 @@
  */
 import { Clock, Duration, Effect, Option, Random, Schedule } from "effect"
 import { InvalidArgumentError, PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
+import { type DefaultPolling, NextmvDefaults } from "../internal/defaults.js"
 import { isRecordObject, requireObject } from "../internal/validate.js"
 
 /**
@@ -71,7 +72,10 @@ export interface PollConfig<A> {
   readonly until: (value: A) => boolean
   /** A short status of a value, for error messages and logs (e.g. `metadata.status_v2`). */
   readonly status?: ((value: A) => string | undefined) | undefined
-  /** Polling options (defaults: {@link defaultPollingOptions}) or a `Schedule`. */
+  /**
+   * Polling options or a `Schedule`. Options not given here come from the program-wide
+   * `NextmvDefaults.polling`, then {@link defaultPollingOptions} (see {@link currentPollingOptions}).
+   */
   readonly polling?: PollingInput | undefined
 }
 
@@ -115,6 +119,35 @@ const validOptions = (options: PollingOptions): Effect.Effect<PollingOptions, In
     }
     return options
   })
+
+/** The fields of `polling` that are set (a default left `undefined` keeps the built-in value). */
+const definedFields = (polling: DefaultPolling = {}): Partial<PollingOptions> => {
+  const { backoff, delay, initialDelay, jitter, maxDelay, maxDuration, maxTries } = polling
+  return {
+    ...(backoff !== undefined ? { backoff } : {}),
+    ...(delay !== undefined ? { delay } : {}),
+    ...(initialDelay !== undefined ? { initialDelay } : {}),
+    ...(jitter !== undefined ? { jitter } : {}),
+    ...(maxDelay !== undefined ? { maxDelay } : {}),
+    ...(maxDuration !== undefined ? { maxDuration } : {}),
+    ...(maxTries !== undefined ? { maxTries } : {})
+  }
+}
+
+/**
+ * The polling options in effect before a call's own: {@link defaultPollingOptions} with the
+ * program-wide `NextmvDefaults.polling` on top. Every polling loop (and the run tracker) starts
+ * from these.
+ *
+ * @example
+ * ```ts
+ * const { maxDuration } = yield* currentPollingOptions
+ * ```
+ */
+export const currentPollingOptions: Effect.Effect<PollingOptions> = Effect.map(
+  NextmvDefaults,
+  (defaults) => ({ ...defaultPollingOptions, ...definedFields(defaults.polling) })
+)
 
 /**
  * Checks `polling` as {@link poll} does before its first check: `undefined`, a `Schedule`, or
@@ -213,9 +246,8 @@ const pollLoop = <A, B, E, R>(
     const polling = config.polling ?? {}
     const userSchedule = Schedule.isSchedule(polling) ? polling : undefined
     yield* validatePolling(polling)
-    const options: PollingOptions = yield* validOptions(
-      Schedule.isSchedule(polling) ? defaultPollingOptions : { ...defaultPollingOptions, ...polling }
-    )
+    const base = yield* currentPollingOptions
+    const options: PollingOptions = yield* validOptions(Schedule.isSchedule(polling) ? base : { ...base, ...polling })
     const maxTries = userSchedule === undefined ? options.maxTries : -1
     const maxDurationMillis = userSchedule === undefined && !isUnlimited(options.maxDuration)
       ? Duration.toMillis(options.maxDuration)
@@ -276,7 +308,7 @@ const pollLoop = <A, B, E, R>(
  *
  * @example
  * ```ts
- * const metadata = yield* poll(runs.runMetadata(appId, runId), {
+ * const metadata = yield* poll(runs.runInformation(appId, runId), {
  *   until: (m) => RunSchemas.isTerminalStatus(m.metadata.status_v2),
  *   status: (m) => m.metadata.status_v2,
  *   polling: { maxDuration: "10 minutes" }
@@ -296,7 +328,7 @@ export const poll = <A, E, R>(
  * @example
  * ```ts
  * const shuttingDown = yield* Ref.make(false)
- * const metadata = yield* pollStoppable(runs.runMetadata(appId, runId), {
+ * const metadata = yield* pollStoppable(runs.runInformation(appId, runId), {
  *   until: (m) => RunSchemas.isTerminalStatus(m.metadata.status_v2),
  *   stop: Ref.get(shuttingDown)
  * }) // Option<RunInformation>

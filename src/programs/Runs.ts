@@ -12,6 +12,7 @@ import { Chunk, Duration, Effect, Exit, Fiber, Option, Queue, Ref, Stream, Take 
 import type { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
 import { isTerminalStatus, RunInformation, RunResult, type TimestampedRunLog } from "../schemas/Runs.js"
 import { type NewRunOptions, type OutputDirOptions, type RunError, Runs, type TrackedRun, type TrackRunOptions } from "../services/Runs.js"
+import { NextmvDefaults } from "../internal/defaults.js"
 import { requireObject } from "../internal/validate.js"
 import { poll, type PollingInput, type PollingOptions, pollStoppable, type StopOption, validatePollingProgram } from "./Polling.js"
 import { resultOrFailure, type RunFailedError } from "./RunFailedError.js"
@@ -41,7 +42,8 @@ export interface WaitOptions extends OutputDirOptions {
   /**
    * Bound on the work done for `cancelOnInterrupt` after an interrupt: waiting for the id of a run
    * being submitted plus the cancel request, retries included. Past it the interrupt completes and
-   * a warning is logged (the run may be left running). Default 10 s ({@link DEFAULT_CANCEL_TIMEOUT}).
+   * a warning is logged (the run may be left running). Default: `NextmvDefaults.cancelTimeout`
+   * when the program sets one, else 10 s ({@link DEFAULT_CANCEL_TIMEOUT}).
    */
   readonly cancelTimeout?: Duration.DurationInput | undefined
 }
@@ -78,40 +80,46 @@ const waiting = <A, E, R>(
   wait: (runId: string, check: Effect.Effect<RunInformation, RunError>) => Effect.Effect<A, E, R>,
   stoppable = false
 ): Effect.Effect<A, E | RunError, R | Runs> =>
-  Effect.zipRight(validatePollingProgram(operation, options, { stoppable }), Runs).pipe(Effect.flatMap((runs) => {
-    if (options.cancelOnInterrupt !== true) {
-      return Effect.flatMap(submit, (runId) => wait(runId, runs.runMetadata(appId, runId)))
-    }
-    const bound = Option.getOrElse(
-      options.cancelTimeout === undefined ? Option.none() : Duration.decodeUnknown(options.cancelTimeout),
-      () => DEFAULT_CANCEL_TIMEOUT
-    )
-    return Effect.uninterruptibleMask((restore) =>
-      Effect.gen(function*() {
-        // A daemon, so that an interrupt of this fiber does not reach the POST: its answer carries
-        // the id of the run to cancel. It is interrupted when the bound runs out.
-        const posting = yield* Effect.forkDaemon(restore(submit))
-        const runId = yield* restore(Fiber.join(posting)).pipe(
-          Effect.onInterrupt(() =>
-            boundedCancel(
-              Effect.flatMap(Fiber.await(posting), (exit) => Exit.isSuccess(exit) ? runs.cancelRun(appId, exit.value) : Effect.void),
-              "the run being submitted",
-              bound
-            ).pipe(Effect.ensuring(Fiber.interruptFork(posting)))
+  Effect.zipRight(validatePollingProgram(operation, options, { stoppable }), Effect.zip(Runs, NextmvDefaults)).pipe(
+    Effect.flatMap(([runs, defaults]) => {
+      if (options.cancelOnInterrupt !== true) {
+        return Effect.flatMap(submit, (runId) => wait(runId, runs.runInformation(appId, runId)))
+      }
+      // The call's `cancelTimeout`, else the program-wide default (`NextmvDefaults`), else 10 s.
+      const bound = Option.getOrElse(
+        Option.orElse(
+          options.cancelTimeout === undefined ? Option.none() : Duration.decodeUnknown(options.cancelTimeout),
+          () => defaults.cancelTimeout === undefined ? Option.none() : Duration.decodeUnknown(defaults.cancelTimeout)
+        ),
+        () => DEFAULT_CANCEL_TIMEOUT
+      )
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function*() {
+          // A daemon, so that an interrupt of this fiber does not reach the POST: its answer carries
+          // the id of the run to cancel. It is interrupted when the bound runs out.
+          const posting = yield* Effect.forkDaemon(restore(submit))
+          const runId = yield* restore(Fiber.join(posting)).pipe(
+            Effect.onInterrupt(() =>
+              boundedCancel(
+                Effect.flatMap(Fiber.await(posting), (exit) => Exit.isSuccess(exit) ? runs.cancelRun(appId, exit.value) : Effect.void),
+                "the run being submitted",
+                bound
+              ).pipe(Effect.ensuring(Fiber.interruptFork(posting)))
+            )
           )
-        )
-        const terminal = yield* Ref.make(false)
-        const check = runs.runMetadata(appId, runId).pipe(
-          Effect.tap((information) => isTerminalStatus(statusOf(information)) ? Ref.set(terminal, true) : Effect.void)
-        )
-        return yield* restore(wait(runId, check)).pipe(
-          Effect.onInterrupt(() =>
-            Effect.unlessEffect(boundedCancel(runs.cancelRun(appId, runId), `run ${runId}`, bound), Ref.get(terminal))
+          const terminal = yield* Ref.make(false)
+          const check = runs.runInformation(appId, runId).pipe(
+            Effect.tap((information) => isTerminalStatus(statusOf(information)) ? Ref.set(terminal, true) : Effect.void)
           )
-        )
-      })
-    )
-  }))
+          return yield* restore(wait(runId, check)).pipe(
+            Effect.onInterrupt(() =>
+              Effect.unlessEffect(boundedCancel(runs.cancelRun(appId, runId), `run ${runId}`, bound), Ref.get(terminal))
+            )
+          )
+        })
+      )
+    })
+  )
 
 const untilTerminal = (options: WaitOptions) => ({
   until: (information: RunInformation) => isTerminalStatus(statusOf(information)),
@@ -328,7 +336,7 @@ const polledWatch = (
     Effect.gen(function*() {
       const runs = yield* Runs
       const last = yield* Ref.make<string | undefined>(undefined)
-      const check = runs.runMetadata(appId, runId).pipe(
+      const check = runs.runInformation(appId, runId).pipe(
         Effect.tap((information) =>
           Ref.getAndSet(last, statusOf(information)).pipe(
             Effect.flatMap((previous) => previous === statusOf(information) ? Effect.void : emit([information]))

@@ -18,7 +18,7 @@ const FILE_CHUNK = FileSystem.KiB(256)
 
 /** What can be uploaded; build it with the {@link UploadData} constructors. */
 export type UploadData =
-  | { readonly _tag: "Json"; readonly value: unknown }
+  | { readonly _tag: "Json"; readonly value: unknown; readonly text?: string | undefined }
   | { readonly _tag: "Text"; readonly text: string }
   | { readonly _tag: "Bytes"; readonly bytes: Uint8Array }
   | { readonly _tag: "File"; readonly path: string }
@@ -32,6 +32,16 @@ export type UploadData =
 export const UploadData = {
   /** A JSON value, sent as compact JSON. */
   json: (value: unknown): UploadData => ({ _tag: "Json", value }),
+  /**
+   * A JSON value the caller has already serialised (compact JSON text), sent as is with the JSON
+   * content type, so a large input is not serialised a second time.
+   *
+   * @example
+   * ```ts
+   * yield* uploads.uploadData(url, UploadData.jsonText(JSON.stringify(input)))
+   * ```
+   */
+  jsonText: (text: string): UploadData => ({ _tag: "Json", value: undefined, text }),
   /** Text, sent as UTF-8. */
   text: (text: string): UploadData => ({ _tag: "Text", text }),
   bytes: (bytes: Uint8Array): UploadData => ({ _tag: "Bytes", bytes }),
@@ -118,7 +128,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | FileSystem.FileS
     const put = HttpClientRequest.put(url)
     switch (data._tag) {
       case "Json": {
-        const text = yield* requireJson("Uploads.uploadData", "data", data.value)
+        const text = data.text ?? (yield* requireJson("Uploads.uploadData", "data", data.value))
         return yield* presigned.discard(put.pipe(HttpClientRequest.setBody(HttpBody.text(text, "application/json"))))
       }
       case "Text":
