@@ -38,6 +38,7 @@ export const UploadData = {
    *
    * @example
    * ```ts
+   * const url = yield* uploads.uploadUrl("routing-app")
    * yield* uploads.uploadData(url, UploadData.jsonText(JSON.stringify(input)))
    * ```
    */
