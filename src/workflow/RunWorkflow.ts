@@ -22,7 +22,14 @@
 import { Activity, DurableClock, Workflow } from "@effect/workflow"
 import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Effect, Schema } from "effect"
-import { InvalidArgumentError, NextmvDecodeError, NextmvHttpError, PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
+import {
+  InvalidArgumentError,
+  NextmvDecodeError,
+  NextmvHttpError,
+  PollingTimeoutError,
+  PollingTriesExhaustedError,
+  type RunQueueBusyError
+} from "../Errors.js"
 import { resultOrFailure, RunFailedError } from "../programs/RunFailedError.js"
 import { isTerminalStatus, RunConfiguration, RunResult } from "../schemas/Runs.js"
 import { Runs } from "../services/Runs.js"
@@ -113,10 +120,11 @@ export type RunWorkflowError = typeof RunWorkflowError.Type
 
 /** Maps the services' error union onto storable {@link StepError}s. */
 export const storable = <A, R>(
-  effect: Effect.Effect<A, NextmvHttpError | NextmvDecodeError | InvalidArgumentError | PlatformError, R>
+  effect: Effect.Effect<A, NextmvHttpError | NextmvDecodeError | InvalidArgumentError | PlatformError | RunQueueBusyError, R>
 ): Effect.Effect<A, StepError, R> =>
   Effect.catchIf(
-    effect,
+    // A busy refusal (queuing disabled, no capacity) is stored as the HTTP 429 it wraps.
+    Effect.catchTag(effect, "RunQueueBusyError", (error) => Effect.fail(error.cause)),
     (error): error is PlatformError =>
       error._tag !== "NextmvHttpError" && error._tag !== "NextmvDecodeError" && error._tag !== "InvalidArgumentError",
     (error) => Effect.fail(new WorkflowFileError({ operation: `${error.module}.${error.method}`, reason: error.message }))
