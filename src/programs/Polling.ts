@@ -308,7 +308,7 @@ const pollLoop = <A, B, E, R>(
  *
  * @example
  * ```ts
- * const metadata = yield* poll(runs.runMetadata(appId, runId), {
+ * const metadata = yield* poll(runs.runInformation(appId, runId), {
  *   until: (m) => isTerminalStatus(m.metadata.status_v2),
  *   status: (m) => m.metadata.status_v2,
  *   polling: { maxDuration: "10 minutes" }
@@ -328,7 +328,7 @@ export const poll = <A, E, R>(
  * @example
  * ```ts
  * const shuttingDown = yield* Ref.make(false)
- * const metadata = yield* pollStoppable(runs.runMetadata(appId, runId), {
+ * const metadata = yield* pollStoppable(runs.runInformation(appId, runId), {
  *   until: (m) => isTerminalStatus(m.metadata.status_v2),
  *   stop: Ref.get(shuttingDown)
  * }) // Option<RunInformation>

@@ -347,7 +347,7 @@ export const make = (
         const startedAt = yield* Clock.currentTimeMillis
         if (entry.firstCheckAt < 0) entry.firstCheckAt = startedAt
         entry.tries++
-        const polled = yield* Effect.exit(runs.runMetadata(entry.appId, entry.runId))
+        const polled = yield* Effect.exit(runs.runInformation(entry.appId, entry.runId))
         if (Exit.isFailure(polled)) return yield* finish(entry, polled)
         const information = polled.value
         const status = information.metadata.status_v2
@@ -485,7 +485,7 @@ export const make = (
           if (!active.has(key) && completed.has(key)) {
             // Already final: one metadata request gives the terminal snapshot (the result is not
             // fetched again).
-            return Stream.fromEffect(runs.runMetadata(appId, runId))
+            return Stream.fromEffect(runs.runInformation(appId, runId))
           }
           const entry = yield* register(appId, runId, changeOptions)
           entry.watchers = [...(entry.watchers ?? []), { queue, fresh: true }]

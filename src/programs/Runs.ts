@@ -83,7 +83,7 @@ const waiting = <A, E, R>(
   Effect.zipRight(validatePollingProgram(operation, options, { stoppable }), Effect.zip(Runs, NextmvDefaults)).pipe(
     Effect.flatMap(([runs, defaults]) => {
       if (options.cancelOnInterrupt !== true) {
-        return Effect.flatMap(submit, (runId) => wait(runId, runs.runMetadata(appId, runId)))
+        return Effect.flatMap(submit, (runId) => wait(runId, runs.runInformation(appId, runId)))
       }
       // The call's `cancelTimeout`, else the program-wide default (`NextmvDefaults`), else 10 s.
       const bound = Option.getOrElse(
@@ -108,7 +108,7 @@ const waiting = <A, E, R>(
             )
           )
           const terminal = yield* Ref.make(false)
-          const check = runs.runMetadata(appId, runId).pipe(
+          const check = runs.runInformation(appId, runId).pipe(
             Effect.tap((information) => isTerminalStatus(statusOf(information)) ? Ref.set(terminal, true) : Effect.void)
           )
           return yield* restore(wait(runId, check)).pipe(
@@ -334,7 +334,7 @@ const polledWatch = (
     Effect.gen(function*() {
       const runs = yield* Runs
       const last = yield* Ref.make<string | undefined>(undefined)
-      const check = runs.runMetadata(appId, runId).pipe(
+      const check = runs.runInformation(appId, runId).pipe(
         Effect.tap((information) =>
           Ref.getAndSet(last, statusOf(information)).pipe(
             Effect.flatMap((previous) => previous === statusOf(information) ? Effect.void : emit([information]))

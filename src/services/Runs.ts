@@ -244,7 +244,7 @@ export interface Service {
    * @example
    * ```ts
    * const output = yield* runs.runOutput("routing-app", runId)
-   * yield* runs.runOutput("routing-app", archiveRunId, { outputDir: "./out" }) // files in ./out
+   * yield* runs.runOutput("routing-app", runId, { outputDir: "./out" }) // a multi-file output: files in ./out
    * ```
    */
   readonly runOutput: (appId: string, runId: string, options?: OutputDirOptions) => Effect.Effect<unknown, RunError>
@@ -519,6 +519,9 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     // nextmv-py's deprecated `run_metadata`: the same request, its own span name.
     const runMetadata = information("Runs.runMetadata")
 
+    // nextmv-py's `delete_run`; the SDK has no docs page for it. (The API docs also list a
+    // `PUT …/runs/{runId}` that updates a run's name and description; nextmv-py does not call it and
+    // its body is not documented, so it is not offered.)
     const deleteRun = Effect.fn("Runs.deleteRun")(function*(appId: string, runId: string) {
       yield* requireIds("Runs.deleteRun", { appId, runId })
       yield* api.discard(HttpClientRequest.del(runPath(appId, runId)))
@@ -707,6 +710,12 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     // pagination helper that could be read takes `items`: `itemsKey: "runs"` reads `runs`, else
     // `items` (see internal/pagination.ts). The meaning of `pagereturn=true` is undocumented; it is
     // sent because nextmv-py sends it.
+    /** `maxPages`, when given, must be a whole number ≥ 1 (checked before any request). */
+    const checkMaxPages = (operation: string, maxPages: unknown) =>
+      maxPages === undefined || (typeof maxPages === "number" && Number.isInteger(maxPages) && maxPages >= 1)
+        ? Effect.void
+        : invalidArgument(operation, `maxPages must be a whole number ≥ 1, got ${String(maxPages)}`)
+
     const runPages = (appId: string, operation: string, options: StreamRunsOptions) =>
       paginate(api, runsPath(appId), Run, { operation, itemsKey: "runs", maxPages: options.maxPages }).pipe(
         Stream.filter(withStatus(options.status))
@@ -722,6 +731,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       return Effect.gen(function*() {
         yield* requireIds(operation, { appId })
         yield* requireObject(operation, "options", options)
+        yield* checkMaxPages(operation, options.maxPages)
         if (options.noPagination === true) {
           const runs = yield* api.json(HttpClientRequest.get(runsPath(appId)), listOf(Run, "runs"))
           return runs.filter(withStatus(options.status))
@@ -734,6 +744,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       const operation = "Runs.streamRuns"
       return Stream.unwrap(
         Effect.zipRight(requireIds(operation, { appId }), requireObject(operation, "options", options)).pipe(
+          Effect.zipRight(Effect.suspend(() => checkMaxPages(operation, options.maxPages))),
           Effect.map(() => runPages(appId, operation, options))
         )
       )
