@@ -26,6 +26,7 @@ import { InvalidArgumentError } from "../src/Errors.js"
 import type * as Layers from "../src/Layers.js"
 import { poll, pollStoppable, validatePolling } from "../src/programs/Polling.js"
 import * as Push from "../src/programs/Push.js"
+import * as RunTracker from "../src/programs/RunTracker.js"
 import { AcceptanceTests } from "../src/services/AcceptanceTests.js"
 import { Accounts } from "../src/services/Accounts.js"
 import { Applications } from "../src/services/Applications.js"
@@ -34,6 +35,7 @@ import { Ensembles } from "../src/services/Ensembles.js"
 import { InputSets } from "../src/services/InputSets.js"
 import { Instances } from "../src/services/Instances.js"
 import { Integrations } from "../src/services/Integrations.js"
+import type { NextmvClient } from "../src/services/NextmvClient.js"
 import { ManagedInputs } from "../src/services/ManagedInputs.js"
 import { Runs } from "../src/services/Runs.js"
 import { Secrets } from "../src/services/Secrets.js"
@@ -357,6 +359,32 @@ describe("every program: success or a typed error, never a defect (TestClock)", 
         expect(failures).toEqual([])
       }).pipe(Effect.provide(servicesLayer())), 240_000)
   }
+})
+
+describe("the run tracker's methods: success or a typed error, never a defect (TestClock)", () => {
+  // A fresh tracker per call: a tracker's background checks of earlier calls' runs would
+  // otherwise count as requests of the call under test.
+  it.effect("RunTracker", () =>
+    Effect.gen(function*() {
+      yield* seed
+      const context = yield* Effect.context<Layers.Services | NextmvClient>()
+      const methods = Object.entries(yield* Effect.scoped(RunTracker.make())).filter(([, value]) => typeof value === "function")
+      expect(methods.length).toBeGreaterThan(0)
+      const failures: Array<string> = []
+      for (const [method] of methods) {
+        const failure = yield* checkOperation(
+          `RunTracker.${method}`,
+          (args) =>
+            Effect.scoped(Effect.flatMap(RunTracker.make(), (tracker) => {
+              const fn: unknown = Reflect.get(tracker, method)
+              return invoke(tracker, fn as (...args: ReadonlyArray<never>) => unknown, withShortPolling(args))
+            })).pipe(Effect.provide(context)),
+          (effect) => drive(effect, { stuckAfter: "20 seconds" })
+        )
+        if (failure !== undefined) failures.push(failure)
+      }
+      expect(failures).toEqual([])
+    }).pipe(Effect.provide(servicesLayer())), 240_000)
 })
 
 describe("Polling.poll / pollStoppable with arbitrary options (TestClock)", () => {

@@ -6,7 +6,7 @@
 import { HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Fiber, Layer, Redacted, TestClock } from "effect"
+import { Clock, Duration, Effect, Exit, Fiber, Layer, Logger, Option, Redacted, TestClock, TestServices } from "effect"
 import { InvalidArgumentError, NextmvHttpError, PollingTriesExhaustedError } from "../src/Errors.js"
 import * as NextmvDefaults from "../src/NextmvDefaults.js"
 import { poll } from "../src/programs/Polling.js"
@@ -101,6 +101,73 @@ describe("NextmvDefaults: polling", () => {
       Effect.provide(RunTracker.layer().pipe(Layer.provideMerge(servicesLayer()))),
       Effect.provide(NextmvDefaults.layer({ polling: { maxTries: 3, initialDelay: 0, delay: "1 second", backoff: 0, jitter: 0 } }))
     ))
+})
+
+describe("NextmvDefaults: the cancel bound", () => {
+  /** Waits (on the real clock, a few ms at a time, at most ~10 s) until `condition` holds. */
+  const untilLive = <E, R>(condition: Effect.Effect<boolean, E, R>) =>
+    Effect.gen(function*() {
+      for (let i = 0; i < 2000; i++) {
+        if (yield* condition) return
+        yield* TestServices.provideLive(Effect.sleep("5 millis"))
+      }
+      return yield* Effect.dieMessage("condition not reached")
+    })
+
+  /**
+   * Interrupts a `cancelOnInterrupt` wait whose cancel is answered 429 (Retry-After 60 s) for ever,
+   * and answers after how many virtual seconds the interrupt completed, with the warning lines.
+   */
+  const cancelBoundSeconds = (callCancelTimeout?: Duration.DurationInput) =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const logger = Logger.make(({ logLevel, message }) => {
+        if (logLevel._tag === "Warning") lines.push(String(message))
+      })
+      const emulator = yield* Emulator
+      emulator.areas.applications.seed({ id: "app" })
+      emulator.areas.runs.setModel("app", Models.sleep(10 * 3_600_000))
+      const runs = yield* Runs
+      const runId = yield* runs.newRun("app", { input: {} })
+      const cancelPath = `/v1/applications/app/runs/${runId}/cancel`
+      yield* emulator.injectFault({
+        method: "PATCH",
+        path: cancelPath,
+        times: Infinity,
+        action: FaultAction.status(429, { retryAfter: 60 })
+      })
+      const fiber = yield* Effect.fork(
+        runResultWithPolling("app", runId, {
+          polling: { initialDelay: "1 hour" },
+          cancelOnInterrupt: true,
+          ...(callCancelTimeout !== undefined ? { cancelTimeout: callCancelTimeout } : {})
+        }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      )
+      yield* TestClock.adjust("1 second")
+      const interrupting = yield* Effect.fork(Fiber.interrupt(fiber))
+      yield* untilLive(Effect.map(emulator.requests, (all) => all.some((r) => r.method === "PATCH" && r.path === cancelPath)))
+      let seconds = 0
+      while (Option.isNone(yield* Fiber.poll(interrupting)) && seconds < 30) {
+        yield* TestClock.adjust("1 second")
+        seconds++
+      }
+      expect(Exit.isInterrupted(yield* Fiber.join(interrupting))).toBe(true)
+      return { seconds, lines }
+    })
+
+  const layers = servicesLayer({ client: { retry: { maxRetryAfter: "1 hour" } } })
+
+  it.effect("cancelTimeout set once bounds every cancelOnInterrupt", () =>
+    Effect.gen(function*() {
+      const { lines, seconds } = yield* cancelBoundSeconds()
+      expect(seconds).toBe(3)
+      expect(lines.some((line) => line.includes("could not cancel run") && line.includes("3s"))).toBe(true)
+    }).pipe(Effect.provide(layers), Effect.provide(NextmvDefaults.layer({ cancelTimeout: "3 seconds" }))))
+
+  it.effect("a call's own cancelTimeout wins", () =>
+    Effect.gen(function*() {
+      expect((yield* cancelBoundSeconds("1 second")).seconds).toBe(1)
+    }).pipe(Effect.provide(layers), Effect.provide(NextmvDefaults.layer({ cancelTimeout: "3 seconds" }))))
 })
 
 describe("NextmvDefaults: client settings", () => {
