@@ -17,7 +17,7 @@
 import { FileSystem, HttpClientRequest } from "@effect/platform"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
-import { Effect, Layer, ManagedRuntime, Redacted, Stream } from "effect"
+import { Duration, Effect, Fiber, Layer, ManagedRuntime, Redacted, Stream } from "effect"
 import { spawn } from "node:child_process"
 import { closeSync, createReadStream, createWriteStream, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs"
 import { cpus, tmpdir } from "node:os"
@@ -26,8 +26,11 @@ import { Readable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
+import * as RunsPrograms from "../src/programs/Runs.js"
+import * as RunTracker from "../src/programs/RunTracker.js"
 import * as Applications from "../src/services/Applications.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
+import * as Runs from "../src/services/Runs.js"
 import * as Uploads from "../src/services/Uploads.js"
 
 setFlagsFromString("--expose-gc")
@@ -41,6 +44,9 @@ const CONCURRENCY = 64
 const TRANSFER_MIB = env("BENCH_TRANSFER_MIB", 256)
 const TRANSFER_ROUNDS = env("BENCH_TRANSFER_ROUNDS", 3)
 const ONLY = process.env["BENCH_ONLY"]
+const RUNS_IN_FLIGHT = env("BENCH_RUNS_IN_FLIGHT", 1000)
+const MEMORY_ROUNDS = env("BENCH_MEMORY_ROUNDS", 3)
+const MEMORY_CASE = process.env["BENCH_MEMORY_CASE"]
 const MIB = 1024 * 1024
 
 // ---------------------------------------------------------------------------------------------
@@ -82,28 +88,30 @@ const triple = (xs: ReadonlyArray<number>, digits = 2) => {
   return `${fmt(min, digits)} / ${fmt(median, digits)} / ${fmt(max, digits)}`
 }
 
-/** Interleaves raw and SDK for `rounds` rounds (after one warm-up each). */
-const compare = async (rounds: number, raw: () => Promise<unknown>, sdk: () => Promise<unknown>) => {
-  await raw()
-  await sdk()
-  const out = { raw: [] as Array<Sample>, sdk: [] as Array<Sample> }
+/** Interleaves the contenders for `rounds` rounds (after one warm-up each), rotating who goes first. */
+const compareAll = async (rounds: number, contenders: ReadonlyArray<() => Promise<unknown>>) => {
+  for (const run of contenders) await run()
+  const out = contenders.map(() => [] as Array<Sample>)
   for (let i = 0; i < rounds; i++) {
-    // Alternate who goes first, so neither side always runs on a warmer process.
-    if (i % 2 === 0) {
-      out.raw.push(await measure(raw))
-      out.sdk.push(await measure(sdk))
-    } else {
-      out.sdk.push(await measure(sdk))
-      out.raw.push(await measure(raw))
+    for (let j = 0; j < contenders.length; j++) {
+      const k = (i + j) % contenders.length
+      out[k]!.push(await measure(contenders[k]!))
     }
   }
   return out
 }
 
+/** Interleaves raw and SDK for `rounds` rounds (after one warm-up each). */
+const compare = async (rounds: number, raw: () => Promise<unknown>, sdk: () => Promise<unknown>) => {
+  const [rawSamples, sdkSamples] = await compareAll(rounds, [raw, sdk])
+  return { raw: rawSamples!, sdk: sdkSamples! }
+}
+
 const lines: Array<string> = []
 const print = (line = "") => {
   lines.push(line)
-  console.log(line)
+  // A memory-case child prints its figure only.
+  if (process.env["BENCH_MEMORY_CASE"] === undefined) console.log(line)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,17 +134,45 @@ const startServer = () =>
 // Main
 // ---------------------------------------------------------------------------------------------
 
+/** Runs one memory case in a fresh bench process against the running server; its KiB per run. */
+const memoryCase = (origin: string, name: string) =>
+  new Promise<number>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", import.meta.filename], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, BENCH_ONLY: "memory", BENCH_MEMORY_CASE: name, BENCH_ORIGIN: origin }
+    })
+    let out = ""
+    child.stdout.on("data", (data: Buffer) => (out += data.toString("utf8")))
+    child.once("error", reject)
+    child.once("exit", () => {
+      const line = out.split("\n").find((l) => l.startsWith("{\"kib\""))
+      if (line === undefined) reject(new Error(`memory case ${name} printed no figure`))
+      else resolve((JSON.parse(line) as { kib: number }).kib)
+    })
+  })
+
 const main = async () => {
-  const server = await startServer()
+  const given = process.env["BENCH_ORIGIN"]
+  const server = given !== undefined ? { origin: given, stop: () => {} } : await startServer()
   const origin = server.origin
   const dispatcher = new Undici.Agent()
-  const sdk = ManagedRuntime.make(
-    Layer.mergeAll(Applications.layer, Uploads.layer).pipe(
-      Layer.provideMerge(NextmvClient.layer({ apiKey: Redacted.make("bench-key"), baseUrl: origin })),
-      Layer.provideMerge(Layer.mergeAll(NodeHttpClient.layerUndici, NodeContext.layer))
+  const makeSdk = (budget: NextmvClient.Options["budget"]) =>
+    ManagedRuntime.make(
+      Runs.layer.pipe(
+        Layer.provideMerge(Layer.mergeAll(Applications.layer, Uploads.layer)),
+        Layer.provideMerge(NextmvClient.layer({ apiKey: Redacted.make("bench-key"), baseUrl: origin, budget })),
+        Layer.provideMerge(Layer.mergeAll(NodeHttpClient.layerUndici, NodeContext.layer))
+      )
     )
-  )
+  // The SDK figures run with the request budget off: with the published limits (2,000 API
+  // requests per minute) the budget is what sets the pace, by design. The "budget on" rows keep the
+  // budget's machinery and its default cap of 16 requests in flight but raise the rate limits out
+  // of reach, so they show what the limiter itself costs.
+  const sdk = makeSdk(false)
+  const limiter = { requests: 1_000_000, per: Duration.minutes(1) }
+  const sdkBudget = makeSdk({ submission: limiter, results: limiter, api: limiter })
   const apps = await sdk.runPromise(Applications.Applications)
+  const appsBudget = await sdkBudget.runPromise(Applications.Applications)
   const uploads = await sdk.runPromise(Uploads.Uploads)
   const client = await sdk.runPromise(NextmvClient.NextmvClient)
   const fs = await sdk.runPromise(FileSystem.FileSystem)
@@ -157,53 +193,168 @@ const main = async () => {
     return response.body.json()
   }
   const sdkGet = apps.getApplication("bench-app")
+  const sdkBudgetGet = appsBudget.getApplication("bench-app")
 
   if (ONLY === undefined || ONLY === "calls") {
-    const result = await compare(
-      ROUNDS,
+    const [raw, off, on] = await compareAll(ROUNDS, [
       async () => {
         for (let i = 0; i < CALLS; i++) await rawGet()
       },
-      () => sdk.runPromise(Effect.repeatN(sdkGet, CALLS - 1))
-    )
+      () => sdk.runPromise(Effect.repeatN(sdkGet, CALLS - 1)),
+      () => sdkBudget.runPromise(Effect.repeatN(sdkBudgetGet, CALLS - 1))
+    ])
     const perCall = (xs: Array<Sample>, key: "wallMs" | "cpuMs") => xs.map((s) => (s[key] * 1000) / CALLS)
     print(`## sequential getApplication (${CALLS} calls × ${ROUNDS} rounds)`)
     print(`| figure | raw µs/call (min/med/max) | SDK µs/call (min/med/max) | ratio (min/med/max) |`)
     print(`|---|---|---|---|`)
-    for (const key of ["wallMs", "cpuMs"] as const) {
-      const raw = perCall(result.raw, key)
-      const sdkValues = perCall(result.sdk, key)
-      print(
-        `| ${key === "wallMs" ? "wall" : "CPU"} | ${triple(raw, 1)} | ${triple(sdkValues, 1)} | ${
-          triple(sdkValues.map((s, i) => s / raw[i]!))
-        } |`
-      )
+    for (const [label, samples] of [["budget off", off!], ["budget on", on!]] as const) {
+      for (const key of ["wallMs", "cpuMs"] as const) {
+        const rawValues = perCall(raw!, key)
+        const sdkValues = perCall(samples, key)
+        print(
+          `| ${key === "wallMs" ? "wall" : "CPU"}, ${label} | ${triple(rawValues, 1)} | ${triple(sdkValues, 1)} | ${
+            triple(sdkValues.map((s, i) => s / rawValues[i]!))
+          } |`
+        )
+      }
     }
     print()
   }
 
   if (ONLY === undefined || ONLY === "concurrency") {
-    const result = await compare(
-      ROUNDS,
+    const concurrent = (runtime: typeof sdk, get: typeof sdkGet) => () =>
+      runtime.runPromise(
+        Effect.forEach(Array.from({ length: CONCURRENT_CALLS }), () => get, { concurrency: CONCURRENCY, discard: true })
+      )
+    const [raw, off, on] = await compareAll(ROUNDS, [
       async () => {
         let next = 0
         await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
           while (next++ < CONCURRENT_CALLS) await rawGet()
         }))
       },
-      () =>
-        sdk.runPromise(
-          Effect.forEach(Array.from({ length: CONCURRENT_CALLS }), () => sdkGet, { concurrency: CONCURRENCY, discard: true })
-        )
-    )
+      concurrent(sdk, sdkGet),
+      concurrent(sdkBudget, sdkBudgetGet)
+    ])
     const rps = (xs: Array<Sample>) => xs.map((s) => CONCURRENT_CALLS / (s.wallMs / 1000))
-    const raw = rps(result.raw)
-    const sdkValues = rps(result.sdk)
+    const cpuPerCall = (xs: Array<Sample>) => xs.map((s) => (s.cpuMs * 1000) / CONCURRENT_CALLS)
+    const rawRps = rps(raw!)
     print(`## throughput at concurrency ${CONCURRENCY} (${CONCURRENT_CALLS} getApplication calls × ${ROUNDS} rounds)`)
-    print(`| raw calls/s (min/med/max) | SDK calls/s (min/med/max) | ratio SDK/raw (min/med/max) |`)
-    print(`|---|---|---|`)
-    print(`| ${triple(raw, 0)} | ${triple(sdkValues, 0)} | ${triple(sdkValues.map((s, i) => s / raw[i]!))} |`)
+    print(`| SDK | raw calls/s (min/med/max) | SDK calls/s (min/med/max) | ratio SDK/raw (min/med/max) | CPU µs/call raw / SDK (med) |`)
+    print(`|---|---|---|---|---|`)
+    for (const [label, samples] of [["budget off", off!], ["budget on (16 in flight)", on!]] as const) {
+      const sdkRps = rps(samples)
+      print(
+        `| ${label} | ${triple(rawRps, 0)} | ${triple(sdkRps, 0)} | ${triple(sdkRps.map((s, i) => s / rawRps[i]!))} | ${
+          fmt(stats(cpuPerCall(raw!)).median, 1)
+        } / ${fmt(stats(cpuPerCall(samples)).median, 1)} |`
+      )
+    }
     print()
+  }
+
+  if (ONLY === undefined || ONLY === "memory") {
+    // RSS per in-flight `newRunWithResult`: RUNS_IN_FLIGHT runs polled against the server (always
+    // "running"), against a plain promise loop doing the same requests on a capped undici Agent.
+    const pollEvery = 2_000
+    const rawAgent = new Undici.Agent({ connections: NextmvClient.DEFAULT_MAX_CONNECTIONS })
+    const rawRuns = async (stop: { stopped: boolean }) => {
+      const headers = { authorization: "Bearer bench-key", "content-type": "application/json" }
+      await Promise.all(Array.from({ length: RUNS_IN_FLIGHT }, async () => {
+        const posted = await rawAgent.request({
+          origin,
+          path: "/v1/applications/bench-app/runs",
+          method: "POST",
+          headers,
+          body: JSON.stringify({ input: { value: 1 } })
+        })
+        const { run_id } = (await posted.body.json()) as { run_id: string }
+        while (!stop.stopped) {
+          await new Promise((resolve) => setTimeout(resolve, pollEvery))
+          const response = await rawAgent.request({
+            origin,
+            path: `/v1/applications/bench-app/runs/${run_id}/metadata`,
+            method: "GET",
+            headers
+          })
+          await response.body.json()
+        }
+      }))
+    }
+    const polling = {
+      initialDelay: Duration.millis(pollEvery),
+      delay: Duration.millis(pollEvery),
+      backoff: Duration.zero,
+      jitter: Duration.millis(50),
+      maxDelay: Duration.millis(pollEvery),
+      maxDuration: Duration.minutes(10),
+      maxTries: -1
+    }
+    const inFlight = async (start: () => { stop: () => Promise<unknown> }) => {
+      gc()
+      const rss0 = process.memoryUsage.rss()
+      const running = start()
+      // Let every run be submitted and polled twice, collect the garbage (what is left is what the
+      // runs in flight hold), then sample the peak over one more polling interval.
+      await new Promise((resolve) => setTimeout(resolve, 2 * pollEvery + 1_000))
+      gc()
+      let peak = 0
+      for (let i = 0; i < 20; i++) {
+        peak = Math.max(peak, process.memoryUsage.rss())
+        await new Promise((resolve) => setTimeout(resolve, pollEvery / 20))
+      }
+      await running.stop()
+      return (peak - rss0) / 1024 / RUNS_IN_FLIGHT
+    }
+    const rawKiB: Array<number> = []
+    const sdkKiB: Array<number> = []
+    const trackedKiB: Array<number> = []
+    const sdkRuns = (tracked: boolean) => () => {
+      const all = Effect.forEach(
+        Array.from({ length: RUNS_IN_FLIGHT }),
+        () => RunsPrograms.newRunWithResult("bench-app", { input: { value: 1 }, polling }),
+        { concurrency: "unbounded", discard: true }
+      )
+      // With a `RunTracker` the runs are followed by its one scheduler (one waiting fiber per run).
+      const fiber = sdk.runFork(
+        tracked ? Effect.provide(all, RunTracker.layer({ polling, concurrency: CONCURRENCY })) : all
+      )
+      return { stop: () => sdk.runPromise(Fiber.interrupt(fiber)) }
+    }
+    const cases = {
+      raw: () => {
+        const stop = { stopped: false }
+        const done = rawRuns(stop)
+        return { stop: () => ((stop.stopped = true), done) }
+      },
+      sdk: sdkRuns(false),
+      tracked: sdkRuns(true)
+    }
+    if (MEMORY_CASE !== undefined) {
+      // A child of the bench: one case in a fresh process, its figure on stdout.
+      const kib = await inFlight(cases[MEMORY_CASE as keyof typeof cases])
+      process.stdout.write(`${JSON.stringify({ kib })}\n`)
+    } else {
+      for (let round = 0; round < MEMORY_ROUNDS; round++) {
+        // Each case in a fresh process: the heap a process grew for one case is never given back
+        // to the system in time for the next.
+        rawKiB.push(await memoryCase(origin, "raw"))
+        sdkKiB.push(await memoryCase(origin, "sdk"))
+        trackedKiB.push(await memoryCase(origin, "tracked"))
+      }
+    }
+    await rawAgent.close()
+    if (MEMORY_CASE === undefined) print(`## memory: ${RUNS_IN_FLIGHT} runs in flight at once (${MEMORY_ROUNDS} rounds, budget off)`)
+    if (MEMORY_CASE === undefined) {
+      print(
+        `| RSS growth per in-flight run (after a full GC, polled every ${pollEvery / 1000} s) | KiB/run (min/med/max) |`
+      )
+      print(`|---|---|`)
+      print(`| raw promise loop (undici, ${NextmvClient.DEFAULT_MAX_CONNECTIONS} connections) | ${triple(rawKiB, 1)} |`)
+      print(`| SDK newRunWithResult, each run polling on its own | ${triple(sdkKiB, 1)} |`)
+      print(`| SDK newRunWithResult with RunTracker.layer | ${triple(trackedKiB, 1)} |`)
+      print()
+    }
   }
 
   if (ONLY === undefined || ONLY === "transfers") {
@@ -282,6 +433,7 @@ const main = async () => {
   }
 
   await sdk.dispose()
+  await sdkBudget.dispose()
   await dispatcher.close()
   server.stop()
 }

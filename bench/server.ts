@@ -4,7 +4,9 @@
  *
  * - `GET /v1/applications/:id` → a fixed application JSON document;
  * - `PUT /upload` → reads and drops the body, answers 200 with the byte count;
- * - `GET /download?bytes=N` → N bytes, from one preallocated 1 MiB buffer.
+ * - `GET /download?bytes=N` → N bytes, from one preallocated 1 MiB buffer;
+ * - `POST /v1/applications/:id/runs` → a new run id; `GET …/runs/:run/metadata` → that run, always
+ *   `running` (for the in-flight memory figure of `newRunWithResult`).
  */
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -20,6 +22,17 @@ const application = JSON.stringify({
   updated_at: "2026-01-02T00:00:00Z"
 })
 const block = Buffer.alloc(1024 * 1024, 97)
+let runs = 0
+const running = (id: string) =>
+  JSON.stringify({
+    id,
+    name: "",
+    description: "",
+    user_email: "bench@example.com",
+    metadata: { application_id: "bench-app", created_at: "2026-01-01T00:00:00Z", status_v2: "running" }
+  })
+const RUNS = /^\/v1\/applications\/[^/]+\/runs$/
+const METADATA = /^\/v1\/applications\/[^/]+\/runs\/([^/]+)\/metadata$/
 
 const server = Http.createServer((req, res) => {
   const url = new URL(req.url ?? "/", "http://localhost")
@@ -47,6 +60,22 @@ const server = Http.createServer((req, res) => {
       res.end()
     }
     return pump()
+  }
+  if (req.method === "POST" && RUNS.test(url.pathname)) {
+    req.resume()
+    req.on("end", () => {
+      const body = JSON.stringify({ run_id: `run-${++runs}` })
+      res.writeHead(200, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) })
+      res.end(body)
+    })
+    return
+  }
+  const metadata = req.method === "GET" ? METADATA.exec(url.pathname) : null
+  if (metadata !== null) {
+    const body = running(metadata[1]!)
+    res.writeHead(200, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) })
+    res.end(body)
+    return
   }
   if (req.method === "GET" && url.pathname.startsWith("/v1/applications/")) {
     res.writeHead(200, { "content-type": "application/json", "content-length": String(Buffer.byteLength(application)) })

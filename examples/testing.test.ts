@@ -4,7 +4,7 @@
  * - against the **emulator** (`Emulator.layerClient()`): real HTTP to an in-process Nextmv Cloud,
  *   with fault injection and the raw request log for contract assertions;
  * - with **stubs** (`Stub.make(Tag, { …only what the test needs… })`): no HTTP at all; a member
- *   that was not stubbed dies with an `UnstubbedMethodError` naming it.
+ *   that was not stubbed fails with an `UnstubbedMethodError` naming it.
  *
  *   npx vitest run --config examples/vitest.config.ts
  *

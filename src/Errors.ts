@@ -24,7 +24,9 @@ export const MAX_ERROR_BODY_CHARS = 4096
  *
  * @example
  * ```ts
- * program.pipe(Effect.catchTag("NextmvHttpError", (e) => e.status === 404 ? Effect.succeed(null) : Effect.fail(e)))
+ * const found = yield* applications.getApplication("routing-app").pipe(
+ *   Effect.catchTag("NextmvHttpError", (e) => e.status === 404 ? Effect.succeed(null) : Effect.fail(e))
+ * )
  * ```
  */
 export class NextmvHttpError extends Schema.TaggedError<NextmvHttpError>()("NextmvHttpError", {
@@ -163,6 +165,32 @@ export class PaginationLimitError extends Schema.TaggedError<PaginationLimitErro
 }) {
   override get message(): string {
     return `${this.operation}: the listing has more than ${this.maxPages} pages; raise maxPages`
+  }
+}
+
+/**
+ * The platform refused a run because its execution class has no capacity and the run's
+ * configuration disables queuing (`configuration.queuing.disabled: true`): Nextmv answers HTTP
+ * 429 ("busy") instead of queuing the run (Nextmv docs, "Queuing and prioritization"). Raised by
+ * `Runs.newRun` (and the programs that submit runs) once the client's retries are used up. Submit
+ * again later, or allow queuing.
+ *
+ * @example
+ * ```ts
+ * runs.newRun("routing-app", { input, configuration: { queuing: { disabled: true } } }).pipe(
+ *   Effect.catchTag("RunQueueBusyError", () => runs.newRun("routing-app", { input })))
+ * ```
+ */
+export class RunQueueBusyError extends Schema.TaggedError<RunQueueBusyError>()("RunQueueBusyError", {
+  appId: Schema.String,
+  /** The requested execution class, when the configuration named one. */
+  executionClass: Schema.optional(Schema.String),
+  /** The 429 answer (after the client's retries). */
+  cause: NextmvHttpError
+}) {
+  override get message(): string {
+    const cls = this.executionClass !== undefined ? ` ${this.executionClass}` : ""
+    return `The execution class${cls} has no capacity and queuing is disabled for this run (HTTP 429); submit it later or allow queuing.`
   }
 }
 

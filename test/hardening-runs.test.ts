@@ -91,6 +91,12 @@ describe("B: local file names never come from ids", () => {
         path: "/v1/applications/:appId/runs/:runId",
         action: FaultAction.status(200, { body: { ...metadata, output: { url } } })
       })
+      // The newest nextmv-py downloads a finalized run's output through `…/output?format=url`.
+      yield* emulator.injectFault({
+        method: "GET",
+        path: "/v1/applications/:appId/runs/:runId/output",
+        action: FaultAction.status(200, { body: { url } })
+      })
       const out = tempDir()
       yield* runs.runResult(appId, runId, { outputDir: out })
       expect(readFileSync(join(out, "out.txt"), "utf8")).toBe("hello")

@@ -191,7 +191,7 @@ describe("non-JSON outputs", () => {
       yield* emulator.clearRequests
       const error = yield* runs.runResult(appId, runId, { outputDir: "" }).pipe(failureOf)
       expect(error).toBeInstanceOf(InvalidArgumentError)
-      expect((error as InvalidArgumentError).reason).toContain("outputDir must be provided")
+      expect((error as InvalidArgumentError).reason).toBe("Output format is multi-file (not json), an `outputDir` must be provided.")
       expect((yield* requests).some((r) => r.path.startsWith("/_presigned/"))).toBe(false)
     }).pipe(Effect.provide(servicesLayer())))
 })

@@ -107,7 +107,7 @@ describe("Runs.newRun: validation before any request", () => {
         [{ input: {}, configuration: { queuing: { priority: 10 } } }, "Priority must be between 1 and 9"],
         [
           { input: {}, configuration: { integration_id: "i", execution_class: "cpu" } },
-          "When integration_id is set, execution_class must be `integration` or absent"
+          "When integration_id is set, execution_class must be `integration` or None."
         ],
         [{ input: {}, externalResult: { status: "running" } }, "externalResult.status must be"],
         [{ input: { n: 10n } }, "input must be a JSON value"],
@@ -203,12 +203,15 @@ describe("Runs: reading runs", () => {
       expect(sent.map((r) => `${r.method} ${r.path.replace(/download\/.*/, "download/…")}`)).toEqual([
         `GET /v1/applications/app-1/runs/${runId}/metadata`,
         `GET /v1/applications/app-1/runs/${runId}`,
+        `GET /v1/applications/app-1/runs/${runId}/output`,
         "GET /_presigned/download/…"
       ])
       expect(sent[1]!.query).toEqual({ format: "url" })
-      expect(sent[2]!.headers["authorization"]).toBeUndefined()
-      // nextmv-py sends exactly this header on result downloads (spec §3.8 step 4).
-      expect(sent[2]!.headers["content-type"]).toBe("application/json")
+      // The newest nextmv-py fetches the output of a finalized run through `…/output?format=url`.
+      expect(sent[2]!.query).toEqual({ format: "url" })
+      expect(sent[3]!.headers["authorization"]).toBeUndefined()
+      // nextmv-py sends exactly this header on result downloads.
+      expect(sent[3]!.headers["content-type"]).toBe("application/json")
     }).pipe(Effect.provide(servicesLayer())))
 
   it.effect("multi-file output is extracted into outputDir; the output stays {url}", () =>

@@ -201,7 +201,7 @@ describe("ShadowTests: lifecycle on the emulator", () => {
       expect(test.runs.map((r) => r.application_instance_id)).toEqual(["prod", "cand-a", "cand-b"])
       expect(test.runs[0]!.id).toBe(baseline)
       const shadowRun = yield* runs.runMetadata(APP, test.runs[1]!.id)
-      expect(shadowRun.metadata.options).toEqual({ request_options: { "solve.duration": "1s" } })
+      expect(shadowRun.metadata.options).toMatchObject({ request_options: { "solve.duration": "1s" } })
 
       yield* shadow.stopShadowTest(APP, "st-1", { intent: "complete" })
       expect((yield* shadow.shadowTestMetadata(APP, "st-1")).status).toBe("stopping")

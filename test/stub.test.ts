@@ -3,9 +3,9 @@ import { Cause, Effect, Exit, Option, Stream } from "effect"
 import { Applications, InvalidArgumentError, Runs, Secrets } from "../src/index.js"
 import { Stub } from "../src/testing/index.js"
 
-/** The defect of a failed exit, or undefined. */
-const defectOf = <A, E>(exit: Exit.Exit<A, E>): unknown =>
-  Exit.isFailure(exit) ? Option.getOrUndefined(Cause.dieOption(exit.cause)) : undefined
+/** The typed failure of a failed exit, or undefined (also for a defect). */
+const failureOf = <A, E>(exit: Exit.Exit<A, E>): unknown =>
+  Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
 
 it.effect("a stubbed member answers as given", () =>
   Effect.gen(function*() {
@@ -22,15 +22,16 @@ it.effect("Stub.fail puts the given error in the error channel", () =>
     expect(error).toBe(refused)
   }).pipe(Effect.provide(Stub.make(Runs.Runs, { cancelRun: Stub.fail(refused) }))))
 
-it.effect("an unstubbed call dies with UnstubbedMethodError naming the service and the method", () =>
+it.effect("an unstubbed call fails in the error channel with UnstubbedMethodError naming the service and the method", () =>
   Effect.gen(function*() {
     const exit = yield* Effect.gen(function*() {
       const runs = yield* Runs.Runs
       return yield* runs.newRun("app", { input: {} })
     }).pipe(Effect.exit)
-    const defect = defectOf(exit)
-    expect(defect).toBeInstanceOf(Stub.UnstubbedMethodError)
-    const error = defect as Stub.UnstubbedMethodError
+    expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(false)
+    const failure = failureOf(exit)
+    expect(failure).toBeInstanceOf(Stub.UnstubbedMethodError)
+    const error = failure as Stub.UnstubbedMethodError
     expect(error._tag).toBe("UnstubbedMethodError")
     expect(error.service).toBe("nextmv-effect/Runs")
     expect(error.method).toBe("newRun")
@@ -40,19 +41,33 @@ it.effect("an unstubbed call dies with UnstubbedMethodError naming the service a
         "Add newRun to the Stub.make(...) implementation, or provide the real layer."
     )
     // The pretty cause a test runner prints carries the message, not an opaque `Die {}`.
+    expect(Exit.isFailure(exit) && Cause.isFailType(exit.cause)).toBe(true)
     expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain("Runs.newRun was called")
     expect(String(exit)).toContain("Runs.newRun was called")
   }).pipe(Effect.provide(Stub.make(Runs.Runs, { cancelRun: () => Effect.void }))))
 
-it.effect("members that return a Stream or a plain value fail the same way", () =>
+it.effect("an unstubbed call is a failure like any typed error (it is not in the member's error type)", () =>
+  Effect.gen(function*() {
+    const runs = yield* Runs.Runs
+    const recovered = yield* runs.cancelRun("app", "run-1").pipe(
+      Effect.as("cancelled"),
+      Effect.catchAll((error: unknown) =>
+        error instanceof Stub.UnstubbedMethodError ? Effect.succeed(`unstubbed ${error.method}`) : Effect.fail(error)
+      )
+    )
+    expect(recovered).toBe("unstubbed cancelRun")
+  }).pipe(Effect.provide(Stub.make(Runs.Runs, {}))))
+
+it.effect("members that return a Stream fail the same way; plain-value members return the error, whose text is the message", () =>
   Effect.gen(function*() {
     const streamed = yield* Stream.unwrap(Effect.map(Secrets.Secrets, (s) => s.streamSecretsCollections("app"))).pipe(
       Stream.runCollect,
       Effect.exit
     )
-    expect((defectOf(streamed) as Stub.UnstubbedMethodError).method).toBe("streamSecretsCollections")
-    const plain = yield* Effect.map(Runs.Runs, (runs) => runs.consoleUrl("app", "run-1")).pipe(Effect.exit)
-    expect((defectOf(plain) as Stub.UnstubbedMethodError).message).toContain("implements only: nothing")
+    expect((failureOf(streamed) as Stub.UnstubbedMethodError).method).toBe("streamSecretsCollections")
+    const plain: unknown = yield* Effect.map(Runs.Runs, (runs) => runs.consoleUrl("app", "run-1"))
+    expect(plain).toBeInstanceOf(Stub.UnstubbedMethodError)
+    expect(String(plain)).toContain("Runs.consoleUrl was called, but the stub of nextmv-effect/Runs implements only: nothing")
   }).pipe(
     Effect.provide(Stub.make(Secrets.Secrets, {})),
     Effect.provide(Stub.make(Runs.Runs, {}))
@@ -64,5 +79,7 @@ it("a stub is a plain object to inspectors and promise checks", () => {
   expect("then" in runs).toBe(false)
   expect((runs as unknown as { then?: unknown }).then).toBeUndefined()
   expect("runMetadata" in runs).toBe(true)
-  expect(() => runs.runMetadata("app", "run-1")).toThrow(Stub.UnstubbedMethodError)
+  // Calling an unstubbed member never throws, even outside an Effect.
+  expect(() => runs.runMetadata("app", "run-1")).not.toThrow()
+  expect(Effect.isEffect(runs.runMetadata("app", "run-1"))).toBe(true)
 })

@@ -1,17 +1,23 @@
 /**
  * Durable workflows (nextmv-effect/workflow) across process crashes: worker processes
  * (test/workflow/worker-child.ts) run against the emulator and a Postgres-protocol database
- * (PGlite served over its socket), both started here. A worker SIGKILLs itself at a given step and is
- * started again; the workflow must complete with exactly one run.
+ * (PGlite served over its socket on a free port), both started here. A worker SIGKILLs itself at a
+ * given step and is started again; the workflow must complete with exactly one run.
+ *
+ * Robustness: the workers bind no port (a runner's `host:port` is only its name in the cluster's
+ * tables; the test passes distinct names), every child is killed after each test whatever
+ * happened (and exits by itself when this process goes away: its stdin closes), every wait has a
+ * deadline and waits on a signal (a line the worker prints, a process exit), never on a sleep. The
+ * emulator's clock is held still where the test needs runs that stay unfinished.
  */
 import * as esbuild from "esbuild"
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, Exit, Layer, Redacted, Scope } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import type { WorkflowEngine } from "@effect/workflow"
 import * as Layers from "../src/Layers.js"
@@ -24,6 +30,30 @@ import { MARK_PREFIX } from "../src/workflow/RunWorkflow.js"
 const APP = "durable-app"
 const childScript = fileURLToPath(new URL("./workflow/worker-child.ts", import.meta.url))
 
+/** Deadline of one worker process's life (a phase of a test). */
+const PHASE_MILLIS = 120_000
+
+/**
+ * The emulator's clock: the wall clock, except while `freeze`d. Runs submitted meanwhile stay
+ * `queued`; `release` moves on from the frozen instant plus 1 s (more than a run's whole lifecycle
+ * here), so that those runs are finished at once and the time never goes back.
+ */
+const clock = (() => {
+  let frozenAt: number | undefined
+  let shift = 0
+  return {
+    now: () => frozenAt ?? Date.now() + shift,
+    freeze: () => {
+      frozenAt ??= Date.now() + shift
+    },
+    release: () => {
+      if (frozenAt === undefined) return
+      shift = frozenAt + 1_000 - Date.now()
+      frozenAt = undefined
+    }
+  }
+})()
+
 let scope: Scope.CloseableScope
 let bundleDir: string
 let childBundle: string
@@ -32,7 +62,11 @@ let dbUrl: string
 
 beforeAll(async () => {
   // The worker is bundled once (esbuild) so that each process starts in a fraction of a second.
-  bundleDir = mkdtempSync(join(tmpdir(), "nextmv-workflow-test-"))
+  // PGlite stays outside the bundle (it loads its WebAssembly files next to its module): the
+  // bundle lives under node_modules/.cache so that it resolves this repository's packages.
+  const cache = fileURLToPath(new URL("../node_modules/.cache/", import.meta.url))
+  mkdirSync(cache, { recursive: true })
+  bundleDir = mkdtempSync(join(cache, "nextmv-workflow-test-"))
   childBundle = join(bundleDir, "worker-child.mjs")
   await esbuild.build({
     entryPoints: [childScript],
@@ -41,22 +75,23 @@ beforeAll(async () => {
     format: "esm",
     outfile: childBundle,
     logLevel: "error",
+    external: ["@electric-sql/pglite"],
     banner: { js: "import { createRequire as __createRequire } from \"node:module\"; const require = __createRequire(import.meta.url);" }
   })
   scope = Effect.runSync(Scope.make())
   const context = await Effect.runPromise(
-    Layer.buildWithScope(Emulator.layer({ runs: { queuedMillis: 20, runningMillis: 300 } }), scope)
+    Layer.buildWithScope(Emulator.layer({ clock, runs: { queuedMillis: 20, runningMillis: 300 } }), scope)
   )
   emulator = context.unsafeMap.get(Emulator.Emulator.key) as Emulator.Service
   emulator.areas.applications.seed({ id: APP })
+  // Port 0: a free port, chosen by the system; the workers get the URL.
   const served = await Effect.runPromise(Scope.extend(Storage.serveEmbedded({ dataDir: "memory://" }), scope))
   dbUrl = Redacted.value(served.url)
 }, 180_000)
 
-afterAll(async () => {
-  if (scope !== undefined) await Effect.runPromise(Scope.close(scope, Exit.void))
-  if (bundleDir !== undefined) rmSync(bundleDir, { recursive: true, force: true })
-})
+// ---------------------------------------------------------------------------------------------
+// Worker processes: started, watched and always killed here
+// ---------------------------------------------------------------------------------------------
 
 interface Finished {
   readonly code: number | null
@@ -65,8 +100,54 @@ interface Finished {
   readonly stderr: string
 }
 
-/** Starts a worker process; `finished` resolves when it exits. */
-const startWorker = (env: Record<string, string>): { child: ChildProcess; finished: Promise<Finished>; lines: Array<string> } => {
+interface WorkerProcess {
+  readonly child: ChildProcess
+  readonly lines: ReadonlyArray<string>
+  /** Resolves when the process exits, rejects when it is still running after `millis`. */
+  readonly finished: (millis?: number) => Promise<Finished>
+  /** Resolves with the first line (printed so far or later) that matches; rejects on exit or after `millis`. */
+  readonly line: (matches: (line: string) => boolean, what: string, millis?: number) => Promise<string>
+}
+
+/** Every worker started by this file; the ones still alive are killed after each test. */
+const children = new Set<ChildProcess>()
+
+const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null
+
+/** Rejects with `what` when `promise` has not settled after `millis`. */
+const within = <A>(promise: Promise<A>, millis: number, what: string): Promise<A> => {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${millis} ms: ${what}`)), millis)
+  })
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
+}
+
+const killAll = async () => {
+  const alive = [...children].filter((child) => !exited(child))
+  await Promise.all(alive.map((child) =>
+    within(
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve())
+        child.kill("SIGKILL")
+      }),
+      10_000,
+      `worker ${child.pid} to exit after SIGKILL`
+    ).catch(() => undefined)
+  ))
+  for (const child of children) if (exited(child)) children.delete(child)
+}
+
+afterEach(killAll)
+
+afterAll(async () => {
+  await killAll()
+  if (scope !== undefined) await Effect.runPromise(Scope.close(scope, Exit.void))
+  if (bundleDir !== undefined) rmSync(bundleDir, { recursive: true, force: true })
+})
+
+/** Starts a worker process (see test/workflow/worker-child.ts for `env`). */
+const startWorker = (env: Record<string, string>): WorkerProcess => {
   const child = spawn(process.execPath, [childBundle], {
     env: {
       ...process.env,
@@ -76,28 +157,58 @@ const startWorker = (env: Record<string, string>): { child: ChildProcess; finish
       APP_ID: APP,
       ...env
     },
-    stdio: ["ignore", "pipe", "pipe"]
+    // stdin stays open: the worker exits when it closes (when this process goes away).
+    stdio: ["pipe", "pipe", "pipe"]
   })
+  children.add(child)
   const lines: Array<string> = []
+  const waiters = new Set<{ matches: (line: string) => boolean; resolve: (line: string) => void }>()
   let buffer = ""
   let stderr = ""
   child.stdout!.on("data", (chunk: Buffer) => {
     buffer += chunk.toString("utf8")
     const parts = buffer.split("\n")
     buffer = parts.pop()!
-    lines.push(...parts)
+    for (const line of parts) {
+      lines.push(line)
+      for (const waiter of waiters) if (waiter.matches(line)) waiter.resolve(line)
+    }
   })
   child.stderr!.on("data", (chunk: Buffer) => {
     stderr += chunk.toString("utf8")
   })
-  const finished = new Promise<Finished>((resolve) => {
+  const exit = new Promise<Finished>((resolve) => {
     child.on("exit", (code, signal) => resolve({ code, signal, lines, stderr }))
   })
-  return { child, finished, lines }
+  const describeChild = () => `worker ${env["RUNNER_NAME"] ?? ""} (pid ${child.pid}); stderr: ${stderr.slice(-2_000)}`
+  return {
+    child,
+    lines,
+    finished: (millis = PHASE_MILLIS) => within(exit, millis, `${describeChild()} to exit`),
+    line: (matches, what, millis = PHASE_MILLIS) => {
+      const seen = lines.find(matches)
+      if (seen !== undefined) return Promise.resolve(seen)
+      let waiter: { matches: (line: string) => boolean; resolve: (line: string) => void } | undefined
+      const found = new Promise<string>((resolve, reject) => {
+        waiter = { matches, resolve }
+        waiters.add(waiter)
+        void exit.then((done) => reject(new Error(`${describeChild()} exited (${done.code ?? done.signal}) before ${what}`)))
+      })
+      return within(found, millis, `${describeChild()}: ${what}`).finally(() => waiters.delete(waiter!))
+    }
+  }
 }
 
 /** The emulator's runs of the application whose name is `run <key>`. */
 const runsFor = (key: string) => emulator.areas.runs.list(APP).filter((run) => run.name === `run ${key}`)
+
+/** The run submissions (`POST …/runs`) the emulator received for workflows whose key starts with `prefix`. */
+const postsFor = async (prefix: string, worker?: string) =>
+  (await Effect.runPromise(emulator.requests)).filter((r) =>
+    r.method === "POST" && r.path === `/v1/applications/${APP}/runs` &&
+    String((r.json as { name?: string }).name).startsWith(`run ${prefix}`) &&
+    (worker === undefined || r.headers["x-test-worker"] === worker)
+  )
 
 interface ResultLine {
   readonly key: string
@@ -109,16 +220,37 @@ interface ResultLine {
 const resultLines = (lines: ReadonlyArray<string>): Array<ResultLine> =>
   lines.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as ResultLine)
 
+/** Every key has one succeeded result, from its only run, with the echo model's output. */
+const expectCompletedOnce = (results: ReadonlyArray<ResultLine>, keys: ReadonlyArray<string>) => {
+  expect(results.map((r) => r.key).sort()).toEqual([...keys].sort()) // 0 lost
+  for (const line of results) {
+    expect(line.ok, `${line.key}: ${line.error}`).toBe(true)
+    const runs = runsFor(line.key)
+    expect(runs, line.key).toHaveLength(1) // 0 duplicates
+    expect(runs[0]!.description.startsWith(MARK_PREFIX)).toBe(true)
+    expect(line.result!.id).toBe(runs[0]!.id)
+    expect(line.result!.metadata.status_v2).toBe("succeeded")
+    // The echo model's output: the same input gives the same result whatever happened.
+    expect(line.result!.output).toEqual({
+      solutions: [{ key: line.key, value: line.key.length }],
+      options: {},
+      statistics: expect.anything()
+    })
+  }
+}
+
 const CRASH_POINTS = ["before-post", "after-post", "while-waiting", "while-fetching-result"] as const
 
 describe("durable run workflow", () => {
   it("completes with exactly one run when the worker is killed at any step and restarted", async () => {
     // Each crash point has its own workflow and its own cluster (table prefix); the four run side by side.
-    const cases = CRASH_POINTS.map((point, i) => ({ point, key: `crash-${point}`, port: String(40_001 + i) }))
+    const cases = CRASH_POINTS.map((point, i) => ({
+      point,
+      key: `crash-${point}`,
+      env: { RUNNER_NAME: `crash-${point}`, WORKER_NAME: `crash-${point}`, TABLE_PREFIX: `crash${i}` }
+    }))
     const crashed = await Promise.all(
-      cases.map(({ key, point, port }) =>
-        startWorker({ KEYS: key, CRASH_AT: point, RUNNER_PORT: port, TABLE_PREFIX: `crash${port}` }).finished
-      )
+      cases.map(({ env, key, point }) => startWorker({ ...env, KEYS: key, CRASH_AT: point }).finished())
     )
     crashed.forEach((run, i) => {
       expect(run.signal, `${cases[i]!.point}: ${run.stderr}`).toBe("SIGKILL")
@@ -128,76 +260,128 @@ describe("durable run workflow", () => {
     expect(runsFor("crash-before-post")).toHaveLength(0)
     for (const { key } of cases.slice(1)) expect(runsFor(key)).toHaveLength(1)
 
-    const restarted = await Promise.all(
-      cases.map(({ key, port }) => startWorker({ KEYS: key, RUNNER_PORT: port, TABLE_PREFIX: `crash${port}` }).finished)
-    )
+    // Restarted with the same runner name (it takes its shards back at once).
+    const restarted = await Promise.all(cases.map(({ env, key }) => startWorker({ ...env, KEYS: key }).finished()))
     restarted.forEach((run, i) => {
       const { key, point } = cases[i]!
       expect(run.code, `${point}: ${run.stderr}`).toBe(0)
-      const [line] = resultLines(run.lines)
-      expect(line?.ok, `${point}: ${line?.error}`).toBe(true)
-      const runs = runsFor(key)
-      expect(runs, point).toHaveLength(1) // 0 duplicates
-      expect(runs[0]!.description.startsWith(MARK_PREFIX)).toBe(true)
-      expect(line!.result!.id).toBe(runs[0]!.id)
-      expect(line!.result!.metadata.status_v2).toBe("succeeded")
-      // The echo model's output: the same input gives the same result whatever the crash point.
-      expect(line!.result!.output).toEqual({
-        solutions: [{ key, value: key.length }],
-        options: {},
-        statistics: expect.anything()
-      })
+      expectCompletedOnce(resultLines(run.lines), [key])
     })
-    // One POST per workflow in total, across both lifetimes of each worker.
-    const posts = (await Effect.runPromise(emulator.requests))
-      .filter((r) => r.method === "POST" && r.path === `/v1/applications/${APP}/runs`)
-    expect(posts).toHaveLength(cases.length)
-  }, 180_000)
+    // One POST per workflow in total, across both lives of each worker.
+    expect(await postsFor("crash-")).toHaveLength(cases.length)
+    // The mark search is bounded: one unpaged `GET …/runs` per submission attempt (at most one per
+    // life of the worker), never a walk through the pages.
+    const requests = await Effect.runPromise(emulator.requests)
+    for (const { point } of cases) {
+      const searches = requests.filter((r) =>
+        r.method === "GET" && r.path === `/v1/applications/${APP}/runs` && r.headers["x-test-worker"] === `crash-${point}`
+      )
+      expect(searches.length, point).toBeGreaterThanOrEqual(1)
+      expect(searches.length, point).toBeLessThanOrEqual(2)
+      for (const search of searches) expect(search.query, point).toEqual({})
+    }
+  }, 300_000)
+
+  it("completes once when a worker holding its embedded data directory is killed part-way and restarted on it", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "nextmv-workflow-embedded-"))
+    try {
+      const keys = ["embedded-1", "embedded-2", "embedded-3"]
+      // PGlite opened by the worker itself (Storage.embedded); killed right after its first POST
+      // returned, before the submission was recorded, with the other workflows at earlier steps.
+      const env = { DATA_DIR: dataDir, RUNNER_NAME: "embedded", KEYS: keys.join(",") }
+      const crashed = await startWorker({ ...env, CRASH_AT: "after-post" }).finished()
+      expect(crashed.signal, crashed.stderr).toBe("SIGKILL")
+      expect(crashed.lines).toContain("crash after-post")
+      const before = await postsFor("embedded-")
+      expect(before.length).toBeGreaterThan(0)
+
+      const restarted = await startWorker(env).finished()
+      expect(restarted.code, restarted.stderr).toBe(0)
+      expectCompletedOnce(resultLines(restarted.lines), keys)
+      expect(await postsFor("embedded-")).toHaveLength(keys.length)
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  }, 300_000)
 })
 
 describe("durable workers sharing one database", () => {
   it("a surviving worker finishes every workflow of a killed one: 0 duplicates, 0 lost", async () => {
     const keys = Array.from({ length: 12 }, (_, i) => `shared-${i}`)
     const shared = { TABLE_PREFIX: "shared", LOCK_EXPIRY_MS: "3000" }
-    // Worker A only executes; worker B also starts (and awaits) every workflow. Their shards split
-    // the workflows between them.
-    const a = startWorker({ ...shared, MODE: "serve", RUNNER_PORT: "41001", WORKER_NAME: "a" })
-    // B starts once A is up, so that the shards are split between them from the start.
-    for (let i = 0; i < 1_200 && !a.lines.includes("serving"); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50))
+    // The runs stay queued until A is dead: A is killed with its workflows part-way (waiting).
+    clock.freeze()
+    let b: WorkerProcess
+    let postedByA: number
+    try {
+      // A only executes. It says `serving` once it holds shards, so that B, which starts (and
+      // awaits) every workflow, finds it there: the shards are split between them from the start
+      // and A's share of the workflows runs on A.
+      const a = startWorker({ ...shared, MODE: "serve", RUNNER_NAME: "worker-a", WORKER_NAME: "a" })
+      await a.line((line) => line === "serving", "holding shards")
+      b = startWorker({ ...shared, KEYS: keys.join(","), RUNNER_NAME: "worker-b", WORKER_NAME: "b" })
+      // Kill A as soon as it has submitted a run.
+      await a.line((line) => line.startsWith("posted run shared-"), "a submission")
+      a.child.kill("SIGKILL")
+      expect((await a.finished(10_000)).signal).toBe("SIGKILL")
+      postedByA = (await postsFor("shared-", "a")).length
+      expect(postedByA).toBeGreaterThan(0)
+      expect(resultLines(b.lines)).toEqual([]) // nothing had finished
+    } finally {
+      clock.release()
     }
-    expect(a.lines).toContain("serving")
-    const b = startWorker({ ...shared, KEYS: keys.join(","), RUNNER_PORT: "41002", WORKER_NAME: "b" })
-    const postsBy = async (worker: string) =>
-      (await Effect.runPromise(emulator.requests)).filter((r) =>
-        r.method === "POST" && r.path === `/v1/applications/${APP}/runs` &&
-        r.headers["x-test-worker"] === worker && String((r.json as { name?: string }).name).startsWith("run shared-")
-      )
-    // Kill A as soon as it has submitted a run: it dies with workflows part-way.
-    for (let i = 0; i < 600 && (await postsBy("a")).length === 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-    expect((await postsBy("a")).length).toBeGreaterThan(0)
-    a.child.kill("SIGKILL")
-    expect((await a.finished).signal).toBe("SIGKILL")
 
-    const done = await b.finished
+    // B takes A's shards over once A's locks expire and finishes A's workflows.
+    const done = await b.finished()
     expect(done.code, done.stderr).toBe(0)
     const results = resultLines(done.lines)
-    expect(results.map((r) => r.key).sort()).toEqual([...keys].sort()) // 0 lost
-    for (const line of results) {
-      expect(line.ok, line.error).toBe(true)
-      const runs = runsFor(line.key)
-      expect(runs, line.key).toHaveLength(1) // 0 duplicates
-      expect(line.result!.id).toBe(runs[0]!.id)
-      expect(line.result!.output).toEqual({
-        solutions: [{ key: line.key, value: line.key.length }],
-        options: {},
-        statistics: expect.anything()
-      })
-    }
-    expect((await postsBy("a")).length + (await postsBy("b")).length).toBe(keys.length)
-  }, 180_000)
+    expectCompletedOnce(results, keys)
+    // A's runs were reused, not submitted again.
+    expect((await postsFor("shared-", "a")).length).toBe(postedByA)
+    expect(await postsFor("shared-")).toHaveLength(keys.length)
+  }, 300_000)
+})
+
+describe("a client process (execute: false)", () => {
+  it("starts and awaits workflows that a worker process executes; it submits nothing itself", async () => {
+    const keys = ["client-1", "client-2"]
+    const cluster = { TABLE_PREFIX: "client", LOCK_EXPIRY_MS: "3000" }
+    const worker = startWorker({ ...cluster, MODE: "serve", RUNNER_NAME: "worker-c", WORKER_NAME: "c" })
+    await worker.line((line) => line === "serving", "holding shards")
+    // This process: the same cluster, but a client only. It has the SDK's services (sending
+    // `x-test-worker: client`), so anything it executed would show in the emulator's requests.
+    const ClientLive = Worker.layer({
+      storage: Storage.postgres({ url: Redacted.make(dbUrl), advisoryLocks: false, maxConnections: 2 }),
+      execute: false,
+      tablePrefix: cluster.TABLE_PREFIX,
+      sharding: { shardsPerGroup: 16, entityMessagePollInterval: 500 }
+    }).pipe(
+      Layer.provide(Layers.services),
+      Layer.provide(NextmvClient.layer({ apiKey: emulator.apiKey, baseUrl: emulator.url, headers: { "x-test-worker": "client" } })),
+      Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeContext.layer))
+    )
+    const polling = { initialDelayMillis: 20, delayMillis: 50, backoffMillis: 0, maxDelayMillis: 50, maxTries: 2_000 }
+    const exit = await within(
+      Effect.forEach(
+        keys,
+        (key) => RunWorkflow.RunWorkflow.execute({ appId: APP, key, input: { key, value: key.length }, name: `run ${key}`, polling }),
+        { concurrency: "unbounded" }
+      ).pipe(Effect.provide(ClientLive), Effect.scoped, Effect.runPromiseExit),
+      PHASE_MILLIS,
+      "the client's workflows"
+    )
+    if (Exit.isFailure(exit)) expect.fail(String(exit.cause))
+    exit.value.forEach((result, i) => {
+      const runs = runsFor(keys[i]!)
+      expect(runs).toHaveLength(1)
+      expect(result.id).toBe(runs[0]!.id)
+      expect(result.metadata.status_v2).toBe("succeeded")
+    })
+    // Every request of these workflows came from the worker process.
+    const requests = await Effect.runPromise(emulator.requests)
+    expect(requests.filter((r) => r.headers["x-test-worker"] === "client")).toEqual([])
+    expect((await postsFor("client-", "c")).length).toBe(keys.length)
+  }, 300_000)
 })
 
 describe("workflows in this process", () => {
@@ -253,9 +437,19 @@ describe("workflows in this process", () => {
       polling: fast
     }
     const exit = await inProcess(Effect.gen(function*() {
-      const failed = yield* Effect.flip(
-        RunWorkflow.RunWorkflow.execute({ appId: EXP_APP, key: "broken-1", instanceId: "broken", input: { x: 1 }, polling: fast })
-      )
+      const broken = { appId: EXP_APP, key: "broken-1", instanceId: "broken", input: { x: 1 }, polling: fast }
+      const failed = yield* Effect.flip(RunWorkflow.RunWorkflow.execute(broken))
+      // The failure is the workflow's stored result: executing again returns it, submits nothing.
+      const failedAgain = yield* Effect.flip(RunWorkflow.RunWorkflow.execute(broken))
+      expect(failedAgain).toEqual(failed)
+      // A submit step that fails (here 404: no such application yet) ends the workflow with the
+      // typed NextmvHttpError, and the same (appId, key) keeps returning it.
+      const missing = { appId: "durable-missing", key: "missing-1", input: { x: 1 }, polling: fast }
+      const notFound = yield* Effect.flip(RunWorkflow.RunWorkflow.execute(missing))
+      expect(notFound).toMatchObject({ _tag: "NextmvHttpError", status: 404 })
+      emulator.areas.applications.seed({ id: "durable-missing" })
+      expect(yield* Effect.flip(RunWorkflow.RunWorkflow.execute(missing))).toEqual(notFound)
+      expect(emulator.areas.runs.list("durable-missing")).toEqual([])
       const experiment = yield* ExperimentWorkflows.BatchExperimentWorkflow.execute(batch)
       const again = yield* ExperimentWorkflows.BatchExperimentWorkflow.execute(batch)
       const test = yield* ExperimentWorkflows.AcceptanceTestWorkflow.execute(acceptance)

@@ -2,8 +2,12 @@
  * The baseline: the same request as `browser-minimal.ts` written with Effect, Schema and
  * `FetchHttpClient` alone, without nextmv-effect. Its size is the floor for any Effect program.
  */
-import { FetchHttpClient, HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import { Effect, Schema } from "effect"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 
 const Application = Schema.Struct({ id: Schema.String, name: Schema.String })
 

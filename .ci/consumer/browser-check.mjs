@@ -3,7 +3,8 @@
 //    no `tar` / `yaml` (both are loaded on first use, see src/internal/lazy.ts).
 // 2. esbuild bundles three programs for the browser platform (minified, ESM): the bare baseline
 //    (Effect + Schema + FetchHttpClient, no nextmv-effect), the minimal nextmv-effect program and a
-//    program with a run; the sizes are printed, with nextmv-effect's share over the baseline.
+//    program with a run; the sizes are printed, with nextmv-effect's share over the baseline, and
+//    that share has a budget.
 // 3. The run program's bundle runs against the embedded emulator with only FetchHttpClient.
 // Usage: ESBUILD=/path/to/esbuild/lib/main.js node browser-check.mjs
 import { Effect } from "effect"
@@ -78,6 +79,12 @@ for (
 console.log(
   `nextmv-effect's share over the bare baseline: minimal +${kB(minimal.size - bare.size)}, app + run +${kB(run.size - bare.size)} minified`
 )
+
+// A budget on nextmv-effect's own share, so that it stays small (it was about 50 kB).
+const SHARE_BUDGET = 75_000
+if (minimal.size - bare.size > SHARE_BUDGET) {
+  fail(`nextmv-effect adds ${kB(minimal.size - bare.size)} to the minimal program, over the ${kB(SHARE_BUDGET)} budget`)
+}
 
 // 3. Run the browser bundle against the emulator.
 const { main } = await import(pathToFileURL(resolve(run.outfile)).href)

@@ -1,6 +1,12 @@
-/** The smallest useful browser program: list the applications over `FetchHttpClient`. */
-import { FetchHttpClient } from "@effect/platform"
-import { Effect, Layer, Redacted } from "effect"
+/**
+ * The smallest useful browser program: list the applications over `FetchHttpClient`. Effect's
+ * modules are imported one by one (`effect/Effect`), as for any Effect program bundled by esbuild:
+ * esbuild keeps all of a namespace imported from the `effect` index (`import { Effect } from "effect"`).
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import { Applications, NextmvClient } from "nextmv-effect"
 
 /** The ids of the account's applications. */

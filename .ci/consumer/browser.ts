@@ -4,8 +4,12 @@
  * waits for a run's result. Runs need a `FileSystem` and `Path` for directory inputs; a browser
  * has none, so the no-op `FileSystem` and the pure-JS `Path` stand in (JSON inputs never use them).
  */
-import { FetchHttpClient, FileSystem, Path } from "@effect/platform"
-import { Effect, Layer, Redacted } from "effect"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import { Applications, NextmvClient, RunPrograms, Runs, Uploads } from "nextmv-effect"
 
 /** Creates `appId`, runs `input` on it and returns the run's output. */

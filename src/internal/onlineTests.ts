@@ -4,7 +4,7 @@
 import { DateTime, Effect } from "effect"
 import type { InvalidArgumentError } from "../Errors.js"
 import type { DateTimeInput, StopIntent } from "../schemas/OnlineTests.js"
-import { invalidArgument } from "./validate.js"
+import { describeArgument, invalidArgument } from "./validate.js"
 
 /** A date-time argument as UTC, or an `InvalidArgumentError` naming `name`. */
 export const utcArgument = (
@@ -13,7 +13,7 @@ export const utcArgument = (
   value: DateTimeInput
 ): Effect.Effect<DateTime.Utc, InvalidArgumentError> => {
   if (DateTime.isDateTime(value)) return Effect.succeed(DateTime.toUtc(value))
-  return Number.isNaN(value.getTime())
+  return !(value instanceof Date) || Number.isNaN(value.getTime())
     ? invalidArgument(operation, `${name} must be a valid date`)
     : Effect.succeed(DateTime.unsafeFromDate(value))
 }
@@ -22,4 +22,4 @@ export const utcArgument = (
 export const stopIntentArgument = (operation: string, intent: unknown): Effect.Effect<StopIntent, InvalidArgumentError> =>
   intent === "complete" || intent === "cancel"
     ? Effect.succeed(intent)
-    : invalidArgument(operation, `intent must be "complete" or "cancel" (got ${JSON.stringify(intent)})`)
+    : invalidArgument(operation, `intent must be "complete" or "cancel" (got ${describeArgument(intent)})`)

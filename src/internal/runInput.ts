@@ -17,7 +17,11 @@ import { type ContentType, MAX_RUN_SIZE, type RunConfiguration } from "../schema
 export const inputSize = (value: unknown): number => {
   if (value === undefined || value === null) return 0
   if (typeof value === "string") return Buffer.byteLength(value, "utf8")
-  const json = JSON.stringify(value)
+  return jsonTextSize(JSON.stringify(value))
+}
+
+/** {@link inputSize} of a value from its compact JSON text (so a large input is serialised once). */
+export const jsonTextSize = (json: string): number => {
   let size = 0
   for (let i = 0; i < json.length; i++) size += json.charCodeAt(i) < 0x80 ? 1 : 6
   return size
@@ -26,6 +30,8 @@ export const inputSize = (value: unknown): number => {
 /** What decides how a run's input travels. */
 export interface UploadDecisionInput {
   readonly input?: unknown
+  /** The input's compact JSON text when the caller has it already (it is then not serialised again). */
+  readonly inputJson?: string | undefined
   readonly inputFormat?: ContentType | undefined
   readonly uploadId?: string | undefined
   readonly managedInputId?: string | undefined
@@ -35,14 +41,17 @@ export interface UploadDecisionInput {
 /**
  * `true` when the input must go through an upload URL: no upload id and no managed input id were
  * given, and the input is larger than 5 MiB (strictly), is text, has a non-JSON format, or comes
- * from a directory.
+ * from a directory. Without any input (no `input`, no directory) there is nothing to upload.
  */
 export const needsUpload = (decision: UploadDecisionInput): boolean => {
   if (nonEmpty(decision.uploadId) || nonEmpty(decision.managedInputId)) return false
+  if (decision.input === undefined && !decision.fromDirectory) return false
   return decision.fromDirectory ||
     typeof decision.input === "string" ||
     (decision.inputFormat !== undefined && decision.inputFormat !== "json") ||
-    inputSize(decision.input) > MAX_RUN_SIZE
+    (decision.inputJson !== undefined && decision.input !== null
+        ? jsonTextSize(decision.inputJson)
+        : inputSize(decision.input)) > MAX_RUN_SIZE
 }
 
 const nonEmpty = (value: string | undefined): value is string => value !== undefined && value !== ""

@@ -17,9 +17,61 @@ export const requireNonEmpty = (
   name: string,
   value: string | undefined
 ): Effect.Effect<string, InvalidArgumentError> =>
-  value !== undefined && value.trim() !== ""
+  typeof value === "string" && value.trim() !== ""
     ? Effect.succeed(value)
     : invalidArgument(operation, `${name} must be a non-empty string`)
+
+/**
+ * A caller's value shown in a message, safely: a string is quoted (cut at 100 characters), a
+ * number or boolean is printed, anything else is named by its kind. It is never serialised (it
+ * could be a cycle or a `BigInt`, which `JSON.stringify` throws on).
+ */
+export const describeArgument = (value: unknown): string => {
+  if (typeof value === "string") return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value)
+  if (typeof value === "number" || typeof value === "boolean") return String(value)
+  if (value === null) return "null"
+  if (Array.isArray(value)) return "an array"
+  return typeof value === "object" ? "an object" : `a ${typeof value}`
+}
+
+/** `true` for an object that can hold options or fields: not `null`, not an array, not a function or scalar. */
+export const isRecordObject = (value: unknown): value is object => typeof value === "object" && value !== null && !Array.isArray(value)
+
+/**
+ * Fails with an {@link InvalidArgumentError} unless `value` is an object (not `null`, an array, a
+ * function or a scalar); `name` is the argument's name in the message. A JavaScript caller can
+ * pass anything where an options object is typed, and reading a field of `null` would throw (a
+ * defect) instead of failing. Operations whose options are optional check them after their
+ * `= {}` default, operations with required options check them first, so `undefined` is rejected.
+ *
+ * @example
+ * ```ts
+ * const options: unknown = JSON.parse("{}")
+ * yield* requireObject("Secrets.newSecretsCollection", "options", options)
+ * ```
+ */
+export const requireObject = (
+  operation: string,
+  name: string,
+  value: unknown
+): Effect.Effect<void, InvalidArgumentError> =>
+  isRecordObject(value) ? Effect.void : invalidArgument(operation, `${name} must be an object`)
+
+/**
+ * Fails with an {@link InvalidArgumentError} unless `value` is an array whose items are all
+ * objects (see {@link requireObject}); `name` is the option's name in the message. The items'
+ * fields are checked by the request body's schema later; this check keeps the code that builds
+ * the body from reading a field of `null`.
+ */
+export const requireObjectArray = (
+  operation: string,
+  name: string,
+  value: unknown
+): Effect.Effect<void, InvalidArgumentError> => {
+  if (!Array.isArray(value)) return invalidArgument(operation, `${name} must be an array`)
+  const bad = value.findIndex((item) => !isRecordObject(item))
+  return bad === -1 ? Effect.void : invalidArgument(operation, `${name}[${bad}] must be an object`)
+}
 
 /**
  * Why `value` cannot be the id `name`, or `undefined` when it can. An id becomes one path segment
@@ -89,29 +141,32 @@ export const isGiven = (value: string | undefined | null): value is string => va
 export interface ExecutionSettings {
   readonly execution_class?: string | undefined
   readonly integration_id?: string | undefined
-  readonly queuing?: { readonly priority?: number | undefined } | undefined
+  readonly queuing?: { readonly priority?: number | undefined; readonly disabled?: boolean | undefined } | undefined
 }
 
 /**
- * nextmv-py's checks of `RunQueuing` and of the integration rule (nextmv-py `RunQueuing` and
- * `InstanceConfiguration`): a priority outside 1..9 is rejected; with an `integration_id`, the
- * execution class must be absent, empty or `integration`, and is then set to `integration`.
+ * nextmv-py's checks of `RunQueuing` and of the integration rule (nextmv-py `RunQueuing`,
+ * `RunConfiguration` and `InstanceConfiguration`), with nextmv-py's messages: a priority outside
+ * 1..9 or a `disabled` that is not a boolean is rejected; with an `integration_id`, the execution
+ * class must be absent, empty or `integration`, and is then set to `integration`.
  */
 export const validateExecutionSettings = <C extends ExecutionSettings>(
   operation: string,
   settings: C | undefined
 ): Effect.Effect<C | undefined, InvalidArgumentError> => {
   if (settings === undefined) return Effect.succeed(undefined)
+  if (!isRecordObject(settings)) return invalidArgument(operation, "configuration must be an object")
   const priority = settings.queuing?.priority
   if (priority !== undefined && (!Number.isInteger(priority) || priority < 1 || priority > 9)) {
-    return invalidArgument(operation, `Priority must be between 1 and 9 (got ${priority}).`)
+    return invalidArgument(operation, "Priority must be between 1 and 9.")
+  }
+  const disabled: unknown = settings.queuing?.disabled
+  if (disabled !== undefined && typeof disabled !== "boolean") {
+    return invalidArgument(operation, "Disabled must be a boolean value.")
   }
   if (isGiven(settings.integration_id)) {
     if (isGiven(settings.execution_class) && settings.execution_class !== "integration") {
-      return invalidArgument(
-        operation,
-        `When integration_id is set, execution_class must be \`integration\` or absent (got "${settings.execution_class}").`
-      )
+      return invalidArgument(operation, "When integration_id is set, execution_class must be `integration` or None.")
     }
     return Effect.succeed({ ...settings, execution_class: "integration" })
   }

@@ -9,13 +9,13 @@ import { Effect, Option } from "effect"
 import type { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
 import { isNotFound } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
-import { invalidArgument, isGiven, requireIds } from "../internal/validate.js"
+import { invalidArgument, isGiven, requireIds, requireObject } from "../internal/validate.js"
 import { type AcceptanceTest, isTerminalExperimentStatus } from "../schemas/Experiments.js"
 import { type AcceptanceTestError, AcceptanceTests, type MetricInput, metricsWire } from "../services/AcceptanceTests.js"
 import { BatchExperiments } from "../services/BatchExperiments.js"
 import { InputSets } from "../services/InputSets.js"
 import type { ExperimentPollingOptions } from "./Experiments.js"
-import { poll, pollStoppable, type StopOption } from "./Polling.js"
+import { poll, pollStoppable, type StopOption, validatePollingProgram } from "./Polling.js"
 
 /** Options of {@link newAcceptanceTest}. */
 export interface NewAcceptanceTestOptions {
@@ -71,8 +71,9 @@ export const newAcceptanceTest = (
   options: NewAcceptanceTestOptions
 ): Effect.Effect<AcceptanceTest, AcceptanceTestError, AcceptanceTests | BatchExperiments | InputSets> =>
   Effect.gen(function*() {
+    yield* requireIds(operation, { appId })
+    yield* requireObject(operation, "options", options)
     yield* requireIds(operation, {
-      appId,
       candidateInstanceId: options.candidateInstanceId,
       baselineInstanceId: options.baselineInstanceId
     })
@@ -136,10 +137,13 @@ const pollAcceptanceTest = (
   options: ExperimentPollingOptions,
   span: string
 ): Effect.Effect<AcceptanceTest, AcceptanceTestPollingError, AcceptanceTests> =>
-  Effect.flatMap(AcceptanceTests, (acceptance) =>
-    poll(acceptance.acceptanceTest(appId, acceptanceTestId), untilTerminal(options)).pipe(
-      Effect.flatMap(() => acceptance.acceptanceTest(appId, acceptanceTestId))
-    )).pipe(Effect.withSpan(span, { attributes: { appId, acceptanceTestId } }))
+  Effect.flatMap(
+    Effect.zipRight(requireObject(span, "options", options), AcceptanceTests),
+    (acceptance) =>
+      poll(acceptance.acceptanceTest(appId, acceptanceTestId), untilTerminal(options)).pipe(
+        Effect.flatMap(() => acceptance.acceptanceTest(appId, acceptanceTestId))
+      )
+  ).pipe(Effect.withSpan(span, { attributes: { appId, acceptanceTestId } }))
 
 const pollAcceptanceTestStoppable = (
   appId: string,
@@ -148,7 +152,7 @@ const pollAcceptanceTestStoppable = (
   span: string
 ): Effect.Effect<Option.Option<AcceptanceTest>, AcceptanceTestPollingError, AcceptanceTests> =>
   Effect.flatMap(
-    AcceptanceTests,
+    Effect.zipRight(requireObject(span, "options", options), AcceptanceTests),
     (acceptance) =>
       pollStoppable(acceptance.acceptanceTest(appId, acceptanceTestId), { ...untilTerminal(options), stop: options.stop })
         .pipe(Effect.flatMap(Effect.transposeMapOption(() => acceptance.acceptanceTest(appId, acceptanceTestId))))
@@ -208,9 +212,12 @@ export const newAcceptanceTestWithResult = (
   appId: string,
   options: NewAcceptanceTestOptions & ExperimentPollingOptions
 ): Effect.Effect<AcceptanceTest, AcceptanceTestPollingError, AcceptanceTests | BatchExperiments | InputSets> =>
-  Effect.flatMap(
-    newAcceptanceTest(appId, options),
-    (created) => pollAcceptanceTest(appId, created.id, options, "AcceptanceTests.newAcceptanceTestWithResult")
+  Effect.zipRight(
+    validatePollingProgram("AcceptanceTests.newAcceptanceTestWithResult", options, { stoppable: false }),
+    Effect.flatMap(
+      newAcceptanceTest(appId, options),
+      (created) => pollAcceptanceTest(appId, created.id, options, "AcceptanceTests.newAcceptanceTestWithResult")
+    )
   )
 
 /**
@@ -219,7 +226,11 @@ export const newAcceptanceTestWithResult = (
  *
  * @example
  * ```ts
- * const test = yield* newAcceptanceTestWithResultStoppable("routing-app", { ...options, stop: Ref.get(shuttingDown) })
+ * const test = yield* newAcceptanceTestWithResultStoppable("routing-app", {
+ *   candidateInstanceId: "staging", baselineInstanceId: "prod", inputSetId: "benchmark",
+ *   metrics: [{ field: "result.value", statistic: "mean", params: { operator: "le", tolerance: { type: "relative", value: 0.05 } } }],
+ *   stop: Ref.get(shuttingDown)
+ * })
  * ```
  */
 export const newAcceptanceTestWithResultStoppable = (
@@ -230,7 +241,10 @@ export const newAcceptanceTestWithResultStoppable = (
   AcceptanceTestPollingError,
   AcceptanceTests | BatchExperiments | InputSets
 > =>
-  Effect.flatMap(
-    newAcceptanceTest(appId, options),
-    (created) => pollAcceptanceTestStoppable(appId, created.id, options, "AcceptanceTests.newAcceptanceTestWithResultStoppable")
+  Effect.zipRight(
+    validatePollingProgram("AcceptanceTests.newAcceptanceTestWithResultStoppable", options, { stoppable: true }),
+    Effect.flatMap(
+      newAcceptanceTest(appId, options),
+      (created) => pollAcceptanceTestStoppable(appId, created.id, options, "AcceptanceTests.newAcceptanceTestWithResultStoppable")
+    )
   )

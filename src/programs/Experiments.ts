@@ -9,7 +9,8 @@ import { Effect, Option } from "effect"
 import type { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
 import { type BatchExperiment, type BatchExperimentMetadata, isTerminalExperimentStatus } from "../schemas/Experiments.js"
 import { type BatchExperimentError, BatchExperiments, type NewBatchExperimentOptions } from "../services/BatchExperiments.js"
-import { poll, type PollingInput, pollStoppable, type StopOption } from "./Polling.js"
+import { requireObject } from "../internal/validate.js"
+import { poll, type PollingInput, pollStoppable, type StopOption, validatePollingProgram } from "./Polling.js"
 
 /** Errors of the experiment polling programs. */
 export type ExperimentPollingError = BatchExperimentError | PollingTimeoutError | PollingTriesExhaustedError
@@ -31,6 +32,9 @@ const untilTerminal = (options: ExperimentPollingOptions) => ({
   polling: options.polling
 })
 
+/** The span (and operation) name given by the caller, or this module's when it is not a string. */
+const spanName = (span: unknown): string => typeof span === "string" && span !== "" ? span : "BatchExperiments.pollBatchExperiment"
+
 /**
  * Polls `…/batch/{id}/metadata` until the status is `completed`, `failed`, `draft`, `canceled` or
  * `delete-failed` (a missing status keeps polling), then fetches the experiment with its runs.
@@ -42,10 +46,13 @@ export const pollBatchExperiment = (
   options: ExperimentPollingOptions,
   span: string
 ): Effect.Effect<BatchExperiment, ExperimentPollingError, BatchExperiments> =>
-  Effect.flatMap(BatchExperiments, (batch) =>
-    poll(batch.batchExperimentMetadata(appId, batchId), untilTerminal(options)).pipe(
-      Effect.flatMap((metadata) => batch.batchExperiment(appId, metadata.id))
-    )).pipe(Effect.withSpan(span, { attributes: { appId, batchId } }))
+  Effect.flatMap(
+    Effect.zipRight(requireObject(spanName(span), "options", options), BatchExperiments),
+    (batch) =>
+      poll(batch.batchExperimentMetadata(appId, batchId), untilTerminal(options)).pipe(
+        Effect.flatMap((metadata) => batch.batchExperiment(appId, metadata.id))
+      )
+  ).pipe(Effect.withSpan(spanName(span), { attributes: { appId, batchId } }))
 
 /** {@link pollBatchExperiment} with nextmv-py's `stop`: `Option.none()` when stopped on request. */
 export const pollBatchExperimentStoppable = (
@@ -55,12 +62,12 @@ export const pollBatchExperimentStoppable = (
   span: string
 ): Effect.Effect<Option.Option<BatchExperiment>, ExperimentPollingError, BatchExperiments> =>
   Effect.flatMap(
-    BatchExperiments,
+    Effect.zipRight(requireObject(spanName(span), "options", options), BatchExperiments),
     (batch) =>
       pollStoppable(batch.batchExperimentMetadata(appId, batchId), { ...untilTerminal(options), stop: options.stop }).pipe(
         Effect.flatMap(Effect.transposeMapOption((metadata) => batch.batchExperiment(appId, metadata.id)))
       )
-  ).pipe(Effect.withSpan(span, { attributes: { appId, batchId } }))
+  ).pipe(Effect.withSpan(spanName(span), { attributes: { appId, batchId } }))
 
 /**
  * Waits for a batch experiment to finish and returns it with its runs (nextmv-py's
@@ -114,7 +121,11 @@ export const newBatchExperimentWithResult = (
   appId: string,
   options: NewBatchExperimentOptions & ExperimentPollingOptions = {}
 ): Effect.Effect<BatchExperiment, ExperimentPollingError, BatchExperiments> =>
-  Effect.flatMap(BatchExperiments, (batch) => batch.newBatchExperiment(appId, options)).pipe(
+  Effect.zipRight(
+    validatePollingProgram("BatchExperiments.newBatchExperimentWithResult", options, { stoppable: false }),
+    BatchExperiments
+  ).pipe(
+    Effect.flatMap((batch) => batch.newBatchExperiment(appId, options)),
     Effect.flatMap((id) => pollBatchExperiment(appId, id, options, "BatchExperiments.newBatchExperimentWithResult"))
   )
 
@@ -124,13 +135,20 @@ export const newBatchExperimentWithResult = (
  *
  * @example
  * ```ts
- * const experiment = yield* newBatchExperimentWithResultStoppable("routing-app", { runs, stop: Ref.get(shuttingDown) })
+ * const experiment = yield* newBatchExperimentWithResultStoppable("routing-app", {
+ *   runs: [{ inputId: "managed-input-1", instanceId: "prod" }],
+ *   stop: Ref.get(shuttingDown)
+ * })
  * ```
  */
 export const newBatchExperimentWithResultStoppable = (
   appId: string,
   options: NewBatchExperimentOptions & ExperimentPollingOptions & StopOption
 ): Effect.Effect<Option.Option<BatchExperiment>, ExperimentPollingError, BatchExperiments> =>
-  Effect.flatMap(BatchExperiments, (batch) => batch.newBatchExperiment(appId, options)).pipe(
+  Effect.zipRight(
+    validatePollingProgram("BatchExperiments.newBatchExperimentWithResultStoppable", options, { stoppable: true }),
+    BatchExperiments
+  ).pipe(
+    Effect.flatMap((batch) => batch.newBatchExperiment(appId, options)),
     Effect.flatMap((id) => pollBatchExperimentStoppable(appId, id, options, "BatchExperiments.newBatchExperimentWithResultStoppable"))
   )

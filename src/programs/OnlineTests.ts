@@ -20,6 +20,7 @@ import {
 } from "../schemas/OnlineTests.js"
 import { type ShadowTestError, ShadowTests } from "../services/ShadowTests.js"
 import { type SwitchbackTestError, SwitchbackTests } from "../services/SwitchbackTests.js"
+import { requireObject } from "../internal/validate.js"
 import { poll, type PollingError, type PollingInput, pollStoppable, type StopOption } from "./Polling.js"
 
 export { FINAL_ONLINE_TEST_STATUSES, isFinalOnlineTestStatus } from "../schemas/OnlineTests.js"
@@ -80,12 +81,15 @@ export const shadowTestWithPolling = (
   shadowTestId: string,
   options: OnlineTestPollingOptions = {}
 ): Effect.Effect<ShadowTest, ShadowTestError | PollingError, ShadowTests> =>
-  Effect.flatMap(ShadowTests, (shadow) =>
-    pollThenGet<ShadowTestMetadata, ShadowTest, ShadowTestError, never>(
-      shadow.shadowTestMetadata(appId, shadowTestId),
-      shadow.shadowTest(appId, shadowTestId),
-      options.polling
-    )).pipe(Effect.withSpan("ShadowTests.shadowTestWithPolling", { attributes: { appId, shadowTestId } }))
+  Effect.flatMap(
+    Effect.zipRight(requireObject("ShadowTests.shadowTestWithPolling", "options", options), ShadowTests),
+    (shadow) =>
+      pollThenGet<ShadowTestMetadata, ShadowTest, ShadowTestError, never>(
+        shadow.shadowTestMetadata(appId, shadowTestId),
+        shadow.shadowTest(appId, shadowTestId),
+        options.polling
+      )
+  ).pipe(Effect.withSpan("ShadowTests.shadowTestWithPolling", { attributes: { appId, shadowTestId } }))
 
 /**
  * {@link shadowTestWithPolling} with nextmv-py's `stop`: asked before each check; `true` ends with
@@ -101,12 +105,15 @@ export const shadowTestWithPollingStoppable = (
   shadowTestId: string,
   options: OnlineTestPollingOptions & StopOption
 ): Effect.Effect<Option.Option<ShadowTest>, ShadowTestError | PollingError, ShadowTests> =>
-  Effect.flatMap(ShadowTests, (shadow) =>
-    pollThenGetStoppable<ShadowTestMetadata, ShadowTest, ShadowTestError, never>(
-      shadow.shadowTestMetadata(appId, shadowTestId),
-      shadow.shadowTest(appId, shadowTestId),
-      options
-    )).pipe(Effect.withSpan("ShadowTests.shadowTestWithPollingStoppable", { attributes: { appId, shadowTestId } }))
+  Effect.flatMap(
+    Effect.zipRight(requireObject("ShadowTests.shadowTestWithPollingStoppable", "options", options), ShadowTests),
+    (shadow) =>
+      pollThenGetStoppable<ShadowTestMetadata, ShadowTest, ShadowTestError, never>(
+        shadow.shadowTestMetadata(appId, shadowTestId),
+        shadow.shadowTest(appId, shadowTestId),
+        options
+      )
+  ).pipe(Effect.withSpan("ShadowTests.shadowTestWithPollingStoppable", { attributes: { appId, shadowTestId } }))
 
 /**
  * Waits for a switchback test to end: polls `…/experiments/switchback/{id}/metadata` until the
@@ -126,12 +133,15 @@ export const switchbackTestWithPolling = (
   switchbackTestId: string,
   options: OnlineTestPollingOptions = {}
 ): Effect.Effect<SwitchbackTest, SwitchbackTestError | PollingError, SwitchbackTests> =>
-  Effect.flatMap(SwitchbackTests, (switchback) =>
-    pollThenGet<SwitchbackTestMetadata, SwitchbackTest, SwitchbackTestError, never>(
-      switchback.switchbackTestMetadata(appId, switchbackTestId),
-      switchback.switchbackTest(appId, switchbackTestId),
-      options.polling
-    )).pipe(Effect.withSpan("SwitchbackTests.switchbackTestWithPolling", { attributes: { appId, switchbackTestId } }))
+  Effect.flatMap(
+    Effect.zipRight(requireObject("SwitchbackTests.switchbackTestWithPolling", "options", options), SwitchbackTests),
+    (switchback) =>
+      pollThenGet<SwitchbackTestMetadata, SwitchbackTest, SwitchbackTestError, never>(
+        switchback.switchbackTestMetadata(appId, switchbackTestId),
+        switchback.switchbackTest(appId, switchbackTestId),
+        options.polling
+      )
+  ).pipe(Effect.withSpan("SwitchbackTests.switchbackTestWithPolling", { attributes: { appId, switchbackTestId } }))
 
 /**
  * {@link switchbackTestWithPolling} with nextmv-py's `stop` (see
@@ -147,11 +157,14 @@ export const switchbackTestWithPollingStoppable = (
   switchbackTestId: string,
   options: OnlineTestPollingOptions & StopOption
 ): Effect.Effect<Option.Option<SwitchbackTest>, SwitchbackTestError | PollingError, SwitchbackTests> =>
-  Effect.flatMap(SwitchbackTests, (switchback) =>
-    pollThenGetStoppable<SwitchbackTestMetadata, SwitchbackTest, SwitchbackTestError, never>(
-      switchback.switchbackTestMetadata(appId, switchbackTestId),
-      switchback.switchbackTest(appId, switchbackTestId),
-      options
-    )).pipe(
-      Effect.withSpan("SwitchbackTests.switchbackTestWithPollingStoppable", { attributes: { appId, switchbackTestId } })
-    )
+  Effect.flatMap(
+    Effect.zipRight(requireObject("SwitchbackTests.switchbackTestWithPollingStoppable", "options", options), SwitchbackTests),
+    (switchback) =>
+      pollThenGetStoppable<SwitchbackTestMetadata, SwitchbackTest, SwitchbackTestError, never>(
+        switchback.switchbackTestMetadata(appId, switchbackTestId),
+        switchback.switchbackTest(appId, switchbackTestId),
+        options
+      )
+  ).pipe(
+    Effect.withSpan("SwitchbackTests.switchbackTestWithPollingStoppable", { attributes: { appId, switchbackTestId } })
+  )

@@ -10,6 +10,8 @@
  */
 import { Clock, Duration, Effect, Option, Random, Schedule } from "effect"
 import { InvalidArgumentError, PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
+import { type DefaultPolling, NextmvDefaults } from "../internal/defaults.js"
+import { isRecordObject, requireObject } from "../internal/validate.js"
 
 /**
  * nextmv-py's polling options (`nextmv.PollingOptions`, used by `poll` and every
@@ -70,7 +72,10 @@ export interface PollConfig<A> {
   readonly until: (value: A) => boolean
   /** A short status of a value, for error messages and logs (e.g. `metadata.status_v2`). */
   readonly status?: ((value: A) => string | undefined) | undefined
-  /** Polling options (defaults: {@link defaultPollingOptions}) or a `Schedule`. */
+  /**
+   * Polling options or a `Schedule`. Options not given here come from the program-wide
+   * `NextmvDefaults.polling`, then {@link defaultPollingOptions} (see {@link currentPollingOptions}).
+   */
   readonly polling?: PollingInput | undefined
 }
 
@@ -113,6 +118,74 @@ const validOptions = (options: PollingOptions): Effect.Effect<PollingOptions, In
       return yield* new InvalidArgumentError({ operation: "Polling.poll", reason: "polling.sleepDuration must be an Effect" })
     }
     return options
+  })
+
+/** The fields of `polling` that are set (a default left `undefined` keeps the built-in value). */
+const definedFields = (polling: DefaultPolling = {}): Partial<PollingOptions> => {
+  const { backoff, delay, initialDelay, jitter, maxDelay, maxDuration, maxTries } = polling
+  return {
+    ...(backoff !== undefined ? { backoff } : {}),
+    ...(delay !== undefined ? { delay } : {}),
+    ...(initialDelay !== undefined ? { initialDelay } : {}),
+    ...(jitter !== undefined ? { jitter } : {}),
+    ...(maxDelay !== undefined ? { maxDelay } : {}),
+    ...(maxDuration !== undefined ? { maxDuration } : {}),
+    ...(maxTries !== undefined ? { maxTries } : {})
+  }
+}
+
+/**
+ * The polling options in effect before a call's own: {@link defaultPollingOptions} with the
+ * program-wide `NextmvDefaults.polling` on top. Every polling loop (and the run tracker) starts
+ * from these.
+ *
+ * @example
+ * ```ts
+ * const { maxDuration } = yield* currentPollingOptions
+ * ```
+ */
+export const currentPollingOptions: Effect.Effect<PollingOptions> = Effect.map(
+  NextmvDefaults,
+  (defaults) => ({ ...defaultPollingOptions, ...definedFields(defaults.polling) })
+)
+
+/**
+ * Checks `polling` as {@link poll} does before its first check: `undefined`, a `Schedule`, or
+ * options whose durations and `maxTries` are valid. Fails with `InvalidArgumentError`.
+ */
+export const validatePolling = (polling: unknown): Effect.Effect<void, InvalidArgumentError> => {
+  if (polling === undefined || Schedule.isSchedule(polling)) return Effect.void
+  if (typeof polling !== "object" || polling === null || Array.isArray(polling)) {
+    return new InvalidArgumentError({ operation: "Polling.poll", reason: "polling must be options or a Schedule" })
+  }
+  return Effect.asVoid(validOptions({ ...defaultPollingOptions, ...polling }))
+}
+
+/** Checks nextmv-py's `stop` as {@link pollStoppable} does: an `Effect<boolean>`. */
+export const validateStop = (stop: unknown): Effect.Effect<void, InvalidArgumentError> =>
+  Effect.isEffect(stop)
+    ? Effect.void
+    : new InvalidArgumentError({ operation: "Polling.pollStoppable", reason: "stop must be an Effect<boolean>" })
+
+/**
+ * Checks the options of a program that first creates something (a run, an experiment, a test)
+ * and then polls it: the options object, its `polling` and, for the `…Stoppable` programs, its
+ * `stop` — before the first request, so that options that polling would refuse send nothing.
+ *
+ * @example
+ * ```ts
+ * yield* validatePollingProgram("Runs.newRunWithResult", { input, polling: { maxDuration: "10 minutes" } }, { stoppable: false })
+ * ```
+ */
+export const validatePollingProgram = (
+  operation: string,
+  options: unknown,
+  { stoppable }: { readonly stoppable: boolean }
+): Effect.Effect<void, InvalidArgumentError> =>
+  Effect.gen(function*() {
+    if (!isRecordObject(options)) return yield* requireObject(operation, "options", options)
+    yield* validatePolling("polling" in options ? options.polling : undefined)
+    if (stoppable) yield* validateStop("stop" in options ? options.stop : undefined)
   })
 
 /** Whether a `maxDuration` means "no limit" (negative number or infinite duration). */
@@ -172,13 +245,9 @@ const pollLoop = <A, B, E, R>(
   Effect.gen(function*() {
     const polling = config.polling ?? {}
     const userSchedule = Schedule.isSchedule(polling) ? polling : undefined
-    const raw: unknown = polling
-    if (userSchedule === undefined && (typeof raw !== "object" || raw === null || Array.isArray(raw))) {
-      return yield* new InvalidArgumentError({ operation: "Polling.poll", reason: "polling must be options or a Schedule" })
-    }
-    const options: PollingOptions = yield* validOptions(
-      Schedule.isSchedule(polling) ? defaultPollingOptions : { ...defaultPollingOptions, ...polling }
-    )
+    yield* validatePolling(polling)
+    const base = yield* currentPollingOptions
+    const options: PollingOptions = yield* validOptions(Schedule.isSchedule(polling) ? base : { ...base, ...polling })
     const maxTries = userSchedule === undefined ? options.maxTries : -1
     const maxDurationMillis = userSchedule === undefined && !isUnlimited(options.maxDuration)
       ? Duration.toMillis(options.maxDuration)
@@ -239,8 +308,8 @@ const pollLoop = <A, B, E, R>(
  *
  * @example
  * ```ts
- * const metadata = yield* poll(runs.runMetadata(appId, runId), {
- *   until: (m) => isTerminalStatus(m.metadata.status_v2),
+ * const metadata = yield* poll(runs.runInformation(appId, runId), {
+ *   until: (m) => RunSchemas.isTerminalStatus(m.metadata.status_v2),
  *   status: (m) => m.metadata.status_v2,
  *   polling: { maxDuration: "10 minutes" }
  * })
@@ -259,8 +328,8 @@ export const poll = <A, E, R>(
  * @example
  * ```ts
  * const shuttingDown = yield* Ref.make(false)
- * const metadata = yield* pollStoppable(runs.runMetadata(appId, runId), {
- *   until: (m) => isTerminalStatus(m.metadata.status_v2),
+ * const metadata = yield* pollStoppable(runs.runInformation(appId, runId), {
+ *   until: (m) => RunSchemas.isTerminalStatus(m.metadata.status_v2),
  *   stop: Ref.get(shuttingDown)
  * }) // Option<RunInformation>
  * ```
@@ -276,4 +345,4 @@ export const pollStoppable = <A, E, R>(
       Option.some,
       Effect.map(config.stop, (stop) => stop ? Option.some(Option.none<A>()) : Option.none())
     )
-    : new InvalidArgumentError({ operation: "Polling.pollStoppable", reason: "stop must be an Effect<boolean>" })
+    : validateStop(config.stop).pipe(Effect.as(Option.none()))

@@ -41,7 +41,7 @@ import { isTerminalStatus, type RunInformation, type RunResult } from "../schema
 import { NextmvClient } from "../services/NextmvClient.js"
 import type * as RequestBudget from "../services/RequestBudget.js"
 import { type NewRunOptions, type OutputDirOptions, type RunError, Runs } from "../services/Runs.js"
-import { defaultPollingOptions, isUnlimited, pollingDelayMillis, type PollingInput, type PollingOptions } from "./Polling.js"
+import { currentPollingOptions, isUnlimited, pollingDelayMillis, type PollingInput, type PollingOptions } from "./Polling.js"
 import { resultOrFailure, type RunFailedError } from "./RunFailedError.js"
 
 /** Polling options the tracker accepts (a per-run `sleepDuration` effect is not supported). */
@@ -60,7 +60,10 @@ export interface TrackOptions extends OutputDirOptions {
 export interface Options {
   /** Checks (metadata or result requests) in flight at most. Default 8. */
   readonly concurrency?: number | undefined
-  /** Default polling options of tracked runs. Default nextmv-py's (`Polling.defaultPollingOptions`). */
+  /**
+   * Default polling options of tracked runs. Default: the program-wide `NextmvDefaults.polling`
+   * where the tracker is built, then nextmv-py's (`Polling.defaultPollingOptions`).
+   */
   readonly polling?: TrackerPolling | undefined
   /** Finished runs whose outcome is kept for late `await`/`changes` calls. Default 1,000. */
   readonly keepCompleted?: number | undefined
@@ -266,7 +269,8 @@ export const make = (
     const scope = yield* Effect.scope
     const concurrency = Math.max(1, options.concurrency ?? 8)
     const keepCompleted = Math.max(0, options.keepCompleted ?? 1000)
-    const basePolling: PollingOptions = { ...defaultPollingOptions, ...options.polling }
+    // The tracker's `polling`, else the program-wide defaults (`NextmvDefaults`), else nextmv-py's.
+    const basePolling: PollingOptions = { ...(yield* currentPollingOptions), ...options.polling }
     const slots = yield* Effect.makeSemaphore(concurrency)
     const wake = yield* Queue.sliding<true>(1)
     const heap = new DueHeap()
@@ -343,7 +347,7 @@ export const make = (
         const startedAt = yield* Clock.currentTimeMillis
         if (entry.firstCheckAt < 0) entry.firstCheckAt = startedAt
         entry.tries++
-        const polled = yield* Effect.exit(runs.runMetadata(entry.appId, entry.runId))
+        const polled = yield* Effect.exit(runs.runInformation(entry.appId, entry.runId))
         if (Exit.isFailure(polled)) return yield* finish(entry, polled)
         const information = polled.value
         const status = information.metadata.status_v2
@@ -481,7 +485,7 @@ export const make = (
           if (!active.has(key) && completed.has(key)) {
             // Already final: one metadata request gives the terminal snapshot (the result is not
             // fetched again).
-            return Stream.fromEffect(runs.runMetadata(appId, runId))
+            return Stream.fromEffect(runs.runInformation(appId, runId))
           }
           const entry = yield* register(appId, runId, changeOptions)
           entry.watchers = [...(entry.watchers ?? []), { queue, fresh: true }]
@@ -521,7 +525,11 @@ export const make = (
  *
  * @example
  * ```ts
- * const Live = RunTracker.layer({ concurrency: 8 }).pipe(Layer.provideMerge(Layers.services), …)
+ * const Live = RunTracker.layer({ concurrency: 8 }).pipe(
+ *   Layer.provideMerge(Layers.services),
+ *   Layer.provide(NextmvClient.layerConfig()),
+ *   Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeContext.layer))
+ * )
  * ```
  */
 export const layer = (options: Options = {}): Layer.Layer<RunTracker, never, Runs | NextmvClient> => Layer.scoped(RunTracker, make(options))

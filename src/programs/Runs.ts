@@ -12,7 +12,9 @@ import { Chunk, Duration, Effect, Exit, Fiber, Option, Queue, Ref, Stream, Take 
 import type { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
 import { isTerminalStatus, RunInformation, RunResult, type TimestampedRunLog } from "../schemas/Runs.js"
 import { type NewRunOptions, type OutputDirOptions, type RunError, Runs, type TrackedRun, type TrackRunOptions } from "../services/Runs.js"
-import { poll, type PollingInput, type PollingOptions, pollStoppable, type StopOption } from "./Polling.js"
+import { NextmvDefaults } from "../internal/defaults.js"
+import { requireObject } from "../internal/validate.js"
+import { poll, type PollingInput, type PollingOptions, pollStoppable, type StopOption, validatePollingProgram } from "./Polling.js"
 import { resultOrFailure, type RunFailedError } from "./RunFailedError.js"
 import * as Tracker from "./RunTracker.js"
 
@@ -40,7 +42,8 @@ export interface WaitOptions extends OutputDirOptions {
   /**
    * Bound on the work done for `cancelOnInterrupt` after an interrupt: waiting for the id of a run
    * being submitted plus the cancel request, retries included. Past it the interrupt completes and
-   * a warning is logged (the run may be left running). Default 10 s ({@link DEFAULT_CANCEL_TIMEOUT}).
+   * a warning is logged (the run may be left running). Default: `NextmvDefaults.cancelTimeout`
+   * when the program sets one, else 10 s ({@link DEFAULT_CANCEL_TIMEOUT}).
    */
   readonly cancelTimeout?: Duration.DurationInput | undefined
 }
@@ -70,42 +73,53 @@ const boundedCancel = (work: Effect.Effect<void, RunError>, what: string, bound:
  * that no interrupt slips between the steps unnoticed.
  */
 const waiting = <A, E, R>(
+  operation: string,
   appId: string,
   submit: Effect.Effect<string, RunError, Runs>,
   options: WaitOptions,
-  wait: (runId: string, check: Effect.Effect<RunInformation, RunError>) => Effect.Effect<A, E, R>
+  wait: (runId: string, check: Effect.Effect<RunInformation, RunError>) => Effect.Effect<A, E, R>,
+  stoppable = false
 ): Effect.Effect<A, E | RunError, R | Runs> =>
-  Effect.flatMap(Runs, (runs) => {
-    if (options.cancelOnInterrupt !== true) {
-      return Effect.flatMap(submit, (runId) => wait(runId, runs.runMetadata(appId, runId)))
-    }
-    const bound = options.cancelTimeout ?? DEFAULT_CANCEL_TIMEOUT
-    return Effect.uninterruptibleMask((restore) =>
-      Effect.gen(function*() {
-        // A daemon, so that an interrupt of this fiber does not reach the POST: its answer carries
-        // the id of the run to cancel. It is interrupted when the bound runs out.
-        const posting = yield* Effect.forkDaemon(restore(submit))
-        const runId = yield* restore(Fiber.join(posting)).pipe(
-          Effect.onInterrupt(() =>
-            boundedCancel(
-              Effect.flatMap(Fiber.await(posting), (exit) => Exit.isSuccess(exit) ? runs.cancelRun(appId, exit.value) : Effect.void),
-              "the run being submitted",
-              bound
-            ).pipe(Effect.ensuring(Fiber.interruptFork(posting)))
+  Effect.zipRight(validatePollingProgram(operation, options, { stoppable }), Effect.zip(Runs, NextmvDefaults)).pipe(
+    Effect.flatMap(([runs, defaults]) => {
+      if (options.cancelOnInterrupt !== true) {
+        return Effect.flatMap(submit, (runId) => wait(runId, runs.runInformation(appId, runId)))
+      }
+      // The call's `cancelTimeout`, else the program-wide default (`NextmvDefaults`), else 10 s.
+      const bound = Option.getOrElse(
+        Option.orElse(
+          options.cancelTimeout === undefined ? Option.none() : Duration.decodeUnknown(options.cancelTimeout),
+          () => defaults.cancelTimeout === undefined ? Option.none() : Duration.decodeUnknown(defaults.cancelTimeout)
+        ),
+        () => DEFAULT_CANCEL_TIMEOUT
+      )
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function*() {
+          // A daemon, so that an interrupt of this fiber does not reach the POST: its answer carries
+          // the id of the run to cancel. It is interrupted when the bound runs out.
+          const posting = yield* Effect.forkDaemon(restore(submit))
+          const runId = yield* restore(Fiber.join(posting)).pipe(
+            Effect.onInterrupt(() =>
+              boundedCancel(
+                Effect.flatMap(Fiber.await(posting), (exit) => Exit.isSuccess(exit) ? runs.cancelRun(appId, exit.value) : Effect.void),
+                "the run being submitted",
+                bound
+              ).pipe(Effect.ensuring(Fiber.interruptFork(posting)))
+            )
           )
-        )
-        const terminal = yield* Ref.make(false)
-        const check = runs.runMetadata(appId, runId).pipe(
-          Effect.tap((information) => isTerminalStatus(statusOf(information)) ? Ref.set(terminal, true) : Effect.void)
-        )
-        return yield* restore(wait(runId, check)).pipe(
-          Effect.onInterrupt(() =>
-            Effect.unlessEffect(boundedCancel(runs.cancelRun(appId, runId), `run ${runId}`, bound), Ref.get(terminal))
+          const terminal = yield* Ref.make(false)
+          const check = runs.runInformation(appId, runId).pipe(
+            Effect.tap((information) => isTerminalStatus(statusOf(information)) ? Ref.set(terminal, true) : Effect.void)
           )
-        )
-      })
-    )
-  })
+          return yield* restore(wait(runId, check)).pipe(
+            Effect.onInterrupt(() =>
+              Effect.unlessEffect(boundedCancel(runs.cancelRun(appId, runId), `run ${runId}`, bound), Ref.get(terminal))
+            )
+          )
+        })
+      )
+    })
+  )
 
 const untilTerminal = (options: WaitOptions) => ({
   until: (information: RunInformation) => isTerminalStatus(statusOf(information)),
@@ -152,7 +166,7 @@ export const runResultWithPolling = (
   runId: string,
   options: WaitOptions = {}
 ): Effect.Effect<RunResult, RunPollingError | RunFailedError, Runs> =>
-  waiting(appId, Effect.succeed(runId), options, resultOf(appId, options)).pipe(
+  waiting("Runs.runResultWithPolling", appId, Effect.succeed(runId), options, resultOf(appId, options)).pipe(
     Effect.withSpan("Runs.runResultWithPolling", { attributes: { appId, runId } })
   )
 
@@ -170,7 +184,7 @@ export const runResultWithPollingStoppable = (
   runId: string,
   options: WaitOptions & StopOption
 ): Effect.Effect<Option.Option<RunResult>, RunPollingError | RunFailedError, Runs> =>
-  waiting(appId, Effect.succeed(runId), options, resultOfStoppable(appId, options)).pipe(
+  waiting("Runs.runResultWithPollingStoppable", appId, Effect.succeed(runId), options, resultOfStoppable(appId, options), true).pipe(
     Effect.withSpan("Runs.runResultWithPollingStoppable", { attributes: { appId, runId } })
   )
 
@@ -194,9 +208,10 @@ export const newRunWithResult = (
   appId: string,
   options: NewRunOptions & WaitOptions
 ): Effect.Effect<RunResult, RunPollingError | RunFailedError, Runs> =>
-  waiting(appId, Effect.flatMap(Runs, (runs) => runs.newRun(appId, options)), options, resultOf(appId, options)).pipe(
-    Effect.withSpan("Runs.newRunWithResult", { attributes: { appId } })
-  )
+  waiting("Runs.newRunWithResult", appId, Effect.flatMap(Runs, (runs) => runs.newRun(appId, options)), options, resultOf(appId, options))
+    .pipe(
+      Effect.withSpan("Runs.newRunWithResult", { attributes: { appId } })
+    )
 
 /**
  * {@link newRunWithResult} with nextmv-py's `stop` (see {@link runResultWithPollingStoppable}).
@@ -211,10 +226,12 @@ export const newRunWithResultStoppable = (
   options: NewRunOptions & WaitOptions & StopOption
 ): Effect.Effect<Option.Option<RunResult>, RunPollingError | RunFailedError, Runs> =>
   waiting(
+    "Runs.newRunWithResultStoppable",
     appId,
     Effect.flatMap(Runs, (runs) => runs.newRun(appId, options)),
     options,
-    resultOfStoppable(appId, options)
+    resultOfStoppable(appId, options),
+    true
   ).pipe(Effect.withSpan("Runs.newRunWithResultStoppable", { attributes: { appId } }))
 
 /**
@@ -230,7 +247,13 @@ export const trackRunWithResult = (
   run: TrackedRun,
   options: TrackRunOptions & WaitOptions = {}
 ): Effect.Effect<RunResult, RunPollingError | RunFailedError, Runs> =>
-  waiting(appId, Effect.flatMap(Runs, (runs) => runs.trackRun(appId, run, options)), options, resultOf(appId, options))
+  waiting(
+    "Runs.trackRunWithResult",
+    appId,
+    Effect.flatMap(Runs, (runs) => runs.trackRun(appId, run, options)),
+    options,
+    resultOf(appId, options)
+  )
     .pipe(Effect.withSpan("Runs.trackRunWithResult", { attributes: { appId } }))
 
 /**
@@ -238,7 +261,9 @@ export const trackRunWithResult = (
  *
  * @example
  * ```ts
- * const result = yield* trackRunWithResultStoppable("routing-app", run, { stop: Ref.get(shuttingDown) })
+ * const result = yield* trackRunWithResultStoppable("routing-app", { status: "succeeded", input, output }, {
+ *   stop: Ref.get(shuttingDown)
+ * })
  * ```
  */
 export const trackRunWithResultStoppable = (
@@ -247,10 +272,12 @@ export const trackRunWithResultStoppable = (
   options: TrackRunOptions & WaitOptions & StopOption
 ): Effect.Effect<Option.Option<RunResult>, RunPollingError | RunFailedError, Runs> =>
   waiting(
+    "Runs.trackRunWithResultStoppable",
     appId,
     Effect.flatMap(Runs, (runs) => runs.trackRun(appId, run, options)),
     options,
-    resultOfStoppable(appId, options)
+    resultOfStoppable(appId, options),
+    true
   ).pipe(Effect.withSpan("Runs.trackRunWithResultStoppable", { attributes: { appId } }))
 
 /**
@@ -290,10 +317,15 @@ export const watchRun = (
   runId: string,
   options: { readonly polling?: StreamPolling | undefined } = {}
 ): Stream.Stream<RunInformation, RunPollingError, Runs> =>
-  Stream.unwrap(Effect.map(Effect.serviceOption(Tracker.RunTracker), (tracker) =>
-    Option.isSome(tracker) && Tracker.accepts(options.polling)
-      ? tracker.value.changes(appId, runId, { polling: options.polling })
-      : polledWatch(appId, runId, options))).pipe(Stream.withSpan("Runs.watchRun", { attributes: { appId, runId } }))
+  Stream.unwrap(
+    Effect.zipRight(requireObject("Runs.watchRun", "options", options), Effect.serviceOption(Tracker.RunTracker)).pipe(
+      Effect.map((tracker) =>
+        Option.isSome(tracker) && Tracker.accepts(options.polling)
+          ? tracker.value.changes(appId, runId, { polling: options.polling })
+          : polledWatch(appId, runId, options)
+      )
+    )
+  ).pipe(Stream.withSpan("Runs.watchRun", { attributes: { appId, runId } }))
 
 const polledWatch = (
   appId: string,
@@ -304,7 +336,7 @@ const polledWatch = (
     Effect.gen(function*() {
       const runs = yield* Runs
       const last = yield* Ref.make<string | undefined>(undefined)
-      const check = runs.runMetadata(appId, runId).pipe(
+      const check = runs.runInformation(appId, runId).pipe(
         Effect.tap((information) =>
           Ref.getAndSet(last, statusOf(information)).pipe(
             Effect.flatMap((previous) => previous === statusOf(information) ? Effect.void : emit([information]))
@@ -340,6 +372,7 @@ export const runLogsStream = (
 ): Stream.Stream<TimestampedRunLog, RunPollingError, Runs> =>
   streamFromPolling<TimestampedRunLog, RunPollingError, Runs>((emit) =>
     Effect.gen(function*() {
+      yield* requireObject("Runs.runLogsStream", "options", options)
       const runs = yield* Runs
       const since = yield* Ref.make<string | undefined>(undefined)
       // The next sleep: the server's hint when positive; none after a page that brought lines (more

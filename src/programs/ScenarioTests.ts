@@ -14,7 +14,7 @@
 import { Effect, type Option } from "effect"
 import { safeNameAndId } from "../internal/experimentIds.js"
 import { safeId } from "../internal/ids.js"
-import { invalidArgument, isGiven, requireIds } from "../internal/validate.js"
+import { invalidArgument, isGiven, requireIds, requireObject } from "../internal/validate.js"
 import type { BatchExperiment } from "../schemas/Experiments.js"
 import type { InputSet } from "../schemas/InputSets.js"
 import { type BatchExperimentError, BatchExperiments } from "../services/BatchExperiments.js"
@@ -28,7 +28,7 @@ import {
   pollBatchExperiment,
   pollBatchExperimentStoppable
 } from "./Experiments.js"
-import type { StopOption } from "./Polling.js"
+import { type StopOption, validatePollingProgram } from "./Polling.js"
 import {
   expandScenarioRuns,
   type IdentifiedScenario,
@@ -130,6 +130,7 @@ export const newScenarioTest = (
 ): Effect.Effect<string, ScenarioTestError, ScenarioTestServices> =>
   Effect.gen(function*() {
     yield* requireIds(operation, { appId })
+    yield* requireObject(operation, "options", options)
     const repetitions = options.repetitions ?? 0
     if (!(Number.isInteger(repetitions) && repetitions >= 0)) {
       return yield* invalidArgument(operation, `repetitions must be a non-negative integer, got ${repetitions}`)
@@ -161,7 +162,7 @@ export const newScenarioTest = (
  *
  * @example
  * ```ts
- * const test = yield* scenarioTestWithPolling("routing-app", id, { polling: { maxDuration: "30 minutes" } })
+ * const test = yield* scenarioTestWithPolling("routing-app", "scenario-test-1", { polling: { maxDuration: "30 minutes" } })
  * ```
  */
 export const scenarioTestWithPolling = (
@@ -177,7 +178,7 @@ export const scenarioTestWithPolling = (
  *
  * @example
  * ```ts
- * const test = yield* scenarioTestWithPollingStoppable("routing-app", id, { stop: Ref.get(shuttingDown) })
+ * const test = yield* scenarioTestWithPollingStoppable("routing-app", "scenario-test-1", { stop: Ref.get(shuttingDown) })
  * ```
  */
 export const scenarioTestWithPollingStoppable = (
@@ -200,9 +201,12 @@ export const newScenarioTestWithResult = (
   appId: string,
   options: NewScenarioTestOptions & ExperimentPollingOptions
 ): Effect.Effect<BatchExperiment, ScenarioTestError | ExperimentPollingError, ScenarioTestServices> =>
-  Effect.flatMap(
-    newScenarioTest(appId, options),
-    (id) => pollBatchExperiment(appId, id, options, "ScenarioTests.newScenarioTestWithResult")
+  Effect.zipRight(
+    validatePollingProgram("ScenarioTests.newScenarioTestWithResult", options, { stoppable: false }),
+    Effect.flatMap(
+      newScenarioTest(appId, options),
+      (id) => pollBatchExperiment(appId, id, options, "ScenarioTests.newScenarioTestWithResult")
+    )
   )
 
 /**
@@ -222,7 +226,10 @@ export const newScenarioTestWithResultStoppable = (
   ScenarioTestError | ExperimentPollingError,
   ScenarioTestServices
 > =>
-  Effect.flatMap(
-    newScenarioTest(appId, options),
-    (id) => pollBatchExperimentStoppable(appId, id, options, "ScenarioTests.newScenarioTestWithResultStoppable")
+  Effect.zipRight(
+    validatePollingProgram("ScenarioTests.newScenarioTestWithResultStoppable", options, { stoppable: true }),
+    Effect.flatMap(
+      newScenarioTest(appId, options),
+      (id) => pollBatchExperimentStoppable(appId, id, options, "ScenarioTests.newScenarioTestWithResultStoppable")
+    )
   )

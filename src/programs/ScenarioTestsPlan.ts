@@ -7,7 +7,7 @@
  */
 import { Effect } from "effect"
 import type { InvalidArgumentError } from "../Errors.js"
-import { invalidArgument } from "../internal/validate.js"
+import { invalidArgument, jsonText, requireObject, requireObjectArray } from "../internal/validate.js"
 import type { OptionSets } from "../schemas/Experiments.js"
 import type { BatchExperimentRun } from "../services/BatchExperiments.js"
 
@@ -85,9 +85,12 @@ const checkInput = (operation: string, id: string, input: ScenarioInput): Effect
         ? Effect.void
         : invalidArgument(operation, `${id}: Scenario input type must be a list when using an input.`)
     case "new":
-      return Array.isArray(data)
+      // Each item is uploaded as JSON: one with no JSON form is refused here, before any request.
+      return !Array.isArray(data)
+        ? invalidArgument(operation, `${id}: Scenario input type must be a list when using new data.`)
+        : data.every((item) => jsonText(item) !== undefined)
         ? Effect.void
-        : invalidArgument(operation, `${id}: Scenario input type must be a list when using new data.`)
+        : invalidArgument(operation, `${id}: new data must be JSON values (no cycles, BigInts, functions or undefined)`)
     default:
       return invalidArgument(operation, `Unknown scenario input type: ${String(type)}`)
   }
@@ -110,10 +113,15 @@ export const identifyScenarios = (
   scenarios: ReadonlyArray<Scenario>
 ): Effect.Effect<ReadonlyArray<IdentifiedScenario>, InvalidArgumentError> =>
   Effect.gen(function*() {
+    // Read through `unknown` checks: callers from plain JS can send anything.
+    yield* requireObjectArray(operation, "scenarios", scenarios)
     if (scenarios.length === 0) return yield* invalidArgument(operation, "At least one scenario must be provided")
     const seen = new Set<string>()
     const identified: Array<IdentifiedScenario> = []
     for (const [index, scenario] of scenarios.entries()) {
+      if (scenario.scenarioId !== undefined && typeof scenario.scenarioId !== "string") {
+        return yield* invalidArgument(operation, `scenarios[${index}]: scenarioId must be a string`)
+      }
       const id = scenario.scenarioId !== undefined && scenario.scenarioId !== ""
         ? scenario.scenarioId
         : `scenario-${index + 1}`
@@ -122,7 +130,12 @@ export const identifyScenarios = (
       if (typeof scenario.instanceId !== "string" || scenario.instanceId === "") {
         return yield* invalidArgument(operation, `${id}: instanceId must be a non-empty string`)
       }
+      if (scenario.configuration !== undefined) yield* requireObjectArray(operation, `${id}: configuration`, scenario.configuration)
       for (const configuration of scenario.configuration ?? []) {
+        const values: unknown = configuration.values
+        if (typeof configuration.name !== "string" || !Array.isArray(values) || !values.every((v) => typeof v === "string")) {
+          return yield* invalidArgument(operation, `${id}: each configuration needs a name and values, all strings`)
+        }
         if (configuration.values.length === 0) {
           return yield* invalidArgument(
             operation,
@@ -130,6 +143,7 @@ export const identifyScenarios = (
           )
         }
       }
+      yield* requireObject(operation, `${id}: scenarioInput`, scenario.scenarioInput)
       yield* checkInput(operation, id, scenario.scenarioInput)
       identified.push({ id, scenario })
     }

@@ -105,7 +105,9 @@ export const NewRunBody = Schema.Struct({
   options: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
   configuration: JsonObject,
   batch_experiment_id: optionalString,
-  result: Schema.optional(ExternalRunResult)
+  result: Schema.optional(ExternalRunResult),
+  /** Set by `cloneRun`: the run this one clones (nextmv-py `clone_run`). */
+  tracking: Schema.optional(Schema.Struct({ cloned_run_id: Schema.String }))
 })
 
 /** The statuses an external (tracked) run can report. */

@@ -253,3 +253,46 @@ export const AssetDownload = Schema.Struct({
   download_url: Schema.String,
   type: withDefault(Schema.String, () => "json")
 })
+
+/** The values of one field across compared runs (nextmv-py `ComparisonValues`). */
+export const ComparisonValues = Schema.Struct({
+  /** `true` when at least two runs have different values (runs lacking the field do not count). */
+  has_differences: Schema.Boolean,
+  /** Run id → value, only for the runs that have the field. */
+  values: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+})
+export type ComparisonValues = typeof ComparisonValues.Type
+
+/** Field → values, for one group of compared fields. */
+export const ComparisonGroup = Schema.Record({ key: Schema.String, value: ComparisonValues })
+export type ComparisonGroup = typeof ComparisonGroup.Type
+
+/** The result of `compareRuns` (nextmv-py `RunComparison`). */
+export class RunComparison extends Schema.Class<RunComparison>("RunComparison")({
+  /** The compared run ids, in the order given. */
+  run_ids: Schema.Array(Schema.String),
+  /** Top-level run information: `id`, `name`, `description`, `user_email`. */
+  information: ComparisonGroup,
+  /**
+   * Run metadata, with nextmv-py's renames: `content_format` (the input type), `status` (from
+   * `status_v2`), `run_type` (its `type`), and the keys of `integration` and `tracking` flattened
+   * in; `metrics` and `options` are compared in their own groups.
+   */
+  metadata: ComparisonGroup,
+  /** `metadata.metrics` entries (numbers rounded to 5 decimals); absent when no run has metrics. */
+  metrics: Schema.optional(ComparisonGroup),
+  /** `metadata.options.active_options` entries; absent when no run has any. */
+  options: Schema.optional(ComparisonGroup)
+}) {
+  /** Field → (run id → value) per group, without the `has_differences` flags (nextmv-py `to_flat_dict`). */
+  toFlatDict(): Record<string, unknown> {
+    const flat = (group: ComparisonGroup) => Object.fromEntries(Object.entries(group).map(([field, { values }]) => [field, values]))
+    return {
+      run_ids: this.run_ids,
+      information: flat(this.information),
+      metadata: flat(this.metadata),
+      ...(this.metrics !== undefined ? { metrics: flat(this.metrics) } : {}),
+      ...(this.options !== undefined ? { options: flat(this.options) } : {})
+    }
+  }
+}

@@ -12,7 +12,7 @@ import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from ".
 import { requestWithBody, validateWith } from "../internal/body.js"
 import { listOf } from "../internal/pagination.js"
 import { acceptanceTestsPath } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireIds, requireNonEmpty } from "../internal/validate.js"
+import { invalidArgument, isGiven, requireIds, requireNonEmpty, requireObject, requireObjectArray } from "../internal/validate.js"
 import { AcceptanceTest, type ComparisonOperator, type MetricType, type StatisticType, type ToleranceType } from "../schemas/Experiments.js"
 import { MetricBody, NewAcceptanceTestBody, PatchNameDescription } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
@@ -127,6 +127,7 @@ export const metricsWire = (
   metrics: ReadonlyArray<MetricInput>
 ): Effect.Effect<ReadonlyArray<typeof MetricBody.Type>, InvalidArgumentError> =>
   Effect.gen(function*() {
+    yield* requireObjectArray(operation, "metrics", metrics)
     if (metrics.length === 0) return yield* invalidArgument(operation, "metrics must list at least one metric")
     const checked = yield* validateWith(operation, MetricsOnly, {
       metrics: metrics.map((metric) => ({
@@ -158,7 +159,9 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const createAcceptanceTest = Effect.fn("AcceptanceTests.createAcceptanceTest")(
     function*(appId: string, options: CreateAcceptanceTestOptions) {
       const operation = "AcceptanceTests.createAcceptanceTest"
-      yield* requireIds(operation, { appId, id: options.id })
+      yield* requireIds(operation, { appId })
+      yield* requireObject(operation, "options", options)
+      yield* requireIds(operation, { id: options.id })
       yield* requireNonEmpty(operation, "name", options.name)
       yield* requireIds(operation, {
         experimentId: options.experimentId,
@@ -183,6 +186,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, acceptanceTestId: string, options: UpdateAcceptanceTestOptions) {
       const operation = "AcceptanceTests.updateAcceptanceTest"
       yield* requireIds(operation, { appId, acceptanceTestId })
+      yield* requireObject(operation, "options", options)
       if (!isGiven(options.name) && !isGiven(options.description)) {
         return yield* invalidArgument(operation, "at least one of name or description must be provided for update")
       }

@@ -14,7 +14,7 @@ import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { segment } from "../internal/paths.js"
-import { invalidArgument, requireNonEmpty } from "../internal/validate.js"
+import { invalidArgument, requireIds, requireObject } from "../internal/validate.js"
 import { requestWithBody } from "../internal/body.js"
 import { Account, NewAccountBody, Queue } from "../schemas/Account.js"
 import { wireWithoutNulls } from "../schemas/Common.js"
@@ -106,12 +106,14 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const { api } = yield* NextmvClient
 
   const account = Effect.fn("Accounts.account")(function*(accountId: string) {
-    yield* requireNonEmpty("Accounts.account", "accountId", accountId)
+    yield* requireIds("Accounts.account", { accountId })
     return yield* api.json(HttpClientRequest.get(organizationPath(accountId)), Account)
   })
 
   const newAccount = Effect.fn("Accounts.newAccount")(function*(options: NewAccountOptions) {
     const operation = "Accounts.newAccount"
+    yield* requireObject(operation, "options", options)
+    if (!Array.isArray(options.admins)) return yield* invalidArgument(operation, "admins must be an array of emails")
     if (options.admins.length === 0) {
       return yield* invalidArgument(operation, "at least one admin email must be provided to create an account")
     }
@@ -123,7 +125,8 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   })
 
   const updateAccount = Effect.fn("Accounts.updateAccount")(function*(accountId: string, options: UpdateAccountOptions) {
-    yield* requireNonEmpty("Accounts.updateAccount", "accountId", accountId)
+    yield* requireIds("Accounts.updateAccount", { accountId })
+    yield* requireObject("Accounts.updateAccount", "options", options)
     const current = yield* api.json(HttpClientRequest.get(organizationPath(accountId)), Account)
     // The whole account goes back (nextmv-py's `to_dict()`: wire names, null fields left out).
     const updated = new Account({ ...current, name: options.name }, { disableValidation: true })
@@ -138,7 +141,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   })
 
   const deleteAccount = Effect.fn("Accounts.deleteAccount")(function*(accountId: string) {
-    yield* requireNonEmpty("Accounts.deleteAccount", "accountId", accountId)
+    yield* requireIds("Accounts.deleteAccount", { accountId })
     yield* api.discard(HttpClientRequest.del(organizationPath(accountId)))
   })
 

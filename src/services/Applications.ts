@@ -11,7 +11,7 @@ import { exists } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
 import { listOf } from "../internal/pagination.js"
 import { applicationPath, applicationsPath } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
+import { invalidArgument, isGiven, requireIds, requireObject, requireOptionalIds } from "../internal/validate.js"
 import { Application } from "../schemas/Applications.js"
 import { wireWithoutNulls } from "../schemas/Common.js"
 import { NewApplicationBody } from "../schemas/Requests.js"
@@ -107,6 +107,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   })
 
   const newApplication = Effect.fn("Applications.newApplication")(function*(options: NewApplicationOptions = {}) {
+    yield* requireObject("Applications.newApplication", "options", options)
     if (options.existOk === true && !isGiven(options.id)) {
       return yield* invalidArgument("Applications.newApplication", "If existOk is true, id must be provided")
     }
@@ -138,6 +139,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const updateApplication = Effect.fn("Applications.updateApplication")(
     function*(appId: string, options: UpdateApplicationOptions) {
       yield* requireIds("Applications.updateApplication", { appId })
+      yield* requireObject("Applications.updateApplication", "options", options)
       yield* requireOptionalIds("Applications.updateApplication", {
         defaultInstanceId: options.defaultInstanceId,
         defaultExperimentInstance: options.defaultExperimentInstance

@@ -13,7 +13,15 @@ import { requestWithBody } from "../internal/body.js"
 import { safeId } from "../internal/ids.js"
 import { listOf } from "../internal/pagination.js"
 import { batchExperimentMetadataPath, batchExperimentRunsPath, batchExperimentsPath } from "../internal/paths.js"
-import { idProblem, invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
+import {
+  idProblem,
+  invalidArgument,
+  isGiven,
+  requireIds,
+  requireObject,
+  requireObjectArray,
+  requireOptionalIds
+} from "../internal/validate.js"
 import {
   BatchExperiment,
   BatchExperimentInformation,
@@ -235,7 +243,9 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, options: NewBatchExperimentOptions = {}) {
       const operation = "BatchExperiments.newBatchExperiment"
       yield* requireIds(operation, { appId })
+      yield* requireObject(operation, "options", options)
       yield* requireOptionalIds(operation, { id: options.id, inputSetId: options.inputSetId })
+      if (options.runs !== undefined) yield* requireObjectArray(operation, "runs", options.runs)
       const runs = options.runs === undefined
         ? undefined
         : yield* Effect.forEach(options.runs, (run, index) => runWire(operation, index, run))
@@ -258,6 +268,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const updateBatchExperiment = Effect.fn("BatchExperiments.updateBatchExperiment")(
     function*(appId: string, batchId: string, options: UpdateBatchExperimentOptions) {
       yield* requireIds("BatchExperiments.updateBatchExperiment", { appId, batchId })
+      yield* requireObject("BatchExperiments.updateBatchExperiment", "options", options)
       return yield* update("BatchExperiments.updateBatchExperiment", appId, batchId, options)
     }
   )
@@ -289,6 +300,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const updateScenarioTest = Effect.fn("BatchExperiments.updateScenarioTest")(
     function*(appId: string, scenarioTestId: string, options: UpdateBatchExperimentOptions) {
       yield* requireIds("BatchExperiments.updateScenarioTest", { appId, scenarioTestId })
+      yield* requireObject("BatchExperiments.updateScenarioTest", "options", options)
       return yield* update("BatchExperiments.updateScenarioTest", appId, scenarioTestId, options)
     }
   )

@@ -12,7 +12,7 @@ import { requestWithBody } from "../internal/body.js"
 import { safeId } from "../internal/ids.js"
 import { listOf, paginate, paginateAll } from "../internal/pagination.js"
 import { ensemblesPath } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
+import { invalidArgument, isGiven, requireIds, requireObject, requireObjectArray, requireOptionalIds } from "../internal/validate.js"
 import { EnsembleDefinition, type EvaluationRule, type RunGroup } from "../schemas/Ensembles.js"
 import { NewEnsembleDefinitionBody, PatchNameDescription } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
@@ -144,6 +144,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, options: ListEnsembleDefinitionsOptions = {}) {
       const operation = "Ensembles.listEnsembleDefinitions"
       yield* requireIds(operation, { appId })
+      yield* requireObject(operation, "options", options)
       if (options.noPagination === true) {
         return yield* api.json(HttpClientRequest.get(ensemblesPath(appId)), listOf(EnsembleDefinition))
       }
@@ -163,7 +164,10 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, options: NewEnsembleDefinitionOptions) {
       const operation = "Ensembles.newEnsembleDefinition"
       yield* requireIds(operation, { appId })
+      yield* requireObject(operation, "options", options)
       yield* requireOptionalIds(operation, { id: options.id })
+      yield* requireObjectArray(operation, "runGroups", options.runGroups)
+      yield* requireObjectArray(operation, "rules", options.rules)
       if (options.runGroups.length === 0) {
         return yield* invalidArgument(operation, "at least one run group must be defined to create an ensemble definition")
       }
@@ -196,6 +200,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, id: string, options: UpdateEnsembleDefinitionOptions) {
       const operation = "Ensembles.updateEnsembleDefinition"
       yield* ids(operation, appId, id)
+      yield* requireObject(operation, "options", options)
       if (options.name === undefined && options.description === undefined) {
         return yield* invalidArgument(operation, "Must define at least one value among name and description to modify")
       }

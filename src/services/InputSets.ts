@@ -11,7 +11,7 @@ import { requestWithBody } from "../internal/body.js"
 import { safeId } from "../internal/ids.js"
 import { listOf } from "../internal/pagination.js"
 import { inputSetsPath } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
+import { invalidArgument, isGiven, requireIds, requireObject, requireOptionalIds } from "../internal/validate.js"
 import { InputSet } from "../schemas/InputSets.js"
 import { InputSetPutBody, NewInputSetBody } from "../schemas/Requests.js"
 import { ManagedInput } from "../schemas/ManagedInputs.js"
@@ -109,7 +109,11 @@ export interface Service {
 export class InputSets extends Context.Tag("nextmv-effect/InputSets")<InputSets, Service>() {}
 
 /** The `inputs` list as sent: `{"id": …}` for an id, the managed input itself otherwise. */
-const inputsBody = (inputs: ReadonlyArray<InputSetInput>) => inputs.map((input) => typeof input === "string" ? { id: input } : input)
+/** The `inputs` of a body (a string is an input id); the items' fields are checked by the body schema. */
+const inputsBody = (operation: string, inputs: ReadonlyArray<InputSetInput>) =>
+  Array.isArray(inputs)
+    ? Effect.succeed(inputs.map((input: InputSetInput) => typeof input === "string" ? { id: input } : input))
+    : invalidArgument(operation, "inputs must be an array")
 
 const isoTime = (operation: string, name: string, input: DateTime.DateTime.Input) =>
   Option.match(DateTime.make(input), {
@@ -134,6 +138,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const newInputSet = Effect.fn("InputSets.newInputSet")(function*(appId: string, options: NewInputSetOptions = {}) {
     const operation = "InputSets.newInputSet"
     yield* requireIds(operation, { appId })
+    yield* requireObject(operation, "options", options)
     yield* requireOptionalIds(operation, { id: options.id, instanceId: options.instanceId })
     if (options.maximumRuns !== undefined && !(Number.isInteger(options.maximumRuns) && options.maximumRuns > 0)) {
       return yield* invalidArgument(operation, `maximumRuns must be a positive integer, got ${options.maximumRuns}`)
@@ -150,7 +155,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       maximum_runs: options.maximumRuns,
       run_ids: options.runIds,
       start_time: startTime,
-      inputs: options.inputs === undefined ? undefined : inputsBody(options.inputs)
+      inputs: options.inputs === undefined ? undefined : yield* inputsBody(operation, options.inputs)
     })
     return yield* api.json(request, InputSet)
   })
@@ -159,13 +164,14 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, inputSetId: string, options: UpdateInputSetOptions) {
       const operation = "InputSets.updateInputSet"
       yield* requireIds(operation, { appId, inputSetId })
+      yield* requireObject(operation, "options", options)
       const current = yield* inputSet(appId, inputSetId)
       // The full object goes back, as nextmv-py's `to_dict()`: wire names, null fields dropped.
       const request = yield* requestWithBody(operation, "PUT", inputSetsPath(appId, inputSetId), InputSetPutBody, {
         ...current,
         name: options.name ?? current.name,
         description: options.description ?? current.description,
-        inputs: options.inputs === undefined ? current.inputs : inputsBody(options.inputs)
+        inputs: options.inputs === undefined ? current.inputs : yield* inputsBody(operation, options.inputs)
       })
       return yield* api.json(request, InputSet)
     }

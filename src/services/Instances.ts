@@ -12,7 +12,15 @@ import { exists } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
 import { listOf } from "../internal/pagination.js"
 import { instancesPath } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireIds, requireJson, requireOptionalIds, validateExecutionSettings } from "../internal/validate.js"
+import {
+  invalidArgument,
+  isGiven,
+  requireIds,
+  requireJson,
+  requireObject,
+  requireOptionalIds,
+  validateExecutionSettings
+} from "../internal/validate.js"
 import { Instance, type InstanceConfiguration } from "../schemas/Instances.js"
 import { wireWithoutNulls } from "../schemas/Common.js"
 import { NewInstanceBody } from "../schemas/Requests.js"
@@ -64,7 +72,7 @@ export interface Service {
    *
    * @example
    * ```ts
-   * if (!(yield* instances.instanceExists("routing-app", "prod"))) { ... }
+   * if (!(yield* instances.instanceExists("routing-app", "prod"))) yield* Console.log("no instance prod yet")
    * ```
    */
   readonly instanceExists: (appId: string, instanceId: string) => Effect.Effect<boolean, InstanceError>
@@ -87,7 +95,7 @@ export interface Service {
    *
    * @example
    * ```ts
-   * const prod = yield* instances.newInstance("routing-app", version.id, {
+   * const prod = yield* instances.newInstance("routing-app", "v1", {
    *   id: "prod", configuration: { execution_class: "6c9500mb870s", queuing: { priority: 3 } }
    * })
    * ```
@@ -155,6 +163,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, versionId: string, options: NewInstanceOptions = {}) {
       const operation = "Instances.newInstance"
       yield* requireIds(operation, { appId, versionId })
+      yield* requireObject(operation, "options", options)
       if (options.existOk === true && !isGiven(options.id)) {
         return yield* invalidArgument(operation, "If existOk is true, id must be provided")
       }
@@ -179,6 +188,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, instanceId: string, options: UpdateInstanceOptions = {}) {
       const operation = "Instances.updateInstance"
       yield* ids(operation, appId, instanceId)
+      yield* requireObject(operation, "options", options)
       yield* requireOptionalIds(operation, { versionId: options.versionId })
       const configuration = yield* validateExecutionSettings(operation, options.configuration)
       // Checked before the GET, so a value with no JSON form sends nothing.

@@ -14,7 +14,7 @@ import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { safeId } from "../internal/ids.js"
 import { segment } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireNonEmpty } from "../internal/validate.js"
+import { describeArgument, invalidArgument, isGiven, requireIds, requireObject } from "../internal/validate.js"
 import { requestWithBody } from "../internal/body.js"
 import { wireWithoutNulls } from "../schemas/Common.js"
 import {
@@ -151,7 +151,7 @@ const oneOf = <T extends string>(
 ): Effect.Effect<void, InvalidArgumentError> =>
   value === undefined || (allowed as ReadonlyArray<string>).includes(value)
     ? Effect.void
-    : invalidArgument(operation, `${name} must be one of ${allowed.join(", ")} (got ${JSON.stringify(value)})`)
+    : invalidArgument(operation, `${name} must be one of ${allowed.join(", ")} (got ${describeArgument(value)})`)
 
 const checkEnums = (
   operation: string,
@@ -164,7 +164,11 @@ const checkEnums = (
   Effect.all([
     oneOf(operation, "integrationType", INTEGRATION_TYPES, options.integrationType),
     oneOf(operation, "provider", INTEGRATION_PROVIDERS, options.provider),
-    Effect.forEach(options.execTypes ?? [], (type) => oneOf(operation, "execTypes", INTEGRATION_EXEC_TYPES, type))
+    options.execTypes === undefined || Array.isArray(options.execTypes)
+      ? Effect.void
+      : invalidArgument(operation, "execTypes must be an array"),
+    Effect.forEach(Array.isArray(options.execTypes) ? options.execTypes : [], (type) =>
+      oneOf(operation, "execTypes", INTEGRATION_EXEC_TYPES, type))
   ], { discard: true })
 
 /** Builds the service from the `NextmvClient`. */
@@ -174,7 +178,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const get = (integrationId: string) => api.json(HttpClientRequest.get(integrationsPath(integrationId)), Integration)
 
   const integration = Effect.fn("Integrations.integration")(function*(integrationId: string) {
-    yield* requireNonEmpty("Integrations.integration", "integrationId", integrationId)
+    yield* requireIds("Integrations.integration", { integrationId })
     return yield* get(integrationId)
   })
 
@@ -189,6 +193,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const newIntegration = Effect.fn("Integrations.newIntegration")(function*(options: NewIntegrationOptions) {
     const operation = "Integrations.newIntegration"
+    yield* requireObject(operation, "options", options)
     const isGlobal = options.isGlobal ?? false
     if (isGlobal && options.applicationIds !== undefined) {
       return yield* invalidArgument(operation, "An integration cannot be global and have specific application IDs.")
@@ -220,7 +225,8 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const updateIntegration = Effect.fn("Integrations.updateIntegration")(
     function*(integrationId: string, options: UpdateIntegrationOptions) {
       const operation = "Integrations.updateIntegration"
-      yield* requireNonEmpty(operation, "integrationId", integrationId)
+      yield* requireIds(operation, { integrationId })
+      yield* requireObject(operation, "options", options)
       yield* checkEnums(operation, options)
       const current = yield* get(integrationId)
       // The whole integration goes back (nextmv-py's `to_dict()`), with the given fields replaced.
@@ -261,7 +267,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   )
 
   const deleteIntegration = Effect.fn("Integrations.deleteIntegration")(function*(integrationId: string) {
-    yield* requireNonEmpty("Integrations.deleteIntegration", "integrationId", integrationId)
+    yield* requireIds("Integrations.deleteIntegration", { integrationId })
     yield* api.discard(HttpClientRequest.del(integrationsPath(integrationId)))
   })
 

@@ -11,7 +11,7 @@ import { requestWithBody } from "../internal/body.js"
 import { safeId } from "../internal/ids.js"
 import { listOf } from "../internal/pagination.js"
 import { managedInputsPath } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
+import { invalidArgument, isGiven, requireIds, requireObject, requireOptionalIds } from "../internal/validate.js"
 import { DEFAULT_MANAGED_INPUT_FORMAT, ManagedInput, type ManagedInputFormat } from "../schemas/ManagedInputs.js"
 import { wireWithoutNulls } from "../schemas/Common.js"
 import { NewManagedInputBody } from "../schemas/Requests.js"
@@ -68,7 +68,7 @@ export interface Service {
    * @example
    * ```ts
    * const url = yield* uploads.uploadUrl("routing-app")
-   * yield* uploads.uploadData(url, UploadData.json({ stops: [] }))
+   * yield* uploads.uploadData(url, Uploads.UploadData.json({ stops: [] }))
    * const input = yield* managedInputs.newManagedInput("routing-app", { uploadId: url.upload_id })
    * ```
    */
@@ -115,6 +115,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, options: NewManagedInputOptions) {
       const operation = "ManagedInputs.newManagedInput"
       yield* requireIds(operation, { appId })
+      yield* requireObject(operation, "options", options)
       yield* requireOptionalIds(operation, { id: options.id, uploadId: options.uploadId, runId: options.runId })
       const hasUpload = isGiven(options.uploadId)
       const hasRun = isGiven(options.runId)
@@ -138,6 +139,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, managedInputId: string, options: UpdateManagedInputOptions) {
       const operation = "ManagedInputs.updateManagedInput"
       yield* requireIds(operation, { appId, managedInputId })
+      yield* requireObject(operation, "options", options)
       const current = yield* managedInput(appId, managedInputId)
       // The full object goes back, as nextmv-py's `to_dict()`: wire names, null fields dropped.
       const updated = new ManagedInput({

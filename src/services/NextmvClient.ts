@@ -26,14 +26,34 @@ import {
   HttpTraceContext
 } from "@effect/platform"
 import type { HttpClientError } from "@effect/platform"
-import { Clock, Context, Duration, Effect, FiberRef, Layer, Option, ParseResult, Random, Redacted, Schema, Stream } from "effect"
+import {
+  Clock,
+  Context,
+  Duration,
+  Effect,
+  Either,
+  Exit,
+  type Fiber,
+  FiberId,
+  FiberRef,
+  Layer,
+  Mailbox,
+  Option,
+  ParseResult,
+  Random,
+  Redacted,
+  Schema,
+  Stream
+} from "effect"
 import type { Tracer } from "effect"
 import { MAX_ERROR_BODY_CHARS, NextmvConfigError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { type ConfigOverrides, DEFAULT_BASE_URL, resolveConnection, withScheme } from "../internal/config.js"
+import { type Defaults, definedRetry, NextmvDefaults } from "../internal/defaults.js"
 import { type AttemptOutcome, defaultRetryOptions, isRetryable, parseRetryAfter, retryDelay, type RetryOptions } from "../internal/retry.js"
 import { queryValues, sanitizeError, scrub, withoutQuery } from "../internal/redact.js"
 import { type Expiry, guard, Watchdog } from "../internal/watchdog.js"
 import type { Requester } from "../internal/requester.js"
+import { Slots } from "../internal/slots.js"
 import { VERSION } from "../version.js"
 import * as RequestBudget from "./RequestBudget.js"
 
@@ -138,6 +158,9 @@ const MAX_ERROR_BODY_BYTES = 4 * MAX_ERROR_BODY_CHARS
 
 /** Response bodies up to this size (by Content-Length) are read in one go. */
 const SMALL_BODY = 64 * 1024
+
+/** Buffers a streamed download reads ahead of its consumer at most. */
+const READ_AHEAD = 16
 
 /** Request bodies above this size are handed to the transport in slices, so writes show progress. */
 const BODY_SLICE = 64 * 1024
@@ -271,12 +294,12 @@ const makeRequester = (
   }
 ): Requester => {
   /** One semaphore per origin: the per-origin cap on requests in flight. */
-  const slots = new Map<string, Effect.Semaphore>()
-  const slotOf = (request: HttpClientRequest.HttpClientRequest): Effect.Semaphore => {
+  const slots = new Map<string, Slots>()
+  const slotOf = (request: HttpClientRequest.HttpClientRequest): Slots => {
     const key = origin !== "" ? origin : originOf(request.url)
     let semaphore = slots.get(key)
     if (semaphore === undefined) {
-      semaphore = Effect.unsafeMakeSemaphore(settings.maxConnections)
+      semaphore = new Slots(settings.maxConnections)
       slots.set(key, semaphore)
     }
     return semaphore
@@ -390,7 +413,7 @@ const makeRequester = (
     )
     const guarded = guard(send, watchdog, (expiry) => timeoutFailure(request, expiry, "waiting for the server"), keep)
     // A stream takes its slot for the whole download (see `stream`).
-    return keep ? guarded : slotOf(request).withPermits(1)(guarded)
+    return keep ? guarded : slotOf(request).withPermit(guarded)
   }
 
   /** Runs `attempt` under the retry policy inside one span, and returns the final typed error. */
@@ -406,48 +429,48 @@ const makeRequester = (
         : request
       const deadlineAt = settings.deadlineMillis === undefined ? undefined : performance.now() + settings.deadlineMillis
       const loop = (retry: number): Effect.Effect<A, NextmvHttpError> =>
-        budget.limit(request.method, path, attempt(sent, deadlineAt, read, keep)).pipe(
-          Effect.tapError((failed) =>
-            failed.status === 429
-              // The server's hint is clamped here too: the budget's pause never exceeds `maxRetryAfter`.
-              ? budget.onRateLimited(request.method, path, clampRetryAfter(failed.retryAfterMillis))
-              : Effect.void
-          ),
-          Effect.catchAll((failed) => {
-            if (retry > settings.retry.retries || !isRetryable(request.method, failed)) {
-              return Effect.fail(new NextmvHttpError({ ...failed.error, attempts: retry }))
-            }
-            return Effect.flatMap(Random.next, (random) => {
-              const wait = retryDelay(settings.retry, retry, failed, random)
-              const waitMillis = Duration.toMillis(wait)
-              if (deadlineAt !== undefined && performance.now() + waitMillis >= deadlineAt) {
-                return Effect.fail(
-                  new NextmvHttpError({
-                    ...timeoutFailure(request, "deadline", `before retry ${retry}`).error,
-                    attempts: retry
-                  })
-                )
-              }
-              const why = failed.reason === "status" ? `status ${failed.status}` : failed.error.detail ?? failed.reason
-              const message = `${request.method} ${path}: ${why}; retry ${retry} of ${settings.retry.retries} in ${
-                formatMillis(waitMillis)
-              }`
-              const log = failed.status === 429 ? Effect.logInfo(message) : Effect.logWarning(message)
-              if (span !== undefined) span.event("retry", BigInt(Date.now()) * 1_000_000n, { retry, waitMillis, reason: failed.reason })
-              return log.pipe(
-                Effect.annotateLogs({
-                  reason: failed.reason,
-                  status: failed.status ?? "-",
-                  attempt: retry,
-                  delayMillis: waitMillis
-                }),
-                Effect.zipRight(Effect.sleep(wait)),
-                Effect.zipRight(loop(retry + 1))
-              )
+        Effect.catchAll(budget.limit(request.method, path, attempt(sent, deadlineAt, read, keep)), (failed) => {
+          // The server's hint is clamped here too: the budget's pause never exceeds `maxRetryAfter`.
+          const paused = failed.status === 429
+            ? budget.onRateLimited(request.method, path, clampRetryAfter(failed.retryAfterMillis))
+            : undefined
+          const next = retry > settings.retry.retries || !isRetryable(request.method, failed)
+            ? Effect.fail(new NextmvHttpError({ ...failed.error, attempts: retry }))
+            : Effect.flatMap(Random.next, (random) => retryAfter(failed, retry, random))
+          return paused === undefined ? next : Effect.zipRight(paused, next)
+        })
+      /** The wait before retry `retry`, logged (with the package's log annotations), then the next attempt. */
+      const retryAfter = (failed: AttemptFailure, retry: number, random: number): Effect.Effect<A, NextmvHttpError> => {
+        const wait = retryDelay(settings.retry, retry, failed, random)
+        const waitMillis = Duration.toMillis(wait)
+        if (deadlineAt !== undefined && performance.now() + waitMillis >= deadlineAt) {
+          return Effect.fail(
+            new NextmvHttpError({
+              ...timeoutFailure(request, "deadline", `before retry ${retry}`).error,
+              attempts: retry
             })
-          })
+          )
+        }
+        const why = failed.reason === "status" ? `status ${failed.status}` : failed.error.detail ?? failed.reason
+        const message = `${request.method} ${path}: ${why}; retry ${retry} of ${settings.retry.retries} in ${formatMillis(waitMillis)}`
+        const log = failed.status === 429 ? Effect.logInfo(message) : Effect.logWarning(message)
+        if (span !== undefined) span.event("retry", BigInt(Date.now()) * 1_000_000n, { retry, waitMillis, reason: failed.reason })
+        // The annotations go on the retry log only: annotating every call would cost two fiber-ref
+        // updates per request for logs that are rare.
+        return log.pipe(
+          Effect.annotateLogs({
+            package: "nextmv-effect",
+            module,
+            reason: failed.reason,
+            status: failed.status ?? "-",
+            attempt: retry,
+            delayMillis: waitMillis
+          }),
+          Effect.zipRight(Effect.sleep(wait)),
+          Effect.zipRight(loop(retry + 1))
         )
-      return loop(1).pipe(Effect.annotateLogs({ package: "nextmv-effect", module }))
+      }
+      return loop(1)
     }
     return Effect.withFiberRuntime((fiber) => {
       // No tracer installed (Effect's built-in one) or tracing off: no span at all, for free.
@@ -466,29 +489,42 @@ const makeRequester = (
   const bytes = (request: HttpClientRequest.HttpClientRequest) => withRetries(request, (response, watchdog) => readBody(response, watchdog))
   const text = (request: HttpClientRequest.HttpClientRequest) => Effect.map(bytes(request), (body) => decoder.decode(body))
 
+  /**
+   * A streamed download. One reader fiber per download (not one fiber per read) drains the
+   * response into a small mailbox the consumer takes from, so the transport's buffers are passed
+   * on as they come (no waiting consumer makes them pile up and be concatenated). The idle timeout
+   * counts while the reader waits for the network, never while it waits for a slow consumer.
+   */
   const stream = (request: HttpClientRequest.HttpClientRequest): Stream.Stream<Uint8Array, NextmvHttpError> =>
     Stream.unwrapScoped(Effect.gen(function*() {
-      const slot = slotOf(request)
-      yield* Effect.acquireRelease(slot.take(1), () => slot.release(1))
+      yield* slotOf(request).acquireScoped
       const { response, watchdog } = yield* withRetries(
         request,
         (response, watchdog) => Effect.succeed({ response, watchdog }),
         true
       )
       yield* Effect.addFinalizer(() => Effect.sync(() => watchdog.stop()))
-      const pull = yield* Stream.toPull(
-        Stream.mapChunks(response.stream, (chunk) => {
-          watchdog.touch()
-          return chunk
-        })
+      const mailbox = yield* Mailbox.make<Uint8Array, NextmvHttpError>(READ_AHEAD)
+      const reader: { fiber?: Fiber.RuntimeFiber<boolean> } = {}
+      const expire = (expiry: Expiry) => {
+        mailbox.unsafeDone(Exit.fail(timeoutFailure(request, expiry, "reading the response body").error))
+        reader.fiber?.unsafeInterruptAsFork(FiberId.none)
+      }
+      const read = Stream.runForEachChunk(response.stream, (chunk) => {
+        watchdog.touch()
+        const rest = mailbox.unsafeOfferAll(chunk)
+        if (rest.length === 0) return Effect.void
+        // The consumer is behind: its pace is never a timeout.
+        watchdog.pause()
+        return Effect.map(mailbox.offerAll(rest), () => watchdog.arm(expire))
+      }).pipe(
+        Effect.mapError((error) => fromClientError(request, error).error),
+        Effect.exit,
+        Effect.flatMap((exit) => mailbox.done(exit))
       )
-      const guarded = guard(
-        pull.pipe(Effect.mapError(Option.map((error) => fromClientError(request, error).error))),
-        watchdog,
-        (expiry) => Option.some(timeoutFailure(request, expiry, "reading the response body").error),
-        true
-      )
-      return Stream.repeatEffectChunkOption(guarded)
+      reader.fiber = yield* Effect.forkScoped(read)
+      watchdog.arm(expire)
+      return Mailbox.toStream(mailbox)
     }))
 
   return {
@@ -535,6 +571,19 @@ const noPlatformSpanNoRedirects = Effect.zipRight(
 /** Effect's built-in tracer, which records nowhere unless a tracer is installed. */
 const builtInTracer = Effect.runSync(Effect.tracer)
 
+/** The synchronous decoder of each schema, built once (every response schema is synchronous). */
+const decoders = new WeakMap<Schema.Schema.Any, (value: unknown) => Either.Either<unknown, ParseResult.ParseIssue>>()
+
+const decoderOf = <A, I>(schema: Schema.Schema<A, I, never>) => {
+  let decode = decoders.get(schema)
+  if (decode === undefined) {
+    const parse = ParseResult.decodeUnknownEither(schema, { onExcessProperty: "ignore" })
+    decode = parse
+    decoders.set(schema, decode)
+  }
+  return decode as (value: unknown) => Either.Either<A, ParseResult.ParseIssue>
+}
+
 /**
  * Decodes a JSON document with `schema`; malformed JSON and shape mismatches become a
  * {@link NextmvDecodeError} naming `operation`. An empty body decodes as `null`.
@@ -543,31 +592,46 @@ export const decodeJsonText = <A, I>(
   operation: string,
   schema: Schema.Schema<A, I, never>,
   body: string
-): Effect.Effect<A, NextmvDecodeError> =>
-  Effect.try({
-    try: (): unknown => (body.trim() === "" ? null : JSON.parse(body)),
-    catch: (cause) => new NextmvDecodeError({ operation, issue: `the body is not valid JSON (${(cause as Error).message})` })
-  }).pipe(
-    Effect.flatMap((value) =>
-      Schema.decodeUnknown(schema)(value, { onExcessProperty: "ignore" }).pipe(
-        Effect.mapError((error) => new NextmvDecodeError({ operation, issue: ParseResult.TreeFormatter.formatErrorSync(error) }))
-      )
-    )
-  )
+): Effect.Effect<A, NextmvDecodeError> => {
+  let value: unknown
+  try {
+    value = body.trim() === "" ? null : JSON.parse(body)
+  } catch (cause) {
+    return Effect.fail(new NextmvDecodeError({ operation, issue: `the body is not valid JSON (${(cause as Error).message})` }))
+  }
+  // One synchronous decode, no effect machinery on the way.
+  const decoded = decoderOf(schema)(value)
+  return Either.isRight(decoded)
+    ? Effect.succeed(decoded.right)
+    : Effect.fail(new NextmvDecodeError({ operation, issue: ParseResult.TreeFormatter.formatIssueSync(decoded.left) }))
+}
 
 const trimTrailingSlash = (url: string): string => url.replace(/\/+$/, "")
 
+/** `options` with the program-wide defaults filling the fields it leaves unset (`retry` key by key). */
+const withDefaults = (options: Options, defaults: Defaults): Options => ({
+  ...options,
+  timeout: options.timeout ?? defaults.timeout,
+  connectTimeout: options.connectTimeout ?? defaults.connectTimeout,
+  deadline: options.deadline ?? defaults.deadline,
+  consoleUrl: options.consoleUrl ?? defaults.consoleUrl,
+  retry: { ...definedRetry(defaults.retry), ...options.retry }
+})
+
 /**
- * Builds the client from explicit options.
+ * Builds the client from explicit options. Options left unset come from the program-wide
+ * `NextmvDefaults` in the context where the client is built, then the built-in defaults.
  *
  * @example
  * ```ts
  * const client = yield* NextmvClient.make({ apiKey: Redacted.make("...") })
  * ```
  */
-export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
+export const make = (given: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const transport = yield* HttpClient.HttpClient
+    // The program-wide defaults (`NextmvDefaults`) under the options given here.
+    const options = withDefaults(given, yield* NextmvDefaults)
     const baseUrl = trimTrailingSlash(withScheme(options.baseUrl ?? DEFAULT_BASE_URL))
     const apiKey = Redacted.value(options.apiKey)
     const settings: Settings = {

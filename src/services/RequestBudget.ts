@@ -23,6 +23,7 @@
  * @since 0.1.0
  */
 import { Clock, Duration, Effect } from "effect"
+import { Slots } from "../internal/slots.js"
 
 /** The budget classes. */
 export type RequestClass = "submission" | "results" | "api"
@@ -135,7 +136,7 @@ interface Window {
   readonly ring: Float64Array
   sent: number
   waiting: number
-  readonly mutex: Effect.Semaphore
+  readonly mutex: Slots
   /** Rate factor right after the last 429, and when the recovery started. */
   factorAfter: number
   factorSince: number
@@ -150,7 +151,7 @@ const makeWindow = (name: RequestClass, limit: Limit): Window => {
     ring: new Float64Array(requests),
     sent: 0,
     waiting: 0,
-    mutex: Effect.unsafeMakeSemaphore(1),
+    mutex: new Slots(1),
     factorAfter: 1,
     factorSince: 0
   }
@@ -197,7 +198,8 @@ export const make = (options: Options = {}): RequestBudget => {
   const maxPause = Duration.toMillis(options.maxPause ?? Duration.seconds(60))
   const slowdown = Math.min(1, Math.max(0.01, options.slowdown ?? 0.5))
   const recovery = Math.max(1, Duration.toMillis(options.recovery ?? Duration.minutes(1)))
-  const connections = Effect.unsafeMakeSemaphore(maxConcurrent)
+  // FIFO hand-over (`internal/slots.ts`): Effect's semaphore wakes every waiter on each release.
+  const connections = new Slots(maxConcurrent)
   let inFlight = 0
   let waiting = 0
   let rateLimited = 0
@@ -263,7 +265,7 @@ export const make = (options: Options = {}): RequestBudget => {
         waiting++
         for (const window of held) window.waiting++
         const locked: Array<Window> = []
-        const unlock = Effect.suspend(() => Effect.forEach(locked.splice(0).reverse(), (w) => w.mutex.release(1)))
+        const unlock = Effect.suspend(() => Effect.forEach(locked.splice(0).reverse(), (w) => Effect.sync(w.mutex.release)))
         const release = Effect.suspend(() => {
           waiting--
           for (const window of held) window.waiting--
@@ -273,13 +275,13 @@ export const make = (options: Options = {}): RequestBudget => {
         // interruptible step, so an interrupted waiter gives everything back.
         for (let i = 0; i < held.length; i++) {
           const window = held[i]!
-          const took = yield* Effect.exit(restore(window.mutex.take(1)))
+          const took = yield* Effect.exit(restore(window.mutex.take))
           if (took._tag === "Failure") return yield* Effect.zipRight(release, Effect.failCause(took.cause))
           locked.push(window)
           const room = yield* Effect.exit(restore(roomIn(held.slice(0, i + 1))))
           if (room._tag === "Failure") return yield* Effect.zipRight(release, Effect.failCause(room.cause))
         }
-        const connected = yield* Effect.exit(restore(connections.take(1)))
+        const connected = yield* Effect.exit(restore(connections.take))
         if (connected._tag === "Failure") return yield* Effect.zipRight(release, Effect.failCause(connected.cause))
         waiting--
         for (const window of held) window.waiting--
@@ -290,7 +292,8 @@ export const make = (options: Options = {}): RequestBudget => {
         return yield* restore(effect).pipe(
           Effect.ensuring(Effect.suspend(() => {
             inFlight--
-            return connections.release(1)
+            connections.release()
+            return Effect.void
           }))
         )
       })

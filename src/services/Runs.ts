@@ -8,7 +8,7 @@
 import { FileSystem, HttpClientRequest, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Chunk, Context, Effect, Exit, Layer, Schema, Stream } from "effect"
-import { InvalidArgumentError, NextmvDecodeError, type NextmvHttpError, type PaginationLimitError } from "../Errors.js"
+import { InvalidArgumentError, NextmvDecodeError, NextmvHttpError, type PaginationLimitError, RunQueueBusyError } from "../Errors.js"
 import {
   defaultConfiguration,
   encodeOptions,
@@ -26,11 +26,20 @@ import {
   runLiveLogsPath,
   runLogsPath,
   runMetadataPath,
+  runOutputPath,
   runPath,
   runsPath,
   segment
 } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireIds, requireJson, requireOptionalIds, validateExecutionSettings } from "../internal/validate.js"
+import {
+  invalidArgument,
+  isGiven,
+  requireIds,
+  requireJson,
+  requireObject,
+  requireOptionalIds,
+  validateExecutionSettings
+} from "../internal/validate.js"
 import {
   AssetDownload,
   AssetList,
@@ -53,8 +62,13 @@ import { ExternalRunStatus, NewRunBody } from "../schemas/Requests.js"
 import { decodeJsonText, NextmvClient } from "./NextmvClient.js"
 import { UploadData, Uploads } from "./Uploads.js"
 
-/** Errors of the run operations. */
-export type RunError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError | PlatformError
+/**
+ * Errors of the run operations: HTTP, decode, argument and local file errors, and
+ * {@link RunQueueBusyError} (a submission with queuing disabled that found no capacity).
+ */
+export type RunError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError | PlatformError | RunQueueBusyError
+
+export { RunQueueBusyError }
 
 /** Errors of {@link Service.listRuns} and {@link Service.streamRuns}: a run error, or more pages than `maxPages`. */
 export type ListRunsError = RunError | PaginationLimitError
@@ -83,12 +97,20 @@ export interface NewRunOptions {
   readonly description?: string | undefined
   /** Run options; non-string values are JSON-encoded (`{"solve.duration": "10s", "iterations": 20}`). */
   readonly options?: Readonly<Record<string, unknown>> | undefined
-  /** Sent unchanged when given; otherwise nextmv-py's default (formats from the input). */
+  /**
+   * Sent as given (after nextmv-py's checks, see {@link Service.newRun}); otherwise nextmv-py's
+   * default (formats from the input). Wire names: `execution_class`, `format`, `run_type`
+   * (`{ type: "standard" | "external" | "ensemble", definition_id?, reference_id? }`),
+   * `secrets_collection_id`, `queuing` (`{ priority: 1..9, disabled: boolean }`),
+   * `integration_id`.
+   */
   readonly configuration?: RunConfiguration | undefined
   /** Attach the run to a batch experiment. */
   readonly batchExperimentId?: string | undefined
   /** Result of an external run (tracked runs); `status` must be `succeeded` or `failed`. */
   readonly externalResult?: ExternalRunResult | undefined
+  /** Marks the run as a clone of this run (`"tracking": {"cloned_run_id": …}`), as `cloneRun` does. */
+  readonly clonedRunId?: string | undefined
 }
 
 /** Options of {@link Service.runResult} and {@link Service.runInput}. */
@@ -163,7 +185,13 @@ export interface Service {
   /**
    * Submits a run (`POST /v1/applications/{appId}/runs`) and returns its id. Uploads the input
    * first when it is over 5 MiB, text, non-JSON or a directory. Validation errors
-   * (`InvalidArgumentError`) come before any request.
+   * (`InvalidArgumentError`) come before any request, with nextmv-py's messages for the
+   * configuration: "Priority must be between 1 and 9.", "Disabled must be a boolean value.",
+   * "When integration_id is set, execution_class must be \`integration\` or None." (an
+   * `integration_id` sets `execution_class: "integration"`), and a `run_type.type` other than
+   * `standard`, `external` or `ensemble`. An ensemble run (`run_type: { type: "ensemble",
+   * definition_id }`) is sent without the `instance_id` query, as nextmv-py does. With
+   * `queuing: { disabled: true }`, a 429 answer (no capacity) fails with {@link RunQueueBusyError}.
    *
    * @example
    * ```ts
@@ -204,9 +232,27 @@ export interface Service {
    */
   readonly deleteRun: (appId: string, runId: string) => Effect.Effect<void, RunError>
   /**
-   * The run with its output. Large (> 5 MiB) or non-JSON outputs are fetched through a presigned
-   * URL; `multi-file`/`csv-archive` outputs are extracted into `outputDir` (default `"."`).
-   * No output is downloaded for runs that did not succeed.
+   * The run's output alone (`GET …/runs/{runId}/output`; nextmv-py's `run_output`), after reading
+   * the run's information. A JSON output up to 5 MiB comes inline; larger or non-JSON outputs are
+   * requested with `format=url` and, once the run is finalized, downloaded: JSON is returned
+   * parsed, text as a string, `multi-file`/`csv-archive` files are extracted into `outputDir`
+   * (default `"."`, created if missing) and `undefined` is returned. For a run that is not
+   * finalized the API's answer is returned as is (the output, or `{"url": …}`). Fails with
+   * `InvalidArgumentError` "Output format is {format} (not json), an \`outputDir\` must be
+   * provided." when `outputDir` is `""` for a non-JSON output, before the output request.
+   *
+   * @example
+   * ```ts
+   * const output = yield* runs.runOutput("routing-app", runId)
+   * yield* runs.runOutput("routing-app", runId, { outputDir: "./out" }) // a multi-file output: files in ./out
+   * ```
+   */
+  readonly runOutput: (appId: string, runId: string, options?: OutputDirOptions) => Effect.Effect<unknown, RunError>
+  /**
+   * The run with its output. Large (> 5 MiB) or non-JSON outputs of a finalized run (succeeded,
+   * failed or canceled) are fetched through `…/output?format=url` and a presigned URL, as the
+   * newest nextmv-py does; `multi-file`/`csv-archive` outputs are extracted into `outputDir`
+   * (default `"."`) and `output` stays `{"url": …}`.
    *
    * @example
    * ```ts
@@ -299,6 +345,16 @@ export class Runs extends Context.Tag("nextmv-effect/Runs")<Runs, Service>() {}
 /** @deprecated Endpoint paths live in one internal module; kept for existing imports. */
 export { runPath }
 
+/** The run types nextmv-py's `RunType` accepts. */
+const RUN_TYPES: ReadonlyArray<string> = ["standard", "external", "ensemble"]
+
+/**
+ * nextmv-py's `RunConfiguration.is_ensemble()`: run type `ensemble` with a non-empty
+ * `definition_id`. Such runs are submitted without the `instance_id` query.
+ */
+export const isEnsemble = (configuration: RunConfiguration | undefined): boolean =>
+  configuration?.run_type?.type === "ensemble" && isGiven(configuration.run_type.definition_id)
+
 /** A random name for local temporary files (Web Crypto, available in Node 20 and browsers). */
 const randomName = (): string => globalThis.crypto.randomUUID()
 
@@ -358,11 +414,13 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const newRun = Effect.fn("Runs.newRun")(function*(appId: string, options: NewRunOptions) {
       const operation = "Runs.newRun"
       yield* requireIds(operation, { appId })
+      yield* requireObject(operation, "options", options)
       yield* requireOptionalIds(operation, {
         uploadId: options.uploadId,
         managedInputId: options.managedInputId,
         instanceId: options.instanceId,
-        batchExperimentId: options.batchExperimentId
+        batchExperimentId: options.batchExperimentId,
+        clonedRunId: options.clonedRunId
       })
       const sources = [
         options.input !== undefined ? "input" : undefined,
@@ -378,9 +436,15 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
         )
       }
       const configuration = yield* validateExecutionSettings(operation, options.configuration)
-      if (options.input !== undefined && typeof options.input !== "string") {
-        yield* requireJson(operation, "input", options.input)
+      const runType: unknown = configuration?.run_type?.type
+      // nextmv-py reads a `type` of `""` (or none) as absent; any other value must be a `RunType`.
+      if (runType !== undefined && runType !== null && runType !== "" && !RUN_TYPES.includes(String(runType))) {
+        return yield* invalidArgument(operation, `run_type.type must be one of ${RUN_TYPES.join(", ")} (got "${String(runType)}")`)
       }
+      // Serialised once: the check, the size measurement and the upload use this text.
+      const inputJson = options.input !== undefined && typeof options.input !== "string"
+        ? yield* requireJson(operation, "input", options.input)
+        : undefined
       const encodedOptions = options.options === undefined
         ? undefined
         : yield* encodeOptions(operation, options.options)
@@ -393,12 +457,14 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
 
       return yield* Effect.scoped(Effect.gen(function*() {
         let uploadId = isGiven(options.uploadId) ? options.uploadId : undefined
-        if (needsUpload({ ...options, fromDirectory })) {
+        if (needsUpload({ ...options, fromDirectory, inputJson })) {
           const target = yield* uploads.uploadUrl(appId)
           const data = fromDirectory
             ? UploadData.file(yield* provideFs(packageDirectory(options.inputDirPath!)))
             : typeof options.input === "string"
             ? UploadData.text(options.input)
+            : inputJson !== undefined
+            ? UploadData.jsonText(inputJson)
             : UploadData.json(options.input)
           yield* uploads.uploadData(target, data)
           uploadId = target.upload_id
@@ -413,13 +479,32 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
           options: encodedOptions !== undefined && Object.keys(encodedOptions).length > 0 ? encodedOptions : undefined,
           configuration: configuration ?? defaultConfiguration(options.input, options.inputFormat, fromDirectory),
           batch_experiment_id: isGiven(options.batchExperimentId) ? options.batchExperimentId : undefined,
-          result: options.externalResult
+          result: options.externalResult,
+          tracking: isGiven(options.clonedRunId) ? { cloned_run_id: options.clonedRunId } : undefined
         })(
           HttpClientRequest.post(runsPath(appId)).pipe(
-            HttpClientRequest.setUrlParams(isGiven(options.instanceId) ? { instance_id: options.instanceId } : {})
+            // nextmv-py leaves `instance_id` out for ensemble runs: the ensemble definition picks the instances.
+            HttpClientRequest.setUrlParams(
+              isGiven(options.instanceId) && !isEnsemble(configuration) ? { instance_id: options.instanceId } : {}
+            )
           )
         )
-        const { run_id } = yield* api.json(request, NewRunResponse)
+        // With queuing disabled, a 429 that outlasts the client's retries is the platform's "busy"
+        // answer (no capacity in the execution class), not a rate limit: a distinct error.
+        const queuingDisabled = configuration?.queuing?.disabled === true
+        const { run_id } = yield* api.json(request, NewRunResponse).pipe(
+          Effect.catchIf(
+            (error): error is NextmvHttpError => queuingDisabled && error instanceof NextmvHttpError && error.status === 429,
+            (cause) =>
+              Effect.fail(
+                new RunQueueBusyError({
+                  appId,
+                  executionClass: isGiven(configuration?.execution_class) ? configuration.execution_class : undefined,
+                  cause
+                })
+              )
+          )
+        )
         return run_id
       }))
     })
@@ -434,6 +519,9 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     // nextmv-py's deprecated `run_metadata`: the same request, its own span name.
     const runMetadata = information("Runs.runMetadata")
 
+    // nextmv-py's `delete_run`; the SDK has no docs page for it. (The API docs also list a
+    // `PUT …/runs/{runId}` that updates a run's name and description; nextmv-py does not call it and
+    // its body is not documented, so it is not offered.)
     const deleteRun = Effect.fn("Runs.deleteRun")(function*(appId: string, runId: string) {
       yield* requireIds("Runs.deleteRun", { appId, runId })
       yield* api.discard(HttpClientRequest.del(runPath(appId, runId)))
@@ -478,52 +566,104 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
         Effect.flatMap((text) => decodeJsonText(`GET ${url.split("?")[0]}`, Schema.Unknown, text))
       )
 
-    const runResultFor = Effect.fn("Runs.runResultFor")(
-      function*(appId: string, information: RunInformation, options: OutputDirOptions = {}) {
+    /**
+     * nextmv-py's `run_output` once the run's information is known: `GET …/output`, with
+     * `format=url` for non-JSON or > 5 MiB outputs; for a finalized run in that mode the presigned
+     * URL is downloaded (JSON parsed, text as a string, archives extracted into `outputDir` →
+     * `undefined`). For a run that is not finalized the answer is returned as is.
+     */
+    const outputFor = (
+      appId: string,
+      information: { readonly id: string; readonly metadata: Metadata },
+      options: OutputDirOptions,
+      operation: string
+    ) =>
+      Effect.gen(function*() {
         const runId = information.id
-        yield* requireIds("Runs.runResultFor", { appId, runId })
         const metadata = information.metadata
         const outputType = metadata.outputType
+        const outputDir = options.outputDir ?? "."
+        if (outputType !== "json" && outputDir === "") {
+          return yield* invalidArgument(operation, `Output format is ${outputType} (not json), an \`outputDir\` must be provided.`)
+        }
         const urlMode = outputType !== "json" || metadata.output_size > MAX_RUN_SIZE
-        const request = HttpClientRequest.get(runPath(appId, runId)).pipe(
+        const request = HttpClientRequest.get(runOutputPath(appId, runId)).pipe(
           HttpClientRequest.setUrlParams(urlMode ? { format: "url" } : {})
         )
-        const fetched = yield* api.json(request, RunResult)
-        const result = new RunResult({ ...fetched, console_url: consoleUrl(appId, runId) })
-        if (!urlMode || result.metadata.status_v2 !== "succeeded") return result
-        const { url } = yield* Schema.decodeUnknown(DownloadUrl)(result.output).pipe(
+        const response = yield* api.json(request, Schema.Unknown)
+        if (!urlMode || !metadata.isFinal) return response
+        const { url } = yield* Schema.decodeUnknown(DownloadUrl)(response).pipe(
           Effect.mapError((error) =>
             new NextmvDecodeError({
-              operation: `GET ${runPath(appId, runId)}?format=url`,
-              issue: `the output holds no download URL: ${error.message}`
+              operation: `GET ${runOutputPath(appId, runId)}?format=url`,
+              issue: `the answer holds no download URL: ${error.message}`
             })
           )
         )
         switch (outputType) {
           case "json":
-            return new RunResult({ ...result, output: yield* downloadJson(url) })
+            return yield* downloadJson(url)
           case "text":
-            // The API's text outputs are plain text (not documented further; kept as a string here).
-            return new RunResult({ ...result, output: yield* presigned.text(download(url)) })
-          default: {
-            const outputDir = options.outputDir ?? "."
-            if (outputDir === "") {
-              return yield* invalidArgument("Runs.runResult", "If the output format is not JSON, an outputDir must be provided.")
-            }
+            // nextmv-py unpacks every non-JSON output as a tar.gz; the API's text outputs are plain
+            // text, so they are returned as a string (as `runResult` always did).
+            return yield* presigned.text(download(url))
+          default:
             yield* downloadAndExtract(url, outputDir)
-            // As nextmv-py: the output stays `{"url": …}`; the files are in `outputDir`.
-            return result
-          }
+            return undefined
         }
+      })
+
+    const runOutput = Effect.fn("Runs.runOutput")(function*(appId: string, runId: string, options: OutputDirOptions = {}) {
+      yield* requireIds("Runs.runOutput", { appId, runId })
+      yield* requireObject("Runs.runOutput", "options", options)
+      const information = yield* runInformation(appId, runId)
+      return yield* outputFor(appId, information, options, "Runs.runOutput")
+    })
+
+    // The newest nextmv-py fetches large and non-JSON outputs through `…/output?format=url` for any
+    // finalized run (failed and canceled included), not only from `output.url` of succeeded runs.
+    // It reads the run's information once more first; here the information just fetched is used.
+    // What the API answers for a finalized run without output is not documented: a 404 for a run
+    // that did not succeed leaves the result without a downloaded output instead of failing.
+    const runResultFor = Effect.fn("Runs.runResultFor")(
+      function*(appId: string, information: RunInformation, options: OutputDirOptions = {}) {
+        // A JavaScript caller can pass anything; only a RunInformation (from `runInformation`) is read.
+        if (!Schema.is(RunInformation)(information)) {
+          return yield* invalidArgument("Runs.runResultFor", "information must be a RunInformation (from runInformation)")
+        }
+        yield* requireObject("Runs.runResultFor", "options", options)
+        const runId = information.id
+        yield* requireIds("Runs.runResultFor", { appId, runId })
+        const metadata = information.metadata
+        const urlMode = metadata.outputType !== "json" || metadata.output_size > MAX_RUN_SIZE
+        const request = HttpClientRequest.get(runPath(appId, runId)).pipe(
+          HttpClientRequest.setUrlParams(urlMode ? { format: "url" } : {})
+        )
+        const fetched = yield* api.json(request, RunResult)
+        const result = new RunResult({ ...fetched, console_url: consoleUrl(appId, runId) })
+        if (!urlMode || !result.metadata.isFinal) return result
+        // A failed or canceled run asked for no local files (`outputDir: ""`, e.g. the durable
+        // workflow's result step) is returned as it is rather than rejected.
+        if (result.metadata.status_v2 !== "succeeded" && metadata.outputType !== "json" && options.outputDir === "") return result
+        const output = yield* outputFor(appId, result, options, "Runs.runResult").pipe(
+          Effect.catchIf(
+            (error) => error instanceof NextmvHttpError && error.status === 404 && result.metadata.status_v2 !== "succeeded",
+            () => Effect.succeed(undefined)
+          )
+        )
+        // As nextmv-py: for archives the files are in `outputDir` and `output` stays `{"url": …}`.
+        return output === undefined ? result : new RunResult({ ...result, output })
       }
     )
 
     const runResult = Effect.fn("Runs.runResult")(function*(appId: string, runId: string, options?: OutputDirOptions) {
+      if (options !== undefined) yield* requireObject("Runs.runResult", "options", options)
       const information = yield* runInformation(appId, runId)
       return yield* runResultFor(appId, information, options)
     })
 
     const runInput = Effect.fn("Runs.runInput")(function*(appId: string, runId: string, options: OutputDirOptions = {}) {
+      yield* requireObject("Runs.runInput", "options", options)
       const information = yield* runInformation(appId, runId)
       const inputType = information.metadata.inputType
       const archive = inputType === "csv-archive" || inputType === "multi-file"
@@ -555,6 +695,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const runLiveLogs = Effect.fn("Runs.runLiveLogs")(
       function*(appId: string, runId: string, options: { readonly since?: string | undefined } = {}) {
         yield* requireIds("Runs.runLiveLogs", { appId, runId })
+        yield* requireObject("Runs.runLiveLogs", "options", options)
         const request = HttpClientRequest.get(runLiveLogsPath(appId, runId)).pipe(
           HttpClientRequest.setUrlParams(isGiven(options.since) ? { since: options.since } : {})
         )
@@ -569,6 +710,12 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     // pagination helper that could be read takes `items`: `itemsKey: "runs"` reads `runs`, else
     // `items` (see internal/pagination.ts). The meaning of `pagereturn=true` is undocumented; it is
     // sent because nextmv-py sends it.
+    /** `maxPages`, when given, must be a whole number ≥ 1 (checked before any request). */
+    const checkMaxPages = (operation: string, maxPages: unknown) =>
+      maxPages === undefined || (typeof maxPages === "number" && Number.isInteger(maxPages) && maxPages >= 1)
+        ? Effect.void
+        : invalidArgument(operation, `maxPages must be a whole number ≥ 1, got ${String(maxPages)}`)
+
     const runPages = (appId: string, operation: string, options: StreamRunsOptions) =>
       paginate(api, runsPath(appId), Run, { operation, itemsKey: "runs", maxPages: options.maxPages }).pipe(
         Stream.filter(withStatus(options.status))
@@ -583,6 +730,8 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       const operation = "Runs.listRuns"
       return Effect.gen(function*() {
         yield* requireIds(operation, { appId })
+        yield* requireObject(operation, "options", options)
+        yield* checkMaxPages(operation, options.maxPages)
         if (options.noPagination === true) {
           const runs = yield* api.json(HttpClientRequest.get(runsPath(appId)), listOf(Run, "runs"))
           return runs.filter(withStatus(options.status))
@@ -593,7 +742,12 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
 
     const streamRuns = (appId: string, options: StreamRunsOptions = {}): Stream.Stream<Run, ListRunsError> => {
       const operation = "Runs.streamRuns"
-      return Stream.unwrap(Effect.as(requireIds(operation, { appId }), runPages(appId, operation, options)))
+      return Stream.unwrap(
+        Effect.zipRight(requireIds(operation, { appId }), requireObject(operation, "options", options)).pipe(
+          Effect.zipRight(Effect.suspend(() => checkMaxPages(operation, options.maxPages))),
+          Effect.map(() => runPages(appId, operation, options))
+        )
+      )
     }
 
     const cancelRun = Effect.fn("Runs.cancelRun")(function*(appId: string, runId: string) {
@@ -615,6 +769,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const downloadAssetContent = Effect.fn("Runs.downloadAssetContent")(
       function*(appId: string, runId: string, assetId: string, options: DownloadAssetOptions = {}) {
         yield* requireIds("Runs.downloadAssetContent", { appId, runId, assetId })
+        yield* requireObject("Runs.downloadAssetContent", "options", options)
         const asset = yield* api.json(
           HttpClientRequest.get(runAssetsPath(appId, runId, assetId)),
           AssetDownload
@@ -631,6 +786,8 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const trackRun = Effect.fn("Runs.trackRun")(function*(appId: string, run: TrackedRun, options: TrackRunOptions = {}) {
       const operation = "Runs.trackRun"
       yield* requireIds(operation, { appId })
+      yield* requireObject(operation, "run", run)
+      yield* requireObject(operation, "options", options)
       yield* requireOptionalIds(operation, { instanceId: options.instanceId })
       if (!isExternalRunStatus(run.status)) {
         return yield* invalidArgument(operation, `status must be "succeeded" or "failed", got "${String(run.status)}"`)
@@ -709,6 +866,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       runInformation,
       runMetadata,
       deleteRun,
+      runOutput,
       runResult,
       runResultFor,
       runInput,

@@ -14,7 +14,7 @@ import { requestWithBody } from "../internal/body.js"
 import { safeId } from "../internal/ids.js"
 import { listOf, paginate, paginateAll } from "../internal/pagination.js"
 import { secretsPath } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
+import { invalidArgument, isGiven, requireIds, requireObject, requireObjectArray, requireOptionalIds } from "../internal/validate.js"
 import { Secret, type SecretInput, SecretsCollection, SecretsCollectionSummary } from "../schemas/Secrets.js"
 import { wireWithoutNulls } from "../schemas/Common.js"
 import { NewSecretsCollectionBody } from "../schemas/Requests.js"
@@ -106,7 +106,9 @@ export interface Service {
    *
    * @example
    * ```ts
-   * yield* secrets.updateSecretsCollection("routing-app", "licences", { secrets: [newKey] })
+   * yield* secrets.updateSecretsCollection("routing-app", "licences", {
+   *   secrets: [{ type: "env", location: "PROVIDER_API_KEY", value: Redacted.make(key) }]
+   * })
    * ```
    */
   readonly updateSecretsCollection: (
@@ -161,6 +163,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, options: ListSecretsCollectionsOptions = {}) {
       const operation = "Secrets.listSecretsCollections"
       yield* requireIds(operation, { appId })
+      yield* requireObject(operation, "options", options)
       if (options.noPagination === true) {
         return yield* api.json(HttpClientRequest.get(secretsPath(appId)), listOf(SecretsCollectionSummary))
       }
@@ -180,7 +183,9 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, options: NewSecretsCollectionOptions) {
       const operation = "Secrets.newSecretsCollection"
       yield* requireIds(operation, { appId })
+      yield* requireObject(operation, "options", options)
       yield* requireOptionalIds(operation, { id: options.id })
+      yield* requireObjectArray(operation, "secrets", options.secrets)
       if (options.secrets.length === 0) return yield* invalidArgument(operation, "secrets must be provided")
       const id = isGiven(options.id) ? options.id : yield* safeId("secrets")
       // The secret values are clear text only inside this body (the `Secret` schema's encoding).
@@ -198,6 +203,8 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, id: string, options: UpdateSecretsCollectionOptions = {}) {
       const operation = "Secrets.updateSecretsCollection"
       yield* ids(operation, appId, id)
+      yield* requireObject(operation, "options", options)
+      if (options.secrets !== undefined) yield* requireObjectArray(operation, "secrets", options.secrets)
       const current = yield* secretsCollection(appId, id)
       // Validation is left to the encoding below, which fails with InvalidArgumentError.
       const updated = new SecretsCollection({

@@ -18,7 +18,7 @@ import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from ".
 import { safeId } from "../internal/ids.js"
 import { shadowTestsPath } from "../internal/paths.js"
 import { stopIntentArgument, utcArgument } from "../internal/onlineTests.js"
-import { invalidArgument, requireIds } from "../internal/validate.js"
+import { invalidArgument, requireIds, requireObject } from "../internal/validate.js"
 import { requestWithBody } from "../internal/body.js"
 import {
   type DateTimeInput,
@@ -210,6 +210,12 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const newShadowTest = Effect.fn("ShadowTests.newShadowTest")(function*(appId: string, options: NewShadowTestOptions) {
     const operation = "ShadowTests.newShadowTest"
     yield* requireIds(operation, { appId })
+    yield* requireObject(operation, "options", options)
+    yield* requireObject(operation, "terminationEvents", options.terminationEvents)
+    yield* requireObject(operation, "comparisons", options.comparisons)
+    for (const [baseline, candidates] of Object.entries(options.comparisons)) {
+      if (!Array.isArray(candidates)) return yield* invalidArgument(operation, `comparisons[${JSON.stringify(baseline)}] must be an array`)
+    }
     const maximumRuns = options.terminationEvents.maximumRuns
     if (!Number.isInteger(maximumRuns) || maximumRuns < 1 || maximumRuns > MAX_SHADOW_TEST_RUNS) {
       return yield* invalidArgument(operation, "maximum_runs must be between 1 and 300")
@@ -247,6 +253,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, id: string, options: StopShadowTestOptions) {
       const operation = "ShadowTests.stopShadowTest"
       yield* ids(operation, appId, id)
+      yield* requireObject(operation, "options", options)
       const intent = yield* stopIntentArgument(operation, options.intent)
       const request = yield* requestWithBody(operation, "PUT", `${shadowTestsPath(appId, id)}/stop`, StopBody, { intent })
       yield* api.discard(request)
@@ -257,6 +264,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, id: string, options: UpdateShadowTestOptions = {}) {
       const operation = "ShadowTests.updateShadowTest"
       yield* ids(operation, appId, id)
+      yield* requireObject(operation, "options", options)
       const body = {
         ...(options.name !== undefined ? { name: options.name } : {}),
         ...(options.description !== undefined ? { description: options.description } : {})

@@ -18,7 +18,7 @@ import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from ".
 import { safeId } from "../internal/ids.js"
 import { stopIntentArgument, utcArgument } from "../internal/onlineTests.js"
 import { switchbackTestsPath } from "../internal/paths.js"
-import { invalidArgument, requireIds } from "../internal/validate.js"
+import { invalidArgument, requireIds, requireObject } from "../internal/validate.js"
 import { requestWithBody } from "../internal/body.js"
 import {
   type DateTimeInput,
@@ -216,6 +216,8 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, options: NewSwitchbackTestOptions) {
       const operation = "SwitchbackTests.newSwitchbackTest"
       yield* requireIds(operation, { appId })
+      yield* requireObject(operation, "options", options)
+      yield* requireObject(operation, "comparison", options.comparison)
       const minutes = options.unitDurationMinutes
       if (!Number.isFinite(minutes) || minutes < 1 || minutes > MAX_UNIT_DURATION_MINUTES) {
         return yield* invalidArgument(operation, "unit_duration_minutes must be between 1 and 10080")
@@ -253,6 +255,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, id: string, options: StopSwitchbackTestOptions) {
       const operation = "SwitchbackTests.stopSwitchbackTest"
       yield* ids(operation, appId, id)
+      yield* requireObject(operation, "options", options)
       const intent = yield* stopIntentArgument(operation, options.intent)
       const request = yield* requestWithBody(operation, "PUT", `${switchbackTestsPath(appId, id)}/stop`, StopBody, { intent })
       yield* api.discard(request)
@@ -263,6 +266,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, id: string, options: UpdateSwitchbackTestOptions = {}) {
       const operation = "SwitchbackTests.updateSwitchbackTest"
       yield* ids(operation, appId, id)
+      yield* requireObject(operation, "options", options)
       const body = {
         ...(options.name !== undefined ? { name: options.name } : {}),
         ...(options.description !== undefined ? { description: options.description } : {})

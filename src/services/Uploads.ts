@@ -9,7 +9,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { Context, Effect, Layer, Stream } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { uploadUrlPath } from "../internal/paths.js"
-import { invalidArgument, requireIds, requireJson, requireNonEmpty } from "../internal/validate.js"
+import { invalidArgument, requireIds, requireJson, requireNonEmpty, requireObject } from "../internal/validate.js"
 import { UploadUrl } from "../schemas/Runs.js"
 import { NextmvClient } from "./NextmvClient.js"
 
@@ -18,7 +18,7 @@ const FILE_CHUNK = FileSystem.KiB(256)
 
 /** What can be uploaded; build it with the {@link UploadData} constructors. */
 export type UploadData =
-  | { readonly _tag: "Json"; readonly value: unknown }
+  | { readonly _tag: "Json"; readonly value: unknown; readonly text?: string | undefined }
   | { readonly _tag: "Text"; readonly text: string }
   | { readonly _tag: "Bytes"; readonly bytes: Uint8Array }
   | { readonly _tag: "File"; readonly path: string }
@@ -32,6 +32,17 @@ export type UploadData =
 export const UploadData = {
   /** A JSON value, sent as compact JSON. */
   json: (value: unknown): UploadData => ({ _tag: "Json", value }),
+  /**
+   * A JSON value the caller has already serialised (compact JSON text), sent as is with the JSON
+   * content type, so a large input is not serialised a second time.
+   *
+   * @example
+   * ```ts
+   * const url = yield* uploads.uploadUrl("routing-app")
+   * yield* uploads.uploadData(url, UploadData.jsonText(JSON.stringify(input)))
+   * ```
+   */
+  jsonText: (text: string): UploadData => ({ _tag: "Json", value: undefined, text }),
   /** Text, sent as UTF-8. */
   text: (text: string): UploadData => ({ _tag: "Text", text }),
   bytes: (bytes: Uint8Array): UploadData => ({ _tag: "Bytes", bytes }),
@@ -48,7 +59,9 @@ export const UploadData = {
    *
    * @example
    * ```ts
-   * yield* uploads.uploadData(url, UploadData.stream(bytes, { length: size }))
+   * const url = yield* uploads.uploadUrl("routing-app")
+   * const bytes = Stream.make(new TextEncoder().encode(JSON.stringify({ stops: [] })))
+   * yield* uploads.uploadData(url, UploadData.stream(bytes, { length: 12 }))
    * ```
    */
   stream: (stream: Stream.Stream<Uint8Array, PlatformError>, options: { readonly length?: number | undefined } = {}): UploadData => ({
@@ -79,6 +92,7 @@ export interface Service {
    *
    * @example
    * ```ts
+   * const url = yield* uploads.uploadUrl("routing-app")
    * yield* uploads.uploadData(url, UploadData.file("./big-input.json"))
    * ```
    */
@@ -106,22 +120,31 @@ export const make: Effect.Effect<Service, never, NextmvClient | FileSystem.FileS
     })
 
   const uploadData = Effect.fn("Uploads.uploadData")(function*(target: string | UploadUrl, data: UploadData) {
+    const operation = "Uploads.uploadData"
+    if (typeof target !== "string") yield* requireObject(operation, "target", target)
     const url = typeof target === "string" ? target : target.upload_url
-    yield* requireNonEmpty("Uploads.uploadData", "uploadUrl", url)
+    yield* requireNonEmpty(operation, "uploadUrl", url)
+    yield* requireObject(operation, "data", data)
     // Content types as the Nextmv docs' curl examples; presigned signatures do not cover them.
     const put = HttpClientRequest.put(url)
     switch (data._tag) {
       case "Json": {
-        const text = yield* requireJson("Uploads.uploadData", "data", data.value)
+        const text = data.text ?? (yield* requireJson("Uploads.uploadData", "data", data.value))
         return yield* presigned.discard(put.pipe(HttpClientRequest.setBody(HttpBody.text(text, "application/json"))))
       }
       case "Text":
+        if (typeof data.text !== "string") return yield* invalidArgument(operation, "data.text must be a string")
         return yield* presigned.discard(put.pipe(HttpClientRequest.setBody(HttpBody.text(data.text, "text/plain"))))
       case "Bytes":
+        if (!(data.bytes instanceof Uint8Array)) return yield* invalidArgument(operation, "data.bytes must be a Uint8Array")
         return yield* presigned.discard(put.pipe(HttpClientRequest.setBody(HttpBody.uint8Array(data.bytes, "application/octet-stream"))))
       case "File":
+        if (typeof data.path !== "string") return yield* invalidArgument(operation, "data.path must be a string")
         return yield* putFile(url, data.path)
       case "Stream":
+        if (!(typeof data.stream === "object" && data.stream !== null && Stream.StreamTypeId in data.stream)) {
+          return yield* invalidArgument(operation, "data.stream must be a Stream")
+        }
         if (data.length !== undefined) {
           if (!Number.isSafeInteger(data.length) || data.length < 0) {
             return yield* invalidArgument("Uploads.uploadData", "the stream's length must be a non-negative integer")
@@ -134,6 +157,9 @@ export const make: Effect.Effect<Service, never, NextmvClient | FileSystem.FileS
           yield* Stream.run(data.stream, fs.sink(spool))
           yield* putFile(url, spool)
         }))
+      default:
+        // Only reached by a JavaScript caller that built `data` by hand.
+        return yield* invalidArgument(operation, "data must be built with the UploadData constructors (Json, Text, Bytes, File, Stream)")
     }
   })
 

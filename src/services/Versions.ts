@@ -13,7 +13,7 @@ import { exists } from "../internal/crud.js"
 import { safeId } from "../internal/ids.js"
 import { listOf } from "../internal/pagination.js"
 import { versionsPath } from "../internal/paths.js"
-import { invalidArgument, isGiven, requireIds, requireOptionalIds } from "../internal/validate.js"
+import { invalidArgument, isGiven, requireIds, requireObject, requireOptionalIds } from "../internal/validate.js"
 import { wireWithoutNulls } from "../schemas/Common.js"
 import { NewVersionBody } from "../schemas/Requests.js"
 import { Version } from "../schemas/Versions.js"
@@ -134,6 +134,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   const newVersion = Effect.fn("Versions.newVersion")(function*(appId: string, options: NewVersionOptions = {}) {
     const operation = "Versions.newVersion"
     yield* requireIds(operation, { appId })
+    yield* requireObject(operation, "options", options)
     if (options.existOk === true && !isGiven(options.id)) {
       return yield* invalidArgument(operation, "If existOk is true, id must be provided")
     }
@@ -154,6 +155,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     function*(appId: string, versionId: string, options: UpdateVersionOptions = {}) {
       const operation = "Versions.updateVersion"
       yield* ids(operation, appId, versionId)
+      yield* requireObject(operation, "options", options)
       const current = yield* version(appId, versionId)
       // The full object goes back (nextmv-py's `to_dict()`: wire names, null fields left out).
       const updated = new Version({

@@ -2,14 +2,20 @@
  * Partial stubs of the SDK's services (or any `Context.Tag` service) for unit tests that do not
  * need the emulator: implement only the members a test uses, get a `Layer` for the tag.
  *
- * A member that was not stubbed is still there: calling it raises an
+ * A member that was not stubbed is still there: calling it never throws. It returns an
  * {@link UnstubbedMethodError} that names the service and the member and lists what the stub
- * does implement. It is a **defect** (`Cause.die`), not a typed failure: an unstubbed call is a
- * mistake in the test's setup, not a condition the code under test should handle, and a typed
- * error would have to appear in every method's error type. Inside an Effect (`Effect.gen`,
- * `Effect.flatMap`, `Stream.unwrap`, …) it surfaces as `Die(UnstubbedMethodError: Runs.newRun was
- * called, but …)`; the message is raised at the call, so it works alike for members that return an
- * `Effect`, a `Stream` or a plain value (such as `Runs.consoleUrl`).
+ * does implement. That error is itself an `Effect` that fails with it (a yieldable error), and an
+ * Effect is also a `Stream`, so:
+ * - a member that returns an `Effect` fails in the **error channel** with the
+ *   `UnstubbedMethodError` (`Exit.fail`, `Cause.pretty` and `String(exit)` show its message);
+ * - a member that returns a `Stream` gives a stream that fails with it;
+ * - a member that returns a plain value (such as `Runs.consoleUrl`) returns the error object
+ *   itself, whose text (`String(value)`, `${value}`) is the message: stub such members when the
+ *   code under test reads them.
+ *
+ * The error is not in the members' declared error types: an unstubbed call is a mistake in the
+ * test's setup, not a condition the code under test is written to handle. Code under test that
+ * recovers from every error (`Effect.catchAll`, `Effect.orElse`) also recovers from this one.
  *
  * @since 0.1.0
  */
@@ -62,8 +68,9 @@ const probedKeys = new Set([
 ])
 
 /**
- * The stub itself: `implementation`, with every other member raising an
- * {@link UnstubbedMethodError} when called. Use {@link make} for a `Layer`.
+ * The stub itself: `implementation`, with every other member returning an
+ * {@link UnstubbedMethodError} (an Effect, and so a Stream, that fails with it) when called. Use
+ * {@link make} for a `Layer`.
  *
  * @example
  * ```ts
@@ -83,11 +90,9 @@ export const service = <I, S extends object>(tag: Context.Tag<I, S>, implementat
   return new Proxy(implementation, {
     get: (target, key, receiver) => {
       if (typeof key === "symbol" || key in target || probedKeys.has(key)) return Reflect.get(target, key, receiver)
-      return () => {
-        // Raised at the call so the message is the same whatever the member returns (an Effect,
-        // a Stream or a plain value); inside an Effect it becomes the defect `Die(error)`.
-        throw new UnstubbedMethodError({ service: tag.key, method: key, stubbed })
-      }
+      // A fresh error per call. It is an Effect that fails with itself, which a Stream
+      // consumer reads as a stream failing with it, so nothing is thrown.
+      return (): UnstubbedMethodError => new UnstubbedMethodError({ service: tag.key, method: key, stubbed })
     },
     has: (target, key) => typeof key === "string" && !probedKeys.has(key) ? true : Reflect.has(target, key)
   }) as S
@@ -95,7 +100,8 @@ export const service = <I, S extends object>(tag: Context.Tag<I, S>, implementat
 
 /**
  * A `Layer` that provides a partial stub of the service `tag`: the members in `implementation`,
- * and for every other member an {@link UnstubbedMethodError} defect that names it.
+ * and for every other member an {@link UnstubbedMethodError} that names it, as a failure in the
+ * error channel (see the module documentation).
  *
  * @example
  * ```ts

@@ -6,9 +6,9 @@
  *
  * 1. **submit** — one activity with an idempotency key. The key is written into the run's
  *    `description` (a field the API stores and lists back, like nextmv-py's `new_run(description=…)`).
- *    Before submitting, the activity lists the application's runs and reuses a run that already
- *    carries the key; so a crash after the `POST` was sent but before its id was stored does not
- *    create a second run.
+ *    Before submitting, the activity reads the application's most recent runs (one page of
+ *    `GET …/runs`) and reuses a run that already carries the key; so a crash after the `POST` was
+ *    sent but before its id was stored does not create a second run.
  * 2. **wait** — status checks (`GET …/runs/{id}/metadata`, each an activity) separated by durable
  *    sleeps (`DurableClock`), with nextmv-py's polling defaults and bounds.
  * 3. **collect** — the run's result (`GET …/runs/{id}`) is the workflow's result; a run that ends
@@ -22,7 +22,14 @@
 import { Activity, DurableClock, Workflow } from "@effect/workflow"
 import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Effect, Schema } from "effect"
-import { InvalidArgumentError, NextmvDecodeError, NextmvHttpError, PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
+import {
+  InvalidArgumentError,
+  NextmvDecodeError,
+  NextmvHttpError,
+  PollingTimeoutError,
+  PollingTriesExhaustedError,
+  type RunQueueBusyError
+} from "../Errors.js"
 import { resultOrFailure, RunFailedError } from "../programs/RunFailedError.js"
 import { isTerminalStatus, RunConfiguration, RunResult } from "../schemas/Runs.js"
 import { Runs } from "../services/Runs.js"
@@ -113,10 +120,11 @@ export type RunWorkflowError = typeof RunWorkflowError.Type
 
 /** Maps the services' error union onto storable {@link StepError}s. */
 export const storable = <A, R>(
-  effect: Effect.Effect<A, NextmvHttpError | NextmvDecodeError | InvalidArgumentError | PlatformError, R>
+  effect: Effect.Effect<A, NextmvHttpError | NextmvDecodeError | InvalidArgumentError | PlatformError | RunQueueBusyError, R>
 ): Effect.Effect<A, StepError, R> =>
   Effect.catchIf(
-    effect,
+    // A busy refusal (queuing disabled, no capacity) is stored as the HTTP 429 it wraps.
+    Effect.catchTag(effect, "RunQueueBusyError", (error) => Effect.fail(error.cause)),
     (error): error is PlatformError =>
       error._tag !== "NextmvHttpError" && error._tag !== "NextmvDecodeError" && error._tag !== "InvalidArgumentError",
     (error) => Effect.fail(new WorkflowFileError({ operation: `${error.module}.${error.method}`, reason: error.message }))
@@ -162,9 +170,11 @@ export const submitRun = (request: RunRequest) =>
     execute: Effect.gen(function*() {
       const runs = yield* Runs
       const mark = submissionMark(yield* Activity.idempotencyKey("submit"))
-      // Newest first; a run submitted by an earlier attempt of this activity is among the newest.
-      // One page (the newest runs, as before `listRuns` followed pages): the search stays bounded.
-      const existing = (yield* storable(runs.listRuns(request.appId, { noPagination: true }))).find((run) => hasMark(run.description, mark))
+      // Bounded: one request, the first page of the application's runs (Nextmv Cloud lists at most
+      // 50, the most recent). A run submitted by an earlier attempt of this activity is among them
+      // unless more than a page of runs was submitted to the application in between.
+      const recent = yield* storable(runs.listRuns(request.appId, { noPagination: true }))
+      const existing = recent.find((run) => hasMark(run.description, mark))
       if (existing !== undefined) return existing.id
       return yield* storable(runs.newRun(request.appId, {
         input: request.input,
@@ -247,7 +257,7 @@ export const waitUntil = <E, R>(options: {
  * ```ts
  * import { RunWorkflow } from "nextmv-effect/workflow"
  *
- * const result = yield* RunWorkflow.execute({ appId: "routing-app", key: "order-42", input: { stops } })
+ * const result = yield* RunWorkflow.RunWorkflow.execute({ appId: "routing-app", key: "order-42", input: { stops: [] } })
  * // the same call again (after a crash of the caller, say) returns the stored result, no new run
  * ```
  */

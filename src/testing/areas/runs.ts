@@ -15,6 +15,9 @@ import { type DecisionModel, type DecodedInput, decodeInput, execute, type Model
 /** 5 MiB, the inline input/output limit. */
 const MAX_INLINE = 5 * 1024 * 1024
 
+/** The platform's default execution class (6 cores, 9500 MB, 14.5 minutes). */
+const DEFAULT_EXECUTION_CLASS = "6c9500mb870s"
+
 // ---------------------------------------------------------------------------------------------
 // Records
 // ---------------------------------------------------------------------------------------------
@@ -52,6 +55,8 @@ export interface RunRecord {
   readonly configuration: unknown
   readonly batchExperimentId?: string | undefined
   readonly inputId?: string | undefined
+  /** The run this one clones (`tracking.cloned_run_id` of the submission). */
+  readonly clonedRunId?: string | undefined
   /** The final status once `endsAt` is reached. */
   status: "succeeded" | "failed"
   error: string
@@ -76,6 +81,7 @@ export interface SubmitParams {
   readonly configuration?: unknown
   readonly batchExperimentId?: string | undefined
   readonly result?: unknown
+  readonly clonedRunId?: string | undefined
 }
 
 /** Where a run executes: resolved from the instance (areas such as instances/versions may override). */
@@ -101,6 +107,12 @@ declare module "../Emulator.js" {
       readonly liveLogsPageSize?: number | undefined
       /** Runs per page of `GET …/runs` (the API's 50). Default 50. */
       readonly listPageSize?: number | undefined
+      /**
+       * Active (queued or running) runs each execution class takes, e.g. `{ "6c9500mb870s": 2 }`.
+       * A run with queuing disabled that finds its class full is refused with 429, as on the
+       * platform; other runs queue as usual. Default: no limit.
+       */
+      readonly capacity?: Readonly<Record<string, number>> | undefined
     } | undefined
   }
   interface EmulatorAreas {
@@ -256,7 +268,8 @@ export const install = (ctx: EmulatorContext): void => {
     options: params.options ?? {},
     configuration: params.configuration,
     batchExperimentId: params.batchExperimentId,
-    inputId: params.inputId
+    inputId: params.inputId,
+    clonedRunId: params.clonedRunId
   })
 
   const externalRun = (
@@ -409,6 +422,8 @@ export const install = (ctx: EmulatorContext): void => {
     const finished = current === "succeeded" || current === "failed"
     const configuration = asObject(run.configuration)
     const queuing = asObject(configuration["queuing"])
+    const runType = asObject(configuration["run_type"])
+    const integrationId = str(configuration["integration_id"])
     return {
       application_id: run.appId,
       application_instance_id: run.instanceId,
@@ -418,18 +433,39 @@ export const install = (ctx: EmulatorContext): void => {
       duration: finished ? run.endsAt - run.createdAt : 0,
       ...(finished ? { execution_duration: run.endsAt - run.startsAt } : {}),
       error: current === "failed" ? run.error : "",
-      execution_class: str(configuration["execution_class"]) ?? "6c9500mb870s",
+      execution_class: str(configuration["execution_class"]) ?? DEFAULT_EXECUTION_CLASS,
       ...(run.batchExperimentId !== undefined ? { experiment_id: run.batchExperimentId } : {}),
       format: { input: { type: run.inputFormat }, output: { type: run.outputFormat } },
       input_size: run.inputBytes.length,
       output_size: current === "succeeded" ? run.outputBytes.length : 0,
       queuing_disabled: queuing["disabled"] === true,
       queuing_priority: typeof queuing["priority"] === "number" ? queuing["priority"] : 6,
-      run_type: { type: run.runType },
+      // A standard run reports the run type it was submitted with (ensemble definition included).
+      run_type: run.runType === "standard" && str(runType["type"]) !== undefined ? runType : { type: run.runType },
+      ...(str(configuration["secrets_collection_id"]) !== undefined
+        ? { secrets_collection_id: configuration["secrets_collection_id"] }
+        : {}),
+      ...(integrationId !== undefined ? { integration: { id: integrationId, provider: "dbx", run_id: `dbx-${run.id}` } } : {}),
+      ...(run.clonedRunId !== undefined || run.inputId !== undefined
+        ? {
+          tracking: {
+            ...(run.clonedRunId !== undefined ? { cloned_run_id: run.clonedRunId } : {}),
+            ...(run.inputId !== undefined ? { input_id: run.inputId } : {})
+          }
+        }
+        : {}),
       runtime: "ghcr.io/nextmv-io/runtime/default:latest",
       status_v2: current,
       ...(current === "succeeded" && run.metrics !== undefined ? { metrics: run.metrics } : {}),
-      ...(Object.keys(run.options).length > 0 ? { options: { request_options: run.options } } : {})
+      ...(Object.keys(run.options).length > 0
+        ? {
+          options: {
+            request_options: run.options,
+            active_options: run.options,
+            options_summary: Object.entries(run.options).map(([name, value]) => ({ name, source: "request", value }))
+          }
+        }
+        : {})
     }
   }
 
@@ -470,8 +506,21 @@ export const install = (ctx: EmulatorContext): void => {
     for (const [name, value] of Object.entries(options)) {
       if (typeof value !== "string") return ctx.apiError(400, `option ${name} must be a string`)
     }
+    const configuration = asObject(body["configuration"])
+    const executionClass = str(configuration["execution_class"]) ?? DEFAULT_EXECUTION_CLASS
+    const capacity = settings.capacity?.[executionClass]
+    if (asObject(configuration["queuing"])["disabled"] === true && capacity !== undefined) {
+      const active = [...runs.values()].filter((r) =>
+        (str(asObject(r.configuration)["execution_class"]) ?? DEFAULT_EXECUTION_CLASS) === executionClass &&
+        ["queued", "running"].includes(status(r))
+      )
+      if (active.length >= capacity) {
+        return ctx.apiError(429, `execution class ${executionClass} is busy and queuing is disabled for this run`)
+      }
+    }
     const run = submit(request.params["appId"]!, {
       input: "input" in body ? body["input"] : undefined,
+      clonedRunId: str(asObject(body["tracking"])["cloned_run_id"]),
       uploadId: str(body["upload_id"]),
       inputId: str(body["input_id"]),
       instanceId: str(request.query["instance_id"]),
@@ -559,6 +608,27 @@ export const install = (ctx: EmulatorContext): void => {
     if (isResponse(run)) return run
     runs.delete(key(run.appId, run.id))
     return ctx.noContent()
+  })
+
+  // The output alone (nextmv-py `run_output`): inline for JSON up to 5 MiB, else with
+  // `format=url`. A run without output (not succeeded) answers 404: the API's answer for such runs
+  // is not documented.
+  ctx.route("GET", "/v1/applications/:appId/runs/:runId/output", (request) => {
+    const run = found(request)
+    if (isResponse(run)) return run
+    const current = status(run)
+    if (current !== "succeeded") return ctx.apiError(404, `run ${run.id} has no output (status ${current})`)
+    if (request.query["format"] === "url") {
+      const contentType = run.outputFormat === "json" ? "application/json" : run.outputFormat === "text" ? "text/plain" : "application/gzip"
+      return ctx.ok({ url: ctx.blobs.presignDownload(run.outputBytes, contentType) })
+    }
+    if (run.outputFormat !== "json") {
+      return ctx.apiError(400, `the output format is ${run.outputFormat}; request it with format=url`)
+    }
+    if (run.outputBytes.length > MAX_INLINE) {
+      return ctx.apiError(400, "the output is larger than 5 MiB; request it with format=url")
+    }
+    return ctx.ok(run.outputJson)
   })
 
   ctx.route("GET", "/v1/applications/:appId/runs/:runId/input", (request) => {
