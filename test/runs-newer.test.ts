@@ -313,6 +313,12 @@ describe("run configuration extras", () => {
         configuration: { run_type: { type: "standard" }, queuing: { disabled: true } }
       })
       const integrated = yield* runs.newRun(APP, { input: { value: 2 }, configuration: { integration_id: "integration-4f5g6h7j" } })
+      // The model's example of an external run type: sent as given, with the instance query.
+      yield* runs.newRun(APP, {
+        input: { value: 3 },
+        instanceId: "prod",
+        configuration: { run_type: { type: "external", reference_id: "ref-12345" } }
+      })
       const posts = (yield* wire).filter((r) => r.method === "POST")
       expect(posts[0]).toEqual({
         method: "POST",
@@ -338,6 +344,10 @@ describe("run configuration extras", () => {
       expect((posts[2]!.body as { configuration: unknown }).configuration).toEqual({
         execution_class: "integration",
         integration_id: "integration-4f5g6h7j"
+      })
+      expect(posts[3]!.query).toEqual({ instance_id: "prod" })
+      expect((posts[3]!.body as { configuration: unknown }).configuration).toEqual({
+        run_type: { type: "external", reference_id: "ref-12345" }
       })
       const info = yield* runs.runInformation(APP, integrated)
       expect(info.metadata.execution_class).toBe("integration")

@@ -437,9 +437,19 @@ describe("workflows in this process", () => {
       polling: fast
     }
     const exit = await inProcess(Effect.gen(function*() {
-      const failed = yield* Effect.flip(
-        RunWorkflow.RunWorkflow.execute({ appId: EXP_APP, key: "broken-1", instanceId: "broken", input: { x: 1 }, polling: fast })
-      )
+      const broken = { appId: EXP_APP, key: "broken-1", instanceId: "broken", input: { x: 1 }, polling: fast }
+      const failed = yield* Effect.flip(RunWorkflow.RunWorkflow.execute(broken))
+      // The failure is the workflow's stored result: executing again returns it, submits nothing.
+      const failedAgain = yield* Effect.flip(RunWorkflow.RunWorkflow.execute(broken))
+      expect(failedAgain).toEqual(failed)
+      // A submit step that fails (here 404: no such application yet) ends the workflow with the
+      // typed NextmvHttpError, and the same (appId, key) keeps returning it.
+      const missing = { appId: "durable-missing", key: "missing-1", input: { x: 1 }, polling: fast }
+      const notFound = yield* Effect.flip(RunWorkflow.RunWorkflow.execute(missing))
+      expect(notFound).toMatchObject({ _tag: "NextmvHttpError", status: 404 })
+      emulator.areas.applications.seed({ id: "durable-missing" })
+      expect(yield* Effect.flip(RunWorkflow.RunWorkflow.execute(missing))).toEqual(notFound)
+      expect(emulator.areas.runs.list("durable-missing")).toEqual([])
       const experiment = yield* ExperimentWorkflows.BatchExperimentWorkflow.execute(batch)
       const again = yield* ExperimentWorkflows.BatchExperimentWorkflow.execute(batch)
       const test = yield* ExperimentWorkflows.AcceptanceTestWorkflow.execute(acceptance)

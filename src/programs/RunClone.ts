@@ -218,7 +218,8 @@ const cloneConfiguration = (
 /**
  * Clones a run ({@link cloneRun}) and waits for the clone's result (`runResultWithPolling`:
  * fails with `RunFailedError` when the clone fails or is canceled). nextmv-py's
- * `clone_run_with_result`.
+ * `clone_run_with_result` (which, unlike `clone_run`, has no `upload_id`; here both take the same
+ * clone options).
  *
  * @example
  * ```ts

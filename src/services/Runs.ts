@@ -244,7 +244,7 @@ export interface Service {
    * @example
    * ```ts
    * const output = yield* runs.runOutput("routing-app", runId)
-   * yield* runs.runOutput("routing-app", archiveRunId, { outputDir: "./out" }) // files in ./out
+   * yield* runs.runOutput("routing-app", runId, { outputDir: "./out" }) // a multi-file output: files in ./out
    * ```
    */
   readonly runOutput: (appId: string, runId: string, options?: OutputDirOptions) => Effect.Effect<unknown, RunError>

@@ -34,7 +34,9 @@ export interface Options {
   /**
    * This worker's identity among the workers sharing the storage: unique among live workers and,
    * ideally, the same after a restart (a pod or host name), so that the restarted worker takes its
-   * shards back at once instead of after the lock expiry. Default `{ host: "localhost", port: 1 }`
+   * shards back at once instead of after the lock expiry. It is only a name in the cluster's
+   * tables: workers share work through the storage alone and open no port. Two live workers with
+   * the same identity would both claim every shard. Default `{ host: "localhost", port: 1 }`
    * (enough for a single worker).
    */
   readonly runner?: { readonly host: string; readonly port: number } | undefined
