@@ -31,6 +31,7 @@ const annotate = (text, fileName) => {
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS)
   const starts = []
   const ends = []
+  const arrows = []
   const visit = (node) => {
     if (ts.isFunctionLike(node) || ts.isClassLike(node)) return
     if (ts.isCallExpression(node) || ts.isNewExpression(node)) {
@@ -40,10 +41,19 @@ const annotate = (text, fileName) => {
     }
     ts.forEachChild(node, visit)
   }
+  // A spread (`{ ...InputSet.fields }`) reads a property, which a bundler cannot drop; the whole
+  // initializer then goes into an arrow called at once, and that call is marked.
+  const hasSpread = (node) =>
+    !ts.isFunctionLike(node) && !ts.isClassLike(node) &&
+    (ts.isSpreadAssignment(node) || ts.isSpreadElement(node) || (ts.forEachChild(node, hasSpread) ?? false))
+  const wrap = (node) => {
+    if (RUNS.test(node.getText(source)) || !hasSpread(node)) return visit(node)
+    arrows.push([node.getStart(source), "(/*#__PURE__*/ (() => ("], [node.end, "))())"])
+  }
   for (const statement of source.statements) {
     if (ts.isVariableStatement(statement) && (statement.declarationList.flags & ts.NodeFlags.Const) !== 0) {
       for (const declaration of statement.declarationList.declarations) {
-        if (declaration.initializer !== undefined) visit(declaration.initializer)
+        if (declaration.initializer !== undefined) wrap(declaration.initializer)
       }
     } else if (ts.isClassDeclaration(statement)) {
       for (const clause of statement.heritageClauses ?? []) {
@@ -51,8 +61,8 @@ const annotate = (text, fileName) => {
       }
     }
   }
-  if (starts.length === 0) return text
-  const edits = [...starts.map((at) => [at, "(/*#__PURE__*/ "]), ...ends.map((at) => [at, ")"])]
+  if (starts.length === 0 && arrows.length === 0) return text
+  const edits = [...starts.map((at) => [at, "(/*#__PURE__*/ "]), ...ends.map((at) => [at, ")"]), ...arrows]
   // From the end backwards; at one offset a `)` (closing an earlier call) goes before a `(`.
   edits.sort((a, b) => b[0] - a[0] || (a[1] === ")" ? 1 : -1) - (b[1] === ")" ? 1 : -1))
   let out = text
