@@ -27,6 +27,7 @@ import { pipeline } from "node:stream/promises"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import * as RunsPrograms from "../src/programs/Runs.js"
+import * as RunTracker from "../src/programs/RunTracker.js"
 import * as Applications from "../src/services/Applications.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import * as Runs from "../src/services/Runs.js"
@@ -45,6 +46,7 @@ const TRANSFER_ROUNDS = env("BENCH_TRANSFER_ROUNDS", 3)
 const ONLY = process.env["BENCH_ONLY"]
 const RUNS_IN_FLIGHT = env("BENCH_RUNS_IN_FLIGHT", 1000)
 const MEMORY_ROUNDS = env("BENCH_MEMORY_ROUNDS", 3)
+const MEMORY_CASE = process.env["BENCH_MEMORY_CASE"]
 const MIB = 1024 * 1024
 
 // ---------------------------------------------------------------------------------------------
@@ -108,7 +110,8 @@ const compare = async (rounds: number, raw: () => Promise<unknown>, sdk: () => P
 const lines: Array<string> = []
 const print = (line = "") => {
   lines.push(line)
-  console.log(line)
+  // A memory-case child prints its figure only.
+  if (process.env["BENCH_MEMORY_CASE"] === undefined) console.log(line)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,8 +134,26 @@ const startServer = () =>
 // Main
 // ---------------------------------------------------------------------------------------------
 
+/** Runs one memory case in a fresh bench process against the running server; its KiB per run. */
+const memoryCase = (origin: string, name: string) =>
+  new Promise<number>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", import.meta.filename], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, BENCH_ONLY: "memory", BENCH_MEMORY_CASE: name, BENCH_ORIGIN: origin }
+    })
+    let out = ""
+    child.stdout.on("data", (data: Buffer) => (out += data.toString("utf8")))
+    child.once("error", reject)
+    child.once("exit", () => {
+      const line = out.split("\n").find((l) => l.startsWith("{\"kib\""))
+      if (line === undefined) reject(new Error(`memory case ${name} printed no figure`))
+      else resolve((JSON.parse(line) as { kib: number }).kib)
+    })
+  })
+
 const main = async () => {
-  const server = await startServer()
+  const given = process.env["BENCH_ORIGIN"]
+  const server = given !== undefined ? { origin: given, stop: () => {} } : await startServer()
   const origin = server.origin
   const dispatcher = new Undici.Agent()
   const makeSdk = (budget: NextmvClient.Options["budget"]) =>
@@ -287,35 +308,53 @@ const main = async () => {
     }
     const rawKiB: Array<number> = []
     const sdkKiB: Array<number> = []
-    for (let round = 0; round < MEMORY_ROUNDS; round++) {
-      rawKiB.push(
-        await inFlight(() => {
-          const stop = { stopped: false }
-          const done = rawRuns(stop)
-          return { stop: () => ((stop.stopped = true), done) }
-        })
+    const trackedKiB: Array<number> = []
+    const sdkRuns = (tracked: boolean) => () => {
+      const all = Effect.forEach(
+        Array.from({ length: RUNS_IN_FLIGHT }),
+        () => RunsPrograms.newRunWithResult("bench-app", { input: { value: 1 }, polling }),
+        { concurrency: "unbounded", discard: true }
       )
-      sdkKiB.push(
-        await inFlight(() => {
-          const fiber = sdk.runFork(
-            Effect.forEach(
-              Array.from({ length: RUNS_IN_FLIGHT }),
-              () => RunsPrograms.newRunWithResult("bench-app", { input: { value: 1 }, polling }),
-              { concurrency: "unbounded", discard: true }
-            )
-          )
-          return { stop: () => sdk.runPromise(Fiber.interrupt(fiber)) }
-        })
+      // With a `RunTracker` the runs are followed by its one scheduler (one waiting fiber per run).
+      const fiber = sdk.runFork(
+        tracked ? Effect.provide(all, RunTracker.layer({ polling, concurrency: CONCURRENCY })) : all
       )
+      return { stop: () => sdk.runPromise(Fiber.interrupt(fiber)) }
+    }
+    const cases = {
+      raw: () => {
+        const stop = { stopped: false }
+        const done = rawRuns(stop)
+        return { stop: () => ((stop.stopped = true), done) }
+      },
+      sdk: sdkRuns(false),
+      tracked: sdkRuns(true)
+    }
+    if (MEMORY_CASE !== undefined) {
+      // A child of the bench: one case in a fresh process, its figure on stdout.
+      const kib = await inFlight(cases[MEMORY_CASE as keyof typeof cases])
+      process.stdout.write(`${JSON.stringify({ kib })}\n`)
+    } else {
+      for (let round = 0; round < MEMORY_ROUNDS; round++) {
+        // Each case in a fresh process: the heap a process grew for one case is never given back
+        // to the system in time for the next.
+        rawKiB.push(await memoryCase(origin, "raw"))
+        sdkKiB.push(await memoryCase(origin, "sdk"))
+        trackedKiB.push(await memoryCase(origin, "tracked"))
+      }
     }
     await rawAgent.close()
-    print(`## memory: ${RUNS_IN_FLIGHT} runs in flight at once (${MEMORY_ROUNDS} rounds, budget off)`)
-    print(`| | raw promise loop KiB/run (min/med/max) | SDK newRunWithResult KiB/run (min/med/max) |`)
-    print(`|---|---|---|`)
-    print(
-      `| RSS growth per in-flight run (after a full GC, polled every ${pollEvery / 1000} s) | ${triple(rawKiB, 1)} | ${triple(sdkKiB, 1)} |`
-    )
-    print()
+    if (MEMORY_CASE === undefined) print(`## memory: ${RUNS_IN_FLIGHT} runs in flight at once (${MEMORY_ROUNDS} rounds, budget off)`)
+    if (MEMORY_CASE === undefined) {
+      print(
+        `| RSS growth per in-flight run (after a full GC, polled every ${pollEvery / 1000} s) | KiB/run (min/med/max) |`
+      )
+      print(`|---|---|`)
+      print(`| raw promise loop (undici, ${NextmvClient.DEFAULT_MAX_CONNECTIONS} connections) | ${triple(rawKiB, 1)} |`)
+      print(`| SDK newRunWithResult, each run polling on its own | ${triple(sdkKiB, 1)} |`)
+      print(`| SDK newRunWithResult with RunTracker.layer | ${triple(trackedKiB, 1)} |`)
+      print()
+    }
   }
 
   if (ONLY === undefined || ONLY === "transfers") {

@@ -174,7 +174,7 @@ export const validateStop = (stop: unknown): Effect.Effect<void, InvalidArgument
  *
  * @example
  * ```ts
- * yield* validatePollingProgram("Runs.newRunWithResult", options, { stoppable: false })
+ * yield* validatePollingProgram("Runs.newRunWithResult", { input, polling: { maxDuration: "10 minutes" } }, { stoppable: false })
  * ```
  */
 export const validatePollingProgram = (
@@ -225,7 +225,9 @@ const nextSleep = (o: PollingOptions, recurrence: number, budgetMillis: number):
 /**
  * The sleeps of nextmv-py's algorithm as a `Schedule` (see {@link PollingOptions}). It never ends
  * by itself, and it knows nothing of `maxDuration`: {@link poll} enforces `maxTries` and
- * `maxDuration` itself so that each has its own typed error.
+ * `maxDuration` itself so that each has its own typed error. Options not given are the built-in
+ * {@link defaultPollingOptions} (a pure value: the program-wide `NextmvDefaults` are not read here;
+ * use {@link currentPollingOptions} for those).
  */
 export const pollingSchedule = (options: Partial<PollingOptions> = {}): Schedule.Schedule<number, unknown> => {
   const o = { ...defaultPollingOptions, ...options }
@@ -309,7 +311,7 @@ const pollLoop = <A, B, E, R>(
  * @example
  * ```ts
  * const metadata = yield* poll(runs.runInformation(appId, runId), {
- *   until: (m) => isTerminalStatus(m.metadata.status_v2),
+ *   until: (m) => RunSchemas.isTerminalStatus(m.metadata.status_v2),
  *   status: (m) => m.metadata.status_v2,
  *   polling: { maxDuration: "10 minutes" }
  * })
@@ -329,7 +331,7 @@ export const poll = <A, E, R>(
  * ```ts
  * const shuttingDown = yield* Ref.make(false)
  * const metadata = yield* pollStoppable(runs.runInformation(appId, runId), {
- *   until: (m) => isTerminalStatus(m.metadata.status_v2),
+ *   until: (m) => RunSchemas.isTerminalStatus(m.metadata.status_v2),
  *   stop: Ref.get(shuttingDown)
  * }) // Option<RunInformation>
  * ```

@@ -26,7 +26,25 @@ import {
   HttpTraceContext
 } from "@effect/platform"
 import type { HttpClientError } from "@effect/platform"
-import { Clock, Context, Duration, Effect, Either, FiberRef, Layer, Option, ParseResult, Random, Redacted, Schema, Stream } from "effect"
+import {
+  Clock,
+  Context,
+  Duration,
+  Effect,
+  Either,
+  Exit,
+  type Fiber,
+  FiberId,
+  FiberRef,
+  Layer,
+  Mailbox,
+  Option,
+  ParseResult,
+  Random,
+  Redacted,
+  Schema,
+  Stream
+} from "effect"
 import type { Tracer } from "effect"
 import { MAX_ERROR_BODY_CHARS, NextmvConfigError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { type ConfigOverrides, DEFAULT_BASE_URL, resolveConnection, withScheme } from "../internal/config.js"
@@ -140,6 +158,9 @@ const MAX_ERROR_BODY_BYTES = 4 * MAX_ERROR_BODY_CHARS
 
 /** Response bodies up to this size (by Content-Length) are read in one go. */
 const SMALL_BODY = 64 * 1024
+
+/** Buffers a streamed download reads ahead of its consumer at most. */
+const READ_AHEAD = 16
 
 /** Request bodies above this size are handed to the transport in slices, so writes show progress. */
 const BODY_SLICE = 64 * 1024
@@ -468,6 +489,12 @@ const makeRequester = (
   const bytes = (request: HttpClientRequest.HttpClientRequest) => withRetries(request, (response, watchdog) => readBody(response, watchdog))
   const text = (request: HttpClientRequest.HttpClientRequest) => Effect.map(bytes(request), (body) => decoder.decode(body))
 
+  /**
+   * A streamed download. One reader fiber per download (not one fiber per read) drains the
+   * response into a small mailbox the consumer takes from, so the transport's buffers are passed
+   * on as they come (no waiting consumer makes them pile up and be concatenated). The idle timeout
+   * counts while the reader waits for the network, never while it waits for a slow consumer.
+   */
   const stream = (request: HttpClientRequest.HttpClientRequest): Stream.Stream<Uint8Array, NextmvHttpError> =>
     Stream.unwrapScoped(Effect.gen(function*() {
       yield* slotOf(request).acquireScoped
@@ -477,19 +504,27 @@ const makeRequester = (
         true
       )
       yield* Effect.addFinalizer(() => Effect.sync(() => watchdog.stop()))
-      const pull = yield* Stream.toPull(
-        Stream.mapChunks(response.stream, (chunk) => {
-          watchdog.touch()
-          return chunk
-        })
+      const mailbox = yield* Mailbox.make<Uint8Array, NextmvHttpError>(READ_AHEAD)
+      const reader: { fiber?: Fiber.RuntimeFiber<boolean> } = {}
+      const expire = (expiry: Expiry) => {
+        mailbox.unsafeDone(Exit.fail(timeoutFailure(request, expiry, "reading the response body").error))
+        reader.fiber?.unsafeInterruptAsFork(FiberId.none)
+      }
+      const read = Stream.runForEachChunk(response.stream, (chunk) => {
+        watchdog.touch()
+        const rest = mailbox.unsafeOfferAll(chunk)
+        if (rest.length === 0) return Effect.void
+        // The consumer is behind: its pace is never a timeout.
+        watchdog.pause()
+        return Effect.map(mailbox.offerAll(rest), () => watchdog.arm(expire))
+      }).pipe(
+        Effect.mapError((error) => fromClientError(request, error).error),
+        Effect.exit,
+        Effect.flatMap((exit) => mailbox.done(exit))
       )
-      const guarded = guard(
-        pull.pipe(Effect.mapError(Option.map((error) => fromClientError(request, error).error))),
-        watchdog,
-        (expiry) => Option.some(timeoutFailure(request, expiry, "reading the response body").error),
-        true
-      )
-      return Stream.repeatEffectChunkOption(guarded)
+      reader.fiber = yield* Effect.forkScoped(read)
+      watchdog.arm(expire)
+      return Mailbox.toStream(mailbox)
     }))
 
   return {
