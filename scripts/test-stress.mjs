@@ -4,6 +4,9 @@
 // non-zero when any run fails. The burners are stopped at the end, also on failure or Ctrl-C.
 //   STRESS_RUNS=3 STRESS_BURNERS=1 npm run test:stress
 import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 
 const runs = Number(process.env.STRESS_RUNS ?? 10)
 const burnerCount = Number(process.env.STRESS_BURNERS ?? 2)
@@ -48,8 +51,12 @@ try {
     const tests = /^\s*Tests\s+(\d.*)$/m.exec(result.output)?.[1]?.trim() ?? "?"
     console.log(`run ${i}/${runs}: ${result.code === 0 ? "PASS" : "FAIL"} in ${result.seconds.toFixed(1)} s (${tests})`)
     if (result.code !== 0) {
-      const failed = result.output.split("\n").filter((line) => /FAIL|×|AssertionError|Error:/.test(line))
+      // Failed tests and errors only (a passing test's name can hold "×", as the fault matrix's do).
+      const failed = result.output.split("\n").filter((line) => !line.includes("✓") && /FAIL|×|AssertionError|Error:/.test(line))
       console.log(failed.slice(0, 40).join("\n"))
+      const log = path.join(os.tmpdir(), `test-stress-run-${i}.log`)
+      fs.writeFileSync(log, result.output)
+      console.log(`whole output of run ${i}: ${log}`)
     }
   }
 } finally {

@@ -24,7 +24,9 @@ export const MAX_ERROR_BODY_CHARS = 4096
  *
  * @example
  * ```ts
- * program.pipe(Effect.catchTag("NextmvHttpError", (e) => e.status === 404 ? Effect.succeed(null) : Effect.fail(e)))
+ * const found = yield* applications.getApplication("routing-app").pipe(
+ *   Effect.catchTag("NextmvHttpError", (e) => e.status === 404 ? Effect.succeed(null) : Effect.fail(e))
+ * )
  * ```
  */
 export class NextmvHttpError extends Schema.TaggedError<NextmvHttpError>()("NextmvHttpError", {

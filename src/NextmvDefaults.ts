@@ -119,7 +119,12 @@ const merge = (base: Defaults, over: Defaults): Defaults => ({
  * ```ts
  * // In tests: fast polling everywhere, without threading options through the code under test.
  * const FastPolling = NextmvDefaults.layer({ polling: { initialDelay: 0, delay: "10 millis", backoff: 0, jitter: 0 } })
- * it.effect("…", () => program.pipe(Effect.provide(FastPolling)))
+ * const TestLayer = Layers.services.pipe(
+ *   Layer.provideMerge(Emulator.layerClient()),
+ *   Layer.provide(Layer.merge(NodeHttpClient.layerUndici, NodeContext.layer))
+ * )
+ * const program = RunPrograms.runResultWithPolling("routing-app", runId)
+ * it.effect("waits for the run", () => program.pipe(Effect.provide(FastPolling), Effect.provide(TestLayer)))
  * ```
  */
 export const layer = (defaults: Defaults): Layer.Layer<NextmvDefaults, InvalidArgumentError> =>

@@ -8,9 +8,10 @@
  *
  * Timeouts are tiny real ones (150 ms idle, so a stalled attempt ends after 300 ms: connect +
  * idle); retry waits are a few ms (fast backoff, `Retry-After` capped at 20 ms). The request budget
- * stays on, with a 5 ms pause after a 429 without a usable `Retry-After` (default 1 s) and a 1 ms
- * recovery (default 1 min), so that its pause never dominates a case; its timing is tested on
- * virtual time in request-budget.test.ts.
+ * stays on, with a 5 ms pause after a 429 without a usable `Retry-After` (default 1 s) and no
+ * slowdown after a 429 (default: half the rate, so a third run POST would wait for the next
+ * second), so that it never dominates a case; its timing is tested on virtual time in
+ * request-budget.test.ts.
  */
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -185,7 +186,7 @@ const call = (api: NextmvClient.Requester, method: MethodClass, runId: string) =
 const clientOptions = {
   timeout: "150 millis",
   retry: { retries: RETRIES, backoffFactor: 5, backoffJitter: 0, maxRetryAfter: 20 },
-  budget: { defaultPause: "5 millis", recovery: "1 millis" }
+  budget: { defaultPause: "5 millis", slowdown: 1 }
 } as const
 
 const runCase = (testCase: Case, method: MethodClass) =>

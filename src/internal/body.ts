@@ -105,8 +105,11 @@ const reasonOf = (error: ParseResult.ParseError, options: JsonBodyOptions): stri
  *
  * @example
  * ```ts
+ * import { versionsPath } from "./paths.js"
  * const NewVersionBody = Schema.Struct({ id: Schema.String, name: Schema.String, description: Schema.optional(Schema.String) })
- * const request = yield* jsonBody("Versions.newVersion", NewVersionBody, { id, name })(HttpClientRequest.post(versionsPath(appId)))
+ * const request = yield* jsonBody("Versions.newVersion", NewVersionBody, { id: "v1", name: "v1" })(
+ *   HttpClientRequest.post(versionsPath(appId))
+ * )
  * ```
  */
 export const jsonBody = <A, I>(

@@ -82,6 +82,8 @@ const readPage = <A>(
  *
  * @example
  * ```ts
+ * import { versionsPath } from "./paths.js"
+ * import { Version } from "../schemas/Versions.js"
  * const versions = yield* api.json(HttpClientRequest.get(versionsPath(appId)), listOf(Version))
  * ```
  */
@@ -107,6 +109,8 @@ export interface PaginateOptions {
  *
  * @example
  * ```ts
+ * import { applicationPath } from "./paths.js"
+ * import { EnsembleDefinition } from "../schemas/Ensembles.js"
  * const items = paginate(api, `${applicationPath(appId)}/ensembles`, EnsembleDefinition, { operation: "Ensembles.list" })
  * ```
  */

@@ -46,6 +46,7 @@ export const isRecordObject = (value: unknown): value is object => typeof value 
  *
  * @example
  * ```ts
+ * const options: unknown = JSON.parse("{}")
  * yield* requireObject("Secrets.newSecretsCollection", "options", options)
  * ```
  */

@@ -226,7 +226,11 @@ export const newAcceptanceTestWithResult = (
  *
  * @example
  * ```ts
- * const test = yield* newAcceptanceTestWithResultStoppable("routing-app", { ...options, stop: Ref.get(shuttingDown) })
+ * const test = yield* newAcceptanceTestWithResultStoppable("routing-app", {
+ *   candidateInstanceId: "staging", baselineInstanceId: "prod", inputSetId: "benchmark",
+ *   metrics: [{ field: "result.value", statistic: "mean", params: { operator: "le", tolerance: { type: "relative", value: 0.05 } } }],
+ *   stop: Ref.get(shuttingDown)
+ * })
  * ```
  */
 export const newAcceptanceTestWithResultStoppable = (

@@ -135,7 +135,10 @@ export const newBatchExperimentWithResult = (
  *
  * @example
  * ```ts
- * const experiment = yield* newBatchExperimentWithResultStoppable("routing-app", { runs, stop: Ref.get(shuttingDown) })
+ * const experiment = yield* newBatchExperimentWithResultStoppable("routing-app", {
+ *   runs: [{ inputId: "managed-input-1", instanceId: "prod" }],
+ *   stop: Ref.get(shuttingDown)
+ * })
  * ```
  */
 export const newBatchExperimentWithResultStoppable = (

@@ -174,7 +174,7 @@ export const validateStop = (stop: unknown): Effect.Effect<void, InvalidArgument
  *
  * @example
  * ```ts
- * yield* validatePollingProgram("Runs.newRunWithResult", options, { stoppable: false })
+ * yield* validatePollingProgram("Runs.newRunWithResult", { input, polling: { maxDuration: "10 minutes" } }, { stoppable: false })
  * ```
  */
 export const validatePollingProgram = (
@@ -309,7 +309,7 @@ const pollLoop = <A, B, E, R>(
  * @example
  * ```ts
  * const metadata = yield* poll(runs.runInformation(appId, runId), {
- *   until: (m) => isTerminalStatus(m.metadata.status_v2),
+ *   until: (m) => RunSchemas.isTerminalStatus(m.metadata.status_v2),
  *   status: (m) => m.metadata.status_v2,
  *   polling: { maxDuration: "10 minutes" }
  * })
@@ -329,7 +329,7 @@ export const poll = <A, E, R>(
  * ```ts
  * const shuttingDown = yield* Ref.make(false)
  * const metadata = yield* pollStoppable(runs.runInformation(appId, runId), {
- *   until: (m) => isTerminalStatus(m.metadata.status_v2),
+ *   until: (m) => RunSchemas.isTerminalStatus(m.metadata.status_v2),
  *   stop: Ref.get(shuttingDown)
  * }) // Option<RunInformation>
  * ```

@@ -525,7 +525,11 @@ export const make = (
  *
  * @example
  * ```ts
- * const Live = RunTracker.layer({ concurrency: 8 }).pipe(Layer.provideMerge(Layers.services), …)
+ * const Live = RunTracker.layer({ concurrency: 8 }).pipe(
+ *   Layer.provideMerge(Layers.services),
+ *   Layer.provide(NextmvClient.layerConfig()),
+ *   Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeContext.layer))
+ * )
  * ```
  */
 export const layer = (options: Options = {}): Layer.Layer<RunTracker, never, Runs | NextmvClient> => Layer.scoped(RunTracker, make(options))

@@ -261,7 +261,9 @@ export const trackRunWithResult = (
  *
  * @example
  * ```ts
- * const result = yield* trackRunWithResultStoppable("routing-app", run, { stop: Ref.get(shuttingDown) })
+ * const result = yield* trackRunWithResultStoppable("routing-app", { status: "succeeded", input, output }, {
+ *   stop: Ref.get(shuttingDown)
+ * })
  * ```
  */
 export const trackRunWithResultStoppable = (

@@ -162,7 +162,7 @@ export const newScenarioTest = (
  *
  * @example
  * ```ts
- * const test = yield* scenarioTestWithPolling("routing-app", id, { polling: { maxDuration: "30 minutes" } })
+ * const test = yield* scenarioTestWithPolling("routing-app", "scenario-test-1", { polling: { maxDuration: "30 minutes" } })
  * ```
  */
 export const scenarioTestWithPolling = (
@@ -178,7 +178,7 @@ export const scenarioTestWithPolling = (
  *
  * @example
  * ```ts
- * const test = yield* scenarioTestWithPollingStoppable("routing-app", id, { stop: Ref.get(shuttingDown) })
+ * const test = yield* scenarioTestWithPollingStoppable("routing-app", "scenario-test-1", { stop: Ref.get(shuttingDown) })
  * ```
  */
 export const scenarioTestWithPollingStoppable = (

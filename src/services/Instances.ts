@@ -72,7 +72,7 @@ export interface Service {
    *
    * @example
    * ```ts
-   * if (!(yield* instances.instanceExists("routing-app", "prod"))) { ... }
+   * if (!(yield* instances.instanceExists("routing-app", "prod"))) yield* Console.log("no instance prod yet")
    * ```
    */
   readonly instanceExists: (appId: string, instanceId: string) => Effect.Effect<boolean, InstanceError>
@@ -95,7 +95,7 @@ export interface Service {
    *
    * @example
    * ```ts
-   * const prod = yield* instances.newInstance("routing-app", version.id, {
+   * const prod = yield* instances.newInstance("routing-app", "v1", {
    *   id: "prod", configuration: { execution_class: "6c9500mb870s", queuing: { priority: 3 } }
    * })
    * ```

@@ -68,7 +68,7 @@ export interface Service {
    * @example
    * ```ts
    * const url = yield* uploads.uploadUrl("routing-app")
-   * yield* uploads.uploadData(url, UploadData.json({ stops: [] }))
+   * yield* uploads.uploadData(url, Uploads.UploadData.json({ stops: [] }))
    * const input = yield* managedInputs.newManagedInput("routing-app", { uploadId: url.upload_id })
    * ```
    */

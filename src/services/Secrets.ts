@@ -106,7 +106,9 @@ export interface Service {
    *
    * @example
    * ```ts
-   * yield* secrets.updateSecretsCollection("routing-app", "licences", { secrets: [newKey] })
+   * yield* secrets.updateSecretsCollection("routing-app", "licences", {
+   *   secrets: [{ type: "env", location: "PROVIDER_API_KEY", value: Redacted.make(key) }]
+   * })
    * ```
    */
   readonly updateSecretsCollection: (

@@ -38,6 +38,7 @@ export const UploadData = {
    *
    * @example
    * ```ts
+   * const url = yield* uploads.uploadUrl("routing-app")
    * yield* uploads.uploadData(url, UploadData.jsonText(JSON.stringify(input)))
    * ```
    */
@@ -58,7 +59,9 @@ export const UploadData = {
    *
    * @example
    * ```ts
-   * yield* uploads.uploadData(url, UploadData.stream(bytes, { length: size }))
+   * const url = yield* uploads.uploadUrl("routing-app")
+   * const bytes = Stream.make(new TextEncoder().encode(JSON.stringify({ stops: [] })))
+   * yield* uploads.uploadData(url, UploadData.stream(bytes, { length: 12 }))
    * ```
    */
   stream: (stream: Stream.Stream<Uint8Array, PlatformError>, options: { readonly length?: number | undefined } = {}): UploadData => ({
@@ -89,6 +92,7 @@ export interface Service {
    *
    * @example
    * ```ts
+   * const url = yield* uploads.uploadUrl("routing-app")
    * yield* uploads.uploadData(url, UploadData.file("./big-input.json"))
    * ```
    */

@@ -108,10 +108,15 @@ const loop = <A, E, R>(
  *
  * @example
  * ```ts
+ * const TestLayer = Layers.services.pipe(
+ *   Layer.provideMerge(Emulator.layerClient()),
+ *   Layer.provide(Layer.merge(NodeHttpClient.layerUndici, NodeContext.layer))
+ * )
  * it.effect("waits for the run", () =>
  *   Effect.gen(function*() {
- *     const runId = yield* runs.newRun(appId, { input: {} })
- *     const result = yield* drive(runs.runResultWithPolling(appId, runId))
+ *     const runs = yield* Runs.Runs
+ *     const runId = yield* runs.newRun("routing-app", { input: {} })
+ *     const result = yield* drive(RunPrograms.runResultWithPolling("routing-app", runId))
  *     expect(result.metadata.status_v2).toBe("succeeded")
  *   }).pipe(Effect.provide(TestLayer)))
  * ```
@@ -135,7 +140,8 @@ export const drive = <A, E, R>(
  *
  * @example
  * ```ts
- * const poller = yield* Effect.fork(runs.runResultWithPolling(appId, runId))
+ * const emulator = yield* Emulator.Emulator
+ * const poller = yield* Effect.fork(RunPrograms.runResultWithPolling(appId, runId))
  * // let it poll until it has asked three times and sleeps again
  * yield* driveUntil(Effect.map(emulator.requests, (r) => r.length >= 3))
  * ```

@@ -633,9 +633,10 @@ const build = (options: EmulatorOptions, source: EmulatorClock) => {
  *
  * @example
  * ```ts
- * it.scoped("creates an app", () => Effect.gen(function*() {
- *   const emulator = yield* Emulator
- *   …
+ * it.scoped("serves the API", () => Effect.gen(function*() {
+ *   const emulator = yield* Emulator.Emulator
+ *   emulator.areas.applications.seed({ id: "routing-app" })
+ *   expect(emulator.url).toMatch(/^http:\/\/127\.0\.0\.1:/)
  * }).pipe(Effect.provide(Emulator.layer())))
  * ```
  */

@@ -74,7 +74,12 @@ export class BatchExperimentRequest extends Schema.Class<BatchExperimentRequest>
  *
  * @example
  * ```ts
- * const experiment = yield* BatchExperimentWorkflow.execute({ appId: "routing-app", id: "nightly-42", inputSetId: "set", runs })
+ * const experiment = yield* BatchExperimentWorkflow.execute({
+ *   appId: "routing-app",
+ *   id: "nightly-42",
+ *   inputSetId: "set",
+ *   runs: [{ inputId: "managed-input-1", instanceId: "prod" }]
+ * })
  * ```
  */
 export const BatchExperimentWorkflow = Workflow.make({

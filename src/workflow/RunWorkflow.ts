@@ -257,7 +257,7 @@ export const waitUntil = <E, R>(options: {
  * ```ts
  * import { RunWorkflow } from "nextmv-effect/workflow"
  *
- * const result = yield* RunWorkflow.execute({ appId: "routing-app", key: "order-42", input: { stops } })
+ * const result = yield* RunWorkflow.RunWorkflow.execute({ appId: "routing-app", key: "order-42", input: { stops: [] } })
  * // the same call again (after a crash of the caller, say) returns the stored result, no new run
  * ```
  */

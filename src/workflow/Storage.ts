@@ -63,7 +63,10 @@ export const embedded = (dataDir: string): Embedded => ({ _tag: "Embedded", data
  *
  * @example
  * ```ts
- * Worker.layer({ storage: Storage.postgres({ url: Redacted.make(process.env.DATABASE_URL!) }), runner })
+ * Worker.layer({
+ *   storage: Storage.postgres({ url: Redacted.make(process.env.DATABASE_URL!) }),
+ *   runner: { host: "worker-1.internal", port: 34431 }
+ * })
  * ```
  */
 export const postgres = (options: Omit<Postgres, "_tag">): Postgres => ({ _tag: "Postgres", ...options })
