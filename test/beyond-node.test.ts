@@ -12,7 +12,7 @@ import { SystemError } from "@effect/platform/Error"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { vi } from "vitest"
+import { afterAll, vi } from "vitest"
 import { InvalidArgumentError, NextmvConfigError, NextmvDecodeError } from "../src/Errors.js"
 import { resolveConnection } from "../src/internal/config.js"
 import { extractArchive, packageDirectory } from "../src/internal/runInput.js"
@@ -24,6 +24,14 @@ import { failureOf } from "./support/time.js"
 // the ones our loaders look at are declared, and undefined.
 vi.mock("tar", () => ({ c: undefined, x: undefined }))
 vi.mock("yaml", () => ({ parse: undefined, parseDocument: undefined, stringify: undefined }))
+// The suite's forks are not isolated (vitest.config.ts): the mocks would stay registered in this
+// fork, and the modules first loaded by this file (the emulator imports tar) would keep them, for
+// every file that runs after this one here. So both go when this file ends.
+afterAll(() => {
+  vi.doUnmock("tar")
+  vi.doUnmock("yaml")
+  vi.resetModules()
+})
 
 const withEnv = (env: Record<string, string>) => Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
 

@@ -199,6 +199,28 @@ describe("NextmvDefaults: client settings", () => {
       Effect.provide(Layer.merge(emulatorLayer(), NodeHttpClient.layerUndici))
     ))
 
+  it.effect("a call deadline set once applies to clients built under it; a client's own deadline wins", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator
+      yield* emulator.injectFault({ path: "/v1/applications", times: 20, action: FaultAction.status(503) })
+      // Retry waits 0 s, then 10 s: the second retry would pass the 5 s deadline, so the call
+      // ends before it (the pipeline compares the wait with what is left of the deadline).
+      const byDefault = yield* clientUnder()
+      const error = yield* failureOf(drive(byDefault.api.text(HttpClientRequest.get("/v1/applications"))))
+      expect(error).toBeInstanceOf(NextmvHttpError)
+      expect((error as NextmvHttpError).reason).toBe("timeout")
+      expect((error as NextmvHttpError).attempts).toBe(2)
+      const own = yield* clientUnder({ deadline: "1 hour" })
+      const exhausted = yield* failureOf(drive(own.api.text(HttpClientRequest.get("/v1/applications"))))
+      expect((exhausted as NextmvHttpError).reason).toBe("status")
+      expect((exhausted as NextmvHttpError).attempts).toBe(4)
+    }).pipe(
+      Effect.provide(
+        NextmvDefaults.layer({ deadline: "5 seconds", retry: { retries: 3, backoffFactor: "10 seconds", backoffJitter: 0 } })
+      ),
+      Effect.provide(Layer.merge(emulatorLayer(), NodeHttpClient.layerUndici))
+    ))
+
   it.effect("the console URL set once is used for run links; a client's own consoleUrl wins", () =>
     Effect.gen(function*() {
       const byDefault = yield* clientUnder()

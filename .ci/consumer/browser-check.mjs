@@ -80,8 +80,9 @@ console.log(
   `nextmv-effect's share over the bare baseline: minimal +${kB(minimal.size - bare.size)}, app + run +${kB(run.size - bare.size)} minified`
 )
 
-// A budget on nextmv-effect's own share, so that it stays small (it was about 50 kB).
-const SHARE_BUDGET = 75_000
+// A budget on nextmv-effect's own share (about 63 kB in November 2026). It catches what would make
+// the share jump: an import from the \`effect\` index in dist/ (about +300 kB) or an eager yaml (+107 kB).
+const SHARE_BUDGET = 100_000
 if (minimal.size - bare.size > SHARE_BUDGET) {
   fail(`nextmv-effect adds ${kB(minimal.size - bare.size)} to the minimal program, over the ${kB(SHARE_BUDGET)} budget`)
 }

@@ -98,3 +98,14 @@ export const acceptanceTestsPath = underExperiments("acceptance")
 export const shadowTestsPath = underExperiments("shadow")
 /** `/v1/applications/{appId}/experiments/switchback[/{id}]` */
 export const switchbackTestsPath = underExperiments("switchback")
+
+// ---------------------------------------------------------------------------------------------
+// Account
+
+/** `/v1/organization[/{accountId}]` */
+export const organizationPath = (accountId?: string): string => `/v1/organization${accountId === undefined ? "" : `/${segment(accountId)}`}`
+/** `/v1/account/queue` */
+export const accountQueuePath = "/v1/account/queue"
+/** `/v1/integrations[/{integrationId}]` */
+export const integrationsPath = (integrationId?: string): string =>
+  `/v1/integrations${integrationId === undefined ? "" : `/${segment(integrationId)}`}`

@@ -225,7 +225,9 @@ const nextSleep = (o: PollingOptions, recurrence: number, budgetMillis: number):
 /**
  * The sleeps of nextmv-py's algorithm as a `Schedule` (see {@link PollingOptions}). It never ends
  * by itself, and it knows nothing of `maxDuration`: {@link poll} enforces `maxTries` and
- * `maxDuration` itself so that each has its own typed error.
+ * `maxDuration` itself so that each has its own typed error. Options not given are the built-in
+ * {@link defaultPollingOptions} (a pure value: the program-wide `NextmvDefaults` are not read here;
+ * use {@link currentPollingOptions} for those).
  */
 export const pollingSchedule = (options: Partial<PollingOptions> = {}): Schedule.Schedule<number, unknown> => {
   const o = { ...defaultPollingOptions, ...options }

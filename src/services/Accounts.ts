@@ -13,7 +13,7 @@
 import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
-import { segment } from "../internal/paths.js"
+import { accountQueuePath, organizationPath } from "../internal/paths.js"
 import { invalidArgument, requireIds, requireObject } from "../internal/validate.js"
 import { requestWithBody } from "../internal/body.js"
 import { Account, NewAccountBody, Queue } from "../schemas/Account.js"
@@ -23,11 +23,8 @@ import { NextmvClient } from "./NextmvClient.js"
 /** Errors of an account operation. */
 export type AccountError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
 
-/** `/v1/organization[/{accountId}]` */
-export const organizationPath = (accountId?: string): string => `/v1/organization${accountId === undefined ? "" : `/${segment(accountId)}`}`
-
-/** `/v1/account/queue` */
-export const accountQueuePath = "/v1/account/queue"
+/** The account paths (defined with every other endpoint path in `internal/paths.ts`). */
+export { accountQueuePath, organizationPath }
 
 /** Options of {@link Service.newAccount}. */
 export interface NewAccountOptions {

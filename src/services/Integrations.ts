@@ -13,7 +13,7 @@ import { HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { safeId } from "../internal/ids.js"
-import { segment } from "../internal/paths.js"
+import { integrationsPath } from "../internal/paths.js"
 import { describeArgument, invalidArgument, isGiven, requireIds, requireObject } from "../internal/validate.js"
 import { requestWithBody } from "../internal/body.js"
 import { wireWithoutNulls } from "../schemas/Common.js"
@@ -33,9 +33,8 @@ import { NextmvClient } from "./NextmvClient.js"
 /** Errors of an integration operation. */
 export type IntegrationError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
 
-/** `/v1/integrations[/{integrationId}]` */
-export const integrationsPath = (integrationId?: string): string =>
-  `/v1/integrations${integrationId === undefined ? "" : `/${segment(integrationId)}`}`
+/** The integrations path (defined with every other endpoint path in `internal/paths.ts`). */
+export { integrationsPath }
 
 /** Options of {@link Service.newIntegration}. */
 export interface NewIntegrationOptions {
