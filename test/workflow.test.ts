@@ -535,6 +535,33 @@ describe("a transient submission failure", () => {
     }
   }, 180_000)
 
+  it("a batch experiment whose creation answer was lost is found by its id, not created twice", async () => {
+    const app = "retry-exp"
+    emulator.areas.applications.seed({ id: app })
+    emulator.areas.managedInputs.seed(app, { id: "mi-1", data: { value: 1 } })
+    emulator.areas.runs.setModel(`${app}/prod`, Models.output(() => ({ statistics: { result: { value: 1 } } })))
+    const path = `/v1/applications/${app}/experiments/batch`
+    await Effect.runPromise(emulator.injectFault({ method: "POST", path, action: Emulator.FaultAction.dropResponse }))
+    const exit = await inProcess(
+      "retry",
+      ExperimentWorkflows.BatchExperimentWorkflow.execute({
+        appId: app,
+        id: "retry-batch",
+        runs: [{ inputId: "mi-1", instanceId: "prod" }],
+        polling: fast,
+        submitRetry: retry
+      })
+    )
+    await Effect.runPromise(emulator.clearFaults)
+    if (Exit.isFailure(exit)) expect.fail(String(exit.cause))
+    expect(exit.value.id).toBe("retry-batch")
+    expect(exit.value.status).toBe("completed")
+    const requests = await Effect.runPromise(emulator.requests)
+    expect(requests.filter((r) => r.method === "POST" && r.path === path)).toHaveLength(1)
+    // Attempt 1 looked the id up (404) before its POST; attempt 2 found the experiment.
+    expect(requests.filter((r) => r.method === "GET" && r.path === `${path}/retry-batch/metadata`).length).toBeGreaterThanOrEqual(2)
+  }, 180_000)
+
   it("ends the workflow with the typed error: at once for a 4xx, after maxAttempts for a lasting 503", async () => {
     const invalid = "retry-invalid"
     const down = "retry-down"

@@ -78,6 +78,17 @@ export const pollingSettings = (polling: DurablePolling | undefined) => ({
  * Defaults: at most 5 attempts, sleeps of 2, 4, 8 and 16 s (cap 60 s). `maxAttempts: 1` disables
  * the retries. These come on top of the client's own retries of each request (which never resend a
  * `POST` after a timeout or a 5xx: that is what the mark search before each attempt makes safe).
+ *
+ * @example
+ * ```ts
+ * // at most 8 attempts, sleeps of 5, 10, 20 … s, none longer than 2 minutes
+ * const retried = yield* RunWorkflow.RunWorkflow.execute({
+ *   appId,
+ *   key,
+ *   input,
+ *   submitRetry: { maxAttempts: 8, initialDelayMillis: 5_000, maxDelayMillis: 120_000 }
+ * })
+ * ```
  */
 export const SubmitRetry = Schema.Struct({
   maxAttempts: Schema.optional(Schema.Number),
@@ -88,7 +99,14 @@ export const SubmitRetry = Schema.Struct({
 })
 export type SubmitRetry = typeof SubmitRetry.Type
 
-/** The resolved submission retry settings (defaults filled in, at least one attempt). */
+/**
+ * The resolved submission retry settings (defaults filled in, at least one attempt).
+ *
+ * @example
+ * ```ts
+ * const settings = submitRetrySettings({ maxAttempts: 3 }) // 3 attempts, 2 s, cap 60 s
+ * ```
+ */
 export const submitRetrySettings = (retry: SubmitRetry | undefined) => ({
   maxAttempts: Math.max(1, Math.floor(retry?.maxAttempts ?? 5)),
   initialDelayMillis: Math.max(0, retry?.initialDelayMillis ?? 2_000),
@@ -96,7 +114,14 @@ export const submitRetrySettings = (retry: SubmitRetry | undefined) => ({
   inMemorySleepMillis: retry?.inMemorySleepMillis ?? 60_000
 })
 
-/** The durable sleep before attempt `attempt + 1` (after attempt `attempt`, 1-based failed). */
+/**
+ * The durable sleep after failed attempt `attempt` (1-based), before the next one.
+ *
+ * @example
+ * ```ts
+ * const waits = [1, 2, 3].map((n) => submitRetryDelay(submitRetrySettings(undefined), n)) // 2000, 4000, 8000
+ * ```
+ */
 export const submitRetryDelay = (settings: ReturnType<typeof submitRetrySettings>, attempt: number): number =>
   Math.min(settings.maxDelayMillis, settings.initialDelayMillis * 2 ** (attempt - 1))
 
@@ -170,6 +195,13 @@ const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503
  * `true` for a failure that another attempt may not meet: a timeout, a connection error, or status
  * 408, 429, 500, 502, 503 or 504 (a busy refusal, `RunQueueBusyError`, is stored as its 429).
  * Validation errors, other 4xx (a missing application, a bad input), decode and file errors are not.
+ *
+ * @example
+ * ```ts
+ * import { NextmvHttpError } from "nextmv-effect"
+ *
+ * isTransient(new NextmvHttpError({ method: "POST", path: "/v1/applications/a/runs", reason: "status", status: 503 })) // true
+ * ```
  */
 export const isTransient = (error: StepError): boolean =>
   error._tag === "NextmvHttpError" &&
@@ -181,6 +213,14 @@ export const isTransient = (error: StepError): boolean =>
  * succeeds, fails with a non-transient error, or `maxAttempts` attempts have failed (the last
  * error is the result). Every attempt's outcome and the durable sleeps between them
  * (`${name}-retry-${n}`) are stored, so a restart resumes the sequence instead of restarting it.
+ * Call it inside a workflow; `step` must be safe to repeat (search before create).
+ *
+ * @example
+ * ```ts
+ * // inside a workflow's implementation
+ * const request = new RunRequest({ appId, key, input })
+ * const submittedId = yield* retryTransient({ name: "submit", retry: { maxAttempts: 3 }, step: submitRun(request) })
+ * ```
  */
 export const retryTransient = <A, R>(options: {
   readonly name: string
