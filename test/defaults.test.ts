@@ -221,6 +221,26 @@ describe("NextmvDefaults: client settings", () => {
       Effect.provide(Layer.merge(emulatorLayer(), NodeHttpClient.layerUndici))
     ))
 
+  // One of the few tests on real socket time: the timeouts are enforced on the connection, so
+  // they are short (150 ms each: a stalled attempt ends after connect + idle, about 300 ms; with
+  // the built-in 20 s it would outlast the 20 s bound). The stalled answer closes with the emulator.
+  it.live("the idle and connect timeouts set once apply to clients built under them; a client's own timeout wins", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator
+      yield* emulator.injectFault({ path: "/v1/applications", times: 1, action: FaultAction.stallRead })
+      const byDefault = yield* NextmvClient.make({ apiKey: emulator.apiKey, baseUrl: emulator.url })
+      const error = yield* failureOf(byDefault.api.text(HttpClientRequest.get("/v1/applications")))
+      expect(error).toBeInstanceOf(NextmvHttpError)
+      expect((error as NextmvHttpError).reason).toBe("timeout")
+      // A client's own (longer) timeout wins: the next answer is not stalled and arrives in time.
+      const own = yield* NextmvClient.make({ apiKey: emulator.apiKey, baseUrl: emulator.url, timeout: "20 seconds" })
+      expect(yield* own.api.text(HttpClientRequest.get("/v1/applications"))).toContain("[")
+    }).pipe(
+      Effect.timeout("20 seconds"),
+      Effect.provide(NextmvDefaults.layer({ timeout: "150 millis", connectTimeout: "150 millis", retry: { retries: 0 } })),
+      Effect.provide(Layer.merge(emulatorLayer(), NodeHttpClient.layerUndici))
+    ))
+
   it.effect("the console URL set once is used for run links; a client's own consoleUrl wins", () =>
     Effect.gen(function*() {
       const byDefault = yield* clientUnder()

@@ -26,6 +26,7 @@ import * as Emulator from "../src/testing/Emulator.js"
 import { Models } from "../src/testing/areas/models.js"
 import { ExperimentWorkflows, RunWorkflow, Storage, Worker } from "../src/workflow/index.js"
 import { MARK_PREFIX } from "../src/workflow/RunWorkflow.js"
+import { NextmvDecodeError, NextmvHttpError } from "../src/Errors.js"
 
 const APP = "durable-app"
 const childScript = fileURLToPath(new URL("./workflow/worker-child.ts", import.meta.url))
@@ -239,6 +240,24 @@ const expectCompletedOnce = (results: ReadonlyArray<ResultLine>, keys: ReadonlyA
   }
 }
 
+/** A worker in the test process (cluster tables `tablePrefix`) with the SDK's services on the emulator. */
+const inProcess = <A, E>(tablePrefix: string, effect: Effect.Effect<A, E, WorkflowEngine.WorkflowEngine>) =>
+  effect.pipe(
+    Effect.provide(
+      Worker.layer({
+        storage: Storage.postgres({ url: Redacted.make(dbUrl), advisoryLocks: false, maxConnections: 4 }),
+        tablePrefix,
+        sharding: { shardsPerGroup: 16, entityMessagePollInterval: 500 }
+      }).pipe(
+        Layer.provide(Layers.services),
+        Layer.provide(NextmvClient.layer({ apiKey: emulator.apiKey, baseUrl: emulator.url })),
+        Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeContext.layer))
+      )
+    ),
+    Effect.scoped,
+    Effect.runPromiseExit
+  )
+
 const CRASH_POINTS = ["before-post", "after-post", "while-waiting", "while-fetching-result"] as const
 
 describe("durable run workflow", () => {
@@ -388,24 +407,6 @@ describe("workflows in this process", () => {
   const fast = { initialDelayMillis: 10, delayMillis: 20, backoffMillis: 0, maxDelayMillis: 20, maxTries: 500 }
   const EXP_APP = "durable-exp"
 
-  /** A worker in the test process (its own cluster tables) with the SDK's services on the emulator. */
-  const inProcess = <A, E>(effect: Effect.Effect<A, E, WorkflowEngine.WorkflowEngine>) =>
-    effect.pipe(
-      Effect.provide(
-        Worker.layer({
-          storage: Storage.postgres({ url: Redacted.make(dbUrl), advisoryLocks: false, maxConnections: 4 }),
-          tablePrefix: "inproc",
-          sharding: { shardsPerGroup: 16, entityMessagePollInterval: 500 }
-        }).pipe(
-          Layer.provide(Layers.services),
-          Layer.provide(NextmvClient.layer({ apiKey: emulator.apiKey, baseUrl: emulator.url })),
-          Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeContext.layer))
-        )
-      ),
-      Effect.scoped,
-      Effect.runPromiseExit
-    )
-
   it("a failed run is a typed RunFailedError; batch experiment and acceptance test workflows complete once", async () => {
     emulator.areas.applications.seed({ id: EXP_APP })
     for (const [id, value] of [["mi-1", 100], ["mi-2", 200]] as const) {
@@ -436,25 +437,28 @@ describe("workflows in this process", () => {
       }],
       polling: fast
     }
-    const exit = await inProcess(Effect.gen(function*() {
-      const broken = { appId: EXP_APP, key: "broken-1", instanceId: "broken", input: { x: 1 }, polling: fast }
-      const failed = yield* Effect.flip(RunWorkflow.RunWorkflow.execute(broken))
-      // The failure is the workflow's stored result: executing again returns it, submits nothing.
-      const failedAgain = yield* Effect.flip(RunWorkflow.RunWorkflow.execute(broken))
-      expect(failedAgain).toEqual(failed)
-      // A submit step that fails (here 404: no such application yet) ends the workflow with the
-      // typed NextmvHttpError, and the same (appId, key) keeps returning it.
-      const missing = { appId: "durable-missing", key: "missing-1", input: { x: 1 }, polling: fast }
-      const notFound = yield* Effect.flip(RunWorkflow.RunWorkflow.execute(missing))
-      expect(notFound).toMatchObject({ _tag: "NextmvHttpError", status: 404 })
-      emulator.areas.applications.seed({ id: "durable-missing" })
-      expect(yield* Effect.flip(RunWorkflow.RunWorkflow.execute(missing))).toEqual(notFound)
-      expect(emulator.areas.runs.list("durable-missing")).toEqual([])
-      const experiment = yield* ExperimentWorkflows.BatchExperimentWorkflow.execute(batch)
-      const again = yield* ExperimentWorkflows.BatchExperimentWorkflow.execute(batch)
-      const test = yield* ExperimentWorkflows.AcceptanceTestWorkflow.execute(acceptance)
-      return { failed, experiment, again, test }
-    }))
+    const exit = await inProcess(
+      "inproc",
+      Effect.gen(function*() {
+        const broken = { appId: EXP_APP, key: "broken-1", instanceId: "broken", input: { x: 1 }, polling: fast }
+        const failed = yield* Effect.flip(RunWorkflow.RunWorkflow.execute(broken))
+        // The failure is the workflow's stored result: executing again returns it, submits nothing.
+        const failedAgain = yield* Effect.flip(RunWorkflow.RunWorkflow.execute(broken))
+        expect(failedAgain).toEqual(failed)
+        // A submit step that fails (here 404: no such application yet) ends the workflow with the
+        // typed NextmvHttpError, and the same (appId, key) keeps returning it.
+        const missing = { appId: "durable-missing", key: "missing-1", input: { x: 1 }, polling: fast }
+        const notFound = yield* Effect.flip(RunWorkflow.RunWorkflow.execute(missing))
+        expect(notFound).toMatchObject({ _tag: "NextmvHttpError", status: 404 })
+        emulator.areas.applications.seed({ id: "durable-missing" })
+        expect(yield* Effect.flip(RunWorkflow.RunWorkflow.execute(missing))).toEqual(notFound)
+        expect(emulator.areas.runs.list("durable-missing")).toEqual([])
+        const experiment = yield* ExperimentWorkflows.BatchExperimentWorkflow.execute(batch)
+        const again = yield* ExperimentWorkflows.BatchExperimentWorkflow.execute(batch)
+        const test = yield* ExperimentWorkflows.AcceptanceTestWorkflow.execute(acceptance)
+        return { failed, experiment, again, test }
+      })
+    )
     if (Exit.isFailure(exit)) expect.fail(String(exit.cause))
     const { failed, experiment, again, test } = exit.value
     expect(failed).toBeInstanceOf(RunWorkflow.RunFailedError)
@@ -471,6 +475,154 @@ describe("workflows in this process", () => {
     expect(posts("/experiments/acceptance")).toHaveLength(1)
     expect(posts("/runs")).toHaveLength(1)
   }, 180_000)
+})
+
+describe("a transient submission failure", () => {
+  const fast = { initialDelayMillis: 10, delayMillis: 20, backoffMillis: 0, maxDelayMillis: 20, maxTries: 500 }
+  // Sleeps of 1 ms: the retry path (a stored durable sleep, then the next attempt) is taken, but the
+  // test waits on nothing but the emulator's answers.
+  const retry = { maxAttempts: 3, initialDelayMillis: 1, maxDelayMillis: 1 }
+  const runsPath = (app: string) => `/v1/applications/${app}/runs`
+
+  /** The run submissions and the mark searches (unpaged `GET …/runs`) the emulator received for `app`. */
+  const traffic = async (app: string) => {
+    const requests = (await Effect.runPromise(emulator.requests)).filter((r) => r.path === runsPath(app))
+    return { posts: requests.filter((r) => r.method === "POST"), searches: requests.filter((r) => r.method === "GET") }
+  }
+
+  const request = (app: string, key: string, submitRetry = retry) => ({
+    appId: app,
+    key,
+    input: { key, value: key.length },
+    name: `run ${key}`,
+    polling: fast,
+    submitRetry
+  })
+
+  it("is retried after a mark search: a lost answer reuses its run, a 503 submits again; one run each", async () => {
+    const lost = "retry-lost"
+    const unavailable = "retry-unavailable"
+    for (const id of [lost, unavailable]) emulator.areas.applications.seed({ id })
+    // The first POST creates its run but the connection closes before the answer (the client does
+    // not resend a POST whose request was sent); the other app refuses its first two POSTs with 503.
+    await Effect.runPromise(emulator.injectFault({ method: "POST", path: runsPath(lost), action: Emulator.FaultAction.dropResponse }))
+    await Effect.runPromise(
+      emulator.injectFault({ method: "POST", path: runsPath(unavailable), times: 2, action: Emulator.FaultAction.status(503) })
+    )
+    const exit = await inProcess(
+      "retry",
+      Effect.all([
+        RunWorkflow.RunWorkflow.execute(request(lost, "lost-1")),
+        RunWorkflow.RunWorkflow.execute(request(unavailable, "unavailable-1"))
+      ], { concurrency: "unbounded" })
+    )
+    await Effect.runPromise(emulator.clearFaults)
+    if (Exit.isFailure(exit)) expect.fail(String(exit.cause))
+    const cases = [{ app: lost, key: "lost-1", posts: 1, searches: 2 }, { app: unavailable, key: "unavailable-1", posts: 3, searches: 3 }]
+    for (const [i, { app, key, posts, searches }] of cases.entries()) {
+      const result = exit.value[i]!
+      const runs = emulator.areas.runs.list(app)
+      expect(runs, app).toHaveLength(1) // 0 duplicates
+      expect(runs[0]!.description.startsWith(MARK_PREFIX)).toBe(true)
+      expect(result.id).toBe(runs[0]!.id)
+      expect(result.metadata.status_v2).toBe("succeeded")
+      expect(result.output).toEqual({ solutions: [{ key, value: key.length }], options: {}, statistics: expect.anything() })
+      // Every attempt searched for the mark before its POST; the lost answer's run was found, not sent again.
+      const seen = await traffic(app)
+      expect(seen.posts, app).toHaveLength(posts)
+      expect(seen.searches, app).toHaveLength(searches)
+      for (const search of seen.searches) expect(search.query).toEqual({})
+    }
+  }, 180_000)
+
+  it("a batch experiment whose creation answer was lost is found by its id, not created twice", async () => {
+    const app = "retry-exp"
+    emulator.areas.applications.seed({ id: app })
+    emulator.areas.managedInputs.seed(app, { id: "mi-1", data: { value: 1 } })
+    emulator.areas.runs.setModel(`${app}/prod`, Models.output(() => ({ statistics: { result: { value: 1 } } })))
+    const path = `/v1/applications/${app}/experiments/batch`
+    await Effect.runPromise(emulator.injectFault({ method: "POST", path, action: Emulator.FaultAction.dropResponse }))
+    const exit = await inProcess(
+      "retry",
+      ExperimentWorkflows.BatchExperimentWorkflow.execute({
+        appId: app,
+        id: "retry-batch",
+        runs: [{ inputId: "mi-1", instanceId: "prod" }],
+        polling: fast,
+        submitRetry: retry
+      })
+    )
+    await Effect.runPromise(emulator.clearFaults)
+    if (Exit.isFailure(exit)) expect.fail(String(exit.cause))
+    expect(exit.value.id).toBe("retry-batch")
+    expect(exit.value.status).toBe("completed")
+    const requests = await Effect.runPromise(emulator.requests)
+    expect(requests.filter((r) => r.method === "POST" && r.path === path)).toHaveLength(1)
+    // Attempt 1 looked the id up (404) before its POST; attempt 2 found the experiment.
+    expect(requests.filter((r) => r.method === "GET" && r.path === `${path}/retry-batch/metadata`).length).toBeGreaterThanOrEqual(2)
+  }, 180_000)
+
+  it("ends the workflow with the typed error: at once for a 4xx, after maxAttempts for a lasting 503", async () => {
+    const invalid = "retry-invalid"
+    const down = "retry-down"
+    for (const id of [invalid, down]) emulator.areas.applications.seed({ id })
+    await Effect.runPromise(
+      emulator.injectFault({
+        method: "POST",
+        path: runsPath(invalid),
+        action: Emulator.FaultAction.status(400, { body: { error: "invalid input" } })
+      })
+    )
+    await Effect.runPromise(
+      emulator.injectFault({ method: "POST", path: runsPath(down), times: Infinity, action: Emulator.FaultAction.status(503) })
+    )
+    const exit = await inProcess(
+      "retry",
+      Effect.gen(function*() {
+        const badRequest = yield* Effect.flip(RunWorkflow.RunWorkflow.execute(request(invalid, "invalid-1")))
+        const unavailable = yield* Effect.flip(RunWorkflow.RunWorkflow.execute(request(down, "down-1")))
+        // The failure is the workflow's stored result: the same (appId, key) returns it, sends nothing.
+        const again = yield* Effect.flip(RunWorkflow.RunWorkflow.execute(request(down, "down-1")))
+        return { badRequest, unavailable, again }
+      })
+    )
+    await Effect.runPromise(emulator.clearFaults)
+    if (Exit.isFailure(exit)) expect.fail(String(exit.cause))
+    const { again, badRequest, unavailable } = exit.value
+    expect(badRequest).toMatchObject({ _tag: "NextmvHttpError", status: 400, method: "POST" })
+    expect(unavailable).toMatchObject({ _tag: "NextmvHttpError", status: 503, method: "POST" })
+    expect(again).toEqual(unavailable)
+    const bad = await traffic(invalid)
+    expect(bad.posts).toHaveLength(1) // not retried
+    expect(bad.searches).toHaveLength(1)
+    const gone = await traffic(down)
+    expect(gone.posts).toHaveLength(retry.maxAttempts) // bounded
+    expect(gone.searches).toHaveLength(retry.maxAttempts)
+    expect(emulator.areas.runs.list(invalid)).toEqual([])
+    expect(emulator.areas.runs.list(down)).toEqual([])
+  }, 180_000)
+})
+
+describe("transient failures and the retry delays", () => {
+  it("classifies timeouts, connection errors, 408/429/5xx as transient; other 4xx and decode errors not", () => {
+    const http = (fields: Partial<ConstructorParameters<typeof NextmvHttpError>[0]>) =>
+      new NextmvHttpError({ method: "POST", path: "/v1/applications/a/runs", reason: "status", ...fields })
+    expect(RunWorkflow.isTransient(http({ reason: "timeout" }))).toBe(true)
+    expect(RunWorkflow.isTransient(http({ reason: "transport" }))).toBe(true)
+    for (const status of [408, 429, 500, 502, 503, 504]) expect(RunWorkflow.isTransient(http({ status })), `${status}`).toBe(true)
+    for (const status of [400, 401, 403, 404, 409, 413, 422, 501]) {
+      expect(RunWorkflow.isTransient(http({ status })), `${status}`).toBe(false)
+    }
+    expect(RunWorkflow.isTransient(new NextmvDecodeError({ operation: "newRun", issue: "bad" }))).toBe(false)
+  })
+
+  it("doubles from initialDelayMillis up to maxDelayMillis; defaults 5 attempts, 2 s, 60 s", () => {
+    const defaults = RunWorkflow.submitRetrySettings(undefined)
+    expect(defaults).toMatchObject({ maxAttempts: 5, initialDelayMillis: 2_000, maxDelayMillis: 60_000 })
+    expect([1, 2, 3, 4].map((n) => RunWorkflow.submitRetryDelay(defaults, n))).toEqual([2_000, 4_000, 8_000, 16_000])
+    expect(RunWorkflow.submitRetryDelay(defaults, 7)).toBe(60_000)
+    expect(RunWorkflow.submitRetrySettings({ maxAttempts: 0 }).maxAttempts).toBe(1)
+  })
 })
 
 describe("submission mark", () => {

@@ -215,6 +215,8 @@ export type FaultAction =
   | { readonly _tag: "StallRead" }
   /** Answer normally, but send the body `bytes` at a time, one piece every `every`. */
   | { readonly _tag: "Trickle"; readonly bytes: number; readonly every: Duration.DurationInput }
+  /** Handle the request normally (a `POST` creates its resource), then close the connection without answering. */
+  | { readonly _tag: "DropResponse" }
 
 /** A fault rule: which requests it hits and how often. */
 export interface Fault {
@@ -249,7 +251,9 @@ export const FaultAction = {
   redirect: (location: string, status = 302): FaultAction => ({ _tag: "Redirect", status, location }),
   stallBody: { _tag: "StallBody" } as FaultAction,
   stallRead: { _tag: "StallRead" } as FaultAction,
-  trickle: (bytes: number, every: Duration.DurationInput): FaultAction => ({ _tag: "Trickle", bytes, every })
+  trickle: (bytes: number, every: Duration.DurationInput): FaultAction => ({ _tag: "Trickle", bytes, every }),
+  /** The request takes effect but its answer is lost (a reset after the server acted). */
+  dropResponse: { _tag: "DropResponse" } as FaultAction
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -475,6 +479,7 @@ const build = (options: EmulatorOptions, source: EmulatorClock) => {
     }
     headers["x-request-id"] ??= randomUUID()
     if (payload !== undefined) headers["content-length"] = String(payload.length)
+    if (fault?._tag === "DropResponse") return void res.socket?.destroy()
     res.writeHead(response.status, headers)
     if (fault?._tag === "StallBody") return void res.write(payload?.subarray(0, Math.min(16, payload.length - 1)) ?? "")
     if (fault?._tag === "Trickle" && payload !== undefined) return trickle(res, payload, fault.bytes, Duration.toMillis(fault.every))

@@ -2,7 +2,10 @@
  * Durable batch-experiment and acceptance-test workflows: the same "submit → wait → collect"
  * shape as `RunWorkflow`. Both resources carry a caller-chosen id, so submission is made
  * idempotent by looking the id up before creating it (a crash between the `POST` and the stored
- * activity result finds the experiment on resume instead of creating it twice).
+ * activity result finds the experiment on resume instead of creating it twice). A transient failure
+ * of the submission is retried the same way as a run's (`submitRetry`, `RunWorkflow.retryTransient`):
+ * each attempt looks the id up first, so an experiment created by a request whose answer was lost is
+ * not created twice.
  *
  * @since 0.1.0
  */
@@ -21,7 +24,7 @@ import {
 } from "../schemas/Experiments.js"
 import { AcceptanceTests } from "../services/AcceptanceTests.js"
 import { BatchExperiments } from "../services/BatchExperiments.js"
-import { DurablePolling, RunWorkflowError, StepError, waitUntil } from "./RunWorkflow.js"
+import { DurablePolling, retryTransient, RunWorkflowError, StepError, SubmitRetry, waitUntil } from "./RunWorkflow.js"
 
 /** `true` for a 404 answer (the resource does not exist yet). */
 const isNotFound = (error: { readonly _tag: string }): error is NextmvHttpError =>
@@ -65,7 +68,9 @@ export class BatchExperimentRequest extends Schema.Class<BatchExperimentRequest>
     scenarioId: Schema.optional(Schema.String),
     repetition: Schema.optional(Schema.Number)
   }))),
-  polling: Schema.optional(DurablePolling)
+  polling: Schema.optional(DurablePolling),
+  /** Retries of the submission after a transient failure; see `RunWorkflow.SubmitRetry`. */
+  submitRetry: Schema.optional(SubmitRetry)
 }) {}
 
 /**
@@ -97,21 +102,25 @@ export const batchLayer = BatchExperimentWorkflow.toLayer(
       return yield* new InvalidArgumentError({ operation: "BatchExperimentWorkflow", reason: "appId and id must be non-empty" })
     }
     const batch = yield* BatchExperiments
-    yield* Activity.make({
+    yield* retryTransient({
       name: "submit",
-      error: StepError,
-      execute: batch.batchExperimentMetadata(request.appId, request.id).pipe(
-        Effect.asVoid,
-        Effect.catchIf(isNotFound, () =>
-          batch.newBatchExperiment(request.appId, {
-            id: request.id,
-            name: request.name,
-            description: request.description,
-            inputSetId: request.inputSetId,
-            optionSets: request.optionSets,
-            runs: request.runs
-          }))
-      )
+      retry: request.submitRetry,
+      step: Activity.make({
+        name: "submit",
+        error: StepError,
+        execute: batch.batchExperimentMetadata(request.appId, request.id).pipe(
+          Effect.asVoid,
+          Effect.catchIf(isNotFound, () =>
+            batch.newBatchExperiment(request.appId, {
+              id: request.id,
+              name: request.name,
+              description: request.description,
+              inputSetId: request.inputSetId,
+              optionSets: request.optionSets,
+              runs: request.runs
+            }))
+        )
+      })
     })
     const final = yield* waitUntil({
       name: "batch",
@@ -160,7 +169,9 @@ export class AcceptanceTestRequest extends Schema.Class<AcceptanceTestRequest>("
     metricType: Schema.optional(Schema.Literal(...METRIC_TYPES))
   })),
   description: Schema.optional(Schema.String),
-  polling: Schema.optional(DurablePolling)
+  polling: Schema.optional(DurablePolling),
+  /** Retries of the submission after a transient failure; see `RunWorkflow.SubmitRetry`. */
+  submitRetry: Schema.optional(SubmitRetry)
 }) {}
 
 /**
@@ -182,22 +193,26 @@ export const acceptanceLayer = AcceptanceTestWorkflow.toLayer(
       return yield* new InvalidArgumentError({ operation: "AcceptanceTestWorkflow", reason: "appId and id must be non-empty" })
     }
     const tests = yield* AcceptanceTests
-    yield* Activity.make({
+    yield* retryTransient({
       name: "submit",
-      error: StepError,
-      execute: tests.acceptanceTest(request.appId, request.id).pipe(
-        Effect.asVoid,
-        Effect.catchIf(isNotFound, () =>
-          tests.createAcceptanceTest(request.appId, {
-            id: request.id,
-            name: request.name,
-            experimentId: request.experimentId,
-            candidateInstanceId: request.candidateInstanceId,
-            baselineInstanceId: request.baselineInstanceId,
-            metrics: request.metrics,
-            description: request.description
-          }).pipe(Effect.asVoid))
-      )
+      retry: request.submitRetry,
+      step: Activity.make({
+        name: "submit",
+        error: StepError,
+        execute: tests.acceptanceTest(request.appId, request.id).pipe(
+          Effect.asVoid,
+          Effect.catchIf(isNotFound, () =>
+            tests.createAcceptanceTest(request.appId, {
+              id: request.id,
+              name: request.name,
+              experimentId: request.experimentId,
+              candidateInstanceId: request.candidateInstanceId,
+              baselineInstanceId: request.baselineInstanceId,
+              metrics: request.metrics,
+              description: request.description
+            }).pipe(Effect.asVoid))
+        )
+      })
     })
     const final = yield* waitUntil({
       name: "acceptance",

@@ -8,7 +8,10 @@
  *    `description` (a field the API stores and lists back, like nextmv-py's `new_run(description=…)`).
  *    Before submitting, the activity reads the application's most recent runs (one page of
  *    `GET …/runs`) and reuses a run that already carries the key; so a crash after the `POST` was
- *    sent but before its id was stored does not create a second run.
+ *    sent but before its id was stored does not create a second run. A transient failure (a
+ *    timeout, a connection error, 408/429/5xx after the client's own retries) is retried as a new
+ *    attempt of the activity after a durable sleep (`submitRetry`); each attempt searches first,
+ *    so a run created by a request whose answer was lost is reused, not submitted again.
  * 2. **wait** — status checks (`GET …/runs/{id}/metadata`, each an activity) separated by durable
  *    sleeps (`DurableClock`), with nextmv-py's polling defaults and bounds.
  * 3. **collect** — the run's result (`GET …/runs/{id}`) is the workflow's result; a run that ends
@@ -21,7 +24,7 @@
  */
 import { Activity, DurableClock, Workflow } from "@effect/workflow"
 import type { PlatformError } from "@effect/platform/Error"
-import { Clock, Effect, Schema } from "effect"
+import { Clock, Effect, Either, Schema } from "effect"
 import {
   InvalidArgumentError,
   NextmvDecodeError,
@@ -70,6 +73,59 @@ export const pollingSettings = (polling: DurablePolling | undefined) => ({
 })
 
 /**
+ * Retries of a submission step after a transient failure (see {@link isTransient}): attempt `n + 1`
+ * starts after a durable sleep of `initialDelayMillis · 2^(n-1)`, capped at `maxDelayMillis`.
+ * Defaults: at most 5 attempts, sleeps of 2, 4, 8 and 16 s (cap 60 s). `maxAttempts: 1` disables
+ * the retries. These come on top of the client's own retries of each request (which never resend a
+ * `POST` after a timeout or a 5xx: that is what the mark search before each attempt makes safe).
+ *
+ * @example
+ * ```ts
+ * // at most 8 attempts, sleeps of 5, 10, 20 … s, none longer than 2 minutes
+ * const retried = yield* RunWorkflow.RunWorkflow.execute({
+ *   appId,
+ *   key,
+ *   input,
+ *   submitRetry: { maxAttempts: 8, initialDelayMillis: 5_000, maxDelayMillis: 120_000 }
+ * })
+ * ```
+ */
+export const SubmitRetry = Schema.Struct({
+  maxAttempts: Schema.optional(Schema.Number),
+  initialDelayMillis: Schema.optional(Schema.Number),
+  maxDelayMillis: Schema.optional(Schema.Number),
+  /** Sleeps up to this long stay in memory; longer ones are stored. Default 60 s. */
+  inMemorySleepMillis: Schema.optional(Schema.Number)
+})
+export type SubmitRetry = typeof SubmitRetry.Type
+
+/**
+ * The resolved submission retry settings (defaults filled in, at least one attempt).
+ *
+ * @example
+ * ```ts
+ * const settings = submitRetrySettings({ maxAttempts: 3 }) // 3 attempts, 2 s, cap 60 s
+ * ```
+ */
+export const submitRetrySettings = (retry: SubmitRetry | undefined) => ({
+  maxAttempts: Math.max(1, Math.floor(retry?.maxAttempts ?? 5)),
+  initialDelayMillis: Math.max(0, retry?.initialDelayMillis ?? 2_000),
+  maxDelayMillis: Math.max(0, retry?.maxDelayMillis ?? 60_000),
+  inMemorySleepMillis: retry?.inMemorySleepMillis ?? 60_000
+})
+
+/**
+ * The durable sleep after failed attempt `attempt` (1-based), before the next one.
+ *
+ * @example
+ * ```ts
+ * const waits = [1, 2, 3].map((n) => submitRetryDelay(submitRetrySettings(undefined), n)) // 2000, 4000, 8000
+ * ```
+ */
+export const submitRetryDelay = (settings: ReturnType<typeof submitRetrySettings>, attempt: number): number =>
+  Math.min(settings.maxDelayMillis, settings.initialDelayMillis * 2 ** (attempt - 1))
+
+/**
  * What to run: the arguments of `Runs.newRun` that can be stored as JSON, plus the caller's `key`.
  * The pair (`appId`, `key`) identifies the workflow execution: executing again with the same pair
  * returns the stored result instead of submitting another run.
@@ -91,7 +147,9 @@ export class RunRequest extends Schema.Class<RunRequest>("nextmv-effect/RunReque
   options: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
   configuration: Schema.optional(RunConfiguration),
   batchExperimentId: Schema.optional(Schema.String),
-  polling: Schema.optional(DurablePolling)
+  polling: Schema.optional(DurablePolling),
+  /** Retries of the submission after a transient failure; see {@link SubmitRetry}. */
+  submitRetry: Schema.optional(SubmitRetry)
 }) {}
 
 /** A local file operation of an activity failed (only runs with directory inputs/outputs touch files). */
@@ -130,6 +188,59 @@ export const storable = <A, R>(
     (error) => Effect.fail(new WorkflowFileError({ operation: `${error.module}.${error.method}`, reason: error.message }))
   )
 
+/** Statuses worth another attempt: request timeout, too many requests, server errors. */
+const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504])
+
+/**
+ * `true` for a failure that another attempt may not meet: a timeout, a connection error, or status
+ * 408, 429, 500, 502, 503 or 504 (a busy refusal, `RunQueueBusyError`, is stored as its 429).
+ * Validation errors, other 4xx (a missing application, a bad input), decode and file errors are not.
+ *
+ * @example
+ * ```ts
+ * import { NextmvHttpError } from "nextmv-effect"
+ *
+ * isTransient(new NextmvHttpError({ method: "POST", path: "/v1/applications/a/runs", reason: "status", status: 503 })) // true
+ * ```
+ */
+export const isTransient = (error: StepError): boolean =>
+  error._tag === "NextmvHttpError" &&
+  (error.reason === "timeout" || error.reason === "transport" ||
+    (error.status !== undefined && TRANSIENT_STATUSES.has(error.status)))
+
+/**
+ * Runs `step` (an activity, safe to repeat) as attempt 1, 2, … of the same activity until it
+ * succeeds, fails with a non-transient error, or `maxAttempts` attempts have failed (the last
+ * error is the result). Every attempt's outcome and the durable sleeps between them
+ * (`${name}-retry-${n}`) are stored, so a restart resumes the sequence instead of restarting it.
+ * Call it inside a workflow; `step` must be safe to repeat (search before create).
+ *
+ * @example
+ * ```ts
+ * // inside a workflow's implementation
+ * const request = new RunRequest({ appId, key, input })
+ * const submittedId = yield* retryTransient({ name: "submit", retry: { maxAttempts: 3 }, step: submitRun(request) })
+ * ```
+ */
+export const retryTransient = <A, R>(options: {
+  readonly name: string
+  readonly retry: SubmitRetry | undefined
+  readonly step: Effect.Effect<A, StepError, R>
+}) =>
+  Effect.gen(function*() {
+    const settings = submitRetrySettings(options.retry)
+    for (let attempt = 1;; attempt++) {
+      const outcome = yield* Effect.either(Effect.provideService(options.step, Activity.CurrentAttempt, attempt))
+      if (Either.isRight(outcome)) return outcome.right
+      if (attempt >= settings.maxAttempts || !isTransient(outcome.left)) return yield* Effect.fail(outcome.left)
+      yield* DurableClock.sleep({
+        name: `${options.name}-retry-${attempt}`,
+        duration: submitRetryDelay(settings, attempt),
+        inMemoryThreshold: settings.inMemorySleepMillis
+      })
+    }
+  })
+
 // ---------------------------------------------------------------------------------------------
 // Submission mark
 // ---------------------------------------------------------------------------------------------
@@ -160,7 +271,8 @@ export const hasMark = (description: string, mark: string): boolean => descripti
 
 /**
  * Activity "submit": finds the run that carries this execution's mark or submits a new one.
- * Returns the run id. Safe to repeat: the mark is searched before every `POST`.
+ * Returns the run id. Safe to repeat: the mark (the same for every attempt of the activity) is
+ * searched before every `POST`. The workflow runs it through {@link retryTransient}.
  */
 export const submitRun = (request: RunRequest) =>
   Activity.make({
@@ -278,7 +390,7 @@ export const layer = RunWorkflow.toLayer(
     if (request.appId === "" || request.key === "") {
       return yield* new InvalidArgumentError({ operation: "RunWorkflow", reason: "appId and key must be non-empty" })
     }
-    const runId = yield* submitRun(request)
+    const runId = yield* retryTransient({ name: "submit", retry: request.submitRetry, step: submitRun(request) })
     const runs = yield* Runs
     yield* waitUntil({
       name: "run",
