@@ -35,7 +35,8 @@ export const describeArgument = (value: unknown): string => {
 }
 
 /** `true` for an object that can hold options or fields: not `null`, not an array, not a function or scalar. */
-export const isRecordObject = (value: unknown): value is object => typeof value === "object" && value !== null && !Array.isArray(value)
+export const isRecordObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
 
 /**
  * Fails with an {@link InvalidArgumentError} unless `value` is an object (not `null`, an array, a

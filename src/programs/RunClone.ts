@@ -9,7 +9,7 @@ import { FileSystem } from "@effect/platform"
 import type { Option } from "effect"
 import { Effect } from "effect"
 import { defaultConfiguration } from "../internal/runInput.js"
-import { invalidArgument, isGiven, requireIds, requireObject, requireOptionalIds } from "../internal/validate.js"
+import { invalidArgument, isGiven, isRecordObject, requireIds, requireObject, requireOptionalIds } from "../internal/validate.js"
 import type { ContentType, Metadata, RunConfiguration, RunResult } from "../schemas/Runs.js"
 import { type NewRunOptions, type RunError, Runs } from "../services/Runs.js"
 import type { StopOption } from "./Polling.js"
@@ -50,9 +50,6 @@ export interface CloneRunOptions {
    */
   readonly configuration?: RunConfiguration | undefined
 }
-
-const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
 
 const nonEmpty = (value: unknown): string | undefined => typeof value === "string" && value !== "" ? value : undefined
 
@@ -115,7 +112,7 @@ export const cloneRun = (
     const runs = yield* Runs
     const info = yield* runs.runInformation(appId, clonedRunId)
     const metadata = info.metadata
-    const tracking = isRecord(metadata.tracking) ? metadata.tracking : {}
+    const tracking = isRecordObject(metadata.tracking) ? metadata.tracking : {}
     const originalManagedInput = nonEmpty(tracking["input_id"])
     if (originalManagedInput !== undefined && isGiven(options.inputDirPath)) {
       return yield* invalidArgument(operation, "Cannot specify both a managed input and an input directory path.")
@@ -149,12 +146,12 @@ export const cloneRun = (
       ? cut(options.description, MAX_CLONE_DESCRIPTION)
       : `Clone of ${cut(baseDescription, MAX_CLONE_DESCRIPTION - 9)}`
 
-    const summary = isRecord(metadata.options) && Array.isArray(metadata.options["options_summary"])
+    const summary = isRecordObject(metadata.options) && Array.isArray(metadata.options["options_summary"])
       ? (metadata.options["options_summary"] as ReadonlyArray<unknown>)
       : []
     const originalOptions: Record<string, unknown> = {}
     for (const item of summary) {
-      if (isRecord(item) && typeof item["name"] === "string") originalOptions[item["name"]] = item["value"]
+      if (isRecordObject(item) && typeof item["name"] === "string") originalOptions[item["name"]] = item["value"]
     }
     const runOptions = options.options !== undefined && Object.keys(options.options).length > 0
       ? options.options
@@ -180,7 +177,7 @@ const cloneConfiguration = (
   metadata: Metadata,
   source: Source
 ): RunConfiguration => {
-  const integration = isRecord(metadata.integration) ? nonEmpty(metadata.integration["id"]) : undefined
+  const integration = isRecordObject(metadata.integration) ? nonEmpty(metadata.integration["id"]) : undefined
   const priority = given?.queuing?.priority ?? metadata.queuing_priority
   const disabled = given?.queuing?.disabled ?? metadata.queuing_disabled
   const runType = given?.run_type ?? (metadata.run_type.type !== undefined ? metadata.run_type : undefined)

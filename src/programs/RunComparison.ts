@@ -7,7 +7,7 @@
  */
 import { Effect, Schema } from "effect"
 import { NextmvDecodeError } from "../Errors.js"
-import { invalidArgument, requireIds } from "../internal/validate.js"
+import { invalidArgument, isRecordObject, requireIds } from "../internal/validate.js"
 import { type ComparisonGroup, Metadata, RunComparison } from "../schemas/Runs.js"
 import { type RunError, Runs } from "../services/Runs.js"
 
@@ -17,9 +17,6 @@ export { RunComparison }
 export const MAX_COMPARED_RUNS = 20
 
 type Collected = Record<string, Record<string, unknown>>
-
-const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
 
 /** Adds `runId → value` under `field`; absent and `null` values are left out (nextmv-py's `to_dict` drops `None`). */
 const collect = (group: Collected, field: string, runId: string, value: unknown) => {
@@ -60,11 +57,11 @@ const metadataFields = (wire: Readonly<Record<string, unknown>>, metadata: Metad
         break
       case "run_type":
         // nextmv-py reads `run_type.type` (and raises without one); a run type without it is left out.
-        collect(into, "run_type", runId, isRecord(value) ? value["type"] : undefined)
+        collect(into, "run_type", runId, isRecordObject(value) ? value["type"] : undefined)
         break
       case "integration":
       case "tracking":
-        if (isRecord(value)) { for (const [inner, v] of Object.entries(value)) collect(into, inner, runId, v) }
+        if (isRecordObject(value)) { for (const [inner, v] of Object.entries(value)) collect(into, inner, runId, v) }
         break
       default:
         collect(into, key, runId, value)
@@ -119,8 +116,8 @@ export const compareRuns = (
       )
       metadataFields(wire, info.metadata, id, metadata)
       for (const [key, value] of Object.entries(info.metadata.metrics ?? {})) collect(metrics, key, id, round5(value))
-      const active = isRecord(info.metadata.options) ? info.metadata.options["active_options"] : undefined
-      if (isRecord(active)) { for (const [key, value] of Object.entries(active)) collect(options, key, id, value) }
+      const active = isRecordObject(info.metadata.options) ? info.metadata.options["active_options"] : undefined
+      if (isRecordObject(active)) { for (const [key, value] of Object.entries(active)) collect(options, key, id, value) }
     }
     return new RunComparison({
       run_ids: ids,

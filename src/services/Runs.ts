@@ -34,6 +34,7 @@ import {
 import {
   invalidArgument,
   isGiven,
+  isRecordObject,
   requireIds,
   requireJson,
   requireObject,
@@ -358,9 +359,6 @@ export const isEnsemble = (configuration: RunConfiguration | undefined): boolean
 /** A random name for local temporary files (Web Crypto, available in Node 20 and browsers). */
 const randomName = (): string => globalThis.crypto.randomUUID()
 
-const isPlainObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
 /** The checks of {@link Service.trackRun} on the parts it uploads (shapes and JSON-ability). */
 const validateTrackedParts = (operation: string, run: TrackedRun) =>
   Effect.gen(function*() {
@@ -382,16 +380,16 @@ const validateTrackedParts = (operation: string, run: TrackedRun) =>
       return yield* invalidArgument(operation, "logs must be a string or an array of strings")
     }
     if (run.statistics !== undefined) {
-      if (!isPlainObject(run.statistics)) return yield* invalidArgument(operation, "statistics must be an object")
+      if (!isRecordObject(run.statistics)) return yield* invalidArgument(operation, "statistics must be an object")
       yield* requireJson(operation, "statistics", run.statistics)
     }
     if (run.metrics !== undefined) {
-      if (!isPlainObject(run.metrics)) return yield* invalidArgument(operation, "metrics must be an object")
+      if (!isRecordObject(run.metrics)) return yield* invalidArgument(operation, "metrics must be an object")
       yield* requireJson(operation, "metrics", run.metrics)
     }
     if (run.assets !== undefined) {
       const assets: unknown = run.assets
-      if (!(isPlainObject(assets) || (Array.isArray(assets) && assets.every(isPlainObject)))) {
+      if (!(isRecordObject(assets) || (Array.isArray(assets) && assets.every(isRecordObject)))) {
         return yield* invalidArgument(operation, "assets must be an object or an array of objects")
       }
       yield* requireJson(operation, "assets", assets)
