@@ -32,6 +32,7 @@ import * as Applications from "../src/services/Applications.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import * as Runs from "../src/services/Runs.js"
 import * as Uploads from "../src/services/Uploads.js"
+import { writeStreamToFile } from "../src/internal/fileWrite.js"
 
 setFlagsFromString("--expose-gc")
 const gc = runInNewContext("gc") as () => void
@@ -99,12 +100,6 @@ const compareAll = async (rounds: number, contenders: ReadonlyArray<() => Promis
     }
   }
   return out
-}
-
-/** Interleaves raw and SDK for `rounds` rounds (after one warm-up each). */
-const compare = async (rounds: number, raw: () => Promise<unknown>, sdk: () => Promise<unknown>) => {
-  const [rawSamples, sdkSamples] = await compareAll(rounds, [raw, sdk])
-  return { raw: rawSamples!, sdk: sdkSamples! }
 }
 
 const lines: Array<string> = []
@@ -375,7 +370,8 @@ const main = async () => {
           headers: { "content-length": String(bytes), "content-type": "application/octet-stream" },
           body
         })
-        await response.body.text()
+        const { size } = (await response.body.json()) as { size: number }
+        if (size !== bytes) throw new Error(`the server received ${size} of ${bytes} bytes`)
       }
       const blocks = function*() {
         for (let i = 0; i < TRANSFER_MIB; i++) yield block
@@ -402,28 +398,47 @@ const main = async () => {
             await pipeline(response.body, createWriteStream(target))
             if (statSync(target).size !== bytes) throw new Error("short download")
           },
-          () =>
-            sdk.runPromise(
-              Stream.run(
-                client.presigned.stream(HttpClientRequest.get(`${origin}/download?bytes=${bytes}&signature=bench`)),
-                fs.sink(target)
+          // The SDK's download-to-disk path (`Runs` downloads of run outputs and assets).
+          async () => {
+            await sdk.runPromise(
+              writeStreamToFile(
+                fs,
+                target,
+                client.presigned.stream(HttpClientRequest.get(`${origin}/download?bytes=${bytes}&signature=bench`))
               )
             )
+            if (statSync(target).size !== bytes) throw new Error("short download")
+          }
         ]
       ]
       print(`## transfers (${TRANSFER_MIB} MiB × ${TRANSFER_ROUNDS} rounds)`)
       print(
-        `| case | raw wall s (med) | SDK wall s (med) | wall ratio (min/med/max) | raw RSS growth MiB (max) | SDK RSS growth MiB (max) |`
+        `| case | raw wall s (med) | SDK wall s (med) | wall ratio (min/med/max) | raw / SDK CPU s (med) | CPU ratio (min/med/max) | raw RSS growth MiB (max) | SDK RSS growth MiB (max) |`
       )
-      print(`|---|---|---|---|---|---|`)
+      print(`|---|---|---|---|---|---|---|---|`)
       for (const [name, raw, sdkCase] of cases) {
-        const result = await compare(TRANSFER_ROUNDS, raw, sdkCase)
+        // Both sides do the same disk work: the download target is removed before every run
+        // (outside the measurement), so neither side pays for truncating the other's file.
+        const result = { raw: [] as Array<Sample>, sdk: [] as Array<Sample> }
+        await raw()
+        await sdkCase()
+        for (let i = 0; i < TRANSFER_ROUNDS; i++) {
+          // Alternating who goes first.
+          for (const side of i % 2 === 0 ? ["raw", "sdk"] as const : ["sdk", "raw"] as const) {
+            rmSync(target, { force: true })
+            result[side].push(await measure(side === "raw" ? raw : sdkCase))
+          }
+        }
         const rawWall = result.raw.map((s) => s.wallMs / 1000)
         const sdkWall = result.sdk.map((s) => s.wallMs / 1000)
+        const rawCpu = result.raw.map((s) => s.cpuMs / 1000)
+        const sdkCpu = result.sdk.map((s) => s.cpuMs / 1000)
         print(
           `| ${name} | ${fmt(stats(rawWall).median)} | ${fmt(stats(sdkWall).median)} | ${
             triple(sdkWall.map((s, i) => s / rawWall[i]!))
-          } | ${fmt(stats(result.raw.map((s) => s.rssGrowthMiB)).max, 1)} | ${fmt(stats(result.sdk.map((s) => s.rssGrowthMiB)).max, 1)} |`
+          } | ${fmt(stats(rawCpu).median)} / ${fmt(stats(sdkCpu).median)} | ${triple(sdkCpu.map((s, i) => s / rawCpu[i]!))} | ${
+            fmt(stats(result.raw.map((s) => s.rssGrowthMiB)).max, 1)
+          } | ${fmt(stats(result.sdk.map((s) => s.rssGrowthMiB)).max, 1)} |`
         )
       }
       print()

@@ -8,6 +8,7 @@ import { FileSystem, HttpBody, HttpClientRequest } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Context, Effect, Layer, Stream } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
+import { writeStreamToFile } from "../internal/fileWrite.js"
 import { uploadUrlPath } from "../internal/paths.js"
 import { invalidArgument, requireIds, requireJson, requireNonEmpty, requireObject } from "../internal/validate.js"
 import { UploadUrl } from "../schemas/Runs.js"
@@ -154,7 +155,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | FileSystem.FileS
         }
         return yield* Effect.scoped(Effect.gen(function*() {
           const spool = yield* fs.makeTempFileScoped({ prefix: "nextmv-upload-" })
-          yield* Stream.run(data.stream, fs.sink(spool))
+          yield* writeStreamToFile(fs, spool, data.stream)
           yield* putFile(url, spool)
         }))
       default:
