@@ -8,16 +8,18 @@ import { FileSystem, HttpClientRequest } from "@effect/platform"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Option, Redacted, Stream, TestServices } from "effect"
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NextmvHttpError } from "../src/Errors.js"
-import { writeStreamToFile } from "../src/internal/fileWrite.js"
+import { readFileStream, writeStreamToFile } from "../src/internal/fileStreams.js"
 import { ReadAhead } from "../src/internal/readAhead.js"
+import * as Applications from "../src/services/Applications.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
-import { FaultAction } from "../src/testing/Emulator.js"
+import { UploadData, Uploads } from "../src/services/Uploads.js"
+import { Emulator, FaultAction } from "../src/testing/Emulator.js"
 import { Models } from "../src/testing/index.js"
 import { servicesLayer, testTimeout } from "./support/layers.js"
 import { setup, tempDirs } from "./support/runs.js"
@@ -219,5 +221,40 @@ describe("downloads to disk are written in large blocks", () => {
       const error = yield* runs.downloadAssetContent(appId, runId, asset!.id, { destination }).pipe(Effect.flip)
       expect(error).toBeInstanceOf(NextmvHttpError)
       expect(readdirSync(dir)).toEqual([])
+    }).pipe(Effect.provide(servicesLayer())))
+})
+
+describe("uploads from a file are read in large reads", () => {
+  it.effect("the stream holds the file's first `length` bytes, in reads of the given size", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = tempDir()
+      const path = join(dir, "in.bin")
+      const content = Buffer.from(bytes(10_000, 3))
+      writeFileSync(path, content)
+      const read = (length: number) =>
+        Effect.map(Stream.runCollect(readFileStream(fs, path, length, 4096)), (chunks) => Chunk.toReadonlyArray(chunks))
+      const all = yield* read(content.length)
+      expect(all.map((b) => b.length)).toEqual([4096, 4096, 1808])
+      expect(Buffer.concat(all).equals(content)).toBe(true)
+      // Never more than `length` (the Content-Length sent), and a shorter file ends early.
+      expect(Buffer.concat(yield* read(5000)).equals(content.subarray(0, 5000))).toBe(true)
+      expect(Buffer.concat(yield* read(20_000)).equals(content)).toBe(true)
+      expect(yield* read(0)).toEqual([])
+      const missing = yield* Effect.flip(Stream.runDrain(readFileStream(fs, join(dir, "missing.bin"), 10)))
+      expect(missing._tag).toBe("SystemError")
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.effect("a multi-MiB file arrives byte for byte", () =>
+    Effect.gen(function*() {
+      yield* Effect.flatMap(Applications.Applications, (apps) => apps.newApplication({ id: "files" }))
+      const uploads = yield* Uploads
+      const emulator = yield* Emulator
+      const path = join(tempDir(), "input.bin")
+      const content = Buffer.from(bytes(2 * 1024 * 1024 + 4321, 11))
+      writeFileSync(path, content)
+      const target = yield* uploads.uploadUrl("files")
+      yield* uploads.uploadData(target, UploadData.file(path))
+      expect(emulator.context.blobs.uploaded(target.upload_id)?.equals(content)).toBe(true)
     }).pipe(Effect.provide(servicesLayer())))
 })

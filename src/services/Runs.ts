@@ -18,7 +18,7 @@ import {
   requireDirectory
 } from "../internal/runInput.js"
 import { jsonBody } from "../internal/body.js"
-import { writeStreamToFile } from "../internal/fileWrite.js"
+import { writeStreamToFile } from "../internal/fileStreams.js"
 import { listOf, paginate } from "../internal/pagination.js"
 import {
   runAssetsPath,
