@@ -10,8 +10,10 @@
  * secrets scrubbed (API key, presigned query strings). A second requester, `presigned`, sends
  * requests to absolute presigned URLs with no base URL and no `Authorization` header.
  *
- * The layers still require an `HttpClient`, so users choose the transport
- * (`NodeHttpClient.layerUndici`, `FetchHttpClient.layer`, …).
+ * The layers still require an `HttpClient`, so users choose the transport (`NodeTransport.layer`
+ * of `nextmv-effect/node` on Node, `FetchHttpClient.layer`, any other). A transport that carries a
+ * fast path (`internal/transport.ts`; `NodeTransport` does) is used through it for small
+ * exchanges read whole: one `Effect.async` per attempt, the watchdog calling the transport's abort.
  *
  * @since 0.1.0
  */
@@ -812,7 +814,9 @@ export const make = (given: Options): Effect.Effect<Service, never, HttpClient.H
  *
  * @example
  * ```ts
- * const Live = NextmvClient.layer({ apiKey: Redacted.make(key) }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+ * import { NodeTransport } from "nextmv-effect/node"
+ *
+ * const Live = NextmvClient.layer({ apiKey: Redacted.make(key) }).pipe(Layer.provide(NodeTransport.layer))
  * ```
  */
 export const layer = (options: Options): Layer.Layer<NextmvClient, never, HttpClient.HttpClient> =>
