@@ -13,6 +13,7 @@ import { spawn } from "node:child_process"
 import { writeFileSync } from "node:fs"
 import { Session } from "node:inspector/promises"
 import { join } from "node:path"
+import { fastAttempt } from "../src/internal/fastAttempt.js"
 import { withFastTransport } from "../src/internal/transport.js"
 import * as Applications from "../src/services/Applications.js"
 import { NodeTransport } from "../src/node/index.js"
@@ -43,13 +44,18 @@ const document = Buffer.from(JSON.stringify({
 const stubLayer = Layer.succeed(
   HttpClient.HttpClient,
   withFastTransport(HttpClient.make(() => Effect.die("stub")), {
-    send: (_request, callbacks) => {
-      const timer = setImmediate(() => {
-        callbacks.onProgress()
-        callbacks.onResponse({ status: 200, headers: { "content-type": "application/json" }, body: document })
-      })
-      return () => clearImmediate(timer)
-    }
+    attempt: (request, context) =>
+      fastAttempt(
+        (_request, _cap, callbacks) => {
+          const timer = setImmediate(() => {
+            callbacks.onProgress()
+            callbacks.onResponse({ status: 200, headers: { "content-type": "application/json" }, body: document })
+          })
+          return () => clearImmediate(timer)
+        },
+        request,
+        context
+      )
   })
 )
 const sdk = ManagedRuntime.make(

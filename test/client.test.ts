@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { NextmvDecodeError, NextmvHttpError } from "../src/Errors.js"
+import { fastAttempt } from "../src/internal/fastAttempt.js"
 import { withFastTransport } from "../src/internal/transport.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import { Emulator, FaultAction } from "../src/testing/Emulator.js"
@@ -338,11 +339,16 @@ describe("retry timing (TestClock)", () => {
       ]
       let sent = 0
       const fast = withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
-        send: (_request, callbacks) => {
-          const answer = answers[Math.min(sent++, answers.length - 1)]!
-          queueMicrotask(() => callbacks.onResponse({ ...answer, body: new TextEncoder().encode("{}") }))
-          return () => {}
-        }
+        attempt: (request, context) =>
+          fastAttempt(
+            (_request, _cap, callbacks) => {
+              const answer = answers[Math.min(sent++, answers.length - 1)]!
+              queueMicrotask(() => callbacks.onResponse({ ...answer, body: new TextEncoder().encode("{}") }))
+              return () => {}
+            },
+            request,
+            context
+          )
       })
       const client = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: "http://x.test" }).pipe(
         Effect.provide(Layer.succeed(HttpClient.HttpClient, fast))

@@ -24,7 +24,8 @@ import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import type * as Undici from "@effect/platform-node/Undici"
 import { Effect, Layer } from "effect"
-import type { FastCallbacks, FastRequest, FastTransport } from "../internal/transport.js"
+import { fastAttempt, type FastCallbacks, type Send } from "../internal/fastAttempt.js"
+import type { FastRequest, FastTransport } from "../internal/transport.js"
 import { withFastTransport } from "../internal/transport.js"
 
 /** The reason given to undici when an exchange is aborted (never reported to the caller). */
@@ -98,23 +99,27 @@ class Exchange implements Undici.Dispatcher.DispatchHandler {
   }
 }
 
+/** One exchange over `dispatcher`, with a buffering handler. */
+const sender = (dispatcher: Undici.Dispatcher): Send => (request: FastRequest, errorBodyCap: number, callbacks: FastCallbacks) => {
+  const exchange = new Exchange(callbacks, errorBodyCap)
+  dispatcher.dispatch({
+    origin: request.origin,
+    path: request.path,
+    method: request.method as Undici.Dispatcher.HttpMethod,
+    headers: request.headers,
+    body: request.body ?? null,
+    // The client's own timer enforces the timeouts (python-requests semantics).
+    headersTimeout: 0,
+    bodyTimeout: 0
+  }, exchange)
+  return exchange.abort
+}
+
 /** The fast path over `dispatcher`. */
-const fastTransport = (dispatcher: Undici.Dispatcher): FastTransport => ({
-  send: (request: FastRequest, callbacks: FastCallbacks) => {
-    const exchange = new Exchange(callbacks, request.errorBodyCap)
-    dispatcher.dispatch({
-      origin: request.origin,
-      path: request.path,
-      method: request.method as Undici.Dispatcher.HttpMethod,
-      headers: request.headers,
-      body: request.body ?? null,
-      // The client's own timer enforces the timeouts (python-requests semantics).
-      headersTimeout: 0,
-      bodyTimeout: 0
-    }, exchange)
-    return exchange.abort
-  }
-})
+const fastTransport = (dispatcher: Undici.Dispatcher): FastTransport => {
+  const send = sender(dispatcher)
+  return { attempt: (request, context) => fastAttempt(send, request, context) }
+}
 
 /**
  * An `HttpClient` over `dispatcher` with the fast path.

@@ -25,8 +25,7 @@ import {
   HttpClient,
   HttpClientRequest,
   HttpClientResponse,
-  HttpTraceContext,
-  UrlParams
+  HttpTraceContext
 } from "@effect/platform"
 import type { HttpClientError } from "@effect/platform"
 import {
@@ -449,81 +448,41 @@ const makeRequester = (
     return keep ? guarded : slotOf(request).withPermit(guarded)
   }
 
-  /**
-   * One attempt on the fast path: one `Effect.async` around the transport's callbacks. The slot,
-   * the watchdog (which aborts the exchange on expiry) and interruption (which aborts it too) are
-   * handled here without a fiber; the whole (small) body is buffered by the transport.
-   */
+  /** One attempt on the transport's fast path, with the same timeouts, slot and failures. */
   const fastAttempt = (
     transport: FastTransport,
     request: HttpClientRequest.HttpClientRequest,
     target: FastRequest,
     deadlineAt: number | undefined
   ): Effect.Effect<Uint8Array, AttemptFailure> =>
-    Effect.async<Uint8Array, AttemptFailure>((resume) => {
-      const slot = slotOf(request)
-      // 0: waiting for a slot, 1: sent, 2: settled (or interrupted).
-      let state = 0
-      let abort: (() => void) | undefined
-      let watchdog: Watchdog | undefined
-      const settle = (effect: Effect.Effect<Uint8Array, AttemptFailure>) => {
-        if (state === 2) return
-        state = 2
-        watchdog?.stop()
-        slot.release()
-        resume(effect)
-      }
-      const start = () => {
-        if (state !== 0) return
-        state = 1
-        const dog = watchdog = new Watchdog(settings.idleMillis, settings.connectMillis, deadlineAt)
-        dog.arm((expiry) => {
-          abort?.()
-          settle(Effect.fail(timeoutFailure(request, expiry, "waiting for the server")))
-        })
-        abort = transport.send(target, {
-          onProgress: dog.touch,
-          onResponse: (response) => {
-            if (response.status >= 200 && response.status < 300) return settle(Effect.succeed(response.body))
-            const headerOf = (name: string) => {
-              const value = response.headers[name]
-              return typeof value === "string" ? value : value?.[0]
-            }
-            settle(statusFailureOf(request, response.status, headerOf, decoder.decode(response.body)))
-          },
-          onError: (cause) => settle(Effect.fail(transportFailure(request, cause, "transport error", true)))
-        })
-      }
-      // A slot freed by another exchange is handed over from inside that exchange's callback:
-      // start on a fresh stack.
-      const waiter = slot.takeOrQueue(() => queueMicrotask(start))
-      if (waiter === undefined) start()
-      return Effect.sync(() => {
-        if (state === 0) {
-          state = 2
-          if (waiter !== undefined) slot.withdraw(waiter)
-        } else if (state === 1) {
-          state = 2
-          watchdog?.stop()
-          abort?.()
-          slot.release()
-        }
-      })
+    transport.attempt(target, {
+      slot: slotOf(request),
+      watchdog: () => new Watchdog(settings.idleMillis, settings.connectMillis, deadlineAt),
+      errorBodyCap: MAX_ERROR_BODY_BYTES,
+      timeout: (expiry) => timeoutFailure(request, expiry, "waiting for the server"),
+      status: (status, header, body) => statusFailureOf(request, status, header, decoder.decode(body)),
+      transport: (cause) => transportFailure(request, cause, "transport error", true)
     })
 
   /** The fast-path form of `request` (as sent by `http`), or `undefined` when it must take the generic path. */
   const fastTarget = (request: HttpClientRequest.HttpClientRequest): FastRequest | undefined => {
     const content = fastContent(request.body)
     if (fast === undefined || content === null) return undefined
-    const url = UrlParams.makeUrl(fast.prefix + request.url, request.urlParams, request.hash)
-    if (Either.isLeft(url)) return undefined
+    let url: URL
+    try {
+      // As the platform's `UrlParams.makeUrl`; an invalid URL takes the generic path (which reports it).
+      url = new URL(fast.prefix + request.url)
+      for (const [key, value] of request.urlParams) url.searchParams.append(key, value)
+      if (request.hash._tag === "Some") url.hash = request.hash.value
+    } catch {
+      return undefined
+    }
     return {
-      origin: url.right.origin,
-      path: url.right.pathname + url.right.search,
+      origin: url.origin,
+      path: url.pathname + url.search,
       method: request.method,
       headers: { ...request.headers, ...fast.headers },
-      body: content,
-      errorBodyCap: MAX_ERROR_BODY_BYTES
+      body: content
     }
   }
 
