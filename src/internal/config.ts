@@ -9,7 +9,7 @@
  */
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Config, Effect, Option, Redacted } from "effect"
+import { Config, ConfigError, Effect, Redacted } from "effect"
 import { NextmvConfigError } from "../Errors.js"
 import { loadYaml } from "./lazy.js"
 
@@ -37,8 +37,11 @@ export interface ResolvedConnection {
 /** Adds `https://` when the URL has no `http://` or `https://` scheme. */
 export const withScheme = (url: string): string => /^https?:\/\//i.test(url) ? url : `https://${url}`
 
-const nonBlank = (value: Option.Option<string>): string | undefined =>
-  Option.match(value, { onNone: () => undefined, onSome: (s) => (s.trim() === "" ? undefined : s.trim()) })
+/** The trimmed value; `undefined` when absent or blank. */
+const nonBlank = (value: string | undefined): string | undefined => {
+  const trimmed = value?.trim()
+  return trimmed === "" ? undefined : trimmed
+}
 
 const missingKeyMessage = (configFile: string) =>
   "API key is missing. Supply it in one of these ways: the apiKey option of NextmvClient.layer / layerConfig, " +
@@ -104,13 +107,18 @@ const stringEntry = (map: ConfigMap, key: string, where: string) => {
   return Effect.succeed(value.trim() === "" ? undefined : value.trim())
 }
 
-const envConfig = Config.all({
-  apiKey: Config.option(Config.string("NEXTMV_API_KEY")),
-  endpoint: Config.option(Config.string("NEXTMV_ENDPOINT")),
-  profile: Config.option(Config.string("NEXTMV_PROFILE")),
-  home: Config.option(Config.string("HOME")),
-  userProfile: Config.option(Config.string("USERPROFILE"))
-})
+/**
+ * An environment value through the current `ConfigProvider`, trimmed; `undefined` when missing or
+ * blank (as `Config.option`: only missing data is absence, any other config error fails). Read
+ * one by one with `Config.string` rather than `Config.all` / `Config.option`, which would add
+ * their combinators to every bundle that imports the `NextmvClient` namespace.
+ */
+const envValue = (name: string) =>
+  Config.string(name).pipe(
+    Effect.map(nonBlank),
+    Effect.catchIf(ConfigError.isMissingDataOnly, () => Effect.succeed(undefined)),
+    Effect.mapError((cause) => new NextmvConfigError({ reason: "Cannot read the environment configuration", cause }))
+  )
 
 /**
  * Resolves the API key and base URL. Fails with {@link NextmvConfigError} when no API key is found
@@ -124,20 +132,19 @@ export const resolveConnection = (
   overrides: ConfigOverrides = {}
 ): Effect.Effect<ResolvedConnection, NextmvConfigError, FileSystem.FileSystem> =>
   Effect.gen(function*() {
-    const env = yield* envConfig.pipe(
-      Effect.mapError((cause) => new NextmvConfigError({ reason: "Cannot read the environment configuration", cause }))
-    )
-    const home = nonBlank(env.home) ?? nonBlank(env.userProfile) ?? "~"
+    const envKey = yield* envValue("NEXTMV_API_KEY")
+    const envEndpoint = yield* envValue("NEXTMV_ENDPOINT")
+    const envProfile = yield* envValue("NEXTMV_PROFILE")
+    const home = (yield* envValue("HOME")) ?? (yield* envValue("USERPROFILE")) ?? "~"
     const configFile = overrides.configFile ?? `${home}/.nextmv/config.yaml`
 
-    const profileName = nonBlank(env.profile) ?? nonBlank(Option.fromNullable(overrides.profile))
+    const profileName = envProfile ?? nonBlank(overrides.profile)
     const profile = profileName !== undefined && profileName.toLowerCase() !== "default" ? profileName : undefined
 
     const explicitKey = overrides.apiKey !== undefined && Redacted.value(overrides.apiKey).trim() !== ""
       ? overrides.apiKey
       : undefined
-    const envKey = nonBlank(env.apiKey)
-    const explicitUrl = nonBlank(Option.fromNullable(overrides.baseUrl)) ?? nonBlank(env.endpoint)
+    const explicitUrl = nonBlank(overrides.baseUrl) ?? envEndpoint
 
     // The file is needed only for what the explicit values and the environment did not give. A
     // missing file is an empty config; a file that cannot be read or parsed is an error.
