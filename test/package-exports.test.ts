@@ -15,7 +15,7 @@ const namespaces = [...index.matchAll(/^export \* as (\w+) from "\.\/(.+)\.js"$/
   name: name!,
   path: path!
 }))
-const OTHER_ENTRIES = [".", "./testing", "./workflow", "./package.json"]
+const OTHER_ENTRIES = [".", "./testing", "./workflow", "./node", "./package.json"]
 
 describe("package.json exports", () => {
   it("has a subpath for every namespace of the main entry, pointing at its module", () => {
