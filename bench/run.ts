@@ -27,6 +27,7 @@ import { Readable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
+import { NodeTransport } from "../src/node/index.js"
 import * as RunsPrograms from "../src/programs/Runs.js"
 import * as RunTracker from "../src/programs/RunTracker.js"
 import * as Applications from "../src/services/Applications.js"
@@ -168,12 +169,12 @@ const main = async () => {
   const server = given !== undefined ? { origin: given, stop: () => {} } : await startServer()
   const origin = server.origin
   const dispatcher = new Undici.Agent()
-  const makeSdk = (budget: NextmvClient.Options["budget"]) =>
+  const makeSdk = (budget: NextmvClient.Options["budget"], transport = NodeHttpClient.layerUndici) =>
     ManagedRuntime.make(
       Runs.layer.pipe(
         Layer.provideMerge(Layer.mergeAll(Applications.layer, Uploads.layer)),
         Layer.provideMerge(NextmvClient.layer({ apiKey: Redacted.make("bench-key"), baseUrl: origin, budget })),
-        Layer.provideMerge(Layer.mergeAll(NodeHttpClient.layerUndici, NodeContext.layer))
+        Layer.provideMerge(Layer.mergeAll(transport, NodeContext.layer))
       )
     )
   // The SDK figures run with the request budget off: with the published limits (2,000 API
@@ -183,6 +184,9 @@ const main = async () => {
   const sdk = makeSdk(false)
   const limiter = { requests: 1_000_000, per: Duration.minutes(1) }
   const sdkBudget = makeSdk({ submission: limiter, results: limiter, api: limiter })
+  // The call rows also run the SDK on `nextmv-effect/node`'s `NodeTransport.layer` (its fast path).
+  const sdkNode = makeSdk(false, NodeTransport.layer)
+  const appsNode = await sdkNode.runPromise(Applications.Applications)
   const apps = await sdk.runPromise(Applications.Applications)
   const appsBudget = await sdkBudget.runPromise(Applications.Applications)
   const uploads = await sdk.runPromise(Uploads.Uploads)
@@ -206,20 +210,28 @@ const main = async () => {
   }
   const sdkGet = apps.getApplication("bench-app")
   const sdkBudgetGet = appsBudget.getApplication("bench-app")
+  const sdkNodeGet = appsNode.getApplication("bench-app")
 
   if (ONLY === undefined || ONLY === "calls") {
-    const [raw, off, on] = await compareAll(ROUNDS, [
+    const [raw, off, on, node] = await compareAll(ROUNDS, [
       async () => {
         for (let i = 0; i < CALLS; i++) await rawGet()
       },
       () => sdk.runPromise(Effect.repeatN(sdkGet, CALLS - 1)),
-      () => sdkBudget.runPromise(Effect.repeatN(sdkBudgetGet, CALLS - 1))
+      () => sdkBudget.runPromise(Effect.repeatN(sdkBudgetGet, CALLS - 1)),
+      () => sdkNode.runPromise(Effect.repeatN(sdkNodeGet, CALLS - 1))
     ])
     const perCall = (xs: Array<Sample>, key: "wallMs" | "cpuMs") => xs.map((s) => (s[key] * 1000) / CALLS)
     print(`## sequential getApplication (${CALLS} calls × ${ROUNDS} rounds)`)
     print(`| figure | raw µs/call (min/med/max) | SDK µs/call (min/med/max) | ratio (min/med/max) |`)
     print(`|---|---|---|---|`)
-    for (const [label, samples] of [["budget off", off!], ["budget on", on!]] as const) {
+    for (
+      const [label, samples] of [
+        ["NodeTransport, budget off", node!],
+        ["platform undici, budget off", off!],
+        ["platform undici, budget on", on!]
+      ] as const
+    ) {
       for (const key of ["wallMs", "cpuMs"] as const) {
         const rawValues = perCall(raw!, key)
         const sdkValues = perCall(samples, key)
@@ -238,7 +250,7 @@ const main = async () => {
       runtime.runPromise(
         Effect.forEach(Array.from({ length: CONCURRENT_CALLS }), () => get, { concurrency: CONCURRENCY, discard: true })
       )
-    const [raw, off, on] = await compareAll(ROUNDS, [
+    const [raw, off, on, node] = await compareAll(ROUNDS, [
       async () => {
         let next = 0
         await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
@@ -246,7 +258,8 @@ const main = async () => {
         }))
       },
       concurrent(sdk, sdkGet),
-      concurrent(sdkBudget, sdkBudgetGet)
+      concurrent(sdkBudget, sdkBudgetGet),
+      concurrent(sdkNode, sdkNodeGet)
     ])
     const rps = (xs: Array<Sample>) => xs.map((s) => CONCURRENT_CALLS / (s.wallMs / 1000))
     const cpuPerCall = (xs: Array<Sample>) => xs.map((s) => (s.cpuMs * 1000) / CONCURRENT_CALLS)
@@ -254,7 +267,13 @@ const main = async () => {
     print(`## throughput at concurrency ${CONCURRENCY} (${CONCURRENT_CALLS} getApplication calls × ${ROUNDS} rounds)`)
     print(`| SDK | raw calls/s (min/med/max) | SDK calls/s (min/med/max) | ratio SDK/raw (min/med/max) | CPU µs/call raw / SDK (med) |`)
     print(`|---|---|---|---|---|`)
-    for (const [label, samples] of [["budget off", off!], ["budget on (16 in flight)", on!]] as const) {
+    for (
+      const [label, samples] of [
+        ["NodeTransport, budget off", node!],
+        ["platform undici, budget off", off!],
+        ["platform undici, budget on (16 in flight)", on!]
+      ] as const
+    ) {
       const sdkRps = rps(samples)
       print(
         `| ${label} | ${triple(rawRps, 0)} | ${triple(sdkRps, 0)} | ${triple(sdkRps.map((s, i) => s / rawRps[i]!))} | ${
@@ -473,6 +492,7 @@ const main = async () => {
   }
 
   await sdk.dispose()
+  await sdkNode.dispose()
   await sdkBudget.dispose()
   await dispatcher.close()
   server.stop()
