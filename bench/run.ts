@@ -12,7 +12,8 @@
  *
  * Environment: `BENCH_ROUNDS` (5), `BENCH_CALLS` (2000 sequential calls per round),
  * `BENCH_CONCURRENT_CALLS` (6400), `BENCH_TRANSFER_MIB` (256; 1024 for the 1 GiB figures),
- * `BENCH_TRANSFER_ROUNDS` (3), `BENCH_ONLY` (`calls`, `concurrency` or `transfers`).
+ * `BENCH_TRANSFER_ROUNDS` (3), `BENCH_TRANSFERS` (`file,stream,download`), `BENCH_ONLY` (`calls`,
+ * `concurrency` or `transfers`).
  */
 import { FileSystem, HttpClientRequest } from "@effect/platform"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
@@ -26,12 +27,14 @@ import { Readable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
+import { NodeTransport } from "../src/node/index.js"
 import * as RunsPrograms from "../src/programs/Runs.js"
 import * as RunTracker from "../src/programs/RunTracker.js"
 import * as Applications from "../src/services/Applications.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import * as Runs from "../src/services/Runs.js"
 import * as Uploads from "../src/services/Uploads.js"
+import { writeStreamToFile } from "../src/internal/fileStreams.js"
 
 setFlagsFromString("--expose-gc")
 const gc = runInNewContext("gc") as () => void
@@ -77,6 +80,22 @@ const measure = async (f: () => Promise<unknown>): Promise<Sample> => {
   return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, rssGrowthMiB: (peak - rss0) / MIB }
 }
 
+/** As {@link measure} for a transfer: no forced GC before the run; RSS growth over `idleRss`. */
+const measureTransfer = async (f: () => Promise<unknown>, idleRss: number): Promise<Sample> => {
+  let peak = process.memoryUsage.rss()
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss())
+  }, 5)
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  await f()
+  const wallMs = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
+  clearInterval(sampler)
+  peak = Math.max(peak, process.memoryUsage.rss())
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, rssGrowthMiB: Math.max(0, peak - idleRss) / MIB }
+}
+
 const sorted = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)
 const stats = (xs: ReadonlyArray<number>) => {
   const s = sorted(xs)
@@ -99,12 +118,6 @@ const compareAll = async (rounds: number, contenders: ReadonlyArray<() => Promis
     }
   }
   return out
-}
-
-/** Interleaves raw and SDK for `rounds` rounds (after one warm-up each). */
-const compare = async (rounds: number, raw: () => Promise<unknown>, sdk: () => Promise<unknown>) => {
-  const [rawSamples, sdkSamples] = await compareAll(rounds, [raw, sdk])
-  return { raw: rawSamples!, sdk: sdkSamples! }
 }
 
 const lines: Array<string> = []
@@ -162,12 +175,12 @@ const main = async () => {
   const server = given !== undefined ? { origin: given, stop: () => {} } : await startServer()
   const origin = server.origin
   const dispatcher = new Undici.Agent()
-  const makeSdk = (budget: NextmvClient.Options["budget"]) =>
+  const makeSdk = (budget: NextmvClient.Options["budget"], transport = NodeHttpClient.layerUndici) =>
     ManagedRuntime.make(
       Runs.layer.pipe(
         Layer.provideMerge(Layer.mergeAll(Applications.layer, Uploads.layer)),
         Layer.provideMerge(NextmvClient.layer({ apiKey: Redacted.make("bench-key"), baseUrl: origin, budget })),
-        Layer.provideMerge(Layer.mergeAll(NodeHttpClient.layerUndici, NodeContext.layer))
+        Layer.provideMerge(Layer.mergeAll(transport, NodeContext.layer))
       )
     )
   // The SDK figures run with the request budget off: with the published limits (2,000 API
@@ -177,6 +190,9 @@ const main = async () => {
   const sdk = makeSdk(false)
   const limiter = { requests: 1_000_000, per: Duration.minutes(1) }
   const sdkBudget = makeSdk({ submission: limiter, results: limiter, api: limiter })
+  // The call rows also run the SDK on `nextmv-effect/node`'s `NodeTransport.layer` (its fast path).
+  const sdkNode = makeSdk(false, NodeTransport.layer)
+  const appsNode = await sdkNode.runPromise(Applications.Applications)
   const apps = await sdk.runPromise(Applications.Applications)
   const appsBudget = await sdkBudget.runPromise(Applications.Applications)
   const uploads = await sdk.runPromise(Uploads.Uploads)
@@ -200,20 +216,28 @@ const main = async () => {
   }
   const sdkGet = apps.getApplication("bench-app")
   const sdkBudgetGet = appsBudget.getApplication("bench-app")
+  const sdkNodeGet = appsNode.getApplication("bench-app")
 
   if (ONLY === undefined || ONLY === "calls") {
-    const [raw, off, on] = await compareAll(ROUNDS, [
+    const [raw, off, on, node] = await compareAll(ROUNDS, [
       async () => {
         for (let i = 0; i < CALLS; i++) await rawGet()
       },
       () => sdk.runPromise(Effect.repeatN(sdkGet, CALLS - 1)),
-      () => sdkBudget.runPromise(Effect.repeatN(sdkBudgetGet, CALLS - 1))
+      () => sdkBudget.runPromise(Effect.repeatN(sdkBudgetGet, CALLS - 1)),
+      () => sdkNode.runPromise(Effect.repeatN(sdkNodeGet, CALLS - 1))
     ])
     const perCall = (xs: Array<Sample>, key: "wallMs" | "cpuMs") => xs.map((s) => (s[key] * 1000) / CALLS)
     print(`## sequential getApplication (${CALLS} calls × ${ROUNDS} rounds)`)
     print(`| figure | raw µs/call (min/med/max) | SDK µs/call (min/med/max) | ratio (min/med/max) |`)
     print(`|---|---|---|---|`)
-    for (const [label, samples] of [["budget off", off!], ["budget on", on!]] as const) {
+    for (
+      const [label, samples] of [
+        ["NodeTransport, budget off", node!],
+        ["platform undici, budget off", off!],
+        ["platform undici, budget on", on!]
+      ] as const
+    ) {
       for (const key of ["wallMs", "cpuMs"] as const) {
         const rawValues = perCall(raw!, key)
         const sdkValues = perCall(samples, key)
@@ -232,7 +256,7 @@ const main = async () => {
       runtime.runPromise(
         Effect.forEach(Array.from({ length: CONCURRENT_CALLS }), () => get, { concurrency: CONCURRENCY, discard: true })
       )
-    const [raw, off, on] = await compareAll(ROUNDS, [
+    const [raw, off, on, node] = await compareAll(ROUNDS, [
       async () => {
         let next = 0
         await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
@@ -240,7 +264,8 @@ const main = async () => {
         }))
       },
       concurrent(sdk, sdkGet),
-      concurrent(sdkBudget, sdkBudgetGet)
+      concurrent(sdkBudget, sdkBudgetGet),
+      concurrent(sdkNode, sdkNodeGet)
     ])
     const rps = (xs: Array<Sample>) => xs.map((s) => CONCURRENT_CALLS / (s.wallMs / 1000))
     const cpuPerCall = (xs: Array<Sample>) => xs.map((s) => (s.cpuMs * 1000) / CONCURRENT_CALLS)
@@ -248,7 +273,13 @@ const main = async () => {
     print(`## throughput at concurrency ${CONCURRENCY} (${CONCURRENT_CALLS} getApplication calls × ${ROUNDS} rounds)`)
     print(`| SDK | raw calls/s (min/med/max) | SDK calls/s (min/med/max) | ratio SDK/raw (min/med/max) | CPU µs/call raw / SDK (med) |`)
     print(`|---|---|---|---|---|`)
-    for (const [label, samples] of [["budget off", off!], ["budget on (16 in flight)", on!]] as const) {
+    for (
+      const [label, samples] of [
+        ["NodeTransport, budget off", node!],
+        ["platform undici, budget off", off!],
+        ["platform undici, budget on (16 in flight)", on!]
+      ] as const
+    ) {
       const sdkRps = rps(samples)
       print(
         `| ${label} | ${triple(rawRps, 0)} | ${triple(sdkRps, 0)} | ${triple(sdkRps.map((s, i) => s / rawRps[i]!))} | ${
@@ -393,7 +424,8 @@ const main = async () => {
           headers: { "content-length": String(bytes), "content-type": "application/octet-stream" },
           body
         })
-        await response.body.text()
+        const { size } = (await response.body.json()) as { size: number }
+        if (size !== bytes) throw new Error(`the server received ${size} of ${bytes} bytes`)
       }
       const blocks = function*() {
         for (let i = 0; i < TRANSFER_MIB; i++) yield block
@@ -420,28 +452,55 @@ const main = async () => {
             await pipeline(response.body, createWriteStream(target))
             if (statSync(target).size !== bytes) throw new Error("short download")
           },
-          () =>
-            sdk.runPromise(
-              Stream.run(
-                client.presigned.stream(HttpClientRequest.get(`${origin}/download?bytes=${bytes}&signature=bench`)),
-                fs.sink(target)
+          // The SDK's download-to-disk path (`Runs` downloads of run outputs and assets).
+          async () => {
+            await sdk.runPromise(
+              writeStreamToFile(
+                fs,
+                target,
+                client.presigned.stream(HttpClientRequest.get(`${origin}/download?bytes=${bytes}&signature=bench`))
               )
             )
+            if (statSync(target).size !== bytes) throw new Error("short download")
+          }
         ]
       ]
       print(`## transfers (${TRANSFER_MIB} MiB × ${TRANSFER_ROUNDS} rounds)`)
       print(
-        `| case | raw wall s (med) | SDK wall s (med) | wall ratio (min/med/max) | raw RSS growth MiB (max) | SDK RSS growth MiB (max) |`
+        `| case | raw wall s (med) | SDK wall s (med) | wall ratio (min/med/max) | raw / SDK CPU s (med) | CPU ratio (min/med/max) | raw RSS growth MiB (max) | SDK RSS growth MiB (max) |`
       )
-      print(`|---|---|---|---|---|---|`)
-      for (const [name, raw, sdkCase] of cases) {
-        const result = await compare(TRANSFER_ROUNDS, raw, sdkCase)
+      print(`|---|---|---|---|---|---|---|---|`)
+      // `BENCH_TRANSFERS=file,stream,download` runs only some of the cases (all by default).
+      const only = process.env["BENCH_TRANSFERS"]?.split(",")
+      const keys = ["file", "stream", "download"]
+      for (const [name, raw, sdkCase] of cases.filter((_, i) => only === undefined || only.includes(keys[i]!))) {
+        // Both sides do the same disk work: the download target is removed before every run
+        // (outside the measurement), so neither side pays for truncating the other's file.
+        const result = { raw: [] as Array<Sample>, sdk: [] as Array<Sample> }
+        await raw()
+        await sdkCase()
+        // The idle RSS is taken once per case, after a full GC. No GC is forced before each run:
+        // right after a forced full GC, V8 sets its heap limits so low that the next transfer pays
+        // 10–20 full collections (on both sides), which is not how a program runs.
+        gc()
+        const idle = process.memoryUsage.rss()
+        for (let i = 0; i < TRANSFER_ROUNDS; i++) {
+          // Alternating who goes first.
+          for (const side of i % 2 === 0 ? ["raw", "sdk"] as const : ["sdk", "raw"] as const) {
+            rmSync(target, { force: true })
+            result[side].push(await measureTransfer(side === "raw" ? raw : sdkCase, idle))
+          }
+        }
         const rawWall = result.raw.map((s) => s.wallMs / 1000)
         const sdkWall = result.sdk.map((s) => s.wallMs / 1000)
+        const rawCpu = result.raw.map((s) => s.cpuMs / 1000)
+        const sdkCpu = result.sdk.map((s) => s.cpuMs / 1000)
         print(
           `| ${name} | ${fmt(stats(rawWall).median)} | ${fmt(stats(sdkWall).median)} | ${
             triple(sdkWall.map((s, i) => s / rawWall[i]!))
-          } | ${fmt(stats(result.raw.map((s) => s.rssGrowthMiB)).max, 1)} | ${fmt(stats(result.sdk.map((s) => s.rssGrowthMiB)).max, 1)} |`
+          } | ${fmt(stats(rawCpu).median)} / ${fmt(stats(sdkCpu).median)} | ${triple(sdkCpu.map((s, i) => s / rawCpu[i]!))} | ${
+            fmt(stats(result.raw.map((s) => s.rssGrowthMiB)).max, 1)
+          } | ${fmt(stats(result.sdk.map((s) => s.rssGrowthMiB)).max, 1)} |`
         )
       }
       print()
@@ -451,6 +510,7 @@ const main = async () => {
   }
 
   await sdk.dispose()
+  await sdkNode.dispose()
   await sdkBudget.dispose()
   await dispatcher.close()
   server.stop()

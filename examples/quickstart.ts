@@ -6,9 +6,10 @@
  * prints the result and the run's logs. With `NEXTMV_API_KEY` and `NEXTMV_APP_ID` set it does the
  * same against Nextmv Cloud (the application must exist; `NEXTMV_INSTANCE_ID` picks an instance).
  */
-import { NodeContext, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Config, Console, Effect, Layer, Option, Stream } from "effect"
 import { Applications, Layers, NextmvClient, Polling, RunPrograms, Runs } from "../src/index.js"
+import { NodeTransport } from "../src/node/index.js"
 import { Emulator, Models } from "../src/testing/index.js"
 
 /** A tiny routing-like input. */
@@ -89,7 +90,7 @@ const onEmulator = Effect.gen(function*() {
   Effect.provide(
     Layers.services.pipe(
       Layer.provideMerge(Emulator.layerClient({ runs: { queuedMillis: 400 } })),
-      Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeContext.layer))
+      Layer.provide(Layer.mergeAll(NodeTransport.layer, NodeContext.layer))
     )
   )
 )
@@ -104,7 +105,7 @@ const onCloud = (appId: string, instanceId: string | undefined) =>
     Effect.provide(
       Layers.services.pipe(
         Layer.provideMerge(NextmvClient.layerConfig()),
-        Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeContext.layer))
+        Layer.provide(Layer.mergeAll(NodeTransport.layer, NodeContext.layer))
       )
     )
   )

@@ -4,9 +4,10 @@
  * 127.0.0.1 for the program's lifetime, with a fresh application), so every example runs with
  * `npx tsx examples/<name>.ts` and no credentials.
  */
-import { NodeContext, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Config, Console, Effect, Layer, Option } from "effect"
 import { Applications, Layers, NextmvClient } from "../src/index.js"
+import { NodeTransport } from "../src/node/index.js"
 import { Emulator } from "../src/testing/index.js"
 
 /** Where an example runs: the application to use, and the emulator when it runs on one. */
@@ -41,7 +42,7 @@ export const runExample = <A, E>(
     const apiKey = yield* Config.option(Config.nonEmptyString("NEXTMV_API_KEY"))
     const appId = yield* Config.option(Config.nonEmptyString("NEXTMV_APP_ID"))
     return Option.isSome(apiKey) && Option.isSome(appId) ? yield* onCloud(appId.value) : yield* onEmulator
-  }).pipe(Effect.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeContext.layer)))
+  }).pipe(Effect.provide(Layer.mergeAll(NodeTransport.layer, NodeContext.layer)))
 
   NodeRuntime.runMain(main)
 }

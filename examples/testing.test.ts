@@ -10,10 +10,11 @@
  *
  * The code under test is `latestRunStatus`, a small function of "your" application.
  */
-import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { Applications, ApplicationSchemas, Layers, RunPrograms, Runs } from "../src/index.js"
+import { NodeTransport } from "../src/node/index.js"
 import { Emulator, Models, Stub } from "../src/testing/index.js"
 
 /** Your code: creates the app if needed, submits a run, returns its final status. */
@@ -31,7 +32,7 @@ const latestRunStatus = (appId: string, input: unknown) =>
 describe("with the emulator", () => {
   const TestLive = Layers.services.pipe(
     Layer.provideMerge(Emulator.layerClient()),
-    Layer.provide(Layer.merge(NodeHttpClient.layerUndici, NodeContext.layer))
+    Layer.provide(Layer.merge(NodeTransport.layer, NodeContext.layer))
   )
 
   it.live("a run succeeds", () =>

@@ -11,9 +11,10 @@
  * rate limits) with `WORKER_JOBS` (default 40) sample jobs. With `NEXTMV_API_KEY` and
  * `NEXTMV_APP_ID` it submits the same jobs to Nextmv Cloud.
  */
-import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import { NodeContext } from "@effect/platform-node"
 import { Config, Deferred, Duration, Effect, Exit, Fiber, FiberSet, Layer, Logger, LogLevel, Option, Queue, Schedule } from "effect"
 import { Layers, NextmvClient, RunFailedError, RunTracker } from "../src/index.js"
+import { NodeTransport } from "../src/node/index.js"
 import { type DecisionModel, Emulator, Models } from "../src/testing/index.js"
 
 const CONCURRENCY = Number(process.env["WORKER_CONCURRENCY"] ?? 8)
@@ -153,7 +154,7 @@ const onEmulator = Effect.gen(function*() {
     RunTracker.layer({ polling: fastPolling }).pipe(
       Layer.provideMerge(Layers.services),
       Layer.provideMerge(Emulator.layerClient({ rateLimits: true, runs: { queuedMillis: 300 } })),
-      Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeContext.layer))
+      Layer.provide(Layer.mergeAll(NodeTransport.layer, NodeContext.layer))
     )
   )
 )
@@ -164,7 +165,7 @@ const onCloud = (appId: string) =>
       RunTracker.layer().pipe(
         Layer.provideMerge(Layers.services),
         Layer.provideMerge(NextmvClient.layerConfig()),
-        Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeContext.layer))
+        Layer.provide(Layer.mergeAll(NodeTransport.layer, NodeContext.layer))
       )
     )
   )

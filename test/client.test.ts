@@ -1,249 +1,297 @@
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Redacted, Ref, Schema, TestClock } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Redacted, Ref, Schema, TestClock } from "effect"
 import { readFileSync } from "node:fs"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
 import { NextmvDecodeError, NextmvHttpError } from "../src/Errors.js"
+import { fastAttempt } from "../src/internal/fastAttempt.js"
+import { withFastTransport } from "../src/internal/transport.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import { Emulator, FaultAction } from "../src/testing/Emulator.js"
 import { VERSION } from "../src/version.js"
-import { emulatorLayer, testTimeout } from "./support/layers.js"
+import { emulatorLayer, testTimeout, transports } from "./support/layers.js"
 import { driven, failureOf } from "./support/time.js"
 
 const Echo = Schema.Struct({ id: Schema.String })
 
-describe("NextmvClient over real HTTP (emulator)", () => {
-  it.effect("sends bearer auth, user agent, extra headers and JSON content type", () =>
-    driven(function*() {
-      const { api } = yield* NextmvClient.NextmvClient
-      const emulator = yield* Emulator
-      yield* api.discard(
-        HttpClientRequest.post("/v1/applications").pipe(HttpClientRequest.bodyUnsafeJson({ id: "app-1", name: "A" }))
-      )
-      const [request] = yield* emulator.requests
-      expect(request?.headers["authorization"]).toBe(`Bearer ${Redacted.value(emulator.apiKey)}`)
-      expect(request?.headers["user-agent"]).toBe(`nextmv-effect/${VERSION}`)
-      expect(request?.headers["x-team"]).toBe("blue")
-      expect(request?.headers["content-type"]).toBe("application/json")
-      expect(request?.json).toEqual({ id: "app-1", name: "A" })
-    }).pipe(Effect.provide(emulatorLayer({ client: { headers: { "x-team": "blue" } } }))))
+for (const [transportName, transport] of transports) {
+  describe(`NextmvClient over real HTTP (emulator, ${transportName})`, () => {
+    it.effect("sends bearer auth, user agent, extra headers and JSON content type", () =>
+      driven(function*() {
+        const { api } = yield* NextmvClient.NextmvClient
+        const emulator = yield* Emulator
+        yield* api.discard(
+          HttpClientRequest.post("/v1/applications").pipe(HttpClientRequest.bodyUnsafeJson({ id: "app-1", name: "A" }))
+        )
+        const [request] = yield* emulator.requests
+        expect(request?.headers["authorization"]).toBe(`Bearer ${Redacted.value(emulator.apiKey)}`)
+        expect(request?.headers["user-agent"]).toBe(`nextmv-effect/${VERSION}`)
+        expect(request?.headers["x-team"]).toBe("blue")
+        expect(request?.headers["content-type"]).toBe("application/json")
+        expect(request?.json).toEqual({ id: "app-1", name: "A" })
+      }).pipe(Effect.provide(emulatorLayer({ client: { headers: { "x-team": "blue" } } }, transport))))
 
-  it("keeps VERSION equal to package.json", () => {
-    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
-    expect(VERSION).toBe(pkg.version)
+    it("keeps VERSION equal to package.json", () => {
+      const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+      expect(VERSION).toBe(pkg.version)
+    })
+
+    it.effect("maps statuses to NextmvHttpError with body, request id and a hint", () =>
+      driven(function*() {
+        const { api } = yield* NextmvClient.NextmvClient
+        const error = yield* api.json(HttpClientRequest.get("/v1/applications/missing"), Echo).pipe(failureOf)
+        expect(error).toBeInstanceOf(NextmvHttpError)
+        const http = error as NextmvHttpError
+        expect(http.status).toBe(404)
+        expect(http.reason).toBe("status")
+        expect(http.method).toBe("GET")
+        expect(http.path).toBe("/v1/applications/missing")
+        expect(http.body).toContain("application missing not found")
+        expect(http.requestId).toMatch(/[0-9a-f-]{36}/)
+        expect(http.message).toContain("GET /v1/applications/missing failed with status 404")
+        expect(http.message).toContain("not found")
+      }).pipe(Effect.provide(emulatorLayer({}, transport))))
+
+    it.effect("401 says to check the API key and never shows the key", () =>
+      driven(function*() {
+        const secret = "sk-very-secret-123"
+        const logs: Array<string> = []
+        const logger = Logger.make(({ message, annotations }) => logs.push(JSON.stringify({ message, annotations })))
+        const emulator = yield* Emulator
+        const client = yield* NextmvClient.make({
+          apiKey: Redacted.make(secret),
+          baseUrl: emulator.url,
+          timeout: testTimeout,
+          retry: { retries: 2, backoffFactor: 1 }
+        })
+        // Two retried failures first, so the retry log lines are produced too.
+        yield* emulator.injectFault({ path: "/v1/applications", times: 2, action: FaultAction.status(503) })
+        const error = yield* client.api.text(HttpClientRequest.get("/v1/applications")).pipe(
+          failureOf,
+          Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+          Logger.withMinimumLogLevel(LogLevel.All)
+        )
+        expect(logs.length).toBe(2)
+        expect(error.status).toBe(401)
+        expect(error.message).toContain("check the API key")
+        for (const text of [error.message, String(error), JSON.stringify(error), ...logs]) {
+          expect(text).not.toContain(secret)
+        }
+      }).pipe(Effect.provide(Layer.merge(emulatorLayer({}, transport), transport))))
+
+    it.effect("trims long error bodies", () =>
+      driven(function*() {
+        const { api } = yield* NextmvClient.NextmvClient
+        const emulator = yield* Emulator
+        yield* emulator.injectFault({ path: "/v1/applications", action: FaultAction.status(400, { body: { error: "x".repeat(10_000) } }) })
+        const error = yield* api.text(HttpClientRequest.get("/v1/applications")).pipe(failureOf)
+        expect(error.body!.length).toBeLessThan(4200)
+      }).pipe(Effect.provide(emulatorLayer({}, transport))))
+
+    it.effect("retries GET on 503 and 429 until success", () =>
+      driven(function*() {
+        const { api } = yield* NextmvClient.NextmvClient
+        const emulator = yield* Emulator
+        yield* emulator.injectFault({ method: "GET", path: "/v1/applications", times: 2, action: FaultAction.status(503) })
+        yield* emulator.injectFault({
+          method: "GET",
+          path: "/v1/applications",
+          times: 1,
+          action: FaultAction.status(429, { retryAfter: 0 })
+        })
+        const body = yield* api.text(HttpClientRequest.get("/v1/applications"))
+        expect(body).toBe("[]")
+        expect((yield* emulator.requests).length).toBe(4)
+      }).pipe(Effect.provide(emulatorLayer({}, transport))))
+
+    it.effect("gives up after the retry budget and reports the attempts", () =>
+      driven(function*() {
+        const { api } = yield* NextmvClient.NextmvClient
+        const emulator = yield* Emulator
+        yield* emulator.injectFault({ path: "/v1/applications", times: Infinity, action: FaultAction.status(502) })
+        const error = yield* api.text(HttpClientRequest.get("/v1/applications")).pipe(failureOf)
+        expect(error.status).toBe(502)
+        expect(error.attempts).toBe(4)
+        expect((yield* emulator.requests).length).toBe(4)
+        expect(error.message).toContain("after 4 attempts")
+      }).pipe(Effect.provide(emulatorLayer({ client: { retry: { retries: 3 } } }, transport))))
+
+    it.effect("honours Retry-After over real sockets", () =>
+      driven(function*() {
+        const { api } = yield* NextmvClient.NextmvClient
+        const emulator = yield* Emulator
+        yield* emulator.injectFault({ method: "GET", path: "/v1/applications", action: FaultAction.status(429, { retryAfter: 1 }) })
+        yield* api.text(HttpClientRequest.get("/v1/applications"))
+        const [first, second] = yield* emulator.requests
+        // Without the header the first retry would be immediate (urllib3's 0 s).
+        expect(second!.time - first!.time).toBe(1_000)
+      }).pipe(Effect.provide(emulatorLayer({ client: { retry: { maxRetryAfter: "60 seconds" } } }, transport))))
+
+    it.effect("retries: 0 disables retries", () =>
+      driven(function*() {
+        const { api } = yield* NextmvClient.NextmvClient
+        const emulator = yield* Emulator
+        yield* emulator.injectFault({ path: "/v1/applications", times: Infinity, action: FaultAction.status(503) })
+        yield* api.text(HttpClientRequest.get("/v1/applications")).pipe(failureOf)
+        expect((yield* emulator.requests).length).toBe(1)
+      }).pipe(Effect.provide(emulatorLayer({ client: { retry: { retries: 0 } } }, transport))))
+
+    it.live("never retries POST on 503, on a timeout or after a reset; does retry it on 429", () =>
+      Effect.gen(function*() {
+        const { api } = yield* NextmvClient.NextmvClient
+        const emulator = yield* Emulator
+        const post = HttpClientRequest.post("/v1/applications").pipe(
+          HttpClientRequest.bodyUnsafeJson({ id: "app-1", name: "A" })
+        )
+        yield* emulator.injectFault({ method: "POST", path: "/v1/applications", action: FaultAction.status(503) })
+        expect((yield* api.text(post).pipe(failureOf)).status).toBe(503)
+        expect((yield* emulator.requests).length).toBe(1)
+
+        yield* emulator.clearRequests
+        yield* emulator.injectFault({ method: "POST", path: "/v1/applications", action: FaultAction.delay("1 second") })
+        const timeout = yield* api.text(post).pipe(failureOf)
+        expect(timeout.reason).toBe("timeout")
+        expect(timeout.message).toContain("raise the per-attempt timeout")
+        expect((yield* emulator.requests).length).toBe(1)
+
+        yield* emulator.clearRequests
+        yield* emulator.injectFault({ method: "POST", path: "/v1/applications", action: FaultAction.reset })
+        expect((yield* api.text(post).pipe(failureOf)).reason).toBe("transport")
+        expect((yield* emulator.requests).length).toBe(1)
+
+        yield* emulator.clearRequests
+        yield* emulator.injectFault({ method: "POST", path: "/v1/applications", times: 2, action: FaultAction.status(429) })
+        yield* api.text(post)
+        expect((yield* emulator.requests).length).toBe(3)
+      }).pipe(Effect.provide(emulatorLayer({ client: { timeout: "200 millis" } }, transport))))
+
+    it.effect("PATCH is not retried on 5xx either", () =>
+      driven(function*() {
+        const { api } = yield* NextmvClient.NextmvClient
+        const emulator = yield* Emulator
+        yield* emulator.injectFault({
+          method: "PATCH",
+          path: "/v1/applications/a/runs/r/cancel",
+          times: Infinity,
+          action: FaultAction.status(500)
+        })
+        yield* api.discard(HttpClientRequest.patch("/v1/applications/a/runs/r/cancel")).pipe(failureOf)
+        expect((yield* emulator.requests).length).toBe(1)
+      }).pipe(Effect.provide(emulatorLayer({}, transport))))
+
+    it.live("retries GET after a per-attempt timeout, a reset and a truncated body", () =>
+      Effect.gen(function*() {
+        const { api } = yield* NextmvClient.NextmvClient
+        const emulator = yield* Emulator
+        yield* emulator.injectFault({ method: "GET", path: "/v1/applications", action: FaultAction.delay("1 second") })
+        yield* emulator.injectFault({ method: "GET", path: "/v1/applications", action: FaultAction.reset })
+        yield* emulator.injectFault({ method: "GET", path: "/v1/applications", action: FaultAction.truncatedBody })
+        expect(yield* api.text(HttpClientRequest.get("/v1/applications"))).toBe("[]")
+        expect((yield* emulator.requests).length).toBe(4)
+      }).pipe(Effect.provide(emulatorLayer({ client: { timeout: "200 millis" } }, transport))))
+
+    it.effect("a malformed body is a NextmvDecodeError, not retried", () =>
+      driven(function*() {
+        const { api } = yield* NextmvClient.NextmvClient
+        const emulator = yield* Emulator
+        yield* emulator.injectFault({ path: "/v1/applications/:appId", action: FaultAction.malformedBody })
+        const error = yield* api.json(HttpClientRequest.get("/v1/applications/x"), Echo).pipe(failureOf)
+        expect(error).toBeInstanceOf(NextmvDecodeError)
+        expect(error.message).toContain("GET /v1/applications/x")
+        expect(error.message).toContain("not valid JSON")
+        expect((yield* emulator.requests).length).toBe(1)
+      }).pipe(Effect.provide(emulatorLayer({}, transport))))
+
+    it.effect("a shape mismatch names what did not match", () =>
+      driven(function*() {
+        const { api } = yield* NextmvClient.NextmvClient
+        const error = yield* api.json(HttpClientRequest.get("/v1/applications"), Echo).pipe(failureOf)
+        expect(error).toBeInstanceOf(NextmvDecodeError)
+        expect((error as NextmvDecodeError).issue).toMatch(/Expected.*id|readonly id|\{ readonly id/)
+      }).pipe(Effect.provide(emulatorLayer({}, transport))))
+
+    it.live("interrupting a call aborts its request (the socket closes) and frees its connection slot", () =>
+      Effect.gen(function*() {
+        const received = yield* Deferred.make<void>()
+        const closed = yield* Deferred.make<void>()
+        const server = yield* Effect.acquireRelease(
+          Effect.async<Http.Server>((resume) => {
+            const server = Http.createServer((req, res) => {
+              if (req.url === "/v1/stall") {
+                req.socket.once("close", () => Deferred.unsafeDone(closed, Exit.void))
+                Deferred.unsafeDone(received, Exit.void)
+                return
+              }
+              res.writeHead(200, { "content-type": "application/json" })
+              res.end("{}")
+            })
+            server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+          }),
+          (server) =>
+            Effect.async<void>((resume) => {
+              server.closeAllConnections()
+              server.close(() => resume(Effect.void))
+            })
+        )
+        const client = yield* NextmvClient.make({
+          apiKey: Redacted.make("k"),
+          baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          timeout: testTimeout,
+          maxConnections: 1
+        })
+        const fiber = yield* Effect.fork(client.api.text(HttpClientRequest.get("/v1/stall")))
+        yield* Deferred.await(received)
+        yield* Fiber.interrupt(fiber)
+        // The server sees the connection go: the request was aborted, not left hanging.
+        yield* Deferred.await(closed)
+        // The only slot was given back.
+        expect(yield* client.api.text(HttpClientRequest.get("/v1/next"))).toBe("{}")
+      }).pipe(Effect.scoped, Effect.provide(transport)))
+
+    it.effect("retries POST when the connection is refused (the request was never sent)", () =>
+      driven(function*() {
+        const client = yield* NextmvClient.make({
+          apiKey: Redacted.make("k"),
+          baseUrl: "http://127.0.0.1:1",
+          timeout: testTimeout,
+          retry: { retries: 2, backoffFactor: 1, backoffJitter: 0 }
+        })
+        const error = yield* client.api.text(HttpClientRequest.post("/v1/applications")).pipe(failureOf)
+        expect(error.reason).toBe("transport")
+        expect(error.attempts).toBe(3)
+        expect(error.detail).toBe("ECONNREFUSED")
+        expect(error.path).toBe("/v1/applications")
+      }).pipe(Effect.provide(transport)))
+
+    it.effect("presigned requests carry no Authorization and errors hide the signature", () =>
+      driven(function*() {
+        const { presigned } = yield* NextmvClient.NextmvClient
+        const emulator = yield* Emulator
+        const url = emulator.context.blobs.presignDownload("hello", "text/plain")
+        expect(yield* presigned.text(HttpClientRequest.get(url))).toBe("hello")
+        const [request] = yield* emulator.requests
+        expect(request?.headers["authorization"]).toBeUndefined()
+        const bad = url.replace(/signature=[0-9a-f]+/, "signature=00")
+        const error = yield* presigned.text(HttpClientRequest.get(bad)).pipe(failureOf)
+        expect(error.status).toBe(403)
+        expect(error.path).not.toContain("signature")
+        expect(error.path).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/_presigned\/download\//)
+      }).pipe(Effect.provide(emulatorLayer({}, transport))))
+
+    it.effect("joins the base URL: adds https:// without scheme, drops trailing slashes", () =>
+      driven(function*() {
+        const a = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: "api.example.test/" })
+        expect(a.baseUrl).toBe("https://api.example.test")
+        const b = yield* NextmvClient.make({ apiKey: Redacted.make("k") })
+        expect(b.baseUrl).toBe("https://api.cloud.nextmv.io")
+        expect(b.consoleUrl).toBe("https://cloud.nextmv.io")
+        const emulator = yield* Emulator
+        const c = yield* NextmvClient.make({ apiKey: emulator.apiKey, baseUrl: `${emulator.url}//`, timeout: testTimeout })
+        expect(yield* c.api.text(HttpClientRequest.get("/v1/applications"))).toBe("[]")
+      }).pipe(Effect.provide(Layer.merge(emulatorLayer({}, transport), transport))))
   })
-
-  it.effect("maps statuses to NextmvHttpError with body, request id and a hint", () =>
-    driven(function*() {
-      const { api } = yield* NextmvClient.NextmvClient
-      const error = yield* api.json(HttpClientRequest.get("/v1/applications/missing"), Echo).pipe(failureOf)
-      expect(error).toBeInstanceOf(NextmvHttpError)
-      const http = error as NextmvHttpError
-      expect(http.status).toBe(404)
-      expect(http.reason).toBe("status")
-      expect(http.method).toBe("GET")
-      expect(http.path).toBe("/v1/applications/missing")
-      expect(http.body).toContain("application missing not found")
-      expect(http.requestId).toMatch(/[0-9a-f-]{36}/)
-      expect(http.message).toContain("GET /v1/applications/missing failed with status 404")
-      expect(http.message).toContain("not found")
-    }).pipe(Effect.provide(emulatorLayer())))
-
-  it.effect("401 says to check the API key and never shows the key", () =>
-    driven(function*() {
-      const secret = "sk-very-secret-123"
-      const logs: Array<string> = []
-      const logger = Logger.make(({ message, annotations }) => logs.push(JSON.stringify({ message, annotations })))
-      const emulator = yield* Emulator
-      const client = yield* NextmvClient.make({
-        apiKey: Redacted.make(secret),
-        baseUrl: emulator.url,
-        timeout: testTimeout,
-        retry: { retries: 2, backoffFactor: 1 }
-      })
-      // Two retried failures first, so the retry log lines are produced too.
-      yield* emulator.injectFault({ path: "/v1/applications", times: 2, action: FaultAction.status(503) })
-      const error = yield* client.api.text(HttpClientRequest.get("/v1/applications")).pipe(
-        failureOf,
-        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
-        Logger.withMinimumLogLevel(LogLevel.All)
-      )
-      expect(logs.length).toBe(2)
-      expect(error.status).toBe(401)
-      expect(error.message).toContain("check the API key")
-      for (const text of [error.message, String(error), JSON.stringify(error), ...logs]) {
-        expect(text).not.toContain(secret)
-      }
-    }).pipe(Effect.provide(Layer.merge(emulatorLayer(), NodeHttpClient.layerUndici))))
-
-  it.effect("trims long error bodies", () =>
-    driven(function*() {
-      const { api } = yield* NextmvClient.NextmvClient
-      const emulator = yield* Emulator
-      yield* emulator.injectFault({ path: "/v1/applications", action: FaultAction.status(400, { body: { error: "x".repeat(10_000) } }) })
-      const error = yield* api.text(HttpClientRequest.get("/v1/applications")).pipe(failureOf)
-      expect(error.body!.length).toBeLessThan(4200)
-    }).pipe(Effect.provide(emulatorLayer())))
-
-  it.effect("retries GET on 503 and 429 until success", () =>
-    driven(function*() {
-      const { api } = yield* NextmvClient.NextmvClient
-      const emulator = yield* Emulator
-      yield* emulator.injectFault({ method: "GET", path: "/v1/applications", times: 2, action: FaultAction.status(503) })
-      yield* emulator.injectFault({ method: "GET", path: "/v1/applications", times: 1, action: FaultAction.status(429, { retryAfter: 0 }) })
-      const body = yield* api.text(HttpClientRequest.get("/v1/applications"))
-      expect(body).toBe("[]")
-      expect((yield* emulator.requests).length).toBe(4)
-    }).pipe(Effect.provide(emulatorLayer())))
-
-  it.effect("gives up after the retry budget and reports the attempts", () =>
-    driven(function*() {
-      const { api } = yield* NextmvClient.NextmvClient
-      const emulator = yield* Emulator
-      yield* emulator.injectFault({ path: "/v1/applications", times: Infinity, action: FaultAction.status(502) })
-      const error = yield* api.text(HttpClientRequest.get("/v1/applications")).pipe(failureOf)
-      expect(error.status).toBe(502)
-      expect(error.attempts).toBe(4)
-      expect((yield* emulator.requests).length).toBe(4)
-      expect(error.message).toContain("after 4 attempts")
-    }).pipe(Effect.provide(emulatorLayer({ client: { retry: { retries: 3 } } }))))
-
-  it.effect("honours Retry-After over real sockets", () =>
-    driven(function*() {
-      const { api } = yield* NextmvClient.NextmvClient
-      const emulator = yield* Emulator
-      yield* emulator.injectFault({ method: "GET", path: "/v1/applications", action: FaultAction.status(429, { retryAfter: 1 }) })
-      yield* api.text(HttpClientRequest.get("/v1/applications"))
-      const [first, second] = yield* emulator.requests
-      // Without the header the first retry would be immediate (urllib3's 0 s).
-      expect(second!.time - first!.time).toBe(1_000)
-    }).pipe(Effect.provide(emulatorLayer({ client: { retry: { maxRetryAfter: "60 seconds" } } }))))
-
-  it.effect("retries: 0 disables retries", () =>
-    driven(function*() {
-      const { api } = yield* NextmvClient.NextmvClient
-      const emulator = yield* Emulator
-      yield* emulator.injectFault({ path: "/v1/applications", times: Infinity, action: FaultAction.status(503) })
-      yield* api.text(HttpClientRequest.get("/v1/applications")).pipe(failureOf)
-      expect((yield* emulator.requests).length).toBe(1)
-    }).pipe(Effect.provide(emulatorLayer({ client: { retry: { retries: 0 } } }))))
-
-  it.live("never retries POST on 503, on a timeout or after a reset; does retry it on 429", () =>
-    Effect.gen(function*() {
-      const { api } = yield* NextmvClient.NextmvClient
-      const emulator = yield* Emulator
-      const post = HttpClientRequest.post("/v1/applications").pipe(
-        HttpClientRequest.bodyUnsafeJson({ id: "app-1", name: "A" })
-      )
-      yield* emulator.injectFault({ method: "POST", path: "/v1/applications", action: FaultAction.status(503) })
-      expect((yield* api.text(post).pipe(failureOf)).status).toBe(503)
-      expect((yield* emulator.requests).length).toBe(1)
-
-      yield* emulator.clearRequests
-      yield* emulator.injectFault({ method: "POST", path: "/v1/applications", action: FaultAction.delay("1 second") })
-      const timeout = yield* api.text(post).pipe(failureOf)
-      expect(timeout.reason).toBe("timeout")
-      expect(timeout.message).toContain("raise the per-attempt timeout")
-      expect((yield* emulator.requests).length).toBe(1)
-
-      yield* emulator.clearRequests
-      yield* emulator.injectFault({ method: "POST", path: "/v1/applications", action: FaultAction.reset })
-      expect((yield* api.text(post).pipe(failureOf)).reason).toBe("transport")
-      expect((yield* emulator.requests).length).toBe(1)
-
-      yield* emulator.clearRequests
-      yield* emulator.injectFault({ method: "POST", path: "/v1/applications", times: 2, action: FaultAction.status(429) })
-      yield* api.text(post)
-      expect((yield* emulator.requests).length).toBe(3)
-    }).pipe(Effect.provide(emulatorLayer({ client: { timeout: "200 millis" } }))))
-
-  it.effect("PATCH is not retried on 5xx either", () =>
-    driven(function*() {
-      const { api } = yield* NextmvClient.NextmvClient
-      const emulator = yield* Emulator
-      yield* emulator.injectFault({
-        method: "PATCH",
-        path: "/v1/applications/a/runs/r/cancel",
-        times: Infinity,
-        action: FaultAction.status(500)
-      })
-      yield* api.discard(HttpClientRequest.patch("/v1/applications/a/runs/r/cancel")).pipe(failureOf)
-      expect((yield* emulator.requests).length).toBe(1)
-    }).pipe(Effect.provide(emulatorLayer())))
-
-  it.live("retries GET after a per-attempt timeout, a reset and a truncated body", () =>
-    Effect.gen(function*() {
-      const { api } = yield* NextmvClient.NextmvClient
-      const emulator = yield* Emulator
-      yield* emulator.injectFault({ method: "GET", path: "/v1/applications", action: FaultAction.delay("1 second") })
-      yield* emulator.injectFault({ method: "GET", path: "/v1/applications", action: FaultAction.reset })
-      yield* emulator.injectFault({ method: "GET", path: "/v1/applications", action: FaultAction.truncatedBody })
-      expect(yield* api.text(HttpClientRequest.get("/v1/applications"))).toBe("[]")
-      expect((yield* emulator.requests).length).toBe(4)
-    }).pipe(Effect.provide(emulatorLayer({ client: { timeout: "200 millis" } }))))
-
-  it.effect("a malformed body is a NextmvDecodeError, not retried", () =>
-    driven(function*() {
-      const { api } = yield* NextmvClient.NextmvClient
-      const emulator = yield* Emulator
-      yield* emulator.injectFault({ path: "/v1/applications/:appId", action: FaultAction.malformedBody })
-      const error = yield* api.json(HttpClientRequest.get("/v1/applications/x"), Echo).pipe(failureOf)
-      expect(error).toBeInstanceOf(NextmvDecodeError)
-      expect(error.message).toContain("GET /v1/applications/x")
-      expect(error.message).toContain("not valid JSON")
-      expect((yield* emulator.requests).length).toBe(1)
-    }).pipe(Effect.provide(emulatorLayer())))
-
-  it.effect("a shape mismatch names what did not match", () =>
-    driven(function*() {
-      const { api } = yield* NextmvClient.NextmvClient
-      const error = yield* api.json(HttpClientRequest.get("/v1/applications"), Echo).pipe(failureOf)
-      expect(error).toBeInstanceOf(NextmvDecodeError)
-      expect((error as NextmvDecodeError).issue).toMatch(/Expected.*id|readonly id|\{ readonly id/)
-    }).pipe(Effect.provide(emulatorLayer())))
-
-  it.effect("retries POST when the connection is refused (the request was never sent)", () =>
-    driven(function*() {
-      const client = yield* NextmvClient.make({
-        apiKey: Redacted.make("k"),
-        baseUrl: "http://127.0.0.1:1",
-        timeout: testTimeout,
-        retry: { retries: 2, backoffFactor: 1, backoffJitter: 0 }
-      })
-      const error = yield* client.api.text(HttpClientRequest.post("/v1/applications")).pipe(failureOf)
-      expect(error.reason).toBe("transport")
-      expect(error.attempts).toBe(3)
-      expect(error.detail).toBe("ECONNREFUSED")
-      expect(error.path).toBe("/v1/applications")
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
-
-  it.effect("presigned requests carry no Authorization and errors hide the signature", () =>
-    driven(function*() {
-      const { presigned } = yield* NextmvClient.NextmvClient
-      const emulator = yield* Emulator
-      const url = emulator.context.blobs.presignDownload("hello", "text/plain")
-      expect(yield* presigned.text(HttpClientRequest.get(url))).toBe("hello")
-      const [request] = yield* emulator.requests
-      expect(request?.headers["authorization"]).toBeUndefined()
-      const bad = url.replace(/signature=[0-9a-f]+/, "signature=00")
-      const error = yield* presigned.text(HttpClientRequest.get(bad)).pipe(failureOf)
-      expect(error.status).toBe(403)
-      expect(error.path).not.toContain("signature")
-      expect(error.path).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/_presigned\/download\//)
-    }).pipe(Effect.provide(emulatorLayer())))
-
-  it.effect("joins the base URL: adds https:// without scheme, drops trailing slashes", () =>
-    driven(function*() {
-      const a = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: "api.example.test/" })
-      expect(a.baseUrl).toBe("https://api.example.test")
-      const b = yield* NextmvClient.make({ apiKey: Redacted.make("k") })
-      expect(b.baseUrl).toBe("https://api.cloud.nextmv.io")
-      expect(b.consoleUrl).toBe("https://cloud.nextmv.io")
-      const emulator = yield* Emulator
-      const c = yield* NextmvClient.make({ apiKey: emulator.apiKey, baseUrl: `${emulator.url}//`, timeout: testTimeout })
-      expect(yield* c.api.text(HttpClientRequest.get("/v1/applications"))).toBe("[]")
-    }).pipe(Effect.provide(Layer.merge(emulatorLayer(), NodeHttpClient.layerUndici))))
-})
+}
 
 // Retry timing with a scripted transport under the TestClock (no sockets, exact delays).
 describe("retry timing (TestClock)", () => {
@@ -281,6 +329,41 @@ describe("retry timing (TestClock)", () => {
       expect(yield* Fiber.join(fiber)).toBe("{}")
       expect(yield* Ref.get(sent)).toEqual([0, 5000, 65000])
     }))
+
+  it.effect("the fast path (a transport's FastTransport) honours Retry-After too, seconds and HTTP dates", () =>
+    Effect.gen(function*() {
+      const answers = [
+        { status: 429, headers: { "retry-after": "5" } },
+        { status: 503, headers: { "retry-after": new Date(35_000).toUTCString() } },
+        { status: 200, headers: {} }
+      ]
+      let sent = 0
+      const fast = withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
+        attempt: (request, context) =>
+          fastAttempt(
+            (_request, _cap, callbacks) => {
+              const answer = answers[Math.min(sent++, answers.length - 1)]!
+              queueMicrotask(() => callbacks.onResponse({ ...answer, body: new TextEncoder().encode("{}") }))
+              return () => {}
+            },
+            request,
+            context
+          )
+      })
+      const client = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: "http://x.test" }).pipe(
+        Effect.provide(Layer.succeed(HttpClient.HttpClient, fast))
+      )
+      const fiber = yield* Effect.fork(client.api.text(HttpClientRequest.get("/v1/x")))
+      yield* TestClock.adjust("4999 millis")
+      expect(sent).toBe(1)
+      yield* TestClock.adjust("1 millis")
+      expect(sent).toBe(2)
+      yield* TestClock.adjust("29999 millis")
+      expect(sent).toBe(2)
+      yield* TestClock.adjust("1 millis")
+      expect(yield* Fiber.join(fiber)).toBe("{}")
+      expect(sent).toBe(3)
+    }).pipe(Logger.withMinimumLogLevel(LogLevel.Error)))
 
   it.effect("honours Retry-After as an HTTP date", () =>
     Effect.gen(function*() {

@@ -1,6 +1,7 @@
 /**
  * The fault matrix: every method class (GET, PUT, DELETE, run POST, PATCH) against every network
- * and server fault, on both transports (undici and fetch). Each case asserts the typed outcome and
+ * and server fault, on every transport (`nextmv-effect/node`'s `NodeTransport` with its fast path,
+ * the platform's undici and fetch). Each case asserts the typed outcome and
  * the number of attempts the documented policy gives (internal/retry.ts):
  * - GET, PUT, DELETE: retried on 429, 5xx, transport errors and timeouts;
  * - run POST and PATCH: retried only on 429 (run submission sends exactly one POST otherwise);
@@ -20,6 +21,7 @@ import { Effect, Exit, Layer, Logger, LogLevel, Schema } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { NextmvDecodeError, NextmvHttpError } from "../src/Errors.js"
+import { NodeTransport } from "../src/node/index.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import { Emulator, FaultAction, type FaultAction as FaultActionType, layerClient } from "../src/testing/Emulator.js"
 
@@ -231,6 +233,7 @@ const runCase = (testCase: Case, method: MethodClass) =>
   }).pipe(Effect.scoped)
 
 const transports: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
+  ["NodeTransport (fast path)", NodeTransport.layer],
   ["undici", NodeHttpClient.layerUndici],
   ["fetch", FetchHttpClient.layer]
 ]

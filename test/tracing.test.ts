@@ -1,11 +1,10 @@
 import { HttpClientRequest } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, Redacted, Tracer } from "effect"
 import * as Applications from "../src/services/Applications.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import { Emulator, FaultAction } from "../src/testing/Emulator.js"
-import { servicesLayer, testTimeout } from "./support/layers.js"
+import { servicesLayer, testTimeout, transports } from "./support/layers.js"
 import { driven, failureOf } from "./support/time.js"
 
 /** A tracer that keeps every span's name, attributes, events and exit, for inspection. */
@@ -43,41 +42,60 @@ const recordingTracer = () => {
   return { tracer, spans }
 }
 
-describe("spans", () => {
-  it.effect("operations are spans named Area.operation; the API key appears in none of them", () =>
-    driven(function*() {
-      const { tracer, spans } = recordingTracer()
-      const emulator = yield* Emulator
-      const apps = yield* Applications.Applications
-      yield* apps.newApplication({ id: "traced" }).pipe(Effect.withTracer(tracer))
-      // A failing call with a wrong key: its error must not show the key either.
-      const secret = "sk-never-in-a-span"
-      const wrong = yield* NextmvClient.make({ apiKey: Redacted.make(secret), baseUrl: emulator.url, timeout: testTimeout })
-      const failure = yield* failureOf(
-        wrong.api.text(HttpClientRequest.get("/v1/applications")).pipe(Effect.withSpan("test.listWithWrongKey"))
-      ).pipe(Effect.withTracer(tracer))
-      expect(failure.status).toBe(401)
+for (const [transportName, transport] of transports) {
+  describe(`spans (${transportName})`, () => {
+    it.effect("operations are spans named Area.operation; the API key appears in none of them", () =>
+      driven(function*() {
+        const { tracer, spans } = recordingTracer()
+        const emulator = yield* Emulator
+        const apps = yield* Applications.Applications
+        yield* apps.newApplication({ id: "traced" }).pipe(Effect.withTracer(tracer))
+        // A failing call with a wrong key: its error must not show the key either.
+        const secret = "sk-never-in-a-span"
+        const wrong = yield* NextmvClient.make({ apiKey: Redacted.make(secret), baseUrl: emulator.url, timeout: testTimeout })
+        const failure = yield* failureOf(
+          wrong.api.text(HttpClientRequest.get("/v1/applications")).pipe(Effect.withSpan("test.listWithWrongKey"))
+        ).pipe(Effect.withTracer(tracer))
+        expect(failure.status).toBe(401)
 
-      const names = spans.map((s) => s.name)
-      expect(names).toContain("Applications.newApplication")
-      expect(names.some((n) => n.startsWith("http.client"))).toBe(true)
-      // What exporters record: names, attributes, events, and for failures the error and its cause.
-      const failures = spans.flatMap((s) => s.exit !== undefined && Exit.isFailure(s.exit) ? [s.exit.cause] : [])
-      expect(failures.length).toBeGreaterThan(0)
-      const dump = JSON.stringify({
-        spans: spans.map((s) => ({ name: s.name, attributes: [...s.attributes], events: s.events })),
-        failures: failures.map((cause) => ({ pretty: Cause.pretty(cause), json: Cause.squash(cause) }))
-      })
-      expect(dump).not.toContain(Redacted.value(emulator.apiKey))
-      expect(dump).not.toContain(secret)
-      expect(JSON.stringify(failure)).not.toContain(secret)
+        const names = spans.map((s) => s.name)
+        expect(names).toContain("Applications.newApplication")
+        expect(names.some((n) => n.startsWith("http.client"))).toBe(true)
+        // What exporters record: names, attributes, events, and for failures the error and its cause.
+        const failures = spans.flatMap((s) => s.exit !== undefined && Exit.isFailure(s.exit) ? [s.exit.cause] : [])
+        expect(failures.length).toBeGreaterThan(0)
+        const dump = JSON.stringify({
+          spans: spans.map((s) => ({ name: s.name, attributes: [...s.attributes], events: s.events })),
+          failures: failures.map((cause) => ({ pretty: Cause.pretty(cause), json: Cause.squash(cause) }))
+        })
+        expect(dump).not.toContain(Redacted.value(emulator.apiKey))
+        expect(dump).not.toContain(secret)
+        expect(JSON.stringify(failure)).not.toContain(secret)
 
-      // A transport failure keeps the underlying error as its cause, never the request.
-      yield* emulator.injectFault({ path: "/v1/applications", times: Infinity, action: FaultAction.reset })
-      const reset = yield* failureOf(wrong.api.text(HttpClientRequest.post("/v1/applications")))
-      expect(reset.reason).toBe("transport")
-      expect(JSON.stringify(reset)).not.toContain(secret)
-      expect(String(reset)).not.toContain(secret)
-      expect(dump).toContain("url.full")
-    }).pipe(Effect.provide(Layer.merge(servicesLayer(), NodeHttpClient.layerUndici))))
-})
+        // A transport failure keeps the underlying error as its cause, never the request.
+        yield* emulator.injectFault({ path: "/v1/applications", times: Infinity, action: FaultAction.reset })
+        const reset = yield* failureOf(wrong.api.text(HttpClientRequest.post("/v1/applications")))
+        expect(reset.reason).toBe("transport")
+        expect(JSON.stringify(reset)).not.toContain(secret)
+        expect(String(reset)).not.toContain(secret)
+        expect(dump).toContain("url.full")
+      }).pipe(Effect.provide(Layer.merge(servicesLayer({}, transport), transport))))
+
+    it.effect("the API request carries the trace context of its http.client span; presigned requests none", () =>
+      driven(function*() {
+        const { tracer, spans } = recordingTracer()
+        const emulator = yield* Emulator
+        const { api, presigned } = yield* NextmvClient.NextmvClient
+        yield* api.text(HttpClientRequest.get("/v1/applications")).pipe(Effect.withTracer(tracer))
+        const url = emulator.context.blobs.presignDownload("hello", "text/plain")
+        yield* presigned.text(HttpClientRequest.get(url)).pipe(Effect.withTracer(tracer))
+        const [listed, downloaded] = yield* emulator.requests
+        expect(listed?.headers["traceparent"]).toMatch(/^00-trace-\d+-01$/)
+        expect(downloaded?.headers["traceparent"]).toBeUndefined()
+        const http = spans.filter((s) => s.name === "http.client GET")
+        expect(http.length).toBe(2)
+        expect(http[0]?.attributes.get("url.path")).toBe("/v1/applications")
+        expect(String(http[1]?.attributes.get("url.full"))).not.toContain("signature")
+      }).pipe(Effect.provide(servicesLayer({}, transport))))
+  })
+}

@@ -1,14 +1,20 @@
 /**
  * Consumer smoke test (run by `.ci/pack-check`): a project that installed the packed tarball
  * imports the package by name, starts the embedded emulator from `nextmv-effect/testing`,
- * creates an application and waits for a run's result.
+ * creates an application and waits for a run's result. It also imports a module by subpath
+ * (`nextmv-effect/NextmvClient`), which must be the very module the index re-exports.
  */
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
-import { Applications, Layers, RunPrograms, VERSION } from "nextmv-effect"
+import { Applications, Layers, NextmvClient, RunPrograms, VERSION } from "nextmv-effect"
+import * as NextmvClientModule from "nextmv-effect/NextmvClient"
 import { Emulator, Models } from "nextmv-effect/testing"
 
 const program = Effect.gen(function*() {
+  // A subpath import is the very module the index re-exports (one instance, one Context tag).
+  if (NextmvClientModule.NextmvClient !== NextmvClient.NextmvClient) {
+    return yield* Effect.dieMessage("nextmv-effect/NextmvClient is not the module of the index's NextmvClient")
+  }
   const emulator = yield* Emulator.Emulator
   const apps = yield* Applications.Applications
   const app = yield* apps.newApplication({ id: "smoke-app", name: "Smoke test" })

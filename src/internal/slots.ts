@@ -10,7 +10,7 @@
  */
 import { Effect } from "effect"
 
-interface Waiter {
+export interface Waiter {
   /** Set once a permit was handed to this waiter (it then owns it, even if interrupted). */
   granted: boolean
   readonly resume: () => void
@@ -65,6 +65,29 @@ export class Slots {
   }
 
   /**
+   * Takes one permit now (`undefined`), or queues `onGranted` (FIFO), called from inside the
+   * `release` that hands it a permit; then the permit is the caller's. {@link withdraw} gives up
+   * the place (or the permit handed over meanwhile).
+   */
+  takeOrQueue(onGranted: () => void): Waiter | undefined {
+    if (this.free > 0) {
+      this.free--
+      return undefined
+    }
+    const waiter: Waiter = { granted: false, resume: onGranted }
+    this.waiters.push(waiter)
+    return waiter
+  }
+
+  /** Withdraws a waiter of {@link takeOrQueue}; a permit it was handed meanwhile is released. */
+  withdraw(waiter: Waiter, index = -1): void {
+    if (waiter.granted) return this.release()
+    // The queue may have been compacted since `index` was taken.
+    const at = index >= this.head && this.waiters[index] === waiter ? index : this.waiters.indexOf(waiter, this.head)
+    if (at !== -1) this.waiters[at] = undefined
+  }
+
+  /**
    * Takes one permit (waiting, interruptibly, in FIFO order). The permit is the caller's once this
    * succeeds; an interrupted wait gives back a permit it was handed meanwhile.
    */
@@ -84,9 +107,7 @@ export class Slots {
       }),
       () =>
         Effect.sync(() => {
-          if (waiter === undefined) return
-          if (waiter.granted) this.release()
-          else if (index >= this.head && this.waiters[index] === waiter) this.waiters[index] = undefined
+          if (waiter !== undefined) this.withdraw(waiter, index)
         })
     )
   })

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { optionalNullable, withDefault } from "./Common.js"
+import { DateTimeUtc, optionalNullable, withDefault } from "./Common.js"
 import { StatusV2 } from "./Runs.js"
 
 /** A literal union that also accepts any other string (values the server may add later). */
@@ -56,7 +56,7 @@ export class QueuedRun extends Schema.Class<QueuedRun>("QueuedRun")({
   user_email: withDefault(Schema.String, () => ""),
   name: withDefault(Schema.String, () => ""),
   description: withDefault(Schema.String, () => ""),
-  created_at: optionalNullable(Schema.DateTimeUtc),
+  created_at: optionalNullable(DateTimeUtc),
   application_id: withDefault(Schema.String, () => ""),
   application_instance_id: withDefault(Schema.String, () => ""),
   application_version_id: withDefault(Schema.String, () => ""),
@@ -98,8 +98,8 @@ export class Integration extends Schema.Class<Integration>("Integration")({
   exec_types: optionalNullable(Schema.Array(Schema.String)),
   provider: optionalNullable(IntegrationProvider),
   provider_config: optionalNullable(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
-  created_at: optionalNullable(Schema.DateTimeUtc),
-  updated_at: optionalNullable(Schema.DateTimeUtc)
+  created_at: optionalNullable(DateTimeUtc),
+  updated_at: optionalNullable(DateTimeUtc)
 }) {}
 
 /** `GET /v1/integrations`: the list under `items` (missing → empty); a bare array is read too. */

@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { optionalNullable } from "./Common.js"
+import { DateTimeUtc, optionalNullable } from "./Common.js"
 
 /**
  * `custom`, `subscription` or `pipeline`; any other string the server may add is kept as is.
@@ -25,8 +25,8 @@ export class Application extends Schema.Class<Application>("Application")({
   default_experiment_instance: optionalNullable(Schema.String),
   subscription_id: optionalNullable(Schema.String),
   locked: Schema.optionalWith(Schema.Boolean, { nullable: true, default: () => false }),
-  created_at: optionalNullable(Schema.DateTimeUtc),
-  updated_at: optionalNullable(Schema.DateTimeUtc)
+  created_at: optionalNullable(DateTimeUtc),
+  updated_at: optionalNullable(DateTimeUtc)
 }) {
   /** The default instance id, from `default_instance` or its alias `default_instance_id`. */
   get defaultInstanceId(): string | undefined {

@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import { DateTime, ParseResult, Schema } from "effect"
 
 /** An optional field the API may also send as `null` (decoded as absent). */
 export const optionalNullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
@@ -26,3 +26,27 @@ export const wireWithoutNulls = <A, I>(schema: Schema.Schema<A, I, never>) =>
         ? Object.fromEntries(Object.entries(wire).filter(([, v]) => v !== null && v !== undefined))
         : wire
   })
+
+/** A zone at the end of an ISO 8601 string (`Z`, `+02`, `+02:00`, `[Europe/Paris]`), as `DateTime.make` reads it. */
+const ZONE = /Z|[+-]\d{2}$|[+-]\d{2}:?\d{2}$|\]$/
+
+/**
+ * An instant: an ISO 8601 string on the wire, a `DateTime.Utc` decoded. The same as
+ * `Schema.DateTimeUtc` for strings (a string without a zone is UTC; the encoded form is
+ * `DateTime.formatIso`), without that schema's decoding of numbers, `Date`s and date parts, which
+ * the API never sends and which would be in every browser bundle (about 1 kB).
+ */
+export const DateTimeUtc: Schema.Schema<DateTime.Utc, string> = Schema.transformOrFail(
+  Schema.String,
+  Schema.DateTimeUtcFromSelf,
+  {
+    strict: true,
+    decode: (input, _, ast) => {
+      const date = new Date(ZONE.test(input) ? input : `${input}Z`)
+      return Number.isNaN(date.getTime())
+        ? ParseResult.fail(new ParseResult.Type(ast, input, `Unable to decode ${JSON.stringify(input)} into a DateTime.Utc`))
+        : ParseResult.succeed(DateTime.unsafeFromDate(date))
+    },
+    encode: (dateTime) => ParseResult.succeed(DateTime.formatIso(dateTime))
+  }
+).annotations({ identifier: "DateTimeUtc" })

@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { optionalNullable } from "./Common.js"
+import { DateTimeUtc, optionalNullable } from "./Common.js"
 
 /** A group of child runs: which instance runs them, with which options, how many times. */
 export const RunGroup = Schema.Struct({
@@ -55,6 +55,6 @@ export class EnsembleDefinition extends Schema.Class<EnsembleDefinition>("Ensemb
   description: Schema.optionalWith(Schema.String, { nullable: true, default: () => "" }),
   run_groups: Schema.Array(RunGroup),
   rules: Schema.Array(EvaluationRule),
-  created_at: Schema.DateTimeUtc,
-  updated_at: Schema.DateTimeUtc
+  created_at: DateTimeUtc,
+  updated_at: DateTimeUtc
 }) {}

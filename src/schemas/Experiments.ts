@@ -11,7 +11,7 @@
  */
 import { Schema } from "effect"
 import { Run } from "./Runs.js"
-import { optionalNullable, withDefault } from "./Common.js"
+import { DateTimeUtc, optionalNullable, withDefault } from "./Common.js"
 
 /** A literal union that also accepts any other string (values the server may add later). */
 const open = <const L extends ReadonlyArray<string>>(...literals: L) => Schema.Union(Schema.Literal(...literals), Schema.String)
@@ -181,8 +181,8 @@ export class AcceptanceTest extends Schema.Class<AcceptanceTest>("AcceptanceTest
   control: ComparisonInstance,
   candidate: ComparisonInstance,
   metrics: withDefault(Schema.Array(Metric), () => []),
-  created_at: optionalNullable(Schema.DateTimeUtc),
-  updated_at: optionalNullable(Schema.DateTimeUtc),
+  created_at: optionalNullable(DateTimeUtc),
+  updated_at: optionalNullable(DateTimeUtc),
   status: withDefault(ExperimentStatus, () => "unknown"),
   results: optionalNullable(AcceptanceTestResults)
 }) {
@@ -209,8 +209,8 @@ export type OptionSets = typeof OptionSets.Type
 const informationFields = {
   id: Schema.String,
   name: withDefault(Schema.String, () => ""),
-  created_at: optionalNullable(Schema.DateTimeUtc),
-  updated_at: optionalNullable(Schema.DateTimeUtc),
+  created_at: optionalNullable(DateTimeUtc),
+  updated_at: optionalNullable(DateTimeUtc),
   /** Absent means `unknown` (not terminal). */
   status: optionalNullable(ExperimentStatus),
   description: optionalNullable(Schema.String),

@@ -5,7 +5,7 @@
  */
 import { Schema } from "effect"
 import { ManagedInput } from "./ManagedInputs.js"
-import { optionalNullable, withDefault } from "./Common.js"
+import { DateTimeUtc, optionalNullable, withDefault } from "./Common.js"
 
 /**
  * A set of inputs experiments run over. `description`, `input_ids` and `inputs` default to empty
@@ -19,8 +19,8 @@ export class InputSet extends Schema.Class<InputSet>("InputSet")({
   description: withDefault(Schema.String, () => ""),
   input_ids: withDefault(Schema.Array(Schema.String), () => []),
   inputs: withDefault(Schema.Array(ManagedInput), () => []),
-  created_at: optionalNullable(Schema.DateTimeUtc),
-  updated_at: optionalNullable(Schema.DateTimeUtc)
+  created_at: optionalNullable(DateTimeUtc),
+  updated_at: optionalNullable(DateTimeUtc)
 }) {
   /**
    * The ids of the inputs, as scenario tests read them: `input_ids` when non-empty, else the ids

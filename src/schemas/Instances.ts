@@ -7,7 +7,7 @@
  */
 import { Schema } from "effect"
 import { RunQueuing } from "./Runs.js"
-import { optionalNullable } from "./Common.js"
+import { DateTimeUtc, optionalNullable } from "./Common.js"
 
 export { RunQueuing }
 
@@ -44,8 +44,8 @@ export class Instance extends Schema.Class<Instance>("Instance")({
   description: Schema.optionalWith(Schema.String, { nullable: true, default: () => "" }),
   configuration: Schema.optionalWith(InstanceConfiguration, { nullable: true, default: () => ({}) }),
   locked: Schema.optionalWith(Schema.Boolean, { nullable: true, default: () => false }),
-  created_at: Schema.DateTimeUtc,
-  updated_at: Schema.DateTimeUtc
+  created_at: DateTimeUtc,
+  updated_at: DateTimeUtc
 }) {}
 
 /** `GET …/instances`: a bare JSON array; `null` reads as an empty list. */

@@ -5,7 +5,7 @@
  */
 import { Schema } from "effect"
 import { ContentType } from "./Runs.js"
-import { optionalNullable } from "./Common.js"
+import { DateTimeUtc, optionalNullable } from "./Common.js"
 
 const FormatSideWire = Schema.Struct({
   type: optionalNullable(Schema.String),
@@ -64,8 +64,8 @@ export class ManagedInput extends Schema.Class<ManagedInput>("ManagedInput")({
   /** Set when created from an upload. */
   upload_id: optionalNullable(Schema.String),
   format: optionalNullable(ManagedInputFormat),
-  created_at: optionalNullable(Schema.DateTimeUtc),
-  updated_at: optionalNullable(Schema.DateTimeUtc)
+  created_at: optionalNullable(DateTimeUtc),
+  updated_at: optionalNullable(DateTimeUtc)
 }) {}
 
 /** A bare JSON array of managed inputs; `null` is an empty list. */

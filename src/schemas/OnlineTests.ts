@@ -11,7 +11,7 @@
  * @since 0.1.0
  */
 import { DateTime, Option, ParseResult, Schema } from "effect"
-import { optionalNullable, withDefault } from "./Common.js"
+import { DateTimeUtc, optionalNullable, withDefault } from "./Common.js"
 import { ExperimentStatus } from "./Experiments.js"
 import { Run } from "./Runs.js"
 
@@ -93,8 +93,8 @@ const metadataFields = {
   name: optionalNullable(Schema.String),
   description: optionalNullable(Schema.String),
   app_id: optionalNullable(Schema.String),
-  created_at: optionalNullable(Schema.DateTimeUtc),
-  updated_at: optionalNullable(Schema.DateTimeUtc),
+  created_at: optionalNullable(DateTimeUtc),
+  updated_at: optionalNullable(DateTimeUtc),
   status: optionalNullable(ExperimentStatus)
 }
 
@@ -110,7 +110,7 @@ export const TestComparison = Schema.Struct({
 export type TestComparison = typeof TestComparison.Type
 
 /** When a shadow test starts collecting data (`time` absent: when started). */
-export const StartEvents = Schema.Struct({ time: optionalNullable(Schema.DateTimeUtc) })
+export const StartEvents = Schema.Struct({ time: optionalNullable(DateTimeUtc) })
 
 /**
  * When a shadow test ends: after `maximum_runs` runs (1..300) or at `time`. nextmv-py also
@@ -119,7 +119,7 @@ export const StartEvents = Schema.Struct({ time: optionalNullable(Schema.DateTim
  */
 export const TerminationEvents = Schema.Struct({
   maximum_runs: optionalNullable(Schema.Number),
-  time: optionalNullable(Schema.DateTimeUtc)
+  time: optionalNullable(DateTimeUtc)
 })
 
 /** Metadata of a shadow test (`GET …/experiments/shadow/{id}/metadata`). */
@@ -141,7 +141,7 @@ export class ShadowTestMetadata extends Schema.Class<ShadowTestMetadata>("Shadow
 export class ShadowTest extends Schema.Class<ShadowTest>("ShadowTest")({
   ...metadataFields,
   shadow_test_id: optionalNullable(Schema.String),
-  completed_at: optionalNullable(Schema.DateTimeUtc),
+  completed_at: optionalNullable(DateTimeUtc),
   comparisons: optionalNullable(Schema.Array(TestComparison)),
   start_events: optionalNullable(StartEvents),
   termination_events: optionalNullable(TerminationEvents),
@@ -200,7 +200,7 @@ export const SwitchbackPlanUnit = Schema.Struct({
 
 /** The schedule of a switchback test. */
 export const SwitchbackPlan = Schema.Struct({
-  start: optionalNullable(Schema.DateTimeUtc),
+  start: optionalNullable(DateTimeUtc),
   units: withDefault(Schema.Array(SwitchbackPlanUnit), () => [])
 })
 
@@ -219,8 +219,8 @@ export class SwitchbackTestMetadata extends Schema.Class<SwitchbackTestMetadata>
 export class SwitchbackTest extends Schema.Class<SwitchbackTest>("SwitchbackTest")({
   ...metadataFields,
   switchback_test_id: optionalNullable(Schema.String),
-  started_at: optionalNullable(Schema.DateTimeUtc),
-  completed_at: optionalNullable(Schema.DateTimeUtc),
+  started_at: optionalNullable(DateTimeUtc),
+  completed_at: optionalNullable(DateTimeUtc),
   comparison: optionalNullable(TestComparisonSingle),
   plan: optionalNullable(SwitchbackPlan),
   runs: withDefault(Schema.Array(Run), () => [])

@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import { identity, Option, Schema } from "effect"
-import { optionalNullable, withDefault } from "./Common.js"
+import { DateTimeUtc, optionalNullable, withDefault } from "./Common.js"
 
 /** 5 MiB: larger inputs are uploaded, larger outputs are downloaded through presigned URLs. */
 export const MAX_RUN_SIZE = 5 * 1024 * 1024
@@ -94,8 +94,8 @@ export class Metadata extends Schema.Class<Metadata>("Metadata")({
   application_id: withDefault(Schema.String, () => ""),
   application_instance_id: withDefault(Schema.String, () => ""),
   application_version_id: withDefault(Schema.String, () => ""),
-  created_at: optionalNullable(Schema.DateTimeUtc),
-  initiated_at: optionalNullable(Schema.DateTimeUtc),
+  created_at: optionalNullable(DateTimeUtc),
+  initiated_at: optionalNullable(DateTimeUtc),
   duration: withDefault(Schema.Number, () => 0),
   execution_duration: optionalNullable(Schema.Number),
   error: withDefault(Schema.String, () => ""),
@@ -169,7 +169,7 @@ export class Run extends Schema.Class<Run>("Run")({
   user_email: withDefault(Schema.String, () => ""),
   name: withDefault(Schema.String, () => ""),
   description: withDefault(Schema.String, () => ""),
-  created_at: optionalNullable(Schema.DateTimeUtc),
+  created_at: optionalNullable(DateTimeUtc),
   application_id: withDefault(Schema.String, () => ""),
   application_instance_id: withDefault(Schema.String, () => ""),
   application_version_id: withDefault(Schema.String, () => ""),
@@ -200,7 +200,7 @@ export class RunLog extends Schema.Class<RunLog>("RunLog")({ log: withDefault(Sc
 
 /** One live log line. */
 export class TimestampedRunLog extends Schema.Class<TimestampedRunLog>("TimestampedRunLog")({
-  timestamp: Schema.DateTimeUtc,
+  timestamp: DateTimeUtc,
   log: Schema.String
 }) {}
 

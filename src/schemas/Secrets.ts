@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import { Redacted, Schema } from "effect"
+import { DateTimeUtc } from "./Common.js"
 
 /** `env` (an environment variable named `location`) or `file` (a file at `location`); others kept. */
 export const SecretType = Schema.Union(Schema.Literal("env", "file"), Schema.String)
@@ -55,8 +56,8 @@ const summaryFields = {
   name: Schema.String,
   // Required by nextmv-py; absent or null reads as "" (lenient).
   description: Schema.optionalWith(Schema.String, { nullable: true, default: () => "" }),
-  created_at: Schema.DateTimeUtc,
-  updated_at: Schema.DateTimeUtc
+  created_at: DateTimeUtc,
+  updated_at: DateTimeUtc
 }
 
 /** A secrets collection without its secrets: returned by create, update and list. */

@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import { DateTimeUtc } from "./Common.js"
 
 /** `python`, `go`, `java`, `binary`; other values the server may add are kept as strings. */
 export const ExecutableType = Schema.Union(Schema.Literal("python", "go", "java", "binary"), Schema.String)
@@ -21,7 +22,7 @@ export type VersionExecutableRequirements = typeof VersionExecutableRequirements
 export const VersionExecutable = Schema.Struct({
   id: Schema.String,
   user_email: Schema.String,
-  uploaded_at: Schema.DateTimeUtc,
+  uploaded_at: DateTimeUtc,
   requirements: VersionExecutableRequirements
 })
 export type VersionExecutable = typeof VersionExecutable.Type
@@ -34,8 +35,8 @@ export class Version extends Schema.Class<Version>("Version")({
   // Required by nextmv-py; absent or null reads as "" (lenient).
   description: Schema.optionalWith(Schema.String, { nullable: true, default: () => "" }),
   executable: VersionExecutable,
-  created_at: Schema.DateTimeUtc,
-  updated_at: Schema.DateTimeUtc
+  created_at: DateTimeUtc,
+  updated_at: DateTimeUtc
 }) {}
 
 /** `GET …/versions`: a bare JSON array; `null` reads as an empty list. */

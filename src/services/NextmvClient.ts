@@ -10,8 +10,10 @@
  * secrets scrubbed (API key, presigned query strings). A second requester, `presigned`, sends
  * requests to absolute presigned URLs with no base URL and no `Authorization` header.
  *
- * The layers still require an `HttpClient`, so users choose the transport
- * (`NodeHttpClient.layerUndici`, `FetchHttpClient.layer`, …).
+ * The layers still require an `HttpClient`, so users choose the transport (`NodeTransport.layer`
+ * of `nextmv-effect/node` on Node, `FetchHttpClient.layer`, any other). A transport that carries a
+ * fast path (`internal/transport.ts`; `NodeTransport` does) is used through it for small
+ * exchanges read whole: one `Effect.async` per attempt, the watchdog calling the transport's abort.
  *
  * @since 0.1.0
  */
@@ -37,7 +39,6 @@ import {
   FiberId,
   FiberRef,
   Layer,
-  Mailbox,
   Option,
   ParseResult,
   Random,
@@ -51,7 +52,9 @@ import { type ConfigOverrides, DEFAULT_BASE_URL, resolveConnection, withScheme }
 import { type Defaults, definedRetry, NextmvDefaults } from "../internal/defaults.js"
 import { type AttemptOutcome, defaultRetryOptions, isRetryable, parseRetryAfter, retryDelay, type RetryOptions } from "../internal/retry.js"
 import { queryValues, sanitizeError, scrub, withoutQuery } from "../internal/redact.js"
+import { type FastRequest, type FastTransport, fastTransportOf } from "../internal/transport.js"
 import { type Expiry, guard, Watchdog } from "../internal/watchdog.js"
+import { ReadAhead } from "../internal/readAhead.js"
 import type { Requester } from "../internal/requester.js"
 import { Slots } from "../internal/slots.js"
 import { VERSION } from "../version.js"
@@ -270,6 +273,16 @@ const observeBody = (request: HttpClientRequest.HttpClientRequest, watchdog: Wat
   }
 }
 
+/** The body of a request that may take a transport's fast path (small, in memory), else `null`. */
+const fastContent = (body: HttpBody.HttpBody): Uint8Array | string | undefined | null =>
+  body._tag === "Empty"
+    ? undefined
+    : body._tag === "Uint8Array" && body.body.length <= BODY_SLICE
+    ? body.body
+    : body._tag === "Raw" && typeof body.body === "string" && body.body.length <= BODY_SLICE
+    ? body.body
+    : null
+
 interface Settings {
   readonly idleMillis: number
   readonly connectMillis: number
@@ -286,11 +299,18 @@ const formatMillis = (millis: number): string =>
 const makeRequester = (
   http: HttpClient.HttpClient,
   settings: Settings,
-  { budget = RequestBudget.unlimited, module, origin, propagate }: {
+  { budget = RequestBudget.unlimited, fast, module, origin, propagate }: {
     readonly module: string
     readonly origin: string
     readonly propagate: boolean
     readonly budget?: RequestBudget.RequestBudget
+    /**
+     * The transport's fast path, with what `http` adds to each request: the URL prefix and the
+     * headers (they win over the request's own).
+     */
+    readonly fast?:
+      | { readonly transport: FastTransport; readonly prefix: string; readonly headers: Readonly<Record<string, string>> }
+      | undefined
   }
 ): Requester => {
   /** One semaphore per origin: the per-origin cap on requests in flight. */
@@ -326,19 +346,27 @@ const makeRequester = (
     error: new NextmvHttpError({ method: request.method, path: pathOf(request), ...fields })
   })
 
-  const fromClientError = (
+  /**
+   * A transport failure. Only a scrubbed copy of the underlying error is kept as the cause: the
+   * platform error holds the request (its headers carry the API key) and messages may hold the
+   * full URL.
+   */
+  const transportFailure = (
     request: HttpClientRequest.HttpClientRequest,
-    error: HttpClientError.HttpClientError
+    cause: unknown,
+    fallback: string,
+    beforeResponse: boolean
   ): AttemptFailure => {
     const secrets = secretsOf(request)
-    const code = findErrorCode(error.cause)
-    const detail = code ?? describeCause(error.cause) ?? error.description ?? error.reason
-    // Only a scrubbed copy of the underlying transport error is kept as the cause: the platform
-    // error holds the request (its headers carry the API key) and messages may hold the full URL.
-    return failure(request, { reason: "transport", detail: scrub(detail, secrets), cause: sanitizeError(error.cause, secrets) }, {
-      neverSent: error._tag === "RequestError" && code !== undefined
+    const code = findErrorCode(cause)
+    const detail = code ?? describeCause(cause) ?? fallback
+    return failure(request, { reason: "transport", detail: scrub(detail, secrets), cause: sanitizeError(cause, secrets) }, {
+      neverSent: beforeResponse && code !== undefined
     })
   }
+
+  const fromClientError = (request: HttpClientRequest.HttpClientRequest, error: HttpClientError.HttpClientError) =>
+    transportFailure(request, error.cause, error.description ?? error.reason, error._tag === "RequestError")
 
   const timeoutFailure = (request: HttpClientRequest.HttpClientRequest, expiry: Expiry, phase: string): AttemptFailure =>
     failure(request, {
@@ -347,6 +375,37 @@ const makeRequester = (
         ? `the call's deadline of ${formatMillis(settings.deadlineMillis ?? 0)} passed ${phase}`
         : `no progress for ${formatMillis(settings.idleMillis)} ${phase}`
     }, {})
+
+  /** The failure of a non-2xx response, from its status, headers and (capped) body. */
+  const statusFailureOf = (
+    request: HttpClientRequest.HttpClientRequest,
+    status: number,
+    headerOf: (name: string) => string | undefined,
+    body: string
+  ): Effect.Effect<never, AttemptFailure> => {
+    let requestId: string | undefined
+    for (const name of REQUEST_ID_HEADERS) {
+      requestId = headerOf(name)
+      if (requestId !== undefined) break
+    }
+    const location = headerOf("location")
+    const retryAfter = headerOf("retry-after")
+    const redirect = status >= 300 && status < 400
+    return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.fail(failure(request, {
+        reason: "status",
+        status,
+        body: trimBody(scrub(body, secretsOf(request))),
+        requestId,
+        ...(redirect
+          ? {
+            detail: `redirects are not followed${location !== undefined ? ` (to ${withoutQuery(location)})` : ""}`
+          }
+          : {})
+      }, {
+        retryAfterMillis: retryAfter !== undefined ? parseRetryAfter(retryAfter, now) : undefined
+      })))
+  }
 
   const statusFailure = (
     request: HttpClientRequest.HttpClientRequest,
@@ -358,34 +417,7 @@ const makeRequester = (
         Effect.map((bytes) => decoder.decode(bytes)),
         Effect.orElseSucceed(() => "")
       ),
-      (body) => {
-        const headers = response.headers
-        let requestId: string | undefined
-        for (const name of REQUEST_ID_HEADERS) {
-          if (headers[name] !== undefined) {
-            requestId = headers[name]
-            break
-          }
-        }
-        const location = headers["location"]
-        const redirect = response.status >= 300 && response.status < 400
-        return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Effect.fail(failure(request, {
-            reason: "status",
-            status: response.status,
-            body: trimBody(scrub(body, secretsOf(request))),
-            requestId,
-            ...(redirect
-              ? {
-                detail: `redirects are not followed${location !== undefined ? ` (to ${withoutQuery(location)})` : ""}`
-              }
-              : {})
-          }, {
-            retryAfterMillis: headers["retry-after"] !== undefined
-              ? parseRetryAfter(headers["retry-after"], now)
-              : undefined
-          })))
-      }
+      (body) => statusFailureOf(request, response.status, (name) => response.headers[name], body)
     )
 
   /**
@@ -416,11 +448,55 @@ const makeRequester = (
     return keep ? guarded : slotOf(request).withPermit(guarded)
   }
 
+  /** One attempt on the transport's fast path, with the same timeouts, slot and failures. */
+  const fastAttempt = (
+    transport: FastTransport,
+    request: HttpClientRequest.HttpClientRequest,
+    target: FastRequest,
+    deadlineAt: number | undefined
+  ): Effect.Effect<Uint8Array, AttemptFailure> =>
+    transport.attempt(target, {
+      slot: slotOf(request),
+      watchdog: () => new Watchdog(settings.idleMillis, settings.connectMillis, deadlineAt),
+      errorBodyCap: MAX_ERROR_BODY_BYTES,
+      timeout: (expiry) => timeoutFailure(request, expiry, "waiting for the server"),
+      status: (status, header, body) => statusFailureOf(request, status, header, decoder.decode(body)),
+      transport: (cause) => transportFailure(request, cause, "transport error", true)
+    })
+
+  /** The fast-path form of `request` (as sent by `http`), or `undefined` when it must take the generic path. */
+  const fastTarget = (request: HttpClientRequest.HttpClientRequest): FastRequest | undefined => {
+    const content = fastContent(request.body)
+    if (fast === undefined || content === null) return undefined
+    let url: URL
+    try {
+      // As the platform's `UrlParams.makeUrl`; an invalid URL takes the generic path (which reports it).
+      url = new URL(fast.prefix + request.url)
+      for (const [key, value] of request.urlParams) url.searchParams.append(key, value)
+      if (request.hash._tag === "Some") url.hash = request.hash.value
+    } catch {
+      return undefined
+    }
+    return {
+      origin: url.origin,
+      path: url.pathname + url.search,
+      method: request.method,
+      headers: { ...request.headers, ...fast.headers },
+      body: content
+    }
+  }
+
   /** Runs `attempt` under the retry policy inside one span, and returns the final typed error. */
   const withRetries = <A>(
     request: HttpClientRequest.HttpClientRequest,
     read: (response: HttpClientResponse.HttpClientResponse, watchdog: Watchdog) => Effect.Effect<A, HttpClientError.ResponseError>,
     keep = false
+  ): Effect.Effect<A, NextmvHttpError> => retrying(request, (sent, deadlineAt) => attempt(sent, deadlineAt, read, keep))
+
+  /** Runs attempts (`attemptOf`) under the retry policy inside one span; the final typed error. */
+  const retrying = <A>(
+    request: HttpClientRequest.HttpClientRequest,
+    attemptOf: (sent: HttpClientRequest.HttpClientRequest, deadlineAt: number | undefined) => Effect.Effect<A, AttemptFailure>
   ): Effect.Effect<A, NextmvHttpError> => {
     const path = pathOf(request)
     const run = (span: Tracer.Span | undefined): Effect.Effect<A, NextmvHttpError> => {
@@ -429,7 +505,7 @@ const makeRequester = (
         : request
       const deadlineAt = settings.deadlineMillis === undefined ? undefined : performance.now() + settings.deadlineMillis
       const loop = (retry: number): Effect.Effect<A, NextmvHttpError> =>
-        Effect.catchAll(budget.limit(request.method, path, attempt(sent, deadlineAt, read, keep)), (failed) => {
+        Effect.catchAll(budget.limit(request.method, path, attemptOf(sent, deadlineAt)), (failed) => {
           // The server's hint is clamped here too: the budget's pause never exceeds `maxRetryAfter`.
           const paused = failed.status === 429
             ? budget.onRateLimited(request.method, path, clampRetryAfter(failed.retryAfterMillis))
@@ -486,14 +562,26 @@ const makeRequester = (
     }
   }
 
-  const bytes = (request: HttpClientRequest.HttpClientRequest) => withRetries(request, (response, watchdog) => readBody(response, watchdog))
+  const bytes = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Uint8Array, NextmvHttpError> => {
+    if (fast !== undefined && fastContent(request.body) !== null) {
+      // The target is built per attempt from the request as sent (trace headers included).
+      return retrying(request, (sent, deadlineAt) => {
+        const target = fastTarget(sent)
+        return target === undefined
+          ? attempt(sent, deadlineAt, readBody, false)
+          : fastAttempt(fast.transport, sent, target, deadlineAt)
+      })
+    }
+    return withRetries(request, readBody)
+  }
   const text = (request: HttpClientRequest.HttpClientRequest) => Effect.map(bytes(request), (body) => decoder.decode(body))
 
   /**
    * A streamed download. One reader fiber per download (not one fiber per read) drains the
-   * response into a small mailbox the consumer takes from, so the transport's buffers are passed
-   * on as they come (no waiting consumer makes them pile up and be concatenated). The idle timeout
-   * counts while the reader waits for the network, never while it waits for a slow consumer.
+   * response into a small read-ahead buffer (`internal/readAhead.ts`) the consumer takes from, so
+   * the transport's buffers are passed on as they come (no waiting consumer makes them pile up and
+   * be concatenated). The idle timeout counts while the reader waits for the network, never while
+   * it waits for a slow consumer.
    */
   const stream = (request: HttpClientRequest.HttpClientRequest): Stream.Stream<Uint8Array, NextmvHttpError> =>
     Stream.unwrapScoped(Effect.gen(function*() {
@@ -504,27 +592,27 @@ const makeRequester = (
         true
       )
       yield* Effect.addFinalizer(() => Effect.sync(() => watchdog.stop()))
-      const mailbox = yield* Mailbox.make<Uint8Array, NextmvHttpError>(READ_AHEAD)
-      const reader: { fiber?: Fiber.RuntimeFiber<boolean> } = {}
+      const ahead = new ReadAhead<NextmvHttpError>(READ_AHEAD)
+      const reader: { fiber?: Fiber.RuntimeFiber<void> } = {}
       const expire = (expiry: Expiry) => {
-        mailbox.unsafeDone(Exit.fail(timeoutFailure(request, expiry, "reading the response body").error))
+        ahead.end(Exit.fail(timeoutFailure(request, expiry, "reading the response body").error))
         reader.fiber?.unsafeInterruptAsFork(FiberId.none)
       }
+      const rearm = () => watchdog.arm(expire)
       const read = Stream.runForEachChunk(response.stream, (chunk) => {
         watchdog.touch()
-        const rest = mailbox.unsafeOfferAll(chunk)
-        if (rest.length === 0) return Effect.void
+        if (ahead.offer(chunk)) return Effect.void
         // The consumer is behind: its pace is never a timeout.
         watchdog.pause()
-        return Effect.map(mailbox.offerAll(rest), () => watchdog.arm(expire))
+        return Effect.map(ahead.room, rearm)
       }).pipe(
         Effect.mapError((error) => fromClientError(request, error).error),
         Effect.exit,
-        Effect.flatMap((exit) => mailbox.done(exit))
+        Effect.map((exit) => ahead.end(exit))
       )
       reader.fiber = yield* Effect.forkScoped(read)
       watchdog.arm(expire)
-      return Mailbox.toStream(mailbox)
+      return ahead.stream
     }))
 
   return {
@@ -657,12 +745,26 @@ export const make = (given: Options): Effect.Effect<Service, never, HttpClient.H
       HttpClient.mapRequest((request) => HttpClientRequest.setHeaders(HttpClientRequest.prependUrl(request, baseUrl), apiHeaders))
     )
     const presigned = transport.pipe(HttpClient.mapRequest(HttpClientRequest.setHeader("user-agent", USER_AGENT)))
+    // A transport with a fast path (`nextmv-effect/node`) sends small exchanges without the
+    // `HttpClient` machinery; it gets what `api`/`presigned` add to each request.
+    const fast = fastTransportOf(transport)
     return NextmvClient.of({
       baseUrl,
       consoleUrl: trimTrailingSlash(options.consoleUrl ?? DEFAULT_CONSOLE_URL),
       // Paths are relative to the base URL, so the path given by the service is what errors show.
-      api: makeRequester(api, settings, { module: "NextmvClient", origin: baseUrl, propagate: true, budget }),
-      presigned: makeRequester(presigned, settings, { module: "NextmvClient.presigned", origin: "", propagate: false }),
+      api: makeRequester(api, settings, {
+        module: "NextmvClient",
+        origin: baseUrl,
+        propagate: true,
+        budget,
+        fast: fast && { transport: fast, prefix: baseUrl, headers: { ...apiHeaders } }
+      }),
+      presigned: makeRequester(presigned, settings, {
+        module: "NextmvClient.presigned",
+        origin: "",
+        propagate: false,
+        fast: fast && { transport: fast, prefix: "", headers: { "user-agent": USER_AGENT } }
+      }),
       budget
     })
   })
@@ -672,7 +774,9 @@ export const make = (given: Options): Effect.Effect<Service, never, HttpClient.H
  *
  * @example
  * ```ts
- * const Live = NextmvClient.layer({ apiKey: Redacted.make(key) }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+ * import { NodeTransport } from "nextmv-effect/node"
+ *
+ * const Live = NextmvClient.layer({ apiKey: Redacted.make(key) }).pipe(Layer.provide(NodeTransport.layer))
  * ```
  */
 export const layer = (options: Options): Layer.Layer<NextmvClient, never, HttpClient.HttpClient> =>

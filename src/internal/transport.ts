@@ -1,0 +1,64 @@
+/**
+ * The fast path between `NextmvClient` and a transport that can run one whole small exchange
+ * without the `HttpClient` machinery: `nextmv-effect/node`'s `NodeTransport` provides one.
+ *
+ * Such a transport is still provided as a normal `HttpClient` (so everything else, including
+ * streamed downloads and uploads, keeps working through the `HttpClient` interface); the client
+ * object carries the fast path under {@link FastTransportTypeId}. `NextmvClient` takes it for
+ * requests whose body is small (or empty) and whose response is read whole (`json`, `text`,
+ * `bytes`, `discard`), handing it what the generic path uses too: the per-origin slot, the
+ * attempt's `Watchdog` (idle, connect and deadline timeouts), and the builders of the typed
+ * failures. The attempt itself (`internal/fastAttempt.ts`) is imported by the transport only, so
+ * bundles without one (browsers) do not carry it. Nothing here imports a Node module.
+ */
+import type { HttpClient } from "@effect/platform"
+import type { Effect } from "effect"
+import type { Slots } from "./slots.js"
+import type { Expiry, Watchdog } from "./watchdog.js"
+
+/** Where a fast transport is attached to its `HttpClient`. */
+export const FastTransportTypeId: unique symbol = Symbol.for("nextmv-effect/FastTransport")
+
+/** One request on the fast path (headers final, body small and in memory). */
+export interface FastRequest {
+  /** `scheme://host[:port]`. */
+  readonly origin: string
+  /** Path and query string. */
+  readonly path: string
+  readonly method: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: Uint8Array | string | undefined
+}
+
+/** What one attempt needs from the client; `E` is its failure. */
+export interface FastAttemptContext<E> {
+  /** The per-origin cap: the attempt holds one permit while the exchange runs. */
+  readonly slot: Slots
+  /** The attempt's timer (made when the exchange starts, after the slot). */
+  readonly watchdog: () => Watchdog
+  /** Bytes of a non-2xx response body read at most (the rest is not downloaded). */
+  readonly errorBodyCap: number
+  readonly timeout: (expiry: Expiry) => E
+  /** The failure of a non-2xx response (headers by lower-case name, the capped body). */
+  readonly status: (status: number, header: (name: string) => string | undefined, body: Uint8Array) => Effect.Effect<never, E>
+  /** A transport failure (`beforeResponse`: no response was seen). */
+  readonly transport: (cause: unknown) => E
+}
+
+/** A transport's fast path: one attempt, the 2xx body as bytes. */
+export interface FastTransport {
+  readonly attempt: <E>(request: FastRequest, context: FastAttemptContext<E>) => Effect.Effect<Uint8Array, E>
+}
+
+/** An `HttpClient` that also offers a fast path. */
+export const withFastTransport = <C extends HttpClient.HttpClient>(client: C, fast: FastTransport): C =>
+  Object.defineProperty(client, FastTransportTypeId, { value: fast, enumerable: false })
+
+const isFastTransport = (value: unknown): value is FastTransport =>
+  typeof value === "object" && value !== null && typeof (value as { attempt?: unknown }).attempt === "function"
+
+/** The fast path of `client`, if it has one. */
+export const fastTransportOf = (client: HttpClient.HttpClient): FastTransport | undefined => {
+  const value: unknown = Reflect.get(client, FastTransportTypeId)
+  return isFastTransport(value) ? value : undefined
+}

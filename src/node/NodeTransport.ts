@@ -1,0 +1,151 @@
+/**
+ * `NodeTransport`: the recommended `HttpClient` for Node, built on undici.
+ *
+ * It is a normal `HttpClient` (the platform's `NodeHttpClient.makeUndici` over its own undici
+ * `Agent`), so it works for anything, and it carries a fast path that `NextmvClient` takes for
+ * the ordinary API calls (small request bodies, responses read whole): one undici `dispatch` per
+ * attempt with a callback handler, the body buffered before the calling fiber resumes once, the
+ * idle, connect and deadline timeouts enforced by the client's timer calling the transport's
+ * abort (no extra fiber per attempt), and no platform span or fiber-ref work. Every behaviour of
+ * the client stays: typed errors, retries, timeouts, the per-origin cap, interruption, redacted
+ * spans, trace-context propagation. Streamed downloads and uploads go through the `HttpClient`
+ * interface.
+ *
+ * Use it instead of `NodeHttpClient.layerUndici`:
+ *
+ * ```ts
+ * import { NodeTransport } from "nextmv-effect/node"
+ * const Live = NextmvClient.layerConfig().pipe(Layer.provide(Layer.merge(NodeTransport.layer, NodeFileSystem.layer)))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { HttpClient } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import type * as Undici from "@effect/platform-node/Undici"
+import { Effect, Layer } from "effect"
+import { fastAttempt, type FastCallbacks, type Send } from "../internal/fastAttempt.js"
+import type { FastRequest, FastTransport } from "../internal/transport.js"
+import { withFastTransport } from "../internal/transport.js"
+
+/** The reason given to undici when an exchange is aborted (never reported to the caller). */
+const aborted = new Error("aborted by nextmv-effect")
+
+/** One exchange: an undici dispatch handler that buffers the response body. */
+class Exchange implements Undici.Dispatcher.DispatchHandler {
+  private controller: Undici.Dispatcher.DispatchController | undefined = undefined
+  private closed = false
+  private status = 0
+  private headers: Record<string, string | Array<string> | undefined> = {}
+  private readonly chunks: Array<Buffer> = []
+  private size = 0
+  private cap = Infinity
+
+  constructor(private readonly callbacks: FastCallbacks, private readonly errorBodyCap: number) {}
+
+  /** Aborts the exchange; no callback is called afterwards. */
+  readonly abort = (): void => {
+    if (this.closed) return
+    this.closed = true
+    this.controller?.abort(aborted)
+  }
+
+  onRequestStart(controller: Undici.Dispatcher.DispatchController): void {
+    if (this.closed) controller.abort(aborted)
+    else this.controller = controller
+  }
+
+  onResponseStart(
+    controller: Undici.Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | Array<string> | undefined>
+  ): void {
+    if (this.closed) return
+    this.callbacks.onProgress()
+    // Informational (1xx) answers are progress only.
+    if (statusCode < 200) return
+    this.status = statusCode
+    this.headers = headers
+    if (statusCode >= 300) this.cap = this.errorBodyCap
+    if (this.cap <= 0) this.complete(controller)
+  }
+
+  onResponseData(controller: Undici.Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.closed) return
+    this.callbacks.onProgress()
+    this.chunks.push(chunk)
+    this.size += chunk.length
+    // Past the cap (error bodies) the rest is not downloaded.
+    if (this.size >= this.cap) this.complete(controller)
+  }
+
+  onResponseEnd(): void {
+    if (this.closed) return
+    this.complete(undefined)
+  }
+
+  onResponseError(_controller: Undici.Dispatcher.DispatchController, error: Error): void {
+    if (this.closed) return
+    this.closed = true
+    this.callbacks.onError(error)
+  }
+
+  private complete(abort: Undici.Dispatcher.DispatchController | undefined): void {
+    this.closed = true
+    const chunks = this.chunks
+    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.size)
+    abort?.abort(aborted)
+    this.callbacks.onResponse({ status: this.status, headers: this.headers, body })
+  }
+}
+
+/** One exchange over `dispatcher`, with a buffering handler. */
+const sender = (dispatcher: Undici.Dispatcher): Send => (request: FastRequest, errorBodyCap: number, callbacks: FastCallbacks) => {
+  const exchange = new Exchange(callbacks, errorBodyCap)
+  dispatcher.dispatch({
+    origin: request.origin,
+    path: request.path,
+    method: request.method as Undici.Dispatcher.HttpMethod,
+    headers: request.headers,
+    body: request.body ?? null,
+    // The client's own timer enforces the timeouts (python-requests semantics).
+    headersTimeout: 0,
+    bodyTimeout: 0
+  }, exchange)
+  return exchange.abort
+}
+
+/** The fast path over `dispatcher`. */
+const fastTransport = (dispatcher: Undici.Dispatcher): FastTransport => {
+  const send = sender(dispatcher)
+  return { attempt: (request, context) => fastAttempt(send, request, context) }
+}
+
+/**
+ * An `HttpClient` over `dispatcher` with the fast path.
+ *
+ * @example
+ * ```ts
+ * import * as Undici from "@effect/platform-node/Undici"
+ *
+ * const client = make(new Undici.Agent({ connections: 64 }))
+ * ```
+ */
+export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
+  withFastTransport(NodeHttpClient.makeUndici(dispatcher), fastTransport(dispatcher))
+
+/**
+ * The `HttpClient` layer for Node: its own undici `Agent` (closed with the layer), with the fast
+ * path. Provide it where `NodeHttpClient.layerUndici` would go.
+ *
+ * @example
+ * ```ts
+ * import { NextmvClient } from "nextmv-effect"
+ *
+ * const Live = NextmvClient.layer({ apiKey: Redacted.make(key) }).pipe(Layer.provide(layer))
+ * ```
+ */
+export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
+  HttpClient.HttpClient,
+  Effect.map(NodeHttpClient.makeDispatcher, make)
+)
