@@ -12,7 +12,8 @@
  *
  * Environment: `BENCH_ROUNDS` (5), `BENCH_CALLS` (2000 sequential calls per round),
  * `BENCH_CONCURRENT_CALLS` (6400), `BENCH_TRANSFER_MIB` (256; 1024 for the 1 GiB figures),
- * `BENCH_TRANSFER_ROUNDS` (3), `BENCH_ONLY` (`calls`, `concurrency` or `transfers`).
+ * `BENCH_TRANSFER_ROUNDS` (3), `BENCH_TRANSFERS` (`file,stream,download`), `BENCH_ONLY` (`calls`,
+ * `concurrency` or `transfers`).
  */
 import { FileSystem, HttpClientRequest } from "@effect/platform"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
@@ -33,6 +34,7 @@ import * as Applications from "../src/services/Applications.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import * as Runs from "../src/services/Runs.js"
 import * as Uploads from "../src/services/Uploads.js"
+import { writeStreamToFile } from "../src/internal/fileStreams.js"
 
 setFlagsFromString("--expose-gc")
 const gc = runInNewContext("gc") as () => void
@@ -78,6 +80,22 @@ const measure = async (f: () => Promise<unknown>): Promise<Sample> => {
   return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, rssGrowthMiB: (peak - rss0) / MIB }
 }
 
+/** As {@link measure} for a transfer: no forced GC before the run; RSS growth over `idleRss`. */
+const measureTransfer = async (f: () => Promise<unknown>, idleRss: number): Promise<Sample> => {
+  let peak = process.memoryUsage.rss()
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss())
+  }, 5)
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  await f()
+  const wallMs = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
+  clearInterval(sampler)
+  peak = Math.max(peak, process.memoryUsage.rss())
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, rssGrowthMiB: Math.max(0, peak - idleRss) / MIB }
+}
+
 const sorted = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)
 const stats = (xs: ReadonlyArray<number>) => {
   const s = sorted(xs)
@@ -100,12 +118,6 @@ const compareAll = async (rounds: number, contenders: ReadonlyArray<() => Promis
     }
   }
   return out
-}
-
-/** Interleaves raw and SDK for `rounds` rounds (after one warm-up each). */
-const compare = async (rounds: number, raw: () => Promise<unknown>, sdk: () => Promise<unknown>) => {
-  const [rawSamples, sdkSamples] = await compareAll(rounds, [raw, sdk])
-  return { raw: rawSamples!, sdk: sdkSamples! }
 }
 
 const lines: Array<string> = []
@@ -397,7 +409,8 @@ const main = async () => {
           headers: { "content-length": String(bytes), "content-type": "application/octet-stream" },
           body
         })
-        await response.body.text()
+        const { size } = (await response.body.json()) as { size: number }
+        if (size !== bytes) throw new Error(`the server received ${size} of ${bytes} bytes`)
       }
       const blocks = function*() {
         for (let i = 0; i < TRANSFER_MIB; i++) yield block
@@ -424,28 +437,55 @@ const main = async () => {
             await pipeline(response.body, createWriteStream(target))
             if (statSync(target).size !== bytes) throw new Error("short download")
           },
-          () =>
-            sdk.runPromise(
-              Stream.run(
-                client.presigned.stream(HttpClientRequest.get(`${origin}/download?bytes=${bytes}&signature=bench`)),
-                fs.sink(target)
+          // The SDK's download-to-disk path (`Runs` downloads of run outputs and assets).
+          async () => {
+            await sdk.runPromise(
+              writeStreamToFile(
+                fs,
+                target,
+                client.presigned.stream(HttpClientRequest.get(`${origin}/download?bytes=${bytes}&signature=bench`))
               )
             )
+            if (statSync(target).size !== bytes) throw new Error("short download")
+          }
         ]
       ]
       print(`## transfers (${TRANSFER_MIB} MiB × ${TRANSFER_ROUNDS} rounds)`)
       print(
-        `| case | raw wall s (med) | SDK wall s (med) | wall ratio (min/med/max) | raw RSS growth MiB (max) | SDK RSS growth MiB (max) |`
+        `| case | raw wall s (med) | SDK wall s (med) | wall ratio (min/med/max) | raw / SDK CPU s (med) | CPU ratio (min/med/max) | raw RSS growth MiB (max) | SDK RSS growth MiB (max) |`
       )
-      print(`|---|---|---|---|---|---|`)
-      for (const [name, raw, sdkCase] of cases) {
-        const result = await compare(TRANSFER_ROUNDS, raw, sdkCase)
+      print(`|---|---|---|---|---|---|---|---|`)
+      // `BENCH_TRANSFERS=file,stream,download` runs only some of the cases (all by default).
+      const only = process.env["BENCH_TRANSFERS"]?.split(",")
+      const keys = ["file", "stream", "download"]
+      for (const [name, raw, sdkCase] of cases.filter((_, i) => only === undefined || only.includes(keys[i]!))) {
+        // Both sides do the same disk work: the download target is removed before every run
+        // (outside the measurement), so neither side pays for truncating the other's file.
+        const result = { raw: [] as Array<Sample>, sdk: [] as Array<Sample> }
+        await raw()
+        await sdkCase()
+        // The idle RSS is taken once per case, after a full GC. No GC is forced before each run:
+        // right after a forced full GC, V8 sets its heap limits so low that the next transfer pays
+        // 10–20 full collections (on both sides), which is not how a program runs.
+        gc()
+        const idle = process.memoryUsage.rss()
+        for (let i = 0; i < TRANSFER_ROUNDS; i++) {
+          // Alternating who goes first.
+          for (const side of i % 2 === 0 ? ["raw", "sdk"] as const : ["sdk", "raw"] as const) {
+            rmSync(target, { force: true })
+            result[side].push(await measureTransfer(side === "raw" ? raw : sdkCase, idle))
+          }
+        }
         const rawWall = result.raw.map((s) => s.wallMs / 1000)
         const sdkWall = result.sdk.map((s) => s.wallMs / 1000)
+        const rawCpu = result.raw.map((s) => s.cpuMs / 1000)
+        const sdkCpu = result.sdk.map((s) => s.cpuMs / 1000)
         print(
           `| ${name} | ${fmt(stats(rawWall).median)} | ${fmt(stats(sdkWall).median)} | ${
             triple(sdkWall.map((s, i) => s / rawWall[i]!))
-          } | ${fmt(stats(result.raw.map((s) => s.rssGrowthMiB)).max, 1)} | ${fmt(stats(result.sdk.map((s) => s.rssGrowthMiB)).max, 1)} |`
+          } | ${fmt(stats(rawCpu).median)} / ${fmt(stats(sdkCpu).median)} | ${triple(sdkCpu.map((s, i) => s / rawCpu[i]!))} | ${
+            fmt(stats(result.raw.map((s) => s.rssGrowthMiB)).max, 1)
+          } | ${fmt(stats(result.sdk.map((s) => s.rssGrowthMiB)).max, 1)} |`
         )
       }
       print()

@@ -21,6 +21,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Config, Effect, Option, Schema } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { requestWithBody } from "../internal/body.js"
+import { readFileStream } from "../internal/fileStreams.js"
 import { binaryPath } from "../internal/paths.js"
 import { invalidArgument, requireIds } from "../internal/validate.js"
 import type { Instance } from "../schemas/Instances.js"
@@ -197,10 +198,12 @@ export const push = Effect.fn("Push.push")(function*(appId: string, options: Pus
 
     const { upload_url } = yield* api.json(HttpClientRequest.get(binaryPath(appId)), UploadUrl)
     yield* Effect.logInfo("push: uploading the bundle")
-    // Streamed from disk; the presigned requester sends no Authorization header.
+    // Streamed from disk in 1 MiB reads; the presigned requester sends no Authorization header.
     yield* presigned.discard(
       HttpClientRequest.put(upload_url).pipe(
-        HttpClientRequest.setBody(HttpBody.stream(fs.stream(written.file), "application/octet-stream", written.bytes))
+        HttpClientRequest.setBody(
+          HttpBody.stream(readFileStream(fs, written.file, written.bytes), "application/octet-stream", written.bytes)
+        )
       )
     )
     yield* Effect.logInfo("push: activating the bundle")

@@ -39,7 +39,6 @@ import {
   FiberId,
   FiberRef,
   Layer,
-  Mailbox,
   Option,
   ParseResult,
   Random,
@@ -55,6 +54,7 @@ import { type AttemptOutcome, defaultRetryOptions, isRetryable, parseRetryAfter,
 import { queryValues, sanitizeError, scrub, withoutQuery } from "../internal/redact.js"
 import { type FastRequest, type FastTransport, fastTransportOf } from "../internal/transport.js"
 import { type Expiry, guard, Watchdog } from "../internal/watchdog.js"
+import { ReadAhead } from "../internal/readAhead.js"
 import type { Requester } from "../internal/requester.js"
 import { Slots } from "../internal/slots.js"
 import { VERSION } from "../version.js"
@@ -578,9 +578,10 @@ const makeRequester = (
 
   /**
    * A streamed download. One reader fiber per download (not one fiber per read) drains the
-   * response into a small mailbox the consumer takes from, so the transport's buffers are passed
-   * on as they come (no waiting consumer makes them pile up and be concatenated). The idle timeout
-   * counts while the reader waits for the network, never while it waits for a slow consumer.
+   * response into a small read-ahead buffer (`internal/readAhead.ts`) the consumer takes from, so
+   * the transport's buffers are passed on as they come (no waiting consumer makes them pile up and
+   * be concatenated). The idle timeout counts while the reader waits for the network, never while
+   * it waits for a slow consumer.
    */
   const stream = (request: HttpClientRequest.HttpClientRequest): Stream.Stream<Uint8Array, NextmvHttpError> =>
     Stream.unwrapScoped(Effect.gen(function*() {
@@ -591,27 +592,27 @@ const makeRequester = (
         true
       )
       yield* Effect.addFinalizer(() => Effect.sync(() => watchdog.stop()))
-      const mailbox = yield* Mailbox.make<Uint8Array, NextmvHttpError>(READ_AHEAD)
-      const reader: { fiber?: Fiber.RuntimeFiber<boolean> } = {}
+      const ahead = new ReadAhead<NextmvHttpError>(READ_AHEAD)
+      const reader: { fiber?: Fiber.RuntimeFiber<void> } = {}
       const expire = (expiry: Expiry) => {
-        mailbox.unsafeDone(Exit.fail(timeoutFailure(request, expiry, "reading the response body").error))
+        ahead.end(Exit.fail(timeoutFailure(request, expiry, "reading the response body").error))
         reader.fiber?.unsafeInterruptAsFork(FiberId.none)
       }
+      const rearm = () => watchdog.arm(expire)
       const read = Stream.runForEachChunk(response.stream, (chunk) => {
         watchdog.touch()
-        const rest = mailbox.unsafeOfferAll(chunk)
-        if (rest.length === 0) return Effect.void
+        if (ahead.offer(chunk)) return Effect.void
         // The consumer is behind: its pace is never a timeout.
         watchdog.pause()
-        return Effect.map(mailbox.offerAll(rest), () => watchdog.arm(expire))
+        return Effect.map(ahead.room, rearm)
       }).pipe(
         Effect.mapError((error) => fromClientError(request, error).error),
         Effect.exit,
-        Effect.flatMap((exit) => mailbox.done(exit))
+        Effect.map((exit) => ahead.end(exit))
       )
       reader.fiber = yield* Effect.forkScoped(read)
       watchdog.arm(expire)
-      return Mailbox.toStream(mailbox)
+      return ahead.stream
     }))
 
   return {

@@ -8,13 +8,11 @@ import { FileSystem, HttpBody, HttpClientRequest } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Context, Effect, Layer, Stream } from "effect"
 import type { InvalidArgumentError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
+import { readFileStream, writeStreamToFile } from "../internal/fileStreams.js"
 import { uploadUrlPath } from "../internal/paths.js"
 import { invalidArgument, requireIds, requireJson, requireNonEmpty, requireObject } from "../internal/validate.js"
 import { UploadUrl } from "../schemas/Runs.js"
 import { NextmvClient } from "./NextmvClient.js"
-
-/** Read size for file uploads: large enough that the per-chunk cost vanishes, small enough for memory. */
-const FILE_CHUNK = FileSystem.KiB(256)
 
 /** What can be uploaded; build it with the {@link UploadData} constructors. */
 export type UploadData =
@@ -115,7 +113,9 @@ export const make: Effect.Effect<Service, never, NextmvClient | FileSystem.FileS
   const putFile = (url: string, path: string) =>
     Effect.gen(function*() {
       const info = yield* fs.stat(path)
-      const body = HttpBody.stream(fs.stream(path, { chunkSize: FILE_CHUNK }), "application/octet-stream", Number(info.size))
+      const size = Number(info.size)
+      // Reads of 1 MiB, one per pull of the transport (see `internal/fileStreams.ts`).
+      const body = HttpBody.stream(readFileStream(fs, path, size), "application/octet-stream", size)
       yield* presigned.discard(HttpClientRequest.put(url).pipe(HttpClientRequest.setBody(body)))
     })
 
@@ -154,7 +154,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | FileSystem.FileS
         }
         return yield* Effect.scoped(Effect.gen(function*() {
           const spool = yield* fs.makeTempFileScoped({ prefix: "nextmv-upload-" })
-          yield* Stream.run(data.stream, fs.sink(spool))
+          yield* writeStreamToFile(fs, spool, data.stream)
           yield* putFile(url, spool)
         }))
       default:
