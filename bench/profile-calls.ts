@@ -102,7 +102,9 @@ if (session !== undefined && out !== undefined) {
   writeFileSync(out, JSON.stringify(profile))
 }
 console.log(
-  `${CALLS} calls: ${(wall * 1000 / CALLS).toFixed(1)} µs wall, ${((cpu.user + cpu.system) / CALLS).toFixed(1)} µs CPU per call`
+  `${CALLS} calls: ${(wall * 1000 / CALLS).toFixed(1)} µs wall, ${((cpu.user + cpu.system) / CALLS).toFixed(1)} µs CPU per call (user ${
+    (cpu.user / CALLS).toFixed(1)
+  }, system ${(cpu.system / CALLS).toFixed(1)})`
 )
 await sdk.dispose()
 await dispatcher.close()

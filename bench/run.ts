@@ -252,10 +252,13 @@ const main = async () => {
   }
 
   if (ONLY === undefined || ONLY === "concurrency") {
-    const concurrent = (runtime: typeof sdk, get: typeof sdkGet) => () =>
-      runtime.runPromise(
-        Effect.forEach(Array.from({ length: CONCURRENT_CALLS }), () => get, { concurrency: CONCURRENCY, discard: true })
-      )
+    // The same shape on both sides: CONCURRENCY workers, each sending its next call when the last
+    // one is answered (not a fiber per call, which raw's promise loops do not pay either).
+    const concurrent = (runtime: typeof sdk, get: typeof sdkGet) => () => {
+      let next = 0
+      const worker = Effect.whileLoop({ while: () => next++ < CONCURRENT_CALLS, body: () => get, step: () => {} })
+      return runtime.runPromise(Effect.all(Array.from({ length: CONCURRENCY }, () => worker), { concurrency: "unbounded", discard: true }))
+    }
     const [raw, off, on, node] = await compareAll(ROUNDS, [
       async () => {
         let next = 0
