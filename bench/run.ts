@@ -148,9 +148,15 @@ const startServer = () =>
 // Main
 // ---------------------------------------------------------------------------------------------
 
+/** KiB per run in flight: RSS growth (peak over one polling interval) and JS heap growth (after a full GC). */
+interface InFlight {
+  readonly kib: number
+  readonly heapKib: number
+}
+
 /** Runs one memory case in a fresh bench process against the running server; its KiB per run. */
 const memoryCase = (origin: string, name: string) =>
-  new Promise<number>((resolve, reject) => {
+  new Promise<InFlight>((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", import.meta.filename], {
       stdio: ["ignore", "pipe", "inherit"],
       env: { ...process.env, BENCH_ONLY: "memory", BENCH_MEMORY_CASE: name, BENCH_ORIGIN: origin }
@@ -161,7 +167,7 @@ const memoryCase = (origin: string, name: string) =>
     child.once("exit", () => {
       const line = out.split("\n").find((l) => l.startsWith("{\"kib\""))
       if (line === undefined) reject(new Error(`memory case ${name} printed no figure`))
-      else resolve((JSON.parse(line) as { kib: number }).kib)
+      else resolve(JSON.parse(line) as InFlight)
     })
   })
 
@@ -247,10 +253,13 @@ const main = async () => {
   }
 
   if (ONLY === undefined || ONLY === "concurrency") {
-    const concurrent = (runtime: typeof sdk, get: typeof sdkGet) => () =>
-      runtime.runPromise(
-        Effect.forEach(Array.from({ length: CONCURRENT_CALLS }), () => get, { concurrency: CONCURRENCY, discard: true })
-      )
+    // The same shape on both sides: CONCURRENCY workers, each sending its next call when the last
+    // one is answered (not a fiber per call, which raw's promise loops do not pay either).
+    const concurrent = (runtime: typeof sdk, get: typeof sdkGet) => () => {
+      let next = 0
+      const worker = Effect.whileLoop({ while: () => next++ < CONCURRENT_CALLS, body: () => get, step: () => {} })
+      return runtime.runPromise(Effect.all(Array.from({ length: CONCURRENCY }, () => worker), { concurrency: "unbounded", discard: true }))
+    }
     const [raw, off, on, node] = await compareAll(ROUNDS, [
       async () => {
         let next = 0
@@ -322,25 +331,28 @@ const main = async () => {
       maxDuration: Duration.minutes(10),
       maxTries: -1
     }
-    const inFlight = async (start: () => { stop: () => Promise<unknown> }) => {
+    const inFlight = async (start: () => { stop: () => Promise<unknown> }): Promise<InFlight> => {
       gc()
       const rss0 = process.memoryUsage.rss()
+      const heap0 = process.memoryUsage().heapUsed
       const running = start()
       // Let every run be submitted and polled twice, collect the garbage (what is left is what the
       // runs in flight hold), then sample the peak over one more polling interval.
       await new Promise((resolve) => setTimeout(resolve, 2 * pollEvery + 1_000))
       gc()
+      const heap = process.memoryUsage().heapUsed - heap0
       let peak = 0
       for (let i = 0; i < 20; i++) {
         peak = Math.max(peak, process.memoryUsage.rss())
         await new Promise((resolve) => setTimeout(resolve, pollEvery / 20))
       }
       await running.stop()
-      return (peak - rss0) / 1024 / RUNS_IN_FLIGHT
+      return { kib: (peak - rss0) / 1024 / RUNS_IN_FLIGHT, heapKib: heap / 1024 / RUNS_IN_FLIGHT }
     }
-    const rawKiB: Array<number> = []
-    const sdkKiB: Array<number> = []
-    const trackedKiB: Array<number> = []
+    const rawKiB: Array<InFlight> = []
+    const sdkKiB: Array<InFlight> = []
+    const trackedKiB: Array<InFlight> = []
+    const fiberKiB: Array<InFlight> = []
     const sdkRuns = (tracked: boolean) => () => {
       const all = Effect.forEach(
         Array.from({ length: RUNS_IN_FLIGHT }),
@@ -354,6 +366,11 @@ const main = async () => {
       return { stop: () => sdk.runPromise(Fiber.interrupt(fiber)) }
     }
     const cases = {
+      // The floor of any Effect program that runs one fiber per run: a bare fiber that waits.
+      fiber: () => {
+        const fibers = sdk.runSync(Effect.forEach(Array.from({ length: RUNS_IN_FLIGHT }), () => Effect.forkDaemon(Effect.never)))
+        return { stop: () => sdk.runPromise(Fiber.interruptAll(fibers)) }
+      },
       raw: () => {
         const stop = { stopped: false }
         const done = rawRuns(stop)
@@ -364,8 +381,8 @@ const main = async () => {
     }
     if (MEMORY_CASE !== undefined) {
       // A child of the bench: one case in a fresh process, its figure on stdout.
-      const kib = await inFlight(cases[MEMORY_CASE as keyof typeof cases])
-      process.stdout.write(`${JSON.stringify({ kib })}\n`)
+      const figures = await inFlight(cases[MEMORY_CASE as keyof typeof cases])
+      process.stdout.write(`${JSON.stringify(figures)}\n`)
     } else {
       for (let round = 0; round < MEMORY_ROUNDS; round++) {
         // Each case in a fresh process: the heap a process grew for one case is never given back
@@ -373,18 +390,22 @@ const main = async () => {
         rawKiB.push(await memoryCase(origin, "raw"))
         sdkKiB.push(await memoryCase(origin, "sdk"))
         trackedKiB.push(await memoryCase(origin, "tracked"))
+        fiberKiB.push(await memoryCase(origin, "fiber"))
       }
     }
     await rawAgent.close()
     if (MEMORY_CASE === undefined) print(`## memory: ${RUNS_IN_FLIGHT} runs in flight at once (${MEMORY_ROUNDS} rounds, budget off)`)
     if (MEMORY_CASE === undefined) {
       print(
-        `| RSS growth per in-flight run (after a full GC, polled every ${pollEvery / 1000} s) | KiB/run (min/med/max) |`
+        `| per in-flight run (after a full GC, polled every ${pollEvery / 1000} s), KiB/run min/med/max | RSS growth | JS heap growth |`
       )
-      print(`|---|---|`)
-      print(`| raw promise loop (undici, ${NextmvClient.DEFAULT_MAX_CONNECTIONS} connections) | ${triple(rawKiB, 1)} |`)
-      print(`| SDK newRunWithResult, each run polling on its own | ${triple(sdkKiB, 1)} |`)
-      print(`| SDK newRunWithResult with RunTracker.layer | ${triple(trackedKiB, 1)} |`)
+      print(`|---|---|---|`)
+      const row = (name: string, xs: ReadonlyArray<InFlight>) =>
+        print(`| ${name} | ${triple(xs.map((x) => x.kib), 1)} | ${triple(xs.map((x) => x.heapKib), 1)} |`)
+      row(`raw promise loop (undici, ${NextmvClient.DEFAULT_MAX_CONNECTIONS} connections)`, rawKiB)
+      row("SDK newRunWithResult, each run polling on its own", sdkKiB)
+      row("SDK newRunWithResult with RunTracker.layer", trackedKiB)
+      row("floor: a bare Effect fiber per run (`Effect.forkDaemon(Effect.never)`)", fiberKiB)
       print()
     }
   }

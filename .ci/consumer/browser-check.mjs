@@ -48,13 +48,15 @@ if (forbidden.length > 0) fail(`the main entry loads Node-only modules:\n  ${for
 console.log(`main entry: ${seen.size} modules, static imports of ${[...packages].sort().join(", ")}; no node:, tar or yaml`)
 
 // 2. Browser bundles, with a ceiling each (minified bytes). Issue #14's goal: the minimal program
-// in at most 300 kB. A ceiling above 300 kB is the size measured when it was set (a ratchet: lower
-// it when the program shrinks, never raise it without saying why in the commit).
+// (list the applications) in at most 300 kB, reached in November 2026 (298 kB from the index,
+// 294 kB by subpath); the ceiling holds it there. The run program's ceiling (340 kB then, plus
+// room for the run programs' own growth) catches what would make it jump: an import from the
+// `effect` index in dist/ (about +300 kB), an eager yaml (+107 kB) or the pure marks gone (+13 kB).
 const PROGRAMS = [
   { name: "browser-bare", label: "Effect + Schema + FetchHttpClient alone (the floor)" },
-  { name: "browser-minimal", label: "minimal: list apps, import { … } from \"nextmv-effect\"", limit: 306_000 },
-  { name: "browser-minimal-subpaths", label: "minimal: list apps, subpath imports", limit: 301_000 },
-  { name: "browser", label: "create an app, wait for a run's result", limit: 346_500 }
+  { name: "browser-minimal", label: "minimal: list apps, import { … } from \"nextmv-effect\"", limit: 300_000 },
+  { name: "browser-minimal-subpaths", label: "minimal: list apps, subpath imports", limit: 300_000 },
+  { name: "browser", label: "create an app, wait for a run's result", limit: 345_000 }
 ]
 if (process.env.ESBUILD === undefined) fail("set ESBUILD to esbuild's lib/main.js")
 const esbuild = (await import(pathToFileURL(process.env.ESBUILD).href)).default

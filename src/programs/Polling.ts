@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Option, Random, Schedule } from "effect"
+import { Clock, Duration, Effect, Option, Random, Schedule, type Tracer } from "effect"
 import { InvalidArgumentError, PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
 import { type DefaultPolling, NextmvDefaults } from "../internal/defaults.js"
 import { isRecordObject, requireObject } from "../internal/validate.js"
@@ -77,6 +77,13 @@ export interface PollConfig<A> {
    * `NextmvDefaults.polling`, then {@link defaultPollingOptions} (see {@link currentPollingOptions}).
    */
   readonly polling?: PollingInput | undefined
+  /**
+   * The span the checks and the loop's own logs run under. Default: the current span. For a
+   * program that opens its span with `Effect.useSpan` and waits outside `Effect.withSpan` (which
+   * keeps its machinery on the fiber for as long as the wait lasts; the run programs do this so
+   * that thousands of runs can wait at once).
+   */
+  readonly parentSpan?: Tracer.AnySpan | undefined
 }
 
 /** nextmv-py's `stop`, taken by the `…Stoppable` entry points. */
@@ -234,67 +241,157 @@ export const pollingSchedule = (options: Partial<PollingOptions> = {}): Schedule
   return Schedule.forever.pipe(Schedule.modifyDelayEffect((recurrence) => nextSleep(o, recurrence, Infinity)))
 }
 
+const isSpanOrUndefined = (span: unknown): boolean =>
+  span === undefined ||
+  (isRecordObject(span) && (span["_tag"] === "Span" || span["_tag"] === "ExternalSpan") && typeof span["spanId"] === "string")
+
+/** The annotations of the polling loop's own logs (set per log line: nothing stays on the fiber). */
+const logPolling = (message: string, annotations: Record<string, unknown>) =>
+  Effect.logDebug(message).pipe(Effect.annotateLogs({ package: "nextmv-effect", module: "Polling", ...annotations }))
+
 /**
- * The one polling loop. `finish` wraps a final value; `stopped` is asked before every check and
- * ends polling with its value when it has one.
+ * The state of one polling loop between two checks, and its steps. Made for many loops waiting at
+ * once (e.g. 1,000 runs): between two checks a loop holds this object, its sleep and one
+ * continuation — no generator, no log-annotation or `Schedule` machinery on the fiber's stack. Its
+ * steps are methods and its one closure is made in {@link PollLoop.constructor}, so that nothing
+ * of the scope that built the loop (e.g. a run's input) stays reachable while it waits.
+ */
+class PollLoop<A, B, E, R> {
+  tries = 0
+  last: A | undefined = undefined
+  start = 0
+  /** A user `Schedule`'s driver: sleeps, `false` when the schedule has ended. */
+  next: ((value: A) => Effect.Effect<boolean>) | undefined = undefined
+  /** One check and what follows it (suspended, so that it can be run again). */
+  readonly step: Effect.Effect<B, E | PollingError, R>
+  constructor(
+    readonly check: Effect.Effect<A, E, R>,
+    readonly until: (value: A) => boolean,
+    readonly status: ((value: A) => string | undefined) | undefined,
+    readonly finish: (value: A) => B,
+    readonly stopped: Effect.Effect<Option.Option<B>> | undefined,
+    readonly options: PollingOptions,
+    readonly maxTries: number,
+    readonly maxDurationMillis: number,
+    readonly parentSpan: Tracer.AnySpan | undefined
+  ) {
+    this.step = Effect.suspend(() => this.once())
+  }
+  statusOf(value: A | undefined): string | undefined {
+    return value === undefined || this.status === undefined ? undefined : this.status(value)
+  }
+  /** Runs `effect` under the loop's parent span, if it has one. */
+  within<X, E2, R2>(effect: Effect.Effect<X, E2, R2>): Effect.Effect<X, E2, R2> {
+    return this.parentSpan === undefined ? effect : Effect.withParentSpan(effect, this.parentSpan)
+  }
+  /** The first step, once the initial delay is over (or the driver made). */
+  begin(now: number): Effect.Effect<B, E | PollingError, R> {
+    this.start = now
+    return this.step
+  }
+  once(): Effect.Effect<B, E | PollingError, R> {
+    if (this.stopped === undefined) return this.checkOnce()
+    return Effect.flatMap(this.stopped, (stop) =>
+      Option.isSome(stop)
+        ? Effect.as(this.within(logPolling("polling stopped on request", { tries: this.tries })), stop.value)
+        : this.checkOnce())
+  }
+  checkOnce(): Effect.Effect<B, E | PollingError, R> {
+    this.tries++
+    return Effect.flatMap(this.within(this.check), (value) => this.checked(value))
+  }
+  exhausted(): PollingTriesExhaustedError {
+    return new PollingTriesExhaustedError({ tries: this.tries, lastStatus: this.statusOf(this.last), lastObserved: this.last })
+  }
+  checked(value: A): Effect.Effect<B, E | PollingError, R> {
+    this.last = value
+    if (this.until(value)) return Effect.succeed(this.finish(value))
+    return Effect.flatMap(Clock.currentTimeMillis, (now) => this.after(value, now - this.start))
+  }
+  /** After an unsuccessful check: give up, or sleep and check again. */
+  after(value: A, elapsed: number): Effect.Effect<B, E | PollingError, R> {
+    const { maxDurationMillis, maxTries, tries } = this
+    const logged = this.within(
+      logPolling("polled", { tries, elapsedMillis: elapsed, status: this.statusOf(value) ?? "-" })
+    )
+    if (maxDurationMillis >= 0 && elapsed >= maxDurationMillis) {
+      return Effect.zipRight(
+        logged,
+        new PollingTimeoutError({
+          elapsedMillis: elapsed,
+          maxDurationMillis,
+          tries,
+          lastStatus: this.statusOf(value),
+          lastObserved: value
+        })
+      )
+    }
+    if (maxTries >= 0 && tries >= maxTries) return Effect.zipRight(logged, this.exhausted())
+    if (this.next !== undefined) {
+      return Effect.zipRight(logged, Effect.flatMap(this.next(value), (more) => more ? this.step : this.exhausted()))
+    }
+    const budget = maxDurationMillis >= 0 ? maxDurationMillis - elapsed : Infinity
+    return logged.pipe(
+      Effect.zipRight(nextSleep(this.options, tries - 1, budget)),
+      Effect.flatMap((sleep) => Effect.zipRight(Effect.sleep(sleep), this.step))
+    )
+  }
+}
+
+/** The loop's driver of a user `Schedule` (made here, so that its closure keeps the driver only). */
+const driverNext = <A>(driver: Schedule.ScheduleDriver<unknown, unknown>) => (value: A): Effect.Effect<boolean> =>
+  Effect.match(driver.next(value), { onFailure: () => false, onSuccess: () => true })
+
+/** Starts a built loop: the initial delay (or the schedule's driver), then the first check. */
+const startLoop = <A, B, E, R>(
+  loop: PollLoop<A, B, E, R>,
+  userSchedule: Schedule.Schedule<unknown, unknown> | undefined
+): Effect.Effect<B, E | PollingError, R> => {
+  const begin = Effect.flatMap(Clock.currentTimeMillis, (now) => loop.begin(now))
+  if (userSchedule === undefined) return Effect.zipRight(Effect.sleep(loop.options.initialDelay), begin)
+  return Effect.flatMap(Schedule.driver(userSchedule), (driver) => {
+    loop.next = driverNext(driver)
+    return begin
+  })
+}
+
+/**
+ * The one polling loop. `finish` wraps a final value; `stopped`, when given, is asked before every
+ * check and ends polling with its value when it has one. See {@link PollLoop}.
  */
 const pollLoop = <A, B, E, R>(
   check: Effect.Effect<A, E, R>,
   config: PollConfig<A>,
   finish: (value: A) => B,
-  stopped: Effect.Effect<Option.Option<B>>
+  stopped: Effect.Effect<Option.Option<B>> | undefined
 ): Effect.Effect<B, E | PollingError, R> =>
-  Effect.gen(function*() {
+  Effect.suspend(() => {
+    const { parentSpan, status, until } = config
     const polling = config.polling ?? {}
     const userSchedule = Schedule.isSchedule(polling) ? polling : undefined
-    yield* validatePolling(polling)
-    const base = yield* currentPollingOptions
-    const options: PollingOptions = yield* validOptions(Schedule.isSchedule(polling) ? base : { ...base, ...polling })
-    const maxTries = userSchedule === undefined ? options.maxTries : -1
-    const maxDurationMillis = userSchedule === undefined && !isUnlimited(options.maxDuration)
-      ? Duration.toMillis(options.maxDuration)
-      : -1
-    const statusOf = (value: A | undefined) => value === undefined ? undefined : config.status?.(value)
-
-    if (userSchedule === undefined) yield* Effect.sleep(options.initialDelay)
-    const driver = userSchedule === undefined ? undefined : yield* Schedule.driver(userSchedule)
-    const start = yield* Clock.currentTimeMillis
-    let tries = 0
-    let last: A | undefined
-    while (true) {
-      const stop = yield* stopped
-      if (Option.isSome(stop)) {
-        yield* Effect.logDebug("polling stopped on request").pipe(Effect.annotateLogs("tries", tries))
-        return stop.value
-      }
-      tries++
-      const value = yield* check
-      last = value
-      if (config.until(value)) return finish(value)
-      const elapsed = (yield* Clock.currentTimeMillis) - start
-      yield* Effect.logDebug("polled").pipe(
-        Effect.annotateLogs({ tries, elapsedMillis: elapsed, status: statusOf(value) ?? "-" })
-      )
-      if (maxDurationMillis >= 0 && elapsed >= maxDurationMillis) {
-        return yield* new PollingTimeoutError({
-          elapsedMillis: elapsed,
-          maxDurationMillis,
-          tries,
-          lastStatus: statusOf(last),
-          lastObserved: last
-        })
-      }
-      if (maxTries >= 0 && tries >= maxTries) break
-      if (driver === undefined) {
-        const budget = maxDurationMillis >= 0 ? maxDurationMillis - elapsed : Infinity
-        yield* Effect.sleep(yield* nextSleep(options, tries - 1, budget))
-      } else {
-        const next = yield* Effect.either(driver.next(value))
-        if (next._tag === "Left") break
-      }
+    if (!isSpanOrUndefined(parentSpan)) {
+      return new InvalidArgumentError({ operation: "Polling.poll", reason: "parentSpan must be a Tracer span" })
     }
-    return yield* new PollingTriesExhaustedError({ tries, lastStatus: statusOf(last), lastObserved: last })
-  }).pipe(Effect.annotateLogs({ package: "nextmv-effect", module: "Polling" }))
+    return Effect.zipRight(validatePolling(polling), currentPollingOptions).pipe(
+      Effect.flatMap((base) => validOptions(userSchedule === undefined ? { ...base, ...polling } : base)),
+      Effect.flatMap((options) =>
+        startLoop(
+          new PollLoop(
+            check,
+            until,
+            status,
+            finish,
+            stopped,
+            options,
+            userSchedule === undefined ? options.maxTries : -1,
+            userSchedule === undefined && !isUnlimited(options.maxDuration) ? Duration.toMillis(options.maxDuration) : -1,
+            parentSpan
+          ),
+          userSchedule
+        )
+      )
+    )
+  })
 
 /**
  * Runs `check` until `until` holds for its value, and returns that value (nextmv-py's `poll`).
@@ -320,7 +417,7 @@ const pollLoop = <A, B, E, R>(
 export const poll = <A, E, R>(
   check: Effect.Effect<A, E, R>,
   config: PollConfig<A>
-): Effect.Effect<A, E | PollingError, R> => pollLoop(check, config, (value: A) => value, Effect.succeed(Option.none()))
+): Effect.Effect<A, E | PollingError, R> => pollLoop(check, config, (value: A) => value, undefined)
 
 /**
  * {@link poll} with nextmv-py's `stop`: `stop` is asked before each check, and when it answers

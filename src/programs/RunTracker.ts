@@ -462,9 +462,13 @@ export const make = (
         Effect.withSpan("RunTracker.submit", { attributes: { appId } })
       )
 
+    // `useSpan`, not `withSpan`: nothing inside makes spans, and a waiter then keeps only the
+    // span's end on its stack while it waits (thousands of runs may wait at once).
     const awaitRun: Service["await"] = (appId, runId, awaitOptions) =>
-      Effect.flatMap(outcomeOf(appId, runId, awaitOptions), Deferred.await).pipe(
-        Effect.withSpan("RunTracker.await", { attributes: { appId, runId } })
+      Effect.useSpan(
+        "RunTracker.await",
+        { attributes: { appId, runId } },
+        () => Effect.flatMap(outcomeOf(appId, runId, awaitOptions), Deferred.await)
       )
 
     const changes: Service["changes"] = (appId, runId, changeOptions) =>

@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Chunk, Duration, Effect, Exit, Fiber, Option, Queue, Ref, Stream, Take } from "effect"
+import { Chunk, Duration, Effect, Exit, Fiber, Option, Queue, Ref, Stream, Take, type Tracer } from "effect"
 import type { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
 import { isTerminalStatus, RunInformation, RunResult, type TimestampedRunLog } from "../schemas/Runs.js"
 import { type NewRunOptions, type OutputDirOptions, type RunError, Runs, type TrackedRun, type TrackRunOptions } from "../services/Runs.js"
@@ -51,8 +51,8 @@ export interface WaitOptions extends OutputDirOptions {
 const statusOf = (information: RunInformation) => information.metadata.status_v2
 
 /** Turns a final run into its result, or a {@link RunFailedError}. */
-const finish = (appId: string, information: RunInformation, options: OutputDirOptions) =>
-  Effect.flatMap(Runs, (runs) => Effect.flatMap(runs.runResultFor(appId, information, options), resultOrFailure))
+const finish = (runs: Runs["Type"], appId: string, information: RunInformation, outputDir: string | undefined) =>
+  Effect.flatMap(runs.runResultFor(appId, information, { outputDir }), resultOrFailure)
 
 /** Runs `work` (interruptibly, even inside a finalizer) for at most `bound`; failures are logged. */
 const boundedCancel = (work: Effect.Effect<void, RunError>, what: string, bound: Duration.DurationInput) =>
@@ -65,85 +65,211 @@ const boundedCancel = (work: Effect.Effect<void, RunError>, what: string, bound:
     )
   )
 
-/**
- * The shared shape of the waiting programs: `submit` gives the run id (a new run's POST, or the id
- * itself), then `wait` polls with `check` (the run's metadata). With `cancelOnInterrupt`, an
- * interrupt cancels the run within `cancelTimeout`: during `submit` once its id is known, later
- * unless `check` already saw a terminal status. Everything runs in one uninterruptible mask so
- * that no interrupt slips between the steps unnoticed.
- */
-const waiting = <A, E, R>(
-  operation: string,
-  appId: string,
-  submit: Effect.Effect<string, RunError, Runs>,
-  options: WaitOptions,
-  wait: (runId: string, check: Effect.Effect<RunInformation, RunError>) => Effect.Effect<A, E, R>,
-  stoppable = false
-): Effect.Effect<A, E | RunError, R | Runs> =>
-  Effect.zipRight(validatePollingProgram(operation, options, { stoppable }), Effect.zip(Runs, NextmvDefaults)).pipe(
-    Effect.flatMap(([runs, defaults]) => {
-      if (options.cancelOnInterrupt !== true) {
-        return Effect.flatMap(submit, (runId) => wait(runId, runs.runInformation(appId, runId)))
-      }
-      // The call's `cancelTimeout`, else the program-wide default (`NextmvDefaults`), else 10 s.
-      const bound = Option.getOrElse(
-        Option.orElse(
-          options.cancelTimeout === undefined ? Option.none() : Duration.decodeUnknown(options.cancelTimeout),
-          () => defaults.cancelTimeout === undefined ? Option.none() : Duration.decodeUnknown(defaults.cancelTimeout)
-        ),
-        () => DEFAULT_CANCEL_TIMEOUT
-      )
-      return Effect.uninterruptibleMask((restore) =>
-        Effect.gen(function*() {
-          // A daemon, so that an interrupt of this fiber does not reach the POST: its answer carries
-          // the id of the run to cancel. It is interrupted when the bound runs out.
-          const posting = yield* Effect.forkDaemon(restore(submit))
-          const runId = yield* restore(Fiber.join(posting)).pipe(
-            Effect.onInterrupt(() =>
-              boundedCancel(
-                Effect.flatMap(Fiber.await(posting), (exit) => Exit.isSuccess(exit) ? runs.cancelRun(appId, exit.value) : Effect.void),
-                "the run being submitted",
-                bound
-              ).pipe(Effect.ensuring(Fiber.interruptFork(posting)))
-            )
-          )
-          const terminal = yield* Ref.make(false)
-          const check = runs.runInformation(appId, runId).pipe(
-            Effect.tap((information) => isTerminalStatus(statusOf(information)) ? Ref.set(terminal, true) : Effect.void)
-          )
-          return yield* restore(wait(runId, check)).pipe(
-            Effect.onInterrupt(() =>
-              Effect.unlessEffect(boundedCancel(runs.cancelRun(appId, runId), `run ${runId}`, bound), Ref.get(terminal))
-            )
-          )
-        })
-      )
-    })
-  )
+/** What {@link waiting} hands to the polling part of a program. */
+interface Waiter {
+  readonly runs: Runs["Type"]
+  readonly appId: string
+  readonly runId: string
+  /** The run's metadata (a fresh request each time it runs). */
+  readonly check: Effect.Effect<RunInformation, RunError>
+  /** The program's span: the parent of every request. */
+  readonly span: Tracer.AnySpan
+}
 
-const untilTerminal = (options: WaitOptions) => ({
+/** What a waiting program needs only until its run is submitted (its options carry the run's input). */
+interface Submission<O extends WaitOptions> {
+  readonly options: O
+  readonly submit: (runs: Runs["Type"]) => Effect.Effect<string, RunError>
+}
+
+/** The polling part of a waiting program, given its options once the run is submitted. */
+type Wait<O extends WaitOptions, A, E, R> = (waiter: Waiter, options: O) => Effect.Effect<A, E, R>
+
+const metadataCheck = (runs: Runs["Type"], appId: string, runId: string) => Effect.suspend(() => runs.runInformation(appId, runId))
+
+/**
+ * The shared shape of the waiting programs, in the span `span`: `submit` gives the run id (a new
+ * run's POST, or the id itself), then `wait` polls with `check` (the run's metadata). With
+ * `cancelOnInterrupt`, an interrupt cancels the run within `cancelTimeout`: during `submit` once
+ * its id is known, later unless `check` already saw a terminal status.
+ *
+ * Made for many runs waiting at once (1,000 runs polling cost about N KiB each): the span is opened
+ * with `Effect.useSpan` and each request runs as its child, instead of `Effect.withSpan` around the
+ * whole wait, which keeps its machinery and the program on the fiber's stack while it waits; the
+ * options (and the run's input) are held in a per-execution cell that is emptied once the run is
+ * submitted; and the closures that live while the run waits are made by module-level functions,
+ * so that their scopes hold only what polling needs.
+ */
+const waiting = <O extends WaitOptions, A, E, R>(
+  span: { readonly name: string; readonly attributes: Record<string, string> },
+  appId: string,
+  options: O,
+  submit: (runs: Runs["Type"]) => Effect.Effect<string, RunError>,
+  wait: Wait<O, A, E, R>,
+  stoppable = false
+): Effect.Effect<A, E | RunError, R | Runs> => Effect.suspend(() => openSpan(span, [{ options, submit }], appId, wait, stoppable))
+
+/**
+ * Opens the span of {@link waiting}. Module-level on purpose: the span keeps a stack trace of its
+ * opening (its `code.stacktrace`), whose frames keep their functions, and so the scopes of those
+ * functions: a closure here would keep the program's options (and the run's input) alive.
+ */
+const openSpan = <O extends WaitOptions, A, E, R>(
+  span: { readonly name: string; readonly attributes: Record<string, string> },
+  cell: Array<Submission<O>>,
+  appId: string,
+  wait: Wait<O, A, E, R>,
+  stoppable: boolean
+): Effect.Effect<A, E | RunError, R | Runs> =>
+  Effect.useSpan(span.name, { attributes: span.attributes }, inSpan(cell, appId, span.name, wait, stoppable))
+
+/** The body of {@link waiting}, made here so that its closure holds the cell, not the options. */
+const inSpan = <O extends WaitOptions, A, E, R>(
+  cell: Array<Submission<O>>,
+  appId: string,
+  operation: string,
+  wait: Wait<O, A, E, R>,
+  stoppable: boolean
+) =>
+(parent: Tracer.AnySpan): Effect.Effect<A, E | RunError, R | Runs> =>
+  Effect.suspend(() => {
+    const submission = cell[0]
+    if (submission === undefined) return Effect.dieMessage(`${operation}: a program execution ran twice`)
+    return Effect.zipRight(validatePollingProgram(operation, submission.options, { stoppable }), Effect.zip(Runs, NextmvDefaults)).pipe(
+      Effect.flatMap(([runs, defaults]) => submitAndWait(cell, parent, runs, defaults, appId, wait))
+    )
+  })
+
+/** Takes the submission out of its cell: from then on only the effects being built hold it. */
+const take = <O extends WaitOptions>(cell: Array<Submission<O>>) => cell.splice(0, 1)[0]
+
+const submitAndWait = <O extends WaitOptions, A, E, R>(
+  cell: Array<Submission<O>>,
+  parent: Tracer.AnySpan,
+  runs: Runs["Type"],
+  defaults: NextmvDefaults["Type"],
+  appId: string,
+  wait: Wait<O, A, E, R>
+): Effect.Effect<A, E | RunError, R> => {
+  const submission = cell[0]
+  if (submission === undefined) return Effect.dieMessage("a program execution ran twice")
+  const { options } = submission
+  if (options.cancelOnInterrupt !== true) {
+    take(cell)
+    return Effect.flatMap(
+      Effect.withParentSpan(submission.submit(runs), parent),
+      (runId) => wait({ runs, appId, runId, check: metadataCheck(runs, appId, runId), span: parent }, options)
+    )
+  }
+  // The call's `cancelTimeout`, else the program-wide default (`NextmvDefaults`), else 10 s.
+  const bound = Option.getOrElse(
+    Option.orElse(
+      options.cancelTimeout === undefined ? Option.none() : Duration.decodeUnknown(options.cancelTimeout),
+      () => defaults.cancelTimeout === undefined ? Option.none() : Duration.decodeUnknown(defaults.cancelTimeout)
+    ),
+    () => DEFAULT_CANCEL_TIMEOUT
+  )
+  // Everything runs in one uninterruptible mask so that no interrupt slips between the steps unnoticed.
+  return Effect.uninterruptibleMask(cancellable(cell, parent, runs, appId, bound, wait))
+}
+
+/** The `cancelOnInterrupt` path of {@link submitAndWait}, made here to hold the cell, not the options. */
+const cancellable = <O extends WaitOptions, A, E, R>(
+  cell: Array<Submission<O>>,
+  parent: Tracer.AnySpan,
+  runs: Runs["Type"],
+  appId: string,
+  bound: Duration.Duration,
+  wait: Wait<O, A, E, R>
+) =>
+(restore: <X, E2, R2>(effect: Effect.Effect<X, E2, R2>) => Effect.Effect<X, E2, R2>): Effect.Effect<A, E | RunError, R> => {
+  const submission = take(cell)
+  if (submission === undefined) return Effect.dieMessage("a program execution ran twice")
+  const { options } = submission
+  return Effect.flatMap(
+    // A daemon, so that an interrupt of this fiber does not reach the POST: its answer carries
+    // the id of the run to cancel. It is interrupted when the bound runs out.
+    Effect.forkDaemon(restore(Effect.withParentSpan(submission.submit(runs), parent))),
+    (posting) =>
+      restore(Fiber.join(posting)).pipe(
+        Effect.onInterrupt(() =>
+          Effect.withParentSpan(
+            boundedCancel(
+              Effect.flatMap(Fiber.await(posting), (exit) => Exit.isSuccess(exit) ? runs.cancelRun(appId, exit.value) : Effect.void),
+              "the run being submitted",
+              bound
+            ),
+            parent
+          ).pipe(Effect.ensuring(Fiber.interruptFork(posting)))
+        ),
+        Effect.flatMap((runId) =>
+          cancellingWait(restore, { runs, appId, runId, check: metadataCheck(runs, appId, runId), span: parent }, bound, wait, options)
+        )
+      )
+  )
+}
+
+/** Waits for a submitted run; an interrupt cancels it unless its check already saw a terminal status. */
+const cancellingWait = <O extends WaitOptions, A, E, R>(
+  restore: <X, E2, R2>(effect: Effect.Effect<X, E2, R2>) => Effect.Effect<X, E2, R2>,
+  waiter: Waiter,
+  bound: Duration.Duration,
+  wait: Wait<O, A, E, R>,
+  options: O
+): Effect.Effect<A, E, R> =>
+  Effect.flatMap(Ref.make(false), (terminal) => {
+    const { appId, runId, runs, span } = waiter
+    const check = waiter.check.pipe(
+      Effect.tap((information) => isTerminalStatus(statusOf(information)) ? Ref.set(terminal, true) : Effect.void)
+    )
+    return restore(wait({ ...waiter, check }, options)).pipe(
+      Effect.onInterrupt(() =>
+        Effect.unlessEffect(
+          Effect.withParentSpan(boundedCancel(runs.cancelRun(appId, runId), `run ${runId}`, bound), span),
+          Ref.get(terminal)
+        )
+      )
+    )
+  })
+
+const untilTerminal = (polling: PollingInput | undefined, parentSpan: Tracer.AnySpan) => ({
   until: (information: RunInformation) => isTerminalStatus(statusOf(information)),
   status: statusOf,
-  polling: options.polling
+  polling,
+  parentSpan
 })
+
+/** The final step: the result of a terminal run, fetched as a child of the program's span. */
+const finishing = ({ appId, runs, span }: Waiter, outputDir: string | undefined) => (information: RunInformation) =>
+  Effect.withParentSpan(finish(runs, appId, information, outputDir), span)
 
 /**
  * Polls until the run is terminal, then fetches its result. With a `RunTracker` in the context
- * (and polling it accepts), the run is followed by the tracker's scheduler instead.
+ * (and polling it accepts), the run is followed by the tracker's scheduler instead. Keeps only
+ * `polling` and `outputDir` of the options.
  */
-const resultOf = (appId: string, options: WaitOptions) => (runId: string, check: Effect.Effect<RunInformation, RunError>) =>
+const resultOf = (waiter: Waiter, options: WaitOptions) => awaitResult(waiter, options.polling, options.outputDir)
+
+const awaitResult = (waiter: Waiter, polling: PollingInput | undefined, outputDir: string | undefined) =>
   Effect.flatMap(Effect.serviceOption(Tracker.RunTracker), (tracker) =>
-    Option.isSome(tracker) && Tracker.accepts(options.polling)
-      ? tracker.value.await(appId, runId, { polling: options.polling, outputDir: options.outputDir })
-      : Effect.flatMap(poll(check, untilTerminal(options)), (information) => finish(appId, information, options)))
+    Option.isSome(tracker) && Tracker.accepts(polling)
+      ? Effect.withParentSpan(tracker.value.await(waiter.appId, waiter.runId, { polling, outputDir }), waiter.span)
+      : Effect.flatMap(poll(waiter.check, untilTerminal(polling, waiter.span)), finishing(waiter, outputDir)))
 
 /** {@link resultOf} with `stop`. */
-const resultOfStoppable =
-  (appId: string, options: WaitOptions & StopOption) => (_: string, check: Effect.Effect<RunInformation, RunError>) =>
-    Effect.flatMap(
-      pollStoppable(check, { ...untilTerminal(options), stop: options.stop }),
-      Effect.transposeMapOption((information) => finish(appId, information, options))
-    )
+const resultOfStoppable = (waiter: Waiter, options: WaitOptions & StopOption) =>
+  awaitResultStoppable(waiter, options.polling, options.outputDir, options.stop)
+
+const awaitResultStoppable = (
+  waiter: Waiter,
+  polling: PollingInput | undefined,
+  outputDir: string | undefined,
+  stop: Effect.Effect<boolean>
+) =>
+  Effect.flatMap(
+    pollStoppable(waiter.check, { ...untilTerminal(polling, waiter.span), stop }),
+    Effect.transposeMapOption(finishing(waiter, outputDir))
+  )
 
 /**
  * Polls the run's metadata until it is `succeeded`, `failed` or `canceled`, then fetches the
@@ -166,8 +292,12 @@ export const runResultWithPolling = (
   runId: string,
   options: WaitOptions = {}
 ): Effect.Effect<RunResult, RunPollingError | RunFailedError, Runs> =>
-  waiting("Runs.runResultWithPolling", appId, Effect.succeed(runId), options, resultOf(appId, options)).pipe(
-    Effect.withSpan("Runs.runResultWithPolling", { attributes: { appId, runId } })
+  waiting(
+    { name: "Runs.runResultWithPolling", attributes: { appId, runId } },
+    appId,
+    options,
+    () => Effect.succeed(runId),
+    resultOf
   )
 
 /**
@@ -184,8 +314,13 @@ export const runResultWithPollingStoppable = (
   runId: string,
   options: WaitOptions & StopOption
 ): Effect.Effect<Option.Option<RunResult>, RunPollingError | RunFailedError, Runs> =>
-  waiting("Runs.runResultWithPollingStoppable", appId, Effect.succeed(runId), options, resultOfStoppable(appId, options), true).pipe(
-    Effect.withSpan("Runs.runResultWithPollingStoppable", { attributes: { appId, runId } })
+  waiting(
+    { name: "Runs.runResultWithPollingStoppable", attributes: { appId, runId } },
+    appId,
+    options,
+    () => Effect.succeed(runId),
+    resultOfStoppable,
+    true
   )
 
 /**
@@ -208,10 +343,13 @@ export const newRunWithResult = (
   appId: string,
   options: NewRunOptions & WaitOptions
 ): Effect.Effect<RunResult, RunPollingError | RunFailedError, Runs> =>
-  waiting("Runs.newRunWithResult", appId, Effect.flatMap(Runs, (runs) => runs.newRun(appId, options)), options, resultOf(appId, options))
-    .pipe(
-      Effect.withSpan("Runs.newRunWithResult", { attributes: { appId } })
-    )
+  waiting(
+    { name: "Runs.newRunWithResult", attributes: { appId } },
+    appId,
+    options,
+    (runs) => runs.newRun(appId, options),
+    resultOf
+  )
 
 /**
  * {@link newRunWithResult} with nextmv-py's `stop` (see {@link runResultWithPollingStoppable}).
@@ -226,13 +364,13 @@ export const newRunWithResultStoppable = (
   options: NewRunOptions & WaitOptions & StopOption
 ): Effect.Effect<Option.Option<RunResult>, RunPollingError | RunFailedError, Runs> =>
   waiting(
-    "Runs.newRunWithResultStoppable",
+    { name: "Runs.newRunWithResultStoppable", attributes: { appId } },
     appId,
-    Effect.flatMap(Runs, (runs) => runs.newRun(appId, options)),
     options,
-    resultOfStoppable(appId, options),
+    (runs) => runs.newRun(appId, options),
+    resultOfStoppable,
     true
-  ).pipe(Effect.withSpan("Runs.newRunWithResultStoppable", { attributes: { appId } }))
+  )
 
 /**
  * Tracks an external run (`Runs.trackRun`) and waits for its result.
@@ -248,13 +386,12 @@ export const trackRunWithResult = (
   options: TrackRunOptions & WaitOptions = {}
 ): Effect.Effect<RunResult, RunPollingError | RunFailedError, Runs> =>
   waiting(
-    "Runs.trackRunWithResult",
+    { name: "Runs.trackRunWithResult", attributes: { appId } },
     appId,
-    Effect.flatMap(Runs, (runs) => runs.trackRun(appId, run, options)),
     options,
-    resultOf(appId, options)
+    (runs) => runs.trackRun(appId, run, options),
+    resultOf
   )
-    .pipe(Effect.withSpan("Runs.trackRunWithResult", { attributes: { appId } }))
 
 /**
  * {@link trackRunWithResult} with nextmv-py's `stop` (see {@link runResultWithPollingStoppable}).
@@ -272,13 +409,13 @@ export const trackRunWithResultStoppable = (
   options: TrackRunOptions & WaitOptions & StopOption
 ): Effect.Effect<Option.Option<RunResult>, RunPollingError | RunFailedError, Runs> =>
   waiting(
-    "Runs.trackRunWithResultStoppable",
+    { name: "Runs.trackRunWithResultStoppable", attributes: { appId } },
     appId,
-    Effect.flatMap(Runs, (runs) => runs.trackRun(appId, run, options)),
     options,
-    resultOfStoppable(appId, options),
+    (runs) => runs.trackRun(appId, run, options),
+    resultOfStoppable,
     true
-  ).pipe(Effect.withSpan("Runs.trackRunWithResultStoppable", { attributes: { appId } }))
+  )
 
 /**
  * Runs `loop` (a polling effect that emits through `emit`) in a scoped fiber and exposes what it

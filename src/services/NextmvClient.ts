@@ -621,7 +621,7 @@ const makeRequester = (
     bytes,
     discard: (request) => Effect.asVoid(bytes(request)),
     json: <A, I>(request: HttpClientRequest.HttpClientRequest, schema: Schema.Schema<A, I, never>) =>
-      text(request).pipe(Effect.flatMap((body) => decodeJsonText(`${request.method} ${pathOf(request)}`, schema, body))),
+      Effect.flatMap(bytes(request), (body) => decodeJson(() => `${request.method} ${pathOf(request)}`, schema, decoder.decode(body))),
     stream
   }
 }
@@ -680,18 +680,30 @@ export const decodeJsonText = <A, I>(
   operation: string,
   schema: Schema.Schema<A, I, never>,
   body: string
+): Effect.Effect<A, NextmvDecodeError> => decodeJson(() => operation, schema, body)
+
+/** {@link decodeJsonText} with the operation's name built only for an error. */
+const decodeJson = <A, I>(
+  operation: () => string,
+  schema: Schema.Schema<A, I, never>,
+  body: string
 ): Effect.Effect<A, NextmvDecodeError> => {
-  let value: unknown
+  let value: unknown = null
   try {
-    value = body.trim() === "" ? null : JSON.parse(body)
+    if (body.length > 0) value = JSON.parse(body)
   } catch (cause) {
-    return Effect.fail(new NextmvDecodeError({ operation, issue: `the body is not valid JSON (${(cause as Error).message})` }))
+    // A blank body decodes as `null` too (checked only here: `trim` copies the text).
+    if (body.trim() !== "") {
+      return Effect.fail(
+        new NextmvDecodeError({ operation: operation(), issue: `the body is not valid JSON (${(cause as Error).message})` })
+      )
+    }
   }
   // One synchronous decode, no effect machinery on the way.
   const decoded = decoderOf(schema)(value)
   return Either.isRight(decoded)
     ? Effect.succeed(decoded.right)
-    : Effect.fail(new NextmvDecodeError({ operation, issue: ParseResult.TreeFormatter.formatIssueSync(decoded.left) }))
+    : Effect.fail(new NextmvDecodeError({ operation: operation(), issue: ParseResult.TreeFormatter.formatIssueSync(decoded.left) }))
 }
 
 const trimTrailingSlash = (url: string): string => url.replace(/\/+$/, "")
