@@ -95,7 +95,7 @@ for (const [transportName, transport] of transports) {
         // No tracer installed (Effect's built-in one): the operations work, nothing is recorded.
         const created = yield* apps.newApplication({ id: "untraced" })
         expect((yield* apps.getApplication("untraced")).id).toBe(created.id)
-        expect((yield* failureOf(apps.getApplication("missing"))).status).toBe(404)
+        expect(yield* failureOf(apps.getApplication("missing"))).toMatchObject({ _tag: "NextmvHttpError", status: 404 })
         // A tracer installed but tracing turned off: no span either.
         yield* apps.getApplication("untraced").pipe(Effect.withTracerEnabled(false), Effect.withTracer(tracer))
         expect(spans).toEqual([])
@@ -111,7 +111,7 @@ for (const [transportName, transport] of transports) {
         // A failure is recorded on the operation's span, a nested operation is a child span.
         spans.length = 0
         const failure = yield* failureOf(apps.getApplication("missing").pipe(Effect.withTracer(tracer)))
-        expect(failure.status).toBe(404)
+        expect(failure).toMatchObject({ _tag: "NextmvHttpError", status: 404 })
         expect(spans[0]?.name).toBe("Applications.getApplication")
         const failed = spans[0]?.exit
         expect(failed !== undefined && Exit.isFailure(failed) && Cause.squash(failed.cause)).toBe(failure)
