@@ -1,6 +1,7 @@
 /**
- * `node --import tsx --cpu-prof bench/profile-calls.ts`: sequential `getApplication` calls against the bench server, for
- * `node --cpu-prof` (see the README performance section). `PROFILE_CALLS` (20000) calls;
+ * `node scripts/bench.mjs bench/profile-calls.ts` (the compiled code, as it ships): sequential
+ * `getApplication` calls against the bench server (see the README's Benchmarks section).
+ * `PROFILE_CALLS` (20000) calls;
  * `PROFILE_RAW=1` profiles raw undici instead; `PROFILE_TRANSPORT=platform` the SDK on the platform's
  * `NodeHttpClient.layerUndici` instead of `NodeTransport.layer`, `PROFILE_TRANSPORT=stub` no network
  * at all (the SDK's own cost). `PROFILE_OUT=file.cpuprofile` profiles the measured pass only.

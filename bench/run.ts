@@ -12,8 +12,9 @@
  *
  * Environment: `BENCH_ROUNDS` (5), `BENCH_CALLS` (2000 sequential calls per round),
  * `BENCH_CONCURRENT_CALLS` (6400), `BENCH_TRANSFER_MIB` (256; 1024 for the 1 GiB figures),
- * `BENCH_TRANSFER_ROUNDS` (3), `BENCH_TRANSFERS` (`file,stream,download`), `BENCH_ONLY` (`calls`,
- * `concurrency` or `transfers`).
+ * `BENCH_TRANSFER_ROUNDS` (3), `BENCH_TRANSFERS` (`file,stream,download`), `BENCH_TRANSFER_GC`
+ * (`1`: a forced full GC before each transfer case), `BENCH_ONLY` (`calls`, `concurrency` or
+ * `transfers`).
  */
 import { FileSystem, HttpClientRequest } from "@effect/platform"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
@@ -420,11 +421,16 @@ const main = async () => {
     const bytes = TRANSFER_MIB * MIB
     const dir = mkdtempSync(join(tmpdir(), "nextmv-bench-"))
     try {
+      // `BENCH_TRANSFERS=file,stream,download` runs only some of the cases (all by default).
+      const only = process.env["BENCH_TRANSFERS"]?.split(",")
+      const keys = ["file", "stream", "download"]
       const source = join(dir, "source.bin")
       const block = Buffer.alloc(MIB, 98)
-      const fd = openSync(source, "w")
-      for (let i = 0; i < TRANSFER_MIB; i++) writeSync(fd, block)
-      closeSync(fd)
+      if (only === undefined || only.includes("file")) {
+        const fd = openSync(source, "w")
+        for (let i = 0; i < TRANSFER_MIB; i++) writeSync(fd, block)
+        closeSync(fd)
+      }
       const uploadUrl = `${origin}/upload?signature=bench`
       const rawPut = async (body: Readable) => {
         const response = await dispatcher.request({
@@ -480,19 +486,17 @@ const main = async () => {
         `| case | raw wall s (med) | SDK wall s (med) | wall ratio (min/med/max) | raw / SDK CPU s (med) | CPU ratio (min/med/max) | raw RSS growth MiB (max) | SDK RSS growth MiB (max) |`
       )
       print(`|---|---|---|---|---|---|---|---|`)
-      // `BENCH_TRANSFERS=file,stream,download` runs only some of the cases (all by default).
-      const only = process.env["BENCH_TRANSFERS"]?.split(",")
-      const keys = ["file", "stream", "download"]
       for (const [name, raw, sdkCase] of cases.filter((_, i) => only === undefined || only.includes(keys[i]!))) {
         // Both sides do the same disk work: the download target is removed before every run
         // (outside the measurement), so neither side pays for truncating the other's file.
         const result = { raw: [] as Array<Sample>, sdk: [] as Array<Sample> }
         await raw()
         await sdkCase()
-        // The idle RSS is taken once per case, after a full GC. No GC is forced before each run:
-        // right after a forced full GC, V8 sets its heap limits so low that the next transfer pays
-        // 10–20 full collections (on both sides), which is not how a program runs.
-        gc()
+        // No GC is forced here: after a forced full GC, V8 may keep its old-generation limit next to
+        // the live heap, and then every transfer pays dozens of full collections (raw too; the SDK,
+        // which promotes more small objects per buffer, about twice as many). The idle RSS is the
+        // RSS after the warm-ups. `BENCH_TRANSFER_GC=1` forces a full GC first, for that regime.
+        if (process.env["BENCH_TRANSFER_GC"] === "1") gc()
         const idle = process.memoryUsage.rss()
         for (let i = 0; i < TRANSFER_ROUNDS; i++) {
           // Alternating who goes first.

@@ -211,6 +211,15 @@ for (const [transportName, transport] of transports) {
         expect((error as NextmvDecodeError).issue).toMatch(/Expected.*id|readonly id|\{ readonly id/)
       }).pipe(Effect.provide(emulatorLayer({}, transport))))
 
+    it.effect("a request the transport rejects (a header with a line break) fails typed, never a defect", () =>
+      driven(function*() {
+        const { api } = yield* NextmvClient.NextmvClient
+        const error = yield* api.text(HttpClientRequest.get("/v1/applications").pipe(HttpClientRequest.setHeader("x-bad", "a\r\nb")))
+          .pipe(failureOf)
+        expect(error).toBeInstanceOf(NextmvHttpError)
+        expect(error.reason).toBe("transport")
+      }).pipe(Effect.provide(emulatorLayer({ client: { retry: { retries: 0 } } }, transport))))
+
     it.live("interrupting a call aborts its request (the socket closes) and frees its connection slot", () =>
       Effect.gen(function*() {
         const received = yield* Deferred.make<void>()

@@ -1,6 +1,6 @@
 import { HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Layer, Redacted, Tracer } from "effect"
+import { Cause, Effect, Exit, Layer, Option, Redacted, Tracer } from "effect"
 import * as Applications from "../src/services/Applications.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import { Emulator, FaultAction } from "../src/testing/Emulator.js"
@@ -9,14 +9,21 @@ import { driven, failureOf } from "./support/time.js"
 
 /** A tracer that keeps every span's name, attributes, events and exit, for inspection. */
 const recordingTracer = () => {
-  const spans: Array<{ name: string; attributes: Map<string, unknown>; events: Array<unknown>; exit?: Exit.Exit<unknown, unknown> }> = []
+  const spans: Array<{
+    name: string
+    id: string
+    parent: Option.Option<Tracer.AnySpan>
+    attributes: Map<string, unknown>
+    events: Array<unknown>
+    exit?: Exit.Exit<unknown, unknown>
+  }> = []
   let counter = 0
   const tracer = Tracer.make({
     context: (f) => f(),
     span: (name, parent, context, links, _startTime, kind) => {
-      const record: (typeof spans)[number] = { name, attributes: new Map(), events: [] }
-      spans.push(record)
       const id = String(++counter)
+      const record: (typeof spans)[number] = { name, id, parent, attributes: new Map(), events: [] }
+      spans.push(record)
       const span: Tracer.Span = {
         _tag: "Span",
         name,
@@ -80,6 +87,45 @@ for (const [transportName, transport] of transports) {
         expect(String(reset)).not.toContain(secret)
         expect(dump).toContain("url.full")
       }).pipe(Effect.provide(Layer.merge(servicesLayer({}, transport), transport))))
+
+    it.effect("an operation's span is opened only when a tracer is installed, as Effect.fn's was", () =>
+      driven(function*() {
+        const { tracer, spans } = recordingTracer()
+        const apps = yield* Applications.Applications
+        // No tracer installed (Effect's built-in one): the operations work, nothing is recorded.
+        const created = yield* apps.newApplication({ id: "untraced" })
+        expect((yield* apps.getApplication("untraced")).id).toBe(created.id)
+        expect(yield* failureOf(apps.getApplication("missing"))).toMatchObject({ _tag: "NextmvHttpError", status: 404 })
+        // A tracer installed but tracing turned off: no span either.
+        yield* apps.getApplication("untraced").pipe(Effect.withTracerEnabled(false), Effect.withTracer(tracer))
+        expect(spans).toEqual([])
+
+        // A tracer installed: the operation's span, with the http.client span as its child.
+        yield* apps.getApplication("untraced").pipe(Effect.withTracer(tracer))
+        expect(spans.map((s) => s.name)).toEqual(["Applications.getApplication", "http.client GET"])
+        const [operation, http] = spans
+        expect(Option.map(http!.parent, (parent) => parent.spanId)).toEqual(Option.some(operation!.id))
+        expect(Option.isNone(operation!.parent)).toBe(true)
+        expect(operation!.exit !== undefined && Exit.isSuccess(operation!.exit)).toBe(true)
+
+        // A failure is recorded on the operation's span, a nested operation is a child span.
+        spans.length = 0
+        const failure = yield* failureOf(apps.getApplication("missing").pipe(Effect.withTracer(tracer)))
+        expect(failure).toMatchObject({ _tag: "NextmvHttpError", status: 404 })
+        expect(spans[0]?.name).toBe("Applications.getApplication")
+        const failed = spans[0]?.exit
+        expect(failed !== undefined && Exit.isFailure(failed) && Cause.squash(failed.cause)).toBe(failure)
+        // As with Effect.fn, a failed span records where the operation is (its definition site).
+        expect(String(spans[0]?.attributes.get("code.stacktrace"))).toMatch(/Applications\.ts:\d+/)
+        spans.length = 0
+        yield* apps.newApplication({ id: "untraced", existOk: true }).pipe(Effect.withTracer(tracer))
+        const byName = new Map(spans.map((s) => [s.name, s]))
+        const outer = byName.get("Applications.newApplication")
+        expect(outer).toBeDefined()
+        for (const inner of ["Applications.applicationExists", "Applications.getApplication"]) {
+          expect(Option.map(byName.get(inner)!.parent, (parent) => parent.spanId)).toEqual(Option.some(outer!.id))
+        }
+      }).pipe(Effect.provide(servicesLayer({}, transport))))
 
     it.effect("the API request carries the trace context of its http.client span; presigned requests none", () =>
       driven(function*() {

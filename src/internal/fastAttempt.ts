@@ -53,19 +53,25 @@ export const fastAttempt = <E>(send: Send, request: FastRequest, context: FastAt
         abort?.()
         settle(Effect.fail(context.timeout(expiry)))
       })
-      abort = send(request, context.errorBodyCap, {
-        onProgress: dog.touch,
-        onResponse: (response) => {
-          if (response.status >= 200 && response.status < 300) return settle(Effect.succeed(response.body))
-          const header = (name: string) => {
-            const value = response.headers[name]
-            return typeof value === "string" ? value : value?.[0]
-          }
-          settle(context.status(response.status, header, response.body))
-        },
-        onError: (cause) => settle(Effect.fail(context.transport(cause)))
-      })
+      // A transport reports its failures through `onError`; one that throws still fails typed.
+      try {
+        abort = send(request, context.errorBodyCap, callbacks(dog))
+      } catch (cause) {
+        settle(Effect.fail(context.transport(cause)))
+      }
     }
+    const callbacks = (dog: Watchdog): FastCallbacks => ({
+      onProgress: dog.touch,
+      onResponse: (response) => {
+        if (response.status >= 200 && response.status < 300) return settle(Effect.succeed(response.body))
+        const header = (name: string) => {
+          const value = response.headers[name]
+          return typeof value === "string" ? value : value?.[0]
+        }
+        settle(context.status(response.status, header, response.body))
+      },
+      onError: (cause) => settle(Effect.fail(context.transport(cause)))
+    })
     // A slot freed by another exchange is handed over from inside that exchange's callback:
     // start on a fresh stack.
     const waiter = slot.takeOrQueue(() => queueMicrotask(start))

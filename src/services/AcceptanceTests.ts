@@ -16,6 +16,7 @@ import { invalidArgument, isGiven, requireIds, requireNonEmpty, requireObject, r
 import { AcceptanceTest, type ComparisonOperator, type MetricType, type StatisticType, type ToleranceType } from "../schemas/Experiments.js"
 import { MetricBody, NewAcceptanceTestBody, PatchNameDescription } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
+import { traced } from "../internal/traced.js"
 
 /** Errors of an acceptance-test operation. */
 export type AcceptanceTestError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
@@ -146,17 +147,17 @@ const MetricsOnly = Schema.Struct({ metrics: Schema.Array(MetricBody) })
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const acceptanceTest = Effect.fn("AcceptanceTests.acceptanceTest")(function*(appId: string, acceptanceTestId: string) {
+  const acceptanceTest = traced("AcceptanceTests.acceptanceTest")(function*(appId: string, acceptanceTestId: string) {
     yield* requireIds("AcceptanceTests.acceptanceTest", { appId, acceptanceTestId })
     return yield* api.json(HttpClientRequest.get(acceptanceTestsPath(appId, acceptanceTestId)), AcceptanceTest)
   })
 
-  const listAcceptanceTests = Effect.fn("AcceptanceTests.listAcceptanceTests")(function*(appId: string) {
+  const listAcceptanceTests = traced("AcceptanceTests.listAcceptanceTests")(function*(appId: string) {
     yield* requireIds("AcceptanceTests.listAcceptanceTests", { appId })
     return yield* api.json(HttpClientRequest.get(acceptanceTestsPath(appId)), listOf(AcceptanceTest))
   })
 
-  const createAcceptanceTest = Effect.fn("AcceptanceTests.createAcceptanceTest")(
+  const createAcceptanceTest = traced("AcceptanceTests.createAcceptanceTest")(
     function*(appId: string, options: CreateAcceptanceTestOptions) {
       const operation = "AcceptanceTests.createAcceptanceTest"
       yield* requireIds(operation, { appId })
@@ -182,7 +183,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const updateAcceptanceTest = Effect.fn("AcceptanceTests.updateAcceptanceTest")(
+  const updateAcceptanceTest = traced("AcceptanceTests.updateAcceptanceTest")(
     function*(appId: string, acceptanceTestId: string, options: UpdateAcceptanceTestOptions) {
       const operation = "AcceptanceTests.updateAcceptanceTest"
       yield* requireIds(operation, { appId, acceptanceTestId })
@@ -202,7 +203,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const deleteAcceptanceTest = Effect.fn("AcceptanceTests.deleteAcceptanceTest")(
+  const deleteAcceptanceTest = traced("AcceptanceTests.deleteAcceptanceTest")(
     function*(appId: string, acceptanceTestId: string) {
       yield* requireIds("AcceptanceTests.deleteAcceptanceTest", { appId, acceptanceTestId })
       yield* api.discard(HttpClientRequest.del(acceptanceTestsPath(appId, acceptanceTestId)))

@@ -19,6 +19,7 @@ import { requestWithBody } from "../internal/body.js"
 import { Account, NewAccountBody, Queue } from "../schemas/Account.js"
 import { wireWithoutNulls } from "../schemas/Common.js"
 import { NextmvClient } from "./NextmvClient.js"
+import { traced } from "../internal/traced.js"
 
 /** Errors of an account operation. */
 export type AccountError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
@@ -102,12 +103,12 @@ export class Accounts extends Context.Tag("nextmv-effect/Accounts")<Accounts, Se
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const account = Effect.fn("Accounts.account")(function*(accountId: string) {
+  const account = traced("Accounts.account")(function*(accountId: string) {
     yield* requireIds("Accounts.account", { accountId })
     return yield* api.json(HttpClientRequest.get(organizationPath(accountId)), Account)
   })
 
-  const newAccount = Effect.fn("Accounts.newAccount")(function*(options: NewAccountOptions) {
+  const newAccount = traced("Accounts.newAccount")(function*(options: NewAccountOptions) {
     const operation = "Accounts.newAccount"
     yield* requireObject(operation, "options", options)
     if (!Array.isArray(options.admins)) return yield* invalidArgument(operation, "admins must be an array of emails")
@@ -121,7 +122,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     return yield* api.json(request, Account)
   })
 
-  const updateAccount = Effect.fn("Accounts.updateAccount")(function*(accountId: string, options: UpdateAccountOptions) {
+  const updateAccount = traced("Accounts.updateAccount")(function*(accountId: string, options: UpdateAccountOptions) {
     yield* requireIds("Accounts.updateAccount", { accountId })
     yield* requireObject("Accounts.updateAccount", "options", options)
     const current = yield* api.json(HttpClientRequest.get(organizationPath(accountId)), Account)
@@ -137,12 +138,12 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     return yield* api.json(request, Account)
   })
 
-  const deleteAccount = Effect.fn("Accounts.deleteAccount")(function*(accountId: string) {
+  const deleteAccount = traced("Accounts.deleteAccount")(function*(accountId: string) {
     yield* requireIds("Accounts.deleteAccount", { accountId })
     yield* api.discard(HttpClientRequest.del(organizationPath(accountId)))
   })
 
-  const queue = Effect.fn("Accounts.queue")(function*() {
+  const queue = traced("Accounts.queue")(function*() {
     return yield* api.json(HttpClientRequest.get(accountQueuePath), Queue)
   })
 

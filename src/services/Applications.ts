@@ -16,6 +16,7 @@ import { Application } from "../schemas/Applications.js"
 import { wireWithoutNulls } from "../schemas/Common.js"
 import { NewApplicationBody } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
+import { traced } from "../internal/traced.js"
 
 /** Errors of an application operation. */
 export type ApplicationError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
@@ -96,17 +97,17 @@ export class Applications extends Context.Tag("nextmv-effect/Applications")<Appl
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const getApplication = Effect.fn("Applications.getApplication")(function*(appId: string) {
+  const getApplication = traced("Applications.getApplication")(function*(appId: string) {
     yield* requireIds("Applications.getApplication", { appId })
     return yield* api.json(HttpClientRequest.get(applicationPath(appId)), Application)
   })
 
-  const applicationExists = Effect.fn("Applications.applicationExists")(function*(appId: string) {
+  const applicationExists = traced("Applications.applicationExists")(function*(appId: string) {
     yield* requireIds("Applications.applicationExists", { appId })
     return yield* exists(api, applicationPath(appId))
   })
 
-  const newApplication = Effect.fn("Applications.newApplication")(function*(options: NewApplicationOptions = {}) {
+  const newApplication = traced("Applications.newApplication")(function*(options: NewApplicationOptions = {}) {
     yield* requireObject("Applications.newApplication", "options", options)
     if (options.existOk === true && !isGiven(options.id)) {
       return yield* invalidArgument("Applications.newApplication", "If existOk is true, id must be provided")
@@ -131,12 +132,12 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     return yield* api.json(request, Application)
   })
 
-  const deleteApplication = Effect.fn("Applications.deleteApplication")(function*(appId: string) {
+  const deleteApplication = traced("Applications.deleteApplication")(function*(appId: string) {
     yield* requireIds("Applications.deleteApplication", { appId })
     yield* api.discard(HttpClientRequest.del(applicationPath(appId)))
   })
 
-  const updateApplication = Effect.fn("Applications.updateApplication")(
+  const updateApplication = traced("Applications.updateApplication")(
     function*(appId: string, options: UpdateApplicationOptions) {
       yield* requireIds("Applications.updateApplication", { appId })
       yield* requireObject("Applications.updateApplication", "options", options)
@@ -166,7 +167,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const listApplications = Effect.fn("Applications.listApplications")(function*() {
+  const listApplications = traced("Applications.listApplications")(function*() {
     return yield* api.json(HttpClientRequest.get(applicationsPath), listOf(Application))
   })
 

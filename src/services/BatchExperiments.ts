@@ -32,6 +32,7 @@ import {
 } from "../schemas/Experiments.js"
 import { type BatchExperimentRunBody, NewBatchExperimentBody, PatchNameDescription } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
+import { traced } from "../internal/traced.js"
 
 /** Errors of a batch-experiment operation. */
 export type BatchExperimentError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
@@ -222,24 +223,24 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const remove = (appId: string, id: string) => api.discard(HttpClientRequest.del(batchExperimentsPath(appId, id)))
 
-  const batchExperiment = Effect.fn("BatchExperiments.batchExperiment")(function*(appId: string, batchId: string) {
+  const batchExperiment = traced("BatchExperiments.batchExperiment")(function*(appId: string, batchId: string) {
     yield* requireIds("BatchExperiments.batchExperiment", { appId, batchId })
     return yield* getWithRuns(appId, batchId)
   })
 
-  const batchExperimentMetadata = Effect.fn("BatchExperiments.batchExperimentMetadata")(
+  const batchExperimentMetadata = traced("BatchExperiments.batchExperimentMetadata")(
     function*(appId: string, batchId: string) {
       yield* requireIds("BatchExperiments.batchExperimentMetadata", { appId, batchId })
       return yield* getMetadata(appId, batchId)
     }
   )
 
-  const listBatchExperiments = Effect.fn("BatchExperiments.listBatchExperiments")(function*(appId: string) {
+  const listBatchExperiments = traced("BatchExperiments.listBatchExperiments")(function*(appId: string) {
     yield* requireIds("BatchExperiments.listBatchExperiments", { appId })
     return yield* listOfType(appId, "batch")
   })
 
-  const newBatchExperiment = Effect.fn("BatchExperiments.newBatchExperiment")(
+  const newBatchExperiment = traced("BatchExperiments.newBatchExperiment")(
     function*(appId: string, options: NewBatchExperimentOptions = {}) {
       const operation = "BatchExperiments.newBatchExperiment"
       yield* requireIds(operation, { appId })
@@ -265,7 +266,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const updateBatchExperiment = Effect.fn("BatchExperiments.updateBatchExperiment")(
+  const updateBatchExperiment = traced("BatchExperiments.updateBatchExperiment")(
     function*(appId: string, batchId: string, options: UpdateBatchExperimentOptions) {
       yield* requireIds("BatchExperiments.updateBatchExperiment", { appId, batchId })
       yield* requireObject("BatchExperiments.updateBatchExperiment", "options", options)
@@ -273,31 +274,31 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const deleteBatchExperiment = Effect.fn("BatchExperiments.deleteBatchExperiment")(
+  const deleteBatchExperiment = traced("BatchExperiments.deleteBatchExperiment")(
     function*(appId: string, batchId: string) {
       yield* requireIds("BatchExperiments.deleteBatchExperiment", { appId, batchId })
       yield* remove(appId, batchId)
     }
   )
 
-  const scenarioTest = Effect.fn("BatchExperiments.scenarioTest")(function*(appId: string, scenarioTestId: string) {
+  const scenarioTest = traced("BatchExperiments.scenarioTest")(function*(appId: string, scenarioTestId: string) {
     yield* requireIds("BatchExperiments.scenarioTest", { appId, scenarioTestId })
     return yield* getWithRuns(appId, scenarioTestId)
   })
 
-  const scenarioTestMetadata = Effect.fn("BatchExperiments.scenarioTestMetadata")(
+  const scenarioTestMetadata = traced("BatchExperiments.scenarioTestMetadata")(
     function*(appId: string, scenarioTestId: string) {
       yield* requireIds("BatchExperiments.scenarioTestMetadata", { appId, scenarioTestId })
       return yield* getMetadata(appId, scenarioTestId)
     }
   )
 
-  const listScenarioTests = Effect.fn("BatchExperiments.listScenarioTests")(function*(appId: string) {
+  const listScenarioTests = traced("BatchExperiments.listScenarioTests")(function*(appId: string) {
     yield* requireIds("BatchExperiments.listScenarioTests", { appId })
     return yield* listOfType(appId, "scenario")
   })
 
-  const updateScenarioTest = Effect.fn("BatchExperiments.updateScenarioTest")(
+  const updateScenarioTest = traced("BatchExperiments.updateScenarioTest")(
     function*(appId: string, scenarioTestId: string, options: UpdateBatchExperimentOptions) {
       yield* requireIds("BatchExperiments.updateScenarioTest", { appId, scenarioTestId })
       yield* requireObject("BatchExperiments.updateScenarioTest", "options", options)
@@ -305,7 +306,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const deleteScenarioTest = Effect.fn("BatchExperiments.deleteScenarioTest")(
+  const deleteScenarioTest = traced("BatchExperiments.deleteScenarioTest")(
     function*(appId: string, scenarioTestId: string) {
       yield* requireIds("BatchExperiments.deleteScenarioTest", { appId, scenarioTestId })
       yield* remove(appId, scenarioTestId)

@@ -16,6 +16,7 @@ import { invalidArgument, isGiven, requireIds, requireObject, requireObjectArray
 import { EnsembleDefinition, type EvaluationRule, type RunGroup } from "../schemas/Ensembles.js"
 import { NewEnsembleDefinitionBody, PatchNameDescription } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
+import { traced } from "../internal/traced.js"
 
 /** Errors of an ensemble operation. */
 export type EnsembleError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError | PaginationLimitError
@@ -132,7 +133,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const ids = (operation: string, appId: string, ensembleDefinitionId: string) => requireIds(operation, { appId, ensembleDefinitionId })
 
-  const ensembleDefinition = Effect.fn("Ensembles.ensembleDefinition")(function*(appId: string, id: string) {
+  const ensembleDefinition = traced("Ensembles.ensembleDefinition")(function*(appId: string, id: string) {
     yield* ids("Ensembles.ensembleDefinition", appId, id)
     return yield* api.json(HttpClientRequest.get(ensemblesPath(appId, id)), EnsembleDefinition)
   })
@@ -140,7 +141,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
   // The newest nextmv-py follows pages with a helper whose parameters were not
   // seen; `paginate` sends what is known (`pagereturn`/`pagetoken`) and reads a page without a
   // token as the last one, so a server that does not page is read correctly too.
-  const listEnsembleDefinitions = Effect.fn("Ensembles.listEnsembleDefinitions")(
+  const listEnsembleDefinitions = traced("Ensembles.listEnsembleDefinitions")(
     function*(appId: string, options: ListEnsembleDefinitionsOptions = {}) {
       const operation = "Ensembles.listEnsembleDefinitions"
       yield* requireIds(operation, { appId })
@@ -160,7 +161,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     ))
   }
 
-  const newEnsembleDefinition = Effect.fn("Ensembles.newEnsembleDefinition")(
+  const newEnsembleDefinition = traced("Ensembles.newEnsembleDefinition")(
     function*(appId: string, options: NewEnsembleDefinitionOptions) {
       const operation = "Ensembles.newEnsembleDefinition"
       yield* requireIds(operation, { appId })
@@ -196,7 +197,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const updateEnsembleDefinition = Effect.fn("Ensembles.updateEnsembleDefinition")(
+  const updateEnsembleDefinition = traced("Ensembles.updateEnsembleDefinition")(
     function*(appId: string, id: string, options: UpdateEnsembleDefinitionOptions) {
       const operation = "Ensembles.updateEnsembleDefinition"
       yield* ids(operation, appId, id)
@@ -212,7 +213,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const deleteEnsembleDefinition = Effect.fn("Ensembles.deleteEnsembleDefinition")(function*(appId: string, id: string) {
+  const deleteEnsembleDefinition = traced("Ensembles.deleteEnsembleDefinition")(function*(appId: string, id: string) {
     yield* ids("Ensembles.deleteEnsembleDefinition", appId, id)
     yield* api.discard(HttpClientRequest.del(ensemblesPath(appId, id)))
   })

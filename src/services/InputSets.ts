@@ -16,6 +16,7 @@ import { InputSet } from "../schemas/InputSets.js"
 import { InputSetPutBody, NewInputSetBody } from "../schemas/Requests.js"
 import { ManagedInput } from "../schemas/ManagedInputs.js"
 import { NextmvClient } from "./NextmvClient.js"
+import { traced } from "../internal/traced.js"
 
 /** Errors of an input-set operation. */
 export type InputSetError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
@@ -125,17 +126,17 @@ const isoTime = (operation: string, name: string, input: DateTime.DateTime.Input
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const inputSet = Effect.fn("InputSets.inputSet")(function*(appId: string, inputSetId: string) {
+  const inputSet = traced("InputSets.inputSet")(function*(appId: string, inputSetId: string) {
     yield* requireIds("InputSets.inputSet", { appId, inputSetId })
     return yield* api.json(HttpClientRequest.get(inputSetsPath(appId, inputSetId)), InputSet)
   })
 
-  const listInputSets = Effect.fn("InputSets.listInputSets")(function*(appId: string) {
+  const listInputSets = traced("InputSets.listInputSets")(function*(appId: string) {
     yield* requireIds("InputSets.listInputSets", { appId })
     return yield* api.json(HttpClientRequest.get(inputSetsPath(appId)), listOf(InputSet))
   })
 
-  const newInputSet = Effect.fn("InputSets.newInputSet")(function*(appId: string, options: NewInputSetOptions = {}) {
+  const newInputSet = traced("InputSets.newInputSet")(function*(appId: string, options: NewInputSetOptions = {}) {
     const operation = "InputSets.newInputSet"
     yield* requireIds(operation, { appId })
     yield* requireObject(operation, "options", options)
@@ -160,7 +161,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     return yield* api.json(request, InputSet)
   })
 
-  const updateInputSet = Effect.fn("InputSets.updateInputSet")(
+  const updateInputSet = traced("InputSets.updateInputSet")(
     function*(appId: string, inputSetId: string, options: UpdateInputSetOptions) {
       const operation = "InputSets.updateInputSet"
       yield* requireIds(operation, { appId, inputSetId })
@@ -177,7 +178,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const deleteInputSet = Effect.fn("InputSets.deleteInputSet")(function*(appId: string, inputSetId: string) {
+  const deleteInputSet = traced("InputSets.deleteInputSet")(function*(appId: string, inputSetId: string) {
     yield* requireIds("InputSets.deleteInputSet", { appId, inputSetId })
     yield* api.discard(HttpClientRequest.del(inputSetsPath(appId, inputSetId)))
   })

@@ -25,6 +25,7 @@ import { Instance, type InstanceConfiguration } from "../schemas/Instances.js"
 import { wireWithoutNulls } from "../schemas/Common.js"
 import { NewInstanceBody } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
+import { traced } from "../internal/traced.js"
 
 /** Errors of an instance operation. */
 export type InstanceError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
@@ -144,22 +145,22 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const ids = (operation: string, appId: string, instanceId: string) => requireIds(operation, { appId, instanceId })
 
-  const instance = Effect.fn("Instances.instance")(function*(appId: string, instanceId: string) {
+  const instance = traced("Instances.instance")(function*(appId: string, instanceId: string) {
     yield* ids("Instances.instance", appId, instanceId)
     return yield* api.json(HttpClientRequest.get(instancesPath(appId, instanceId)), Instance)
   })
 
-  const instanceExists = Effect.fn("Instances.instanceExists")(function*(appId: string, instanceId: string) {
+  const instanceExists = traced("Instances.instanceExists")(function*(appId: string, instanceId: string) {
     yield* ids("Instances.instanceExists", appId, instanceId)
     return yield* exists(api, instancesPath(appId, instanceId))
   })
 
-  const listInstances = Effect.fn("Instances.listInstances")(function*(appId: string) {
+  const listInstances = traced("Instances.listInstances")(function*(appId: string) {
     yield* requireIds("Instances.listInstances", { appId })
     return yield* api.json(HttpClientRequest.get(instancesPath(appId)), listOf(Instance))
   })
 
-  const newInstance = Effect.fn("Instances.newInstance")(
+  const newInstance = traced("Instances.newInstance")(
     function*(appId: string, versionId: string, options: NewInstanceOptions = {}) {
       const operation = "Instances.newInstance"
       yield* requireIds(operation, { appId, versionId })
@@ -184,7 +185,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const updateInstance = Effect.fn("Instances.updateInstance")(
+  const updateInstance = traced("Instances.updateInstance")(
     function*(appId: string, instanceId: string, options: UpdateInstanceOptions = {}) {
       const operation = "Instances.updateInstance"
       yield* ids(operation, appId, instanceId)
@@ -213,7 +214,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const deleteInstance = Effect.fn("Instances.deleteInstance")(function*(appId: string, instanceId: string) {
+  const deleteInstance = traced("Instances.deleteInstance")(function*(appId: string, instanceId: string) {
     yield* ids("Instances.deleteInstance", appId, instanceId)
     yield* api.discard(HttpClientRequest.del(instancesPath(appId, instanceId)))
   })

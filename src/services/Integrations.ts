@@ -29,6 +29,7 @@ import {
   NewIntegrationBody
 } from "../schemas/Account.js"
 import { NextmvClient } from "./NextmvClient.js"
+import { traced } from "../internal/traced.js"
 
 /** Errors of an integration operation. */
 export type IntegrationError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
@@ -176,12 +177,12 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const get = (integrationId: string) => api.json(HttpClientRequest.get(integrationsPath(integrationId)), Integration)
 
-  const integration = Effect.fn("Integrations.integration")(function*(integrationId: string) {
+  const integration = traced("Integrations.integration")(function*(integrationId: string) {
     yield* requireIds("Integrations.integration", { integrationId })
     return yield* get(integrationId)
   })
 
-  const listIntegrations = Effect.fn("Integrations.listIntegrations")(function*() {
+  const listIntegrations = traced("Integrations.listIntegrations")(function*() {
     const list = yield* api.json(HttpClientRequest.get(integrationsPath()), IntegrationList)
     return list === null
       ? []
@@ -190,7 +191,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       : (list as { readonly items: ReadonlyArray<Integration> }).items
   })
 
-  const newIntegration = Effect.fn("Integrations.newIntegration")(function*(options: NewIntegrationOptions) {
+  const newIntegration = traced("Integrations.newIntegration")(function*(options: NewIntegrationOptions) {
     const operation = "Integrations.newIntegration"
     yield* requireObject(operation, "options", options)
     const isGlobal = options.isGlobal ?? false
@@ -221,7 +222,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     return yield* api.json(request, Integration)
   })
 
-  const updateIntegration = Effect.fn("Integrations.updateIntegration")(
+  const updateIntegration = traced("Integrations.updateIntegration")(
     function*(integrationId: string, options: UpdateIntegrationOptions) {
       const operation = "Integrations.updateIntegration"
       yield* requireIds(operation, { integrationId })
@@ -265,7 +266,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const deleteIntegration = Effect.fn("Integrations.deleteIntegration")(function*(integrationId: string) {
+  const deleteIntegration = traced("Integrations.deleteIntegration")(function*(integrationId: string) {
     yield* requireIds("Integrations.deleteIntegration", { integrationId })
     yield* api.discard(HttpClientRequest.del(integrationsPath(integrationId)))
   })

@@ -16,6 +16,7 @@ import { DEFAULT_MANAGED_INPUT_FORMAT, ManagedInput, type ManagedInputFormat } f
 import { wireWithoutNulls } from "../schemas/Common.js"
 import { NewManagedInputBody } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
+import { traced } from "../internal/traced.js"
 
 /** Errors of a managed-input operation. */
 export type ManagedInputError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
@@ -101,17 +102,17 @@ export class ManagedInputs extends Context.Tag("nextmv-effect/ManagedInputs")<Ma
 export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(function*() {
   const { api } = yield* NextmvClient
 
-  const managedInput = Effect.fn("ManagedInputs.managedInput")(function*(appId: string, managedInputId: string) {
+  const managedInput = traced("ManagedInputs.managedInput")(function*(appId: string, managedInputId: string) {
     yield* requireIds("ManagedInputs.managedInput", { appId, managedInputId })
     return yield* api.json(HttpClientRequest.get(managedInputsPath(appId, managedInputId)), ManagedInput)
   })
 
-  const listManagedInputs = Effect.fn("ManagedInputs.listManagedInputs")(function*(appId: string) {
+  const listManagedInputs = traced("ManagedInputs.listManagedInputs")(function*(appId: string) {
     yield* requireIds("ManagedInputs.listManagedInputs", { appId })
     return yield* api.json(HttpClientRequest.get(managedInputsPath(appId)), listOf(ManagedInput))
   })
 
-  const newManagedInput = Effect.fn("ManagedInputs.newManagedInput")(
+  const newManagedInput = traced("ManagedInputs.newManagedInput")(
     function*(appId: string, options: NewManagedInputOptions) {
       const operation = "ManagedInputs.newManagedInput"
       yield* requireIds(operation, { appId })
@@ -135,7 +136,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const updateManagedInput = Effect.fn("ManagedInputs.updateManagedInput")(
+  const updateManagedInput = traced("ManagedInputs.updateManagedInput")(
     function*(appId: string, managedInputId: string, options: UpdateManagedInputOptions) {
       const operation = "ManagedInputs.updateManagedInput"
       yield* requireIds(operation, { appId, managedInputId })
@@ -158,7 +159,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const deleteManagedInput = Effect.fn("ManagedInputs.deleteManagedInput")(
+  const deleteManagedInput = traced("ManagedInputs.deleteManagedInput")(
     function*(appId: string, managedInputId: string) {
       yield* requireIds("ManagedInputs.deleteManagedInput", { appId, managedInputId })
       yield* api.discard(HttpClientRequest.del(managedInputsPath(appId, managedInputId)))

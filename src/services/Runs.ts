@@ -63,6 +63,7 @@ import {
 import { ExternalRunStatus, NewRunBody } from "../schemas/Requests.js"
 import { decodeJsonText, NextmvClient } from "./NextmvClient.js"
 import { UploadData, Uploads } from "./Uploads.js"
+import { traced } from "../internal/traced.js"
 
 /**
  * Errors of the run operations: HTTP, decode, argument and local file errors, and
@@ -410,7 +411,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
 
     const consoleUrl = (appId: string, runId: string) => `${client.consoleUrl}/app/${segment(appId)}/run/${segment(runId)}?view=details`
 
-    const newRun = Effect.fn("Runs.newRun")(function*(appId: string, options: NewRunOptions) {
+    const newRun = traced("Runs.newRun")(function*(appId: string, options: NewRunOptions) {
       const operation = "Runs.newRun"
       yield* requireIds(operation, { appId })
       yield* requireObject(operation, "options", options)
@@ -509,7 +510,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     })
 
     const information = (operation: string) =>
-      Effect.fn(operation)(function*(appId: string, runId: string) {
+      traced(operation)(function*(appId: string, runId: string) {
         yield* requireIds(operation, { appId, runId })
         const info = yield* api.json(HttpClientRequest.get(runMetadataPath(appId, runId)), RunInformation)
         return new RunInformation({ ...info, console_url: consoleUrl(appId, runId) })
@@ -521,7 +522,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     // nextmv-py's `delete_run`; the SDK has no docs page for it. (The API docs also list a
     // `PUT …/runs/{runId}` that updates a run's name and description; nextmv-py does not call it and
     // its body is not documented, so it is not offered.)
-    const deleteRun = Effect.fn("Runs.deleteRun")(function*(appId: string, runId: string) {
+    const deleteRun = traced("Runs.deleteRun")(function*(appId: string, runId: string) {
       yield* requireIds("Runs.deleteRun", { appId, runId })
       yield* api.discard(HttpClientRequest.del(runPath(appId, runId)))
     })
@@ -612,7 +613,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
         }
       })
 
-    const runOutput = Effect.fn("Runs.runOutput")(function*(appId: string, runId: string, options: OutputDirOptions = {}) {
+    const runOutput = traced("Runs.runOutput")(function*(appId: string, runId: string, options: OutputDirOptions = {}) {
       yield* requireIds("Runs.runOutput", { appId, runId })
       yield* requireObject("Runs.runOutput", "options", options)
       const information = yield* runInformation(appId, runId)
@@ -624,7 +625,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     // It reads the run's information once more first; here the information just fetched is used.
     // What the API answers for a finalized run without output is not documented: a 404 for a run
     // that did not succeed leaves the result without a downloaded output instead of failing.
-    const runResultFor = Effect.fn("Runs.runResultFor")(
+    const runResultFor = traced("Runs.runResultFor")(
       function*(appId: string, information: RunInformation, options: OutputDirOptions = {}) {
         // A JavaScript caller can pass anything; only a RunInformation (from `runInformation`) is read.
         if (!Schema.is(RunInformation)(information)) {
@@ -655,13 +656,13 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       }
     )
 
-    const runResult = Effect.fn("Runs.runResult")(function*(appId: string, runId: string, options?: OutputDirOptions) {
+    const runResult = traced("Runs.runResult")(function*(appId: string, runId: string, options?: OutputDirOptions) {
       if (options !== undefined) yield* requireObject("Runs.runResult", "options", options)
       const information = yield* runInformation(appId, runId)
       return yield* runResultFor(appId, information, options)
     })
 
-    const runInput = Effect.fn("Runs.runInput")(function*(appId: string, runId: string, options: OutputDirOptions = {}) {
+    const runInput = traced("Runs.runInput")(function*(appId: string, runId: string, options: OutputDirOptions = {}) {
       yield* requireObject("Runs.runInput", "options", options)
       const information = yield* runInformation(appId, runId)
       const inputType = information.metadata.inputType
@@ -686,12 +687,12 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       return undefined
     })
 
-    const runLogs = Effect.fn("Runs.runLogs")(function*(appId: string, runId: string) {
+    const runLogs = traced("Runs.runLogs")(function*(appId: string, runId: string) {
       yield* requireIds("Runs.runLogs", { appId, runId })
       return yield* api.json(HttpClientRequest.get(runLogsPath(appId, runId)), RunLog)
     })
 
-    const runLiveLogs = Effect.fn("Runs.runLiveLogs")(
+    const runLiveLogs = traced("Runs.runLiveLogs")(
       function*(appId: string, runId: string, options: { readonly since?: string | undefined } = {}) {
         yield* requireIds("Runs.runLiveLogs", { appId, runId })
         yield* requireObject("Runs.runLiveLogs", "options", options)
@@ -749,13 +750,13 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       )
     }
 
-    const cancelRun = Effect.fn("Runs.cancelRun")(function*(appId: string, runId: string) {
+    const cancelRun = traced("Runs.cancelRun")(function*(appId: string, runId: string) {
       yield* requireIds("Runs.cancelRun", { appId, runId })
       yield* api.discard(HttpClientRequest.patch(runCancelPath(appId, runId)))
     })
 
     const decodeAsset = Schema.decodeUnknown(RunAsset)
-    const listAssets = Effect.fn("Runs.listAssets")(function*(appId: string, runId: string) {
+    const listAssets = traced("Runs.listAssets")(function*(appId: string, runId: string) {
       yield* requireIds("Runs.listAssets", { appId, runId })
       const operation = `GET ${runAssetsPath(appId, runId)}`
       const { items } = yield* api.json(HttpClientRequest.get(runAssetsPath(appId, runId)), AssetList)
@@ -765,7 +766,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
         ))
     })
 
-    const downloadAssetContent = Effect.fn("Runs.downloadAssetContent")(
+    const downloadAssetContent = traced("Runs.downloadAssetContent")(
       function*(appId: string, runId: string, assetId: string, options: DownloadAssetOptions = {}) {
         yield* requireIds("Runs.downloadAssetContent", { appId, runId, assetId })
         yield* requireObject("Runs.downloadAssetContent", "options", options)
@@ -782,7 +783,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       }
     )
 
-    const trackRun = Effect.fn("Runs.trackRun")(function*(appId: string, run: TrackedRun, options: TrackRunOptions = {}) {
+    const trackRun = traced("Runs.trackRun")(function*(appId: string, run: TrackedRun, options: TrackRunOptions = {}) {
       const operation = "Runs.trackRun"
       yield* requireIds(operation, { appId })
       yield* requireObject(operation, "run", run)

@@ -19,6 +19,7 @@ import { Secret, type SecretInput, SecretsCollection, SecretsCollectionSummary }
 import { wireWithoutNulls } from "../schemas/Common.js"
 import { NewSecretsCollectionBody } from "../schemas/Requests.js"
 import { NextmvClient } from "./NextmvClient.js"
+import { traced } from "../internal/traced.js"
 
 /** Errors of a secrets operation. */
 export type SecretsError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError | PaginationLimitError
@@ -152,14 +153,14 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const ids = (operation: string, appId: string, secretsCollectionId: string) => requireIds(operation, { appId, secretsCollectionId })
 
-  const secretsCollection = Effect.fn("Secrets.secretsCollection")(function*(appId: string, id: string) {
+  const secretsCollection = traced("Secrets.secretsCollection")(function*(appId: string, id: string) {
     yield* ids("Secrets.secretsCollection", appId, id)
     const request = HttpClientRequest.get(secretsPath(appId, id))
     return yield* decodeCollection(`GET ${request.url}`, yield* api.json(request, Schema.Unknown))
   })
 
   // Paging as for ensembles: what is known is sent, a token-less page ends it.
-  const listSecretsCollections = Effect.fn("Secrets.listSecretsCollections")(
+  const listSecretsCollections = traced("Secrets.listSecretsCollections")(
     function*(appId: string, options: ListSecretsCollectionsOptions = {}) {
       const operation = "Secrets.listSecretsCollections"
       yield* requireIds(operation, { appId })
@@ -179,7 +180,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     ))
   }
 
-  const newSecretsCollection = Effect.fn("Secrets.newSecretsCollection")(
+  const newSecretsCollection = traced("Secrets.newSecretsCollection")(
     function*(appId: string, options: NewSecretsCollectionOptions) {
       const operation = "Secrets.newSecretsCollection"
       yield* requireIds(operation, { appId })
@@ -199,7 +200,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const updateSecretsCollection = Effect.fn("Secrets.updateSecretsCollection")(
+  const updateSecretsCollection = traced("Secrets.updateSecretsCollection")(
     function*(appId: string, id: string, options: UpdateSecretsCollectionOptions = {}) {
       const operation = "Secrets.updateSecretsCollection"
       yield* ids(operation, appId, id)
@@ -227,7 +228,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const deleteSecretsCollection = Effect.fn("Secrets.deleteSecretsCollection")(function*(appId: string, id: string) {
+  const deleteSecretsCollection = traced("Secrets.deleteSecretsCollection")(function*(appId: string, id: string) {
     yield* ids("Secrets.deleteSecretsCollection", appId, id)
     yield* api.discard(HttpClientRequest.del(secretsPath(appId, id)))
   })

@@ -32,6 +32,7 @@ import {
   UpdateBody
 } from "../schemas/OnlineTests.js"
 import { NextmvClient } from "./NextmvClient.js"
+import { traced } from "../internal/traced.js"
 
 /** Errors of a shadow-test operation. */
 export type ShadowTestError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
@@ -189,25 +190,25 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const ids = (operation: string, appId: string, id: string) => requireIds(operation, { appId, shadowTestId: id })
 
-  const shadowTest = Effect.fn("ShadowTests.shadowTest")(function*(appId: string, id: string) {
+  const shadowTest = traced("ShadowTests.shadowTest")(function*(appId: string, id: string) {
     yield* ids("ShadowTests.shadowTest", appId, id)
     const test = yield* api.json(HttpClientRequest.get(shadowTestsPath(appId, id)), ShadowTest)
     const { runs } = yield* api.json(HttpClientRequest.get(`${shadowTestsPath(appId, id)}/runs`), TestRuns)
     return new ShadowTest({ ...test, runs })
   })
 
-  const shadowTestMetadata = Effect.fn("ShadowTests.shadowTestMetadata")(function*(appId: string, id: string) {
+  const shadowTestMetadata = traced("ShadowTests.shadowTestMetadata")(function*(appId: string, id: string) {
     yield* ids("ShadowTests.shadowTestMetadata", appId, id)
     return yield* api.json(HttpClientRequest.get(`${shadowTestsPath(appId, id)}/metadata`), ShadowTestMetadata)
   })
 
-  const listShadowTests = Effect.fn("ShadowTests.listShadowTests")(function*(appId: string) {
+  const listShadowTests = traced("ShadowTests.listShadowTests")(function*(appId: string) {
     yield* requireIds("ShadowTests.listShadowTests", { appId })
     const list = yield* api.json(HttpClientRequest.get(shadowTestsPath(appId)), ShadowTestList)
     return list === null ? [] : Array.isArray(list) ? list : (list as { readonly items: ReadonlyArray<ShadowTest> }).items
   })
 
-  const newShadowTest = Effect.fn("ShadowTests.newShadowTest")(function*(appId: string, options: NewShadowTestOptions) {
+  const newShadowTest = traced("ShadowTests.newShadowTest")(function*(appId: string, options: NewShadowTestOptions) {
     const operation = "ShadowTests.newShadowTest"
     yield* requireIds(operation, { appId })
     yield* requireObject(operation, "options", options)
@@ -244,12 +245,12 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     return yield* api.json(request, ShadowTest)
   })
 
-  const startShadowTest = Effect.fn("ShadowTests.startShadowTest")(function*(appId: string, id: string) {
+  const startShadowTest = traced("ShadowTests.startShadowTest")(function*(appId: string, id: string) {
     yield* ids("ShadowTests.startShadowTest", appId, id)
     yield* api.discard(HttpClientRequest.put(`${shadowTestsPath(appId, id)}/start`))
   })
 
-  const stopShadowTest = Effect.fn("ShadowTests.stopShadowTest")(
+  const stopShadowTest = traced("ShadowTests.stopShadowTest")(
     function*(appId: string, id: string, options: StopShadowTestOptions) {
       const operation = "ShadowTests.stopShadowTest"
       yield* ids(operation, appId, id)
@@ -260,7 +261,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const updateShadowTest = Effect.fn("ShadowTests.updateShadowTest")(
+  const updateShadowTest = traced("ShadowTests.updateShadowTest")(
     function*(appId: string, id: string, options: UpdateShadowTestOptions = {}) {
       const operation = "ShadowTests.updateShadowTest"
       yield* ids(operation, appId, id)
@@ -274,7 +275,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const deleteShadowTest = Effect.fn("ShadowTests.deleteShadowTest")(function*(appId: string, id: string) {
+  const deleteShadowTest = traced("ShadowTests.deleteShadowTest")(function*(appId: string, id: string) {
     yield* ids("ShadowTests.deleteShadowTest", appId, id)
     yield* api.discard(HttpClientRequest.del(shadowTestsPath(appId, id)))
   })

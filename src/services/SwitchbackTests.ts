@@ -32,6 +32,7 @@ import {
   UpdateBody
 } from "../schemas/OnlineTests.js"
 import { NextmvClient } from "./NextmvClient.js"
+import { traced } from "../internal/traced.js"
 
 /** Errors of a switchback-test operation. */
 export type SwitchbackTestError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
@@ -190,19 +191,19 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const ids = (operation: string, appId: string, id: string) => requireIds(operation, { appId, switchbackTestId: id })
 
-  const switchbackTest = Effect.fn("SwitchbackTests.switchbackTest")(function*(appId: string, id: string) {
+  const switchbackTest = traced("SwitchbackTests.switchbackTest")(function*(appId: string, id: string) {
     yield* ids("SwitchbackTests.switchbackTest", appId, id)
     const test = yield* api.json(HttpClientRequest.get(switchbackTestsPath(appId, id)), SwitchbackTest)
     const { runs } = yield* api.json(HttpClientRequest.get(`${switchbackTestsPath(appId, id)}/runs`), TestRuns)
     return new SwitchbackTest({ ...test, runs })
   })
 
-  const switchbackTestMetadata = Effect.fn("SwitchbackTests.switchbackTestMetadata")(function*(appId: string, id: string) {
+  const switchbackTestMetadata = traced("SwitchbackTests.switchbackTestMetadata")(function*(appId: string, id: string) {
     yield* ids("SwitchbackTests.switchbackTestMetadata", appId, id)
     return yield* api.json(HttpClientRequest.get(`${switchbackTestsPath(appId, id)}/metadata`), SwitchbackTestMetadata)
   })
 
-  const listSwitchbackTests = Effect.fn("SwitchbackTests.listSwitchbackTests")(function*(appId: string) {
+  const listSwitchbackTests = traced("SwitchbackTests.listSwitchbackTests")(function*(appId: string) {
     yield* requireIds("SwitchbackTests.listSwitchbackTests", { appId })
     const list = yield* api.json(HttpClientRequest.get(switchbackTestsPath(appId)), SwitchbackTestList)
     return list === null
@@ -212,7 +213,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
       : (list as { readonly items: ReadonlyArray<SwitchbackTest> }).items
   })
 
-  const newSwitchbackTest = Effect.fn("SwitchbackTests.newSwitchbackTest")(
+  const newSwitchbackTest = traced("SwitchbackTests.newSwitchbackTest")(
     function*(appId: string, options: NewSwitchbackTestOptions) {
       const operation = "SwitchbackTests.newSwitchbackTest"
       yield* requireIds(operation, { appId })
@@ -246,12 +247,12 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const startSwitchbackTest = Effect.fn("SwitchbackTests.startSwitchbackTest")(function*(appId: string, id: string) {
+  const startSwitchbackTest = traced("SwitchbackTests.startSwitchbackTest")(function*(appId: string, id: string) {
     yield* ids("SwitchbackTests.startSwitchbackTest", appId, id)
     yield* api.discard(HttpClientRequest.put(`${switchbackTestsPath(appId, id)}/start`))
   })
 
-  const stopSwitchbackTest = Effect.fn("SwitchbackTests.stopSwitchbackTest")(
+  const stopSwitchbackTest = traced("SwitchbackTests.stopSwitchbackTest")(
     function*(appId: string, id: string, options: StopSwitchbackTestOptions) {
       const operation = "SwitchbackTests.stopSwitchbackTest"
       yield* ids(operation, appId, id)
@@ -262,7 +263,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const updateSwitchbackTest = Effect.fn("SwitchbackTests.updateSwitchbackTest")(
+  const updateSwitchbackTest = traced("SwitchbackTests.updateSwitchbackTest")(
     function*(appId: string, id: string, options: UpdateSwitchbackTestOptions = {}) {
       const operation = "SwitchbackTests.updateSwitchbackTest"
       yield* ids(operation, appId, id)
@@ -276,7 +277,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const deleteSwitchbackTest = Effect.fn("SwitchbackTests.deleteSwitchbackTest")(function*(appId: string, id: string) {
+  const deleteSwitchbackTest = traced("SwitchbackTests.deleteSwitchbackTest")(function*(appId: string, id: string) {
     yield* ids("SwitchbackTests.deleteSwitchbackTest", appId, id)
     yield* api.discard(HttpClientRequest.del(switchbackTestsPath(appId, id)))
   })

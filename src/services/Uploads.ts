@@ -13,6 +13,7 @@ import { uploadUrlPath } from "../internal/paths.js"
 import { invalidArgument, requireIds, requireJson, requireNonEmpty, requireObject } from "../internal/validate.js"
 import { UploadUrl } from "../schemas/Runs.js"
 import { NextmvClient } from "./NextmvClient.js"
+import { traced } from "../internal/traced.js"
 
 /** What can be uploaded; build it with the {@link UploadData} constructors. */
 export type UploadData =
@@ -105,7 +106,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | FileSystem.FileS
   const { api, presigned } = yield* NextmvClient
   const fs = yield* FileSystem.FileSystem
 
-  const uploadUrl = Effect.fn("Uploads.uploadUrl")(function*(appId: string) {
+  const uploadUrl = traced("Uploads.uploadUrl")(function*(appId: string) {
     yield* requireIds("Uploads.uploadUrl", { appId })
     return yield* api.json(HttpClientRequest.post(uploadUrlPath(appId)), UploadUrl)
   })
@@ -119,7 +120,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | FileSystem.FileS
       yield* presigned.discard(HttpClientRequest.put(url).pipe(HttpClientRequest.setBody(body)))
     })
 
-  const uploadData = Effect.fn("Uploads.uploadData")(function*(target: string | UploadUrl, data: UploadData) {
+  const uploadData = traced("Uploads.uploadData")(function*(target: string | UploadUrl, data: UploadData) {
     const operation = "Uploads.uploadData"
     if (typeof target !== "string") yield* requireObject(operation, "target", target)
     const url = typeof target === "string" ? target : target.upload_url

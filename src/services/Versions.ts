@@ -18,6 +18,7 @@ import { wireWithoutNulls } from "../schemas/Common.js"
 import { NewVersionBody } from "../schemas/Requests.js"
 import { Version } from "../schemas/Versions.js"
 import { NextmvClient } from "./NextmvClient.js"
+import { traced } from "../internal/traced.js"
 
 /** Errors of a version operation. */
 export type VersionError = NextmvHttpError | NextmvDecodeError | InvalidArgumentError
@@ -116,22 +117,22 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
 
   const ids = (operation: string, appId: string, versionId: string) => requireIds(operation, { appId, versionId })
 
-  const version = Effect.fn("Versions.version")(function*(appId: string, versionId: string) {
+  const version = traced("Versions.version")(function*(appId: string, versionId: string) {
     yield* ids("Versions.version", appId, versionId)
     return yield* api.json(HttpClientRequest.get(versionsPath(appId, versionId)), Version)
   })
 
-  const versionExists = Effect.fn("Versions.versionExists")(function*(appId: string, versionId: string) {
+  const versionExists = traced("Versions.versionExists")(function*(appId: string, versionId: string) {
     yield* ids("Versions.versionExists", appId, versionId)
     return yield* exists(api, versionsPath(appId, versionId))
   })
 
-  const listVersions = Effect.fn("Versions.listVersions")(function*(appId: string) {
+  const listVersions = traced("Versions.listVersions")(function*(appId: string) {
     yield* requireIds("Versions.listVersions", { appId })
     return yield* api.json(HttpClientRequest.get(versionsPath(appId)), listOf(Version))
   })
 
-  const newVersion = Effect.fn("Versions.newVersion")(function*(appId: string, options: NewVersionOptions = {}) {
+  const newVersion = traced("Versions.newVersion")(function*(appId: string, options: NewVersionOptions = {}) {
     const operation = "Versions.newVersion"
     yield* requireIds(operation, { appId })
     yield* requireObject(operation, "options", options)
@@ -151,7 +152,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     return yield* api.json(request, Version)
   })
 
-  const updateVersion = Effect.fn("Versions.updateVersion")(
+  const updateVersion = traced("Versions.updateVersion")(
     function*(appId: string, versionId: string, options: UpdateVersionOptions = {}) {
       const operation = "Versions.updateVersion"
       yield* ids(operation, appId, versionId)
@@ -168,7 +169,7 @@ export const make: Effect.Effect<Service, never, NextmvClient> = Effect.gen(func
     }
   )
 
-  const deleteVersion = Effect.fn("Versions.deleteVersion")(function*(appId: string, versionId: string) {
+  const deleteVersion = traced("Versions.deleteVersion")(function*(appId: string, versionId: string) {
     yield* ids("Versions.deleteVersion", appId, versionId)
     yield* api.discard(HttpClientRequest.del(versionsPath(appId, versionId)))
   })

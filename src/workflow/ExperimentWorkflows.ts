@@ -25,6 +25,7 @@ import {
 import { AcceptanceTests } from "../services/AcceptanceTests.js"
 import { BatchExperiments } from "../services/BatchExperiments.js"
 import { DurablePolling, retryTransient, RunWorkflowError, StepError, SubmitRetry, waitUntil } from "./RunWorkflow.js"
+import { traced } from "../internal/traced.js"
 
 /** `true` for a 404 answer (the resource does not exist yet). */
 const isNotFound = (error: { readonly _tag: string }): error is NextmvHttpError =>
@@ -97,7 +98,7 @@ export const BatchExperimentWorkflow = Workflow.make({
 
 /** The implementation of {@link BatchExperimentWorkflow}; requires `BatchExperiments`. */
 export const batchLayer = BatchExperimentWorkflow.toLayer(
-  Effect.fn("BatchExperimentWorkflow.execute")(function*(request: BatchExperimentRequest) {
+  traced("BatchExperimentWorkflow.execute")(function*(request: BatchExperimentRequest) {
     if (request.appId === "" || request.id === "") {
       return yield* new InvalidArgumentError({ operation: "BatchExperimentWorkflow", reason: "appId and id must be non-empty" })
     }
@@ -188,7 +189,7 @@ export const AcceptanceTestWorkflow = Workflow.make({
 
 /** The implementation of {@link AcceptanceTestWorkflow}; requires `AcceptanceTests`. */
 export const acceptanceLayer = AcceptanceTestWorkflow.toLayer(
-  Effect.fn("AcceptanceTestWorkflow.execute")(function*(request: AcceptanceTestRequest) {
+  traced("AcceptanceTestWorkflow.execute")(function*(request: AcceptanceTestRequest) {
     if (request.appId === "" || request.id === "") {
       return yield* new InvalidArgumentError({ operation: "AcceptanceTestWorkflow", reason: "appId and id must be non-empty" })
     }

@@ -36,6 +36,7 @@ import {
 import { resultOrFailure, RunFailedError } from "../programs/RunFailedError.js"
 import { isTerminalStatus, RunConfiguration, RunResult } from "../schemas/Runs.js"
 import { Runs } from "../services/Runs.js"
+import { traced } from "../internal/traced.js"
 
 // ---------------------------------------------------------------------------------------------
 // Payload, result and errors
@@ -386,7 +387,7 @@ export const RunWorkflow = Workflow.make({
  * worker (`Worker.layer`) so that the worker executes and resumes these workflows.
  */
 export const layer = RunWorkflow.toLayer(
-  Effect.fn("RunWorkflow.execute")(function*(request: RunRequest) {
+  traced("RunWorkflow.execute")(function*(request: RunRequest) {
     if (request.appId === "" || request.key === "") {
       return yield* new InvalidArgumentError({ operation: "RunWorkflow", reason: "appId and key must be non-empty" })
     }
