@@ -360,17 +360,18 @@ const main = async () => {
     const sdkKiB: Array<InFlight> = []
     const trackedKiB: Array<InFlight> = []
     const fiberKiB: Array<InFlight> = []
-    const sdkRuns = (tracked: boolean) => (runs: number) => {
+    const sdkNodeKiB: Array<InFlight> = []
+    const sdkRuns = (tracked: boolean, runtime = sdk) => (runs: number) => {
       const all = Effect.forEach(
         Array.from({ length: runs }),
         () => RunsPrograms.newRunWithResult("bench-app", { input: { value: 1 }, polling }),
         { concurrency: "unbounded", discard: true }
       )
       // With a `RunTracker` the runs are followed by its one scheduler (one waiting fiber per run).
-      const fiber = sdk.runFork(
+      const fiber = runtime.runFork(
         tracked ? Effect.provide(all, RunTracker.layer({ polling, concurrency: CONCURRENCY })) : all
       )
-      return { stop: () => sdk.runPromise(Fiber.interrupt(fiber)) }
+      return { stop: () => runtime.runPromise(Fiber.interrupt(fiber)) }
     }
     const cases = {
       // The floor of any Effect program that runs one fiber per run: a bare fiber that waits.
@@ -384,6 +385,7 @@ const main = async () => {
         return { stop: () => ((stop.stopped = true), done) }
       },
       sdk: sdkRuns(false),
+      sdkNode: sdkRuns(false, sdkNode),
       tracked: sdkRuns(true)
     }
     if (MEMORY_CASE !== undefined) {
@@ -398,6 +400,7 @@ const main = async () => {
         sdkKiB.push(await memoryCase(origin, "sdk"))
         trackedKiB.push(await memoryCase(origin, "tracked"))
         fiberKiB.push(await memoryCase(origin, "fiber"))
+        sdkNodeKiB.push(await memoryCase(origin, "sdkNode"))
       }
     }
     await rawAgent.close()
@@ -411,6 +414,7 @@ const main = async () => {
         print(`| ${name} | ${triple(xs.map((x) => x.kib), 1)} | ${triple(xs.map((x) => x.heapKib), 1)} |`)
       row(`raw promise loop (undici, ${NextmvClient.DEFAULT_MAX_CONNECTIONS} connections)`, rawKiB)
       row("SDK newRunWithResult, each run polling on its own", sdkKiB)
+      row("the same on `NodeTransport.layer` (nextmv-effect/node)", sdkNodeKiB)
       row("SDK newRunWithResult with RunTracker.layer", trackedKiB)
       row("floor: a bare Effect fiber per run (`Effect.forkDaemon(Effect.never)`)", fiberKiB)
       print()
