@@ -51,6 +51,7 @@ const ONLY = process.env["BENCH_ONLY"]
 const RUNS_IN_FLIGHT = env("BENCH_RUNS_IN_FLIGHT", 1000)
 const MEMORY_ROUNDS = env("BENCH_MEMORY_ROUNDS", 3)
 const MEMORY_CASE = process.env["BENCH_MEMORY_CASE"]
+const MEMORY_WARM_RUNS = env("BENCH_MEMORY_WARM", 200)
 const MIB = 1024 * 1024
 
 // ---------------------------------------------------------------------------------------------
@@ -300,9 +301,9 @@ const main = async () => {
     // "running"), against a plain promise loop doing the same requests on a capped undici Agent.
     const pollEvery = 2_000
     const rawAgent = new Undici.Agent({ connections: NextmvClient.DEFAULT_MAX_CONNECTIONS })
-    const rawRuns = async (stop: { stopped: boolean }) => {
+    const rawRuns = async (runs: number, stop: { stopped: boolean }) => {
       const headers = { authorization: "Bearer bench-key", "content-type": "application/json" }
-      await Promise.all(Array.from({ length: RUNS_IN_FLIGHT }, async () => {
+      await Promise.all(Array.from({ length: runs }, async () => {
         const posted = await rawAgent.request({
           origin,
           path: "/v1/applications/bench-app/runs",
@@ -332,11 +333,17 @@ const main = async () => {
       maxDuration: Duration.minutes(10),
       maxTries: -1
     }
-    const inFlight = async (start: () => { stop: () => Promise<unknown> }): Promise<InFlight> => {
+    const inFlight = async (start: (runs: number) => { stop: () => Promise<unknown> }): Promise<InFlight> => {
+      // Warm-up: a few runs through submission and two checks, then stopped, so that one-time
+      // costs (compiled code, first allocations of the runtime and the HTTP stack) are not counted
+      // per run.
+      const warm = start(MEMORY_WARM_RUNS)
+      await new Promise((resolve) => setTimeout(resolve, 2 * pollEvery + 1_000))
+      await warm.stop()
       gc()
       const rss0 = process.memoryUsage.rss()
       const heap0 = process.memoryUsage().heapUsed
-      const running = start()
+      const running = start(RUNS_IN_FLIGHT)
       // Let every run be submitted and polled twice, collect the garbage (what is left is what the
       // runs in flight hold), then sample the peak over one more polling interval.
       await new Promise((resolve) => setTimeout(resolve, 2 * pollEvery + 1_000))
@@ -354,9 +361,9 @@ const main = async () => {
     const sdkKiB: Array<InFlight> = []
     const trackedKiB: Array<InFlight> = []
     const fiberKiB: Array<InFlight> = []
-    const sdkRuns = (tracked: boolean) => () => {
+    const sdkRuns = (tracked: boolean) => (runs: number) => {
       const all = Effect.forEach(
-        Array.from({ length: RUNS_IN_FLIGHT }),
+        Array.from({ length: runs }),
         () => RunsPrograms.newRunWithResult("bench-app", { input: { value: 1 }, polling }),
         { concurrency: "unbounded", discard: true }
       )
@@ -368,13 +375,13 @@ const main = async () => {
     }
     const cases = {
       // The floor of any Effect program that runs one fiber per run: a bare fiber that waits.
-      fiber: () => {
-        const fibers = sdk.runSync(Effect.forEach(Array.from({ length: RUNS_IN_FLIGHT }), () => Effect.forkDaemon(Effect.never)))
+      fiber: (runs: number) => {
+        const fibers = sdk.runSync(Effect.forEach(Array.from({ length: runs }), () => Effect.forkDaemon(Effect.never)))
         return { stop: () => sdk.runPromise(Fiber.interruptAll(fibers)) }
       },
-      raw: () => {
+      raw: (runs: number) => {
         const stop = { stopped: false }
-        const done = rawRuns(stop)
+        const done = rawRuns(runs, stop)
         return { stop: () => ((stop.stopped = true), done) }
       },
       sdk: sdkRuns(false),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Exit, Fiber, Option, Ref, Schedule, TestClock } from "effect"
+import { Clock, Duration, Effect, Exit, Fiber, HashMap, Logger, LogLevel, Option, Ref, Schedule, TestClock } from "effect"
 import { PollingTimeoutError, PollingTriesExhaustedError } from "../src/Errors.js"
 import { defaultPollingOptions, poll, pollStoppable } from "../src/programs/Polling.js"
 import { failureOf } from "./support/time.js"
@@ -144,6 +144,37 @@ describe("poll with nextmv-py's defaults (TestClock)", () => {
       expect(Exit.isInterrupted(exit)).toBe(true)
       yield* TestClock.adjust("10 minutes")
       expect(yield* Ref.get(times)).toEqual([1000, 2900])
+    }))
+
+  it.effect("each unsuccessful check is a debug line, annotated; none are built at the default level", () =>
+    Effect.gen(function*() {
+      const lines: Array<{ message: unknown; annotations: Record<string, unknown> }> = []
+      const logger = Logger.make(({ annotations, message }) => {
+        lines.push({ message, annotations: Object.fromEntries(HashMap.toEntries(annotations)) })
+      })
+      const run = (level: LogLevel.LogLevel) =>
+        Effect.gen(function*() {
+          const { check } = yield* recorder(3)
+          const fiber = yield* Effect.fork(
+            poll(check, { until: done, status, polling: { jitter: 0 } }).pipe(
+              Logger.withMinimumLogLevel(level),
+              Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+            )
+          )
+          yield* TestClock.adjust("1 minute")
+          yield* Fiber.join(fiber)
+        })
+      yield* run(LogLevel.Info)
+      expect(lines).toEqual([])
+      yield* run(LogLevel.Debug)
+      expect(lines.map((line) => line.message)).toEqual([["polled"], ["polled"]])
+      expect(lines[1]!.annotations).toEqual({
+        package: "nextmv-effect",
+        module: "Polling",
+        tries: 2,
+        elapsedMillis: 1900,
+        status: "running"
+      })
     }))
 
   it("defaults are nextmv-py's", () => {

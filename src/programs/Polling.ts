@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Option, Random, Schedule, type Tracer } from "effect"
+import { Clock, Duration, Effect, FiberRef, LogLevel, Option, Random, Schedule, type Tracer } from "effect"
 import { InvalidArgumentError, PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
 import { type DefaultPolling, NextmvDefaults } from "../internal/defaults.js"
 import { isRecordObject, requireObject } from "../internal/validate.js"
@@ -245,9 +245,23 @@ const isSpanOrUndefined = (span: unknown): boolean =>
   span === undefined ||
   (isRecordObject(span) && (span["_tag"] === "Span" || span["_tag"] === "ExternalSpan") && typeof span["spanId"] === "string")
 
-/** The annotations of the polling loop's own logs (set per log line: nothing stays on the fiber). */
-const logPolling = (message: string, annotations: Record<string, unknown>) =>
-  Effect.logDebug(message).pipe(Effect.annotateLogs({ package: "nextmv-effect", module: "Polling", ...annotations }))
+/**
+ * A debug line of the polling loop, annotated per line (nothing stays on the fiber), and built only
+ * when the fiber's minimum log level lets debug lines through (by default it does not: then a
+ * check costs no log machinery at all).
+ */
+const logPolling = (
+  message: string,
+  annotations: () => Record<string, unknown>,
+  parentSpan: Tracer.AnySpan | undefined
+): Effect.Effect<void> =>
+  Effect.flatMap(FiberRef.get(FiberRef.currentMinimumLogLevel), (minimum) => {
+    if (LogLevel.greaterThan(minimum, LogLevel.Debug)) return Effect.void
+    const line = Effect.logDebug(message).pipe(
+      Effect.annotateLogs({ package: "nextmv-effect", module: "Polling", ...annotations() })
+    )
+    return parentSpan === undefined ? line : Effect.withParentSpan(line, parentSpan)
+  })
 
 /**
  * The state of one polling loop between two checks, and its steps. Made for many loops waiting at
@@ -293,7 +307,7 @@ class PollLoop<A, B, E, R> {
     if (this.stopped === undefined) return this.checkOnce()
     return Effect.flatMap(this.stopped, (stop) =>
       Option.isSome(stop)
-        ? Effect.as(this.within(logPolling("polling stopped on request", { tries: this.tries })), stop.value)
+        ? Effect.as(logPolling("polling stopped on request", () => ({ tries: this.tries }), this.parentSpan), stop.value)
         : this.checkOnce())
   }
   checkOnce(): Effect.Effect<B, E | PollingError, R> {
@@ -311,8 +325,10 @@ class PollLoop<A, B, E, R> {
   /** After an unsuccessful check: give up, or sleep and check again. */
   after(value: A, elapsed: number): Effect.Effect<B, E | PollingError, R> {
     const { maxDurationMillis, maxTries, tries } = this
-    const logged = this.within(
-      logPolling("polled", { tries, elapsedMillis: elapsed, status: this.statusOf(value) ?? "-" })
+    const logged = logPolling(
+      "polled",
+      () => ({ tries, elapsedMillis: elapsed, status: this.statusOf(value) ?? "-" }),
+      this.parentSpan
     )
     if (maxDurationMillis >= 0 && elapsed >= maxDurationMillis) {
       return Effect.zipRight(
