@@ -69,7 +69,8 @@ const sdk = ManagedRuntime.make(
 )
 const apps = await sdk.runPromise(Applications.Applications)
 const dispatcher = new Undici.Agent()
-const get = apps.getApplication("bench-app")
+// A call per call, as a program does (`yield* apps.getApplication(id)`), not one effect re-run.
+const get = Effect.suspend(() => apps.getApplication("bench-app"))
 const raw = async () => {
   const response = await dispatcher.request({
     origin,

@@ -216,9 +216,10 @@ const main = async () => {
     })
     return response.body.json()
   }
-  const sdkGet = apps.getApplication("bench-app")
-  const sdkBudgetGet = appsBudget.getApplication("bench-app")
-  const sdkNodeGet = appsNode.getApplication("bench-app")
+  // A call per call, as a program does (`yield* apps.getApplication(id)`), not one effect re-run.
+  const sdkGet = Effect.suspend(() => apps.getApplication("bench-app"))
+  const sdkBudgetGet = Effect.suspend(() => appsBudget.getApplication("bench-app"))
+  const sdkNodeGet = Effect.suspend(() => appsNode.getApplication("bench-app"))
 
   if (ONLY === undefined || ONLY === "calls") {
     const [raw, off, on, node] = await compareAll(ROUNDS, [

@@ -10,10 +10,18 @@
  * `code.stacktrace` is the operation's definition site, captured once (not the caller's frame).
  */
 import { Effect, FiberRef } from "effect"
+import type { Fiber } from "effect"
 import type { YieldWrap } from "effect/Utils"
 
 /** Effect's built-in tracer, which records nowhere unless a tracer is installed. */
 const builtInTracer = Effect.runSync(Effect.tracer)
+
+/**
+ * Whether spans made on `fiber` go anywhere: tracing is on and a tracer other than Effect's
+ * built-in one is installed. The one check for the operations' spans and the `http.client` span.
+ */
+export const tracerInstalled = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean =>
+  fiber.getFiberRef(FiberRef.currentTracerEnabled) && fiber.currentTracer !== builtInTracer
 
 /** The error channel of a generator body yielding `Eff` (as `Effect.fn` computes it). */
 type ErrorOf<Eff> = [Eff] extends [never] ? never
@@ -49,10 +57,6 @@ export const traced = (name: string) => {
   ) =>
   (...args: Args): Effect.Effect<AEff, ErrorOf<Eff>, ContextOf<Eff>> => {
     const effect: Effect.Effect<AEff, ErrorOf<Eff>, ContextOf<Eff>> = Effect.gen(() => body(...args))
-    return Effect.withFiberRuntime((fiber) =>
-      !fiber.getFiberRef(FiberRef.currentTracerEnabled) || fiber.currentTracer === builtInTracer
-        ? effect
-        : Effect.withSpan(effect, name, options)
-    )
+    return Effect.withFiberRuntime((fiber) => tracerInstalled(fiber) ? Effect.withSpan(effect, name, options) : effect)
   }
 }

@@ -57,6 +57,7 @@ import { type Expiry, guard, Watchdog } from "../internal/watchdog.js"
 import { ReadAhead } from "../internal/readAhead.js"
 import type { Requester } from "../internal/requester.js"
 import { Slots } from "../internal/slots.js"
+import { tracerInstalled } from "../internal/traced.js"
 import { VERSION } from "../version.js"
 import * as RequestBudget from "./RequestBudget.js"
 
@@ -550,7 +551,7 @@ const makeRequester = (
     }
     return Effect.withFiberRuntime((fiber) => {
       // No tracer installed (Effect's built-in one) or tracing off: no span at all, for free.
-      if (!fiber.getFiberRef(FiberRef.currentTracerEnabled) || fiber.currentTracer === builtInTracer) return run(undefined)
+      if (!tracerInstalled(fiber)) return run(undefined)
       return tracedRun()
     })
     function tracedRun() {
@@ -655,9 +656,6 @@ const noPlatformSpanNoRedirects = Effect.zipRight(
       redirect: "manual"
     }))
 )
-
-/** Effect's built-in tracer, which records nowhere unless a tracer is installed. */
-const builtInTracer = Effect.runSync(Effect.tracer)
 
 /** The synchronous decoder of each schema, built once (every response schema is synchronous). */
 const decoders = new WeakMap<Schema.Schema.Any, (value: unknown) => Either.Either<unknown, ParseResult.ParseIssue>>()
