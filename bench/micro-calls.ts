@@ -6,23 +6,14 @@
 import { Effect, ParseResult } from "effect"
 import { traced } from "../src/internal/traced.js"
 import { Application } from "../src/schemas/Applications.js"
+import { applicationJson } from "./application.js"
 
 const N = Number(process.env["MICRO_N"] ?? 20000)
 const ROUNDS = Number(process.env["MICRO_ROUNDS"] ?? 7)
-const text = JSON.stringify({
-  id: "bench-app",
-  name: "Bench application",
-  description: "x".repeat(120),
-  type: "custom",
-  default_instance: "latest",
-  default_experiment_instance: "latest",
-  created_at: "2026-01-01T00:00:00Z",
-  updated_at: "2026-01-02T00:00:00Z"
-})
 const decode = ParseResult.decodeUnknownEither(Application, { onExcessProperty: "ignore" })
 const cases: Record<string, () => void> = {
-  "JSON.parse only": () => void JSON.parse(text),
-  "JSON.parse + decode Application": () => void decode(JSON.parse(text))
+  "JSON.parse only": () => void JSON.parse(applicationJson),
+  "JSON.parse + decode Application": () => void decode(JSON.parse(applicationJson))
 }
 const fnOp = Effect.fn("Bench.op")(function*(id: string) {
   return yield* Effect.succeed(id.length)

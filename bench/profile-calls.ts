@@ -19,6 +19,7 @@ import { withFastTransport } from "../src/internal/transport.js"
 import * as Applications from "../src/services/Applications.js"
 import { NodeTransport } from "../src/node/index.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
+import { applicationJson } from "./application.js"
 
 const CALLS = Number(process.env["PROFILE_CALLS"] ?? 20000)
 
@@ -32,16 +33,7 @@ const origin = `http://127.0.0.1:${port}`
 const TRANSPORT = process.env["PROFILE_TRANSPORT"]
 // `PROFILE_TRANSPORT=stub`: no network, a fast path answering the bench server's document on the
 // next turn of the event loop (what the SDK itself costs per call).
-const document = Buffer.from(JSON.stringify({
-  id: "bench-app",
-  name: "Bench application",
-  description: "x".repeat(120),
-  type: "custom",
-  default_instance: "latest",
-  default_experiment_instance: "latest",
-  created_at: "2026-01-01T00:00:00Z",
-  updated_at: "2026-01-02T00:00:00Z"
-}))
+const document = Buffer.from(applicationJson)
 const stubLayer = Layer.succeed(
   HttpClient.HttpClient,
   withFastTransport(HttpClient.make(() => Effect.die("stub")), {

@@ -64,26 +64,13 @@ interface Sample {
   readonly rssGrowthMiB: number
 }
 
-/** Runs `f` once, measuring wall time, process CPU time and peak RSS growth (sampled every 5 ms). */
-const measure = async (f: () => Promise<unknown>): Promise<Sample> => {
-  gc()
-  const rss0 = process.memoryUsage.rss()
-  let peak = rss0
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss())
-  }, 5)
-  const cpu0 = process.cpuUsage()
-  const t0 = performance.now()
-  await f()
-  const wallMs = performance.now() - t0
-  const cpu = process.cpuUsage(cpu0)
-  clearInterval(sampler)
-  peak = Math.max(peak, process.memoryUsage.rss())
-  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, rssGrowthMiB: (peak - rss0) / MIB }
-}
-
-/** As {@link measure} for a transfer: no forced GC before the run; RSS growth over `idleRss`. */
-const measureTransfer = async (f: () => Promise<unknown>, idleRss: number): Promise<Sample> => {
+/**
+ * Wall, CPU and peak RSS growth of `f`. Without `idleRss`, after a forced GC and over the RSS at
+ * the start; a transfer passes the process's idle RSS instead (and gets no forced GC).
+ */
+const measure = async (f: () => Promise<unknown>, idleRss?: number): Promise<Sample> => {
+  if (idleRss === undefined) gc()
+  const baseline = idleRss ?? process.memoryUsage.rss()
   let peak = process.memoryUsage.rss()
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss())
@@ -95,7 +82,7 @@ const measureTransfer = async (f: () => Promise<unknown>, idleRss: number): Prom
   const cpu = process.cpuUsage(cpu0)
   clearInterval(sampler)
   peak = Math.max(peak, process.memoryUsage.rss())
-  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, rssGrowthMiB: Math.max(0, peak - idleRss) / MIB }
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, rssGrowthMiB: Math.max(0, peak - baseline) / MIB }
 }
 
 const sorted = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)
@@ -507,7 +494,7 @@ const main = async () => {
           // Alternating who goes first.
           for (const side of i % 2 === 0 ? ["raw", "sdk"] as const : ["sdk", "raw"] as const) {
             rmSync(target, { force: true })
-            result[side].push(await measureTransfer(side === "raw" ? raw : sdkCase, idle))
+            result[side].push(await measure(side === "raw" ? raw : sdkCase, idle))
           }
         }
         const rawWall = result.raw.map((s) => s.wallMs / 1000)

@@ -10,17 +10,8 @@
  */
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
+import { applicationJson } from "./application.js"
 
-const application = JSON.stringify({
-  id: "bench-app",
-  name: "Bench application",
-  description: "x".repeat(120),
-  type: "custom",
-  default_instance: "latest",
-  default_experiment_instance: "latest",
-  created_at: "2026-01-01T00:00:00Z",
-  updated_at: "2026-01-02T00:00:00Z"
-})
 const block = Buffer.alloc(1024 * 1024, 97)
 let runs = 0
 const running = (id: string) =>
@@ -78,8 +69,8 @@ const server = Http.createServer((req, res) => {
     return
   }
   if (req.method === "GET" && url.pathname.startsWith("/v1/applications/")) {
-    res.writeHead(200, { "content-type": "application/json", "content-length": String(Buffer.byteLength(application)) })
-    res.end(application)
+    res.writeHead(200, { "content-type": "application/json", "content-length": String(Buffer.byteLength(applicationJson)) })
+    res.end(applicationJson)
     return
   }
   res.writeHead(404, { "content-type": "application/json" })
