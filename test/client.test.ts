@@ -2,8 +2,6 @@ import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platf
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Redacted, Ref, Schema, TestClock } from "effect"
 import { readFileSync } from "node:fs"
-import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 import { NextmvDecodeError, NextmvHttpError } from "../src/Errors.js"
 import { fastAttempt } from "../src/internal/fastAttempt.js"
 import { withFastTransport } from "../src/internal/transport.js"
@@ -11,6 +9,7 @@ import * as NextmvClient from "../src/services/NextmvClient.js"
 import { Emulator, FaultAction } from "../src/testing/Emulator.js"
 import { VERSION } from "../src/version.js"
 import { emulatorLayer, testTimeout, transports } from "./support/layers.js"
+import { rawServer } from "./support/rawServer.js"
 import { driven, failureOf } from "./support/time.js"
 
 const Echo = Schema.Struct({ id: Schema.String })
@@ -224,28 +223,18 @@ for (const [transportName, transport] of transports) {
       Effect.gen(function*() {
         const received = yield* Deferred.make<void>()
         const closed = yield* Deferred.make<void>()
-        const server = yield* Effect.acquireRelease(
-          Effect.async<Http.Server>((resume) => {
-            const server = Http.createServer((req, res) => {
-              if (req.url === "/v1/stall") {
-                req.socket.once("close", () => Deferred.unsafeDone(closed, Exit.void))
-                Deferred.unsafeDone(received, Exit.void)
-                return
-              }
-              res.writeHead(200, { "content-type": "application/json" })
-              res.end("{}")
-            })
-            server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-          }),
-          (server) =>
-            Effect.async<void>((resume) => {
-              server.closeAllConnections()
-              server.close(() => resume(Effect.void))
-            })
-        )
+        const { origin } = yield* rawServer((req, res) => {
+          if (req.url === "/v1/stall") {
+            req.socket.once("close", () => Deferred.unsafeDone(closed, Exit.void))
+            Deferred.unsafeDone(received, Exit.void)
+            return
+          }
+          res.writeHead(200, { "content-type": "application/json" })
+          res.end("{}")
+        })
         const client = yield* NextmvClient.make({
           apiKey: Redacted.make("k"),
-          baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          baseUrl: origin,
           timeout: testTimeout,
           maxConnections: 1
         })

@@ -6,7 +6,7 @@
 import { HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Exit, Fiber, Layer, Logger, Option, Redacted, TestClock, TestServices } from "effect"
+import { Clock, Duration, Effect, Exit, Fiber, Layer, Logger, Option, Redacted, TestClock } from "effect"
 import { InvalidArgumentError, NextmvHttpError, PollingTriesExhaustedError } from "../src/Errors.js"
 import * as NextmvDefaults from "../src/NextmvDefaults.js"
 import { poll } from "../src/programs/Polling.js"
@@ -18,7 +18,7 @@ import { drive } from "../src/testing/Drive.js"
 import { Emulator, FaultAction } from "../src/testing/Emulator.js"
 import { Models } from "../src/testing/index.js"
 import { emulatorLayer, servicesLayer, testTimeout } from "./support/layers.js"
-import { failureOf } from "./support/time.js"
+import { failureOf, untilLive } from "./support/time.js"
 
 /** Polls a check that records the virtual time of each call and is done at the third. */
 const pollThrice = (polling?: Parameters<typeof poll>[1]["polling"]) =>
@@ -104,16 +104,6 @@ describe("NextmvDefaults: polling", () => {
 })
 
 describe("NextmvDefaults: the cancel bound", () => {
-  /** Waits (on the real clock, a few ms at a time, at most ~10 s) until `condition` holds. */
-  const untilLive = <E, R>(condition: Effect.Effect<boolean, E, R>) =>
-    Effect.gen(function*() {
-      for (let i = 0; i < 2000; i++) {
-        if (yield* condition) return
-        yield* TestServices.provideLive(Effect.sleep("5 millis"))
-      }
-      return yield* Effect.dieMessage("condition not reached")
-    })
-
   /**
    * Interrupts a `cancelOnInterrupt` wait whose cancel is answered 429 (Retry-After 60 s) for ever,
    * and answers after how many virtual seconds the interrupt completed, with the warning lines.

@@ -18,12 +18,11 @@ import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Logger, LogLevel, Schema } from "effect"
-import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 import { NextmvDecodeError, NextmvHttpError } from "../src/Errors.js"
 import { NodeTransport } from "../src/node/index.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import { Emulator, FaultAction, type FaultAction as FaultActionType, layerClient } from "../src/testing/Emulator.js"
+import { rawServer } from "./support/rawServer.js"
 
 const APP = "fault-app"
 const RETRIES = 2
@@ -39,26 +38,17 @@ const AppShape = Schema.Struct({ id: Schema.String })
 const RunShape = Schema.Struct({ run_id: Schema.String })
 
 /** A server on another host (port) that a redirect points to; it counts what it receives. */
-const otherHost = Effect.acquireRelease(
-  Effect.async<{ url: string; hits: () => number; server: Http.Server }>((resume) => {
-    let hits = 0
-    const server = Http.createServer((_req, res) => {
+const otherHost = Effect.suspend(() => {
+  let hits = 0
+  return Effect.map(
+    rawServer((_req, res) => {
       hits++
       res.writeHead(200, { "content-type": "application/json" })
       res.end(JSON.stringify({ id: "from-the-other-host", run_id: "other" }))
-    })
-    server.listen(
-      0,
-      "127.0.0.1",
-      () => resume(Effect.succeed({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits, server }))
-    )
-  }),
-  ({ server }) =>
-    Effect.async<void>((resume) => {
-      server.closeAllConnections()
-      server.close(() => resume(Effect.void))
-    })
-)
+    }),
+    ({ origin }) => ({ url: origin, hits: () => hits })
+  )
+})
 
 type Expected =
   | { readonly _tag: "ok"; readonly attempts: number }

@@ -6,7 +6,7 @@
  * on the wall clock except for real socket round trips (`untilLive`).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Logger, Option, Ref, TestClock, TestServices } from "effect"
+import { Duration, Effect, Exit, Fiber, Logger, Option, Ref, TestClock } from "effect"
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -18,6 +18,7 @@ import { FaultAction } from "../src/testing/Emulator.js"
 import { Models } from "../src/testing/index.js"
 import { servicesLayer } from "./support/layers.js"
 import { requests, setup, tempDirs } from "./support/runs.js"
+import { untilLive } from "./support/time.js"
 
 const tempDir = tempDirs("nextmv-hardening-")
 
@@ -26,16 +27,6 @@ const manualClock = () => {
   let now = Date.parse("2026-01-01T00:00:00Z")
   return { now: () => now, advance: (millis: number) => void (now += millis) }
 }
-
-/** Waits (on the real clock, a few ms at a time, at most ~10 s) until `condition` holds. */
-const untilLive = <E, R>(condition: Effect.Effect<boolean, E, R>) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 2000; i++) {
-      if (yield* condition) return
-      yield* TestServices.provideLive(Effect.sleep("5 millis"))
-    }
-    return yield* Effect.dieMessage("condition not reached")
-  })
 
 const sawRequest = (method: string, path: string) => Effect.map(requests, (all) => all.some((r) => r.method === method && r.path === path))
 

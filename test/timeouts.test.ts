@@ -8,12 +8,11 @@
 import { HttpBody, HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Duration, Effect, Fiber, Layer, Logger, LogLevel, Redacted, Ref, Stream, TestClock } from "effect"
-import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 import { defaultRetryOptions, parseRetryAfter, retryDelay } from "../src/internal/retry.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import { type ClientOptions, Emulator, FaultAction, layerClient } from "../src/testing/Emulator.js"
 import { transports } from "./support/layers.js"
+import { rawServer } from "./support/rawServer.js"
 
 const quiet = Logger.withMinimumLogLevel(LogLevel.Error)
 
@@ -103,31 +102,21 @@ for (const [transportName, transport] of transports) {
       Effect.gen(function*() {
         const total = 256 * 1024 * 1024
         let written = 0
-        const server = yield* Effect.acquireRelease(
-          Effect.async<Http.Server>((resume) => {
-            const server = Http.createServer((_req, res) => {
-              res.writeHead(500, { "content-type": "text/plain", "content-length": String(total) })
-              const chunk = Buffer.alloc(64 * 1024, 101)
-              const pump = () => {
-                while (written < total && !res.destroyed) {
-                  written += chunk.length
-                  if (!res.write(chunk)) return void res.once("drain", pump)
-                }
-                if (!res.destroyed) res.end()
-              }
-              pump()
-            })
-            server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-          }),
-          (server) =>
-            Effect.async<void>((resume) => {
-              server.closeAllConnections()
-              server.close(() => resume(Effect.void))
-            })
-        )
+        const { origin } = yield* rawServer((_req, res) => {
+          res.writeHead(500, { "content-type": "text/plain", "content-length": String(total) })
+          const chunk = Buffer.alloc(64 * 1024, 101)
+          const pump = () => {
+            while (written < total && !res.destroyed) {
+              written += chunk.length
+              if (!res.write(chunk)) return void res.once("drain", pump)
+            }
+            if (!res.destroyed) res.end()
+          }
+          pump()
+        })
         const client = yield* NextmvClient.make({
           apiKey: Redacted.make("k"),
-          baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          baseUrl: origin,
           retry: { retries: 0 }
         })
         const error = yield* Effect.flip(client.api.text(HttpClientRequest.get("/v1/huge")))
@@ -189,26 +178,15 @@ for (const [transportName, transport] of transports) {
       Effect.gen(function*() {
         let open = 0
         let peak = 0
-        const server = yield* Effect.acquireRelease(
-          Effect.async<Http.Server>((resume) => {
-            const server = Http.createServer((_req, res) => {
-              open++
-              peak = Math.max(peak, open)
-              setTimeout(() => {
-                open--
-                res.writeHead(200, { "content-type": "application/json" })
-                res.end("{}")
-              }, 20)
-            })
-            server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-          }),
-          (server) =>
-            Effect.async<void>((resume) => {
-              server.closeAllConnections()
-              server.close(() => resume(Effect.void))
-            })
-        )
-        const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+        const { origin } = yield* rawServer((_req, res) => {
+          open++
+          peak = Math.max(peak, open)
+          setTimeout(() => {
+            open--
+            res.writeHead(200, { "content-type": "application/json" })
+            res.end("{}")
+          }, 20)
+        })
         const client = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: origin, maxConnections: 3 })
         yield* Effect.forEach(
           Array.from({ length: 24 }, (_, i) => i),

@@ -7,10 +7,8 @@
 import { FileSystem, HttpClientRequest } from "@effect/platform"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Fiber, Option, Redacted, Stream, TestServices } from "effect"
+import { Chunk, Effect, Exit, Fiber, Option, Redacted, Stream } from "effect"
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NextmvHttpError } from "../src/Errors.js"
@@ -22,7 +20,9 @@ import { UploadData, Uploads } from "../src/services/Uploads.js"
 import { Emulator, FaultAction } from "../src/testing/Emulator.js"
 import { Models } from "../src/testing/index.js"
 import { servicesLayer, testTimeout } from "./support/layers.js"
+import { rawServer } from "./support/rawServer.js"
 import { setup, tempDirs } from "./support/runs.js"
+import { untilLive } from "./support/time.js"
 
 const tempDir = tempDirs("nextmv-transfers-")
 
@@ -32,16 +32,6 @@ const isDone = <A, E>(fiber: Fiber.Fiber<A, E>) => Effect.map(Fiber.poll(fiber),
 
 /** Lets other fibers run (the read-ahead's resumptions go through the scheduler). */
 const settle = Effect.repeatN(Effect.yieldNow(), 20)
-
-/** Waits (on the real clock, a few ms at a time, at most ~10 s) until `condition` holds. */
-const untilLive = (condition: () => boolean) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 2000; i++) {
-      if (condition()) return
-      yield* TestServices.provideLive(Effect.sleep("5 millis"))
-    }
-    return yield* Effect.dieMessage("condition not reached")
-  })
 
 describe("download read-ahead", () => {
   it.effect("passes the transport's buffers on as they came, in order, and ends", () =>
@@ -101,12 +91,12 @@ describe("download read-ahead", () => {
 })
 
 /** A server with one endless-ish download (`/big`, 256 MiB) and one small answer (`/small`). */
-const bigServer = Effect.acquireRelease(
-  Effect.async<{ origin: string; state: { sent: number; closed: boolean; served: number } }>((resume) => {
-    const state = { sent: 0, closed: false, served: 0 }
-    const block = Buffer.alloc(64 * 1024, 120)
-    const total = 256 * 1024 * 1024
-    const server = Http.createServer((req, res) => {
+const bigServer = Effect.suspend(() => {
+  const state = { sent: 0, closed: false, served: 0 }
+  const block = Buffer.alloc(64 * 1024, 120)
+  const total = 256 * 1024 * 1024
+  return Effect.map(
+    rawServer((req, res) => {
       state.served++
       if (req.url?.startsWith("/small")) {
         res.writeHead(200, { "content-type": "text/plain", "content-length": "2" })
@@ -125,20 +115,10 @@ const bigServer = Effect.acquireRelease(
         if (state.sent >= total) res.end()
       }
       pump()
-    })
-    server.listen(0, "127.0.0.1", () =>
-      resume(Effect.succeed(Object.assign(server, {
-        origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        state
-      }))))
-  }),
-  (server) =>
-    Effect.async<void>((resume) => {
-      const http = server as unknown as Http.Server
-      http.closeAllConnections()
-      http.close(() => resume(Effect.void))
-    })
-)
+    }),
+    ({ origin }) => ({ origin, state })
+  )
+})
 
 describe("streamed downloads end early and are interrupted cleanly", () => {
   const client = (origin: string) =>
@@ -150,7 +130,7 @@ describe("streamed downloads end early and are interrupted cleanly", () => {
       const { presigned } = yield* client(origin)
       const first = yield* Stream.runCollect(Stream.take(presigned.stream(HttpClientRequest.get(`${origin}/big?signature=s`)), 1))
       expect(Chunk.size(first)).toBe(1)
-      yield* untilLive(() => state.closed)
+      yield* untilLive(Effect.sync(() => state.closed))
       // Far less than the 256 MiB body was sent: the read-ahead is bounded and the reader stopped.
       expect(state.sent).toBeLessThan(64 * 1024 * 1024)
       // One connection per origin: the next request only gets through if the slot was freed.
@@ -168,11 +148,11 @@ describe("streamed downloads end early and are interrupted cleanly", () => {
             received += buffer.length
           }).pipe(Effect.zipRight(Effect.never)))
       )
-      yield* untilLive(() => received > 0)
+      yield* untilLive(Effect.sync(() => received > 0))
       // The consumer is stuck: the reader fills its read-ahead and stops (no unbounded buffering).
       const exit = yield* Fiber.interrupt(fiber)
       expect(Exit.isInterrupted(exit)).toBe(true)
-      yield* untilLive(() => state.closed)
+      yield* untilLive(Effect.sync(() => state.closed))
       expect(state.sent).toBeLessThan(64 * 1024 * 1024)
       expect(yield* presigned.text(HttpClientRequest.get(`${origin}/small?signature=s`))).toBe("ok")
     }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici)))

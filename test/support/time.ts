@@ -3,7 +3,7 @@
  * {@link driven} runs a test body that polls or retries by jumping the `TestClock` to each wake-up
  * time while HTTP goes over real sockets (see `src/testing/Drive.ts`).
  */
-import { Effect } from "effect"
+import { Effect, TestServices } from "effect"
 import type { YieldWrap } from "effect/Utils"
 import { drive } from "../../src/testing/Drive.js"
 
@@ -32,3 +32,16 @@ const show = (value: unknown): string => {
     return String(value)
   }
 }
+
+/**
+ * Waits until `condition` holds, polling on the real clock a few ms at a time (at most ~10 s; a
+ * test on real sockets waits for the other side this way, never for a fixed time).
+ */
+export const untilLive = <E, R>(condition: Effect.Effect<boolean, E, R>): Effect.Effect<void, E, R> =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 2000; i++) {
+      if (yield* condition) return
+      yield* TestServices.provideLive(Effect.sleep("5 millis"))
+    }
+    return yield* Effect.dieMessage("condition not reached")
+  })
