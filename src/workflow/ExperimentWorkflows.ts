@@ -31,6 +31,25 @@ import { traced } from "../internal/traced.js"
 const isNotFound = (error: { readonly _tag: string }): error is NextmvHttpError =>
   error._tag === "NextmvHttpError" && (error as NextmvHttpError).status === 404
 
+/**
+ * The durable submit step of an experiment: nothing when `find` finds it (an earlier attempt or an
+ * earlier execution created it), else `create`; transient failures retried by `submitRetry`.
+ */
+const createUnlessFound = <R1, R2>(
+  retry: SubmitRetry | undefined,
+  find: Effect.Effect<unknown, StepError, R1>,
+  create: Effect.Effect<unknown, StepError, R2>
+) =>
+  retryTransient({
+    name: "submit",
+    retry,
+    step: Activity.make({
+      name: "submit",
+      error: StepError,
+      execute: find.pipe(Effect.asVoid, Effect.catchIf(isNotFound, () => Effect.asVoid(create)))
+    })
+  })
+
 /** An experiment that ended in a status other than `completed`. */
 export class ExperimentFailedError extends Schema.TaggedError<ExperimentFailedError>()("ExperimentFailedError", {
   appId: Schema.String,
@@ -103,26 +122,18 @@ export const batchLayer = BatchExperimentWorkflow.toLayer(
       return yield* new InvalidArgumentError({ operation: "BatchExperimentWorkflow", reason: "appId and id must be non-empty" })
     }
     const batch = yield* BatchExperiments
-    yield* retryTransient({
-      name: "submit",
-      retry: request.submitRetry,
-      step: Activity.make({
-        name: "submit",
-        error: StepError,
-        execute: batch.batchExperimentMetadata(request.appId, request.id).pipe(
-          Effect.asVoid,
-          Effect.catchIf(isNotFound, () =>
-            batch.newBatchExperiment(request.appId, {
-              id: request.id,
-              name: request.name,
-              description: request.description,
-              inputSetId: request.inputSetId,
-              optionSets: request.optionSets,
-              runs: request.runs
-            }))
-        )
+    yield* createUnlessFound(
+      request.submitRetry,
+      batch.batchExperimentMetadata(request.appId, request.id),
+      batch.newBatchExperiment(request.appId, {
+        id: request.id,
+        name: request.name,
+        description: request.description,
+        inputSetId: request.inputSetId,
+        optionSets: request.optionSets,
+        runs: request.runs
       })
-    })
+    )
     const final = yield* waitUntil({
       name: "batch",
       polling: request.polling,
@@ -194,27 +205,19 @@ export const acceptanceLayer = AcceptanceTestWorkflow.toLayer(
       return yield* new InvalidArgumentError({ operation: "AcceptanceTestWorkflow", reason: "appId and id must be non-empty" })
     }
     const tests = yield* AcceptanceTests
-    yield* retryTransient({
-      name: "submit",
-      retry: request.submitRetry,
-      step: Activity.make({
-        name: "submit",
-        error: StepError,
-        execute: tests.acceptanceTest(request.appId, request.id).pipe(
-          Effect.asVoid,
-          Effect.catchIf(isNotFound, () =>
-            tests.createAcceptanceTest(request.appId, {
-              id: request.id,
-              name: request.name,
-              experimentId: request.experimentId,
-              candidateInstanceId: request.candidateInstanceId,
-              baselineInstanceId: request.baselineInstanceId,
-              metrics: request.metrics,
-              description: request.description
-            }).pipe(Effect.asVoid))
-        )
+    yield* createUnlessFound(
+      request.submitRetry,
+      tests.acceptanceTest(request.appId, request.id),
+      tests.createAcceptanceTest(request.appId, {
+        id: request.id,
+        name: request.name,
+        experimentId: request.experimentId,
+        candidateInstanceId: request.candidateInstanceId,
+        baselineInstanceId: request.baselineInstanceId,
+        metrics: request.metrics,
+        description: request.description
       })
-    })
+    )
     const final = yield* waitUntil({
       name: "acceptance",
       polling: request.polling,
