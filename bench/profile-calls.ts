@@ -19,7 +19,7 @@ import { withFastTransport } from "../src/internal/transport.js"
 import * as Applications from "../src/services/Applications.js"
 import { NodeTransport } from "../src/node/index.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
-import { applicationJson } from "./application.js"
+import { applicationJson, rawGetApplication } from "./application.js"
 
 const CALLS = Number(process.env["PROFILE_CALLS"] ?? 20000)
 
@@ -63,15 +63,7 @@ const apps = await sdk.runPromise(Applications.Applications)
 const dispatcher = new Undici.Agent()
 // A call per call, as a program does (`yield* apps.getApplication(id)`), not one effect re-run.
 const get = Effect.suspend(() => apps.getApplication("bench-app"))
-const raw = async () => {
-  const response = await dispatcher.request({
-    origin,
-    path: "/v1/applications/bench-app",
-    method: "GET",
-    headers: { authorization: "Bearer bench-key" }
-  })
-  return response.body.json()
-}
+const raw = () => rawGetApplication(dispatcher, origin)
 const run = process.env["PROFILE_RAW"] === "1"
   ? async () => {
     for (let i = 0; i < CALLS; i++) await raw()

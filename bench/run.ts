@@ -36,6 +36,7 @@ import * as NextmvClient from "../src/services/NextmvClient.js"
 import * as Runs from "../src/services/Runs.js"
 import * as Uploads from "../src/services/Uploads.js"
 import { writeStreamToFile } from "../src/internal/fileStreams.js"
+import { rawGetApplication } from "./application.js"
 
 setFlagsFromString("--expose-gc")
 const gc = runInNewContext("gc") as () => void
@@ -194,15 +195,7 @@ const main = async () => {
   print(`server: separate process (bench/server.ts); raw = undici Dispatcher.request; ratios are SDK / raw, min / median / max over rounds`)
   print()
 
-  const rawGet = async () => {
-    const response = await dispatcher.request({
-      origin,
-      path: "/v1/applications/bench-app",
-      method: "GET",
-      headers: { authorization: "Bearer bench-key" }
-    })
-    return response.body.json()
-  }
+  const rawGet = () => rawGetApplication(dispatcher, origin)
   // A call per call, as a program does (`yield* apps.getApplication(id)`), not one effect re-run.
   const sdkGet = Effect.suspend(() => apps.getApplication("bench-app"))
   const sdkBudgetGet = Effect.suspend(() => appsBudget.getApplication("bench-app"))
