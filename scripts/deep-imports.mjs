@@ -12,9 +12,9 @@
 //
 // A name becomes a module import only when the package exports a subpath of that name (so
 // `pipe` stays on the index). The rewritten imports stay on one line, so the source maps still hold.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { readFileSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
-import { join } from "node:path"
+import { jsFilesUnder } from "./js-files.mjs"
 
 const BARRELS = ["effect", "@effect/platform"]
 const require = createRequire(import.meta.url)
@@ -37,13 +37,8 @@ const rewrite = (text) =>
     return deep.join(" ")
   })
 
-const walk = (dir) =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? walk(join(dir, entry.name)) : entry.name.endsWith(".js") ? [join(dir, entry.name)] : []
-  )
-
 let changed = 0
-for (const file of walk(process.argv[2] ?? "dist")) {
+for (const file of jsFilesUnder(process.argv[2] ?? "dist")) {
   const text = readFileSync(file, "utf8")
   const next = rewrite(text)
   if (next !== text) {

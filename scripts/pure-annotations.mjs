@@ -21,9 +21,9 @@
 // looked at, never a function body; a call whose callee name starts with `run`
 // (`Effect.runSync`, `runFork`, …) is never marked. Source maps keep their lines (only columns
 // shift) because nothing inserted holds a line break.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
+import { readFileSync, writeFileSync } from "node:fs"
 import ts from "typescript"
+import { jsFilesUnder } from "./js-files.mjs"
 
 const RUNS = /(?:^|\.)run\w*$/
 
@@ -70,13 +70,8 @@ const annotate = (text, fileName) => {
   return out
 }
 
-const walk = (dir) =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? walk(join(dir, entry.name)) : entry.name.endsWith(".js") ? [join(dir, entry.name)] : []
-  )
-
 let changed = 0
-for (const file of walk(process.argv[2] ?? "dist")) {
+for (const file of jsFilesUnder(process.argv[2] ?? "dist")) {
   const text = readFileSync(file, "utf8")
   const next = annotate(text, file)
   if (next !== text) {
