@@ -48,6 +48,8 @@ export interface FastAttemptContext<E> {
 /** A transport's fast path: one attempt, the 2xx body as bytes. */
 export interface FastTransport {
   readonly attempt: <E>(request: FastRequest, context: FastAttemptContext<E>) => Effect.Effect<Uint8Array, E>
+  /** Streamed downloads, when the transport has them (see {@link FastStream}). */
+  readonly stream?: FastStream | undefined
 }
 
 /** An `HttpClient` that also offers a fast path. */
@@ -62,3 +64,37 @@ export const fastTransportOf = (client: HttpClient.HttpClient): FastTransport | 
   const value: unknown = Reflect.get(client, FastTransportTypeId)
   return isFastTransport(value) ? value : undefined
 }
+
+// ---------------------------------------------------------------------------------------------
+// Streamed responses (large downloads)
+// ---------------------------------------------------------------------------------------------
+
+/** A streamed exchange whose 2xx headers arrived: its body flows into the {@link BodySink}. */
+export interface BodyExchange {
+  /** The attempt's watchdog, paused: the caller arms it for the body (or stops it). */
+  readonly watchdog: Watchdog
+  /** Lets a transport paused by a full sink read again. */
+  readonly resume: () => void
+  /** Aborts the exchange; no sink call follows. */
+  readonly abort: () => void
+}
+
+/** Where a streamed response body goes, chunk by chunk (the transport's own buffers). */
+export interface BodySink<E> {
+  /** The 2xx headers arrived (before any `data`); called at most once per download. */
+  readonly start: (exchange: BodyExchange) => void
+  /** A chunk of the body; `false` when the sink is full: the transport waits for `resume`. */
+  readonly data: (chunk: Uint8Array) => boolean
+  /** The body ended (`undefined`) or failed. */
+  readonly end: (failure: E | undefined) => void
+}
+
+/** What one streamed attempt needs from the client (as {@link FastAttemptContext}, the slot held by the caller). */
+export type FastStreamContext<E> = Omit<FastAttemptContext<E>, "slot">
+
+/**
+ * A transport's streamed download (optional): one attempt that succeeds once 2xx headers arrived
+ * (after `sink.start`); the body then goes to `sink` with no effect per chunk. A non-2xx response
+ * or a failure before the headers fails the attempt (the sink sees nothing of it).
+ */
+export type FastStream = <E>(request: FastRequest, context: FastStreamContext<E>, sink: BodySink<E>) => Effect.Effect<void, E>
