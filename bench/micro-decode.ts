@@ -110,9 +110,11 @@ for (const [name, { input, n, schema }] of Object.entries(cases)) {
     const order = round % 2 === 0 ? (["schema", "compiled"] as const) : (["compiled", "schema"] as const)
     for (const side of order) {
       const decode = side === "schema" ? viaSchema : compiled
-      times[side].push(cpuMicros(() => {
-        for (let i = 0; i < n; i++) decode(input)
-      }) / n)
+      times[side].push(
+        cpuMicros(() => {
+          for (let i = 0; i < n; i++) decode(input)
+        }) / n
+      )
     }
   }
   const bytes = (decode: (input: unknown) => unknown) => {
