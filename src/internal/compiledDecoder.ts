@@ -41,7 +41,14 @@ const rightOf = (result: unknown): unknown => Either.isEither(result) && Either.
 
 const always: Decode = (input) => input
 
-const when = (test: (u: unknown) => boolean): Decode => (input) => test(input) ? input : MISMATCH
+/** The checks behind the decodes that return their input unchanged, so that a union of them becomes one check. */
+const checks = new WeakMap<Decode, (u: unknown) => boolean>()
+
+const when = (test: (u: unknown) => boolean): Decode => {
+  const decode: Decode = (input) => test(input) ? input : MISMATCH
+  checks.set(decode, test)
+  return decode
+}
 
 /**
  * `true` when Effect's union parser would reorder `member` (it tries members with a required
@@ -157,6 +164,14 @@ const union = (ast: AST.Union): Decode | undefined => {
   if (ast.types.some(hasLiterals)) return undefined
   const members = compileAll(ast.types)
   if (members === undefined) return undefined
+  const tests = members.map((member) => checks.get(member))
+  if (tests.every((test) => test !== undefined)) {
+    // Strings, literals, `null`, `undefined`…: whichever member fits, the value is the input.
+    return when((u) => {
+      for (const test of tests) if (test(u)) return true
+      return false
+    })
+  }
   return (input) => {
     for (const member of members) {
       const out = member(input)
