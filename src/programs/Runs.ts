@@ -124,9 +124,8 @@ type Wait<O extends WaitOptions, A, E, R> = (waiter: Waiter, options: O) => Effe
 const metadataCheck = (runs: Runs["Type"], appId: string, runId: string) =>
   gatesOf(runs).checks.withPermit(Effect.suspend(() => runs.runInformation(appId, runId)))
 
-/** The submission, through the submissions' gate (see {@link Gates}), as a child of the program's span. */
-const gatedSubmit = <O extends WaitOptions>(submission: Submission<O>, runs: Runs["Type"], parent: Tracer.AnySpan | undefined) =>
-  gatesOf(runs).submissions.withPermit(under(submission.submit(runs), parent))
+/** A program's submission (`Runs.newRun`, `Runs.trackRun`), through the submissions' gate (see {@link Gates}). */
+const submitting = (runs: Runs["Type"], submission: Effect.Effect<string, RunError>) => gatesOf(runs).submissions.withPermit(submission)
 
 /**
  * The shared shape of the waiting programs, in the span `span`: `submit` gives the run id (a new
@@ -206,7 +205,7 @@ const submitAndWait = <O extends WaitOptions, A, E, R>(
   if (options.cancelOnInterrupt !== true) {
     take(cell)
     return Effect.flatMap(
-      gatedSubmit(submission, runs, parent),
+      under(submission.submit(runs), parent),
       (runId) => wait({ runs, appId, runId, check: metadataCheck(runs, appId, runId), span: parent }, options)
     )
   }
@@ -239,7 +238,7 @@ const cancellable = <O extends WaitOptions, A, E, R>(
     // A daemon, so that an interrupt of this fiber does not reach the POST: its answer carries
     // the id of the run to cancel. It is interrupted when the bound runs out. (An interrupt while
     // it waits at the gate leaves the gate: nothing was sent, so nothing is canceled.)
-    Effect.forkDaemon(restore(gatedSubmit(submission, runs, parent))),
+    Effect.forkDaemon(restore(under(submission.submit(runs), parent))),
     (posting) =>
       restore(Fiber.join(posting)).pipe(
         Effect.onInterrupt(() =>
@@ -397,7 +396,7 @@ export const newRunWithResult = (
     { name: "Runs.newRunWithResult", attributes: { appId } },
     appId,
     options,
-    (runs) => runs.newRun(appId, options),
+    (runs) => submitting(runs, runs.newRun(appId, options)),
     resultOf
   )
 
@@ -417,7 +416,7 @@ export const newRunWithResultStoppable = (
     { name: "Runs.newRunWithResultStoppable", attributes: { appId } },
     appId,
     options,
-    (runs) => runs.newRun(appId, options),
+    (runs) => submitting(runs, runs.newRun(appId, options)),
     resultOfStoppable,
     true
   )
@@ -439,7 +438,7 @@ export const trackRunWithResult = (
     { name: "Runs.trackRunWithResult", attributes: { appId } },
     appId,
     options,
-    (runs) => runs.trackRun(appId, run, options),
+    (runs) => submitting(runs, runs.trackRun(appId, run, options)),
     resultOf
   )
 
@@ -462,7 +461,7 @@ export const trackRunWithResultStoppable = (
     { name: "Runs.trackRunWithResultStoppable", attributes: { appId } },
     appId,
     options,
-    (runs) => runs.trackRun(appId, run, options),
+    (runs) => submitting(runs, runs.trackRun(appId, run, options)),
     resultOfStoppable,
     true
   )
