@@ -371,7 +371,7 @@ const main = async () => {
       },
       sdk: sdkRuns(false),
       sdkNode: sdkRuns(false, sdkNode),
-      tracked: sdkRuns(true)
+      tracked: sdkRuns(true, sdkNode)
     }
     if (MEMORY_CASE !== undefined) {
       // A child of the bench: one case in a fresh process, its figure on stdout.
@@ -400,7 +400,7 @@ const main = async () => {
       row(`raw promise loop (undici, ${NextmvClient.DEFAULT_MAX_CONNECTIONS} connections)`, rawKiB)
       row("SDK newRunWithResult, each run polling on its own", sdkKiB)
       row("the same on `NodeTransport.layer` (nextmv-effect/node)", sdkNodeKiB)
-      row("SDK newRunWithResult with RunTracker.layer", trackedKiB)
+      row("SDK newRunWithResult with RunTracker.layer (on `NodeTransport.layer`)", trackedKiB)
       row("floor: a bare Effect fiber per run (`Effect.forkDaemon(Effect.never)`)", fiberKiB)
       print()
     }

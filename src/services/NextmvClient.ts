@@ -49,6 +49,7 @@ import {
 import type { Tracer } from "effect"
 import { MAX_ERROR_BODY_CHARS, NextmvConfigError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { type ConfigOverrides, DEFAULT_BASE_URL, resolveConnection, withScheme } from "../internal/config.js"
+import { decoderOf } from "../internal/compiledDecoder.js"
 import { type Defaults, definedRetry, NextmvDefaults } from "../internal/defaults.js"
 import { type AttemptOutcome, defaultRetryOptions, isRetryable, parseRetryAfter, retryDelay, type RetryOptions } from "../internal/retry.js"
 import { queryValues, sanitizeError, scrub, withoutQuery } from "../internal/redact.js"
@@ -724,19 +725,6 @@ const noPlatformSpanNoRedirects = Effect.zipRight(
     }))
 )
 
-/** The synchronous decoder of each schema, built once (every response schema is synchronous). */
-const decoders = new WeakMap<Schema.Schema.Any, (value: unknown) => Either.Either<unknown, ParseResult.ParseIssue>>()
-
-const decoderOf = <A, I>(schema: Schema.Schema<A, I, never>) => {
-  let decode = decoders.get(schema)
-  if (decode === undefined) {
-    const parse = ParseResult.decodeUnknownEither(schema, { onExcessProperty: "ignore" })
-    decode = parse
-    decoders.set(schema, decode)
-  }
-  return decode as (value: unknown) => Either.Either<A, ParseResult.ParseIssue>
-}
-
 /**
  * Decodes a JSON document with `schema`; malformed JSON and shape mismatches become a
  * {@link NextmvDecodeError} naming `operation`. An empty body decodes as `null`.
@@ -764,7 +752,8 @@ const decodeJson = <A, I>(
       )
     }
   }
-  // One synchronous decode, no effect machinery on the way.
+  // One synchronous decode, no effect machinery on the way; compiled once per schema
+  // (internal/compiledDecoder.ts), with Schema's own decoder for anything that does not fit.
   const decoded = decoderOf(schema)(value)
   return Either.isRight(decoded)
     ? Effect.succeed(decoded.right)
