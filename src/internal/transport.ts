@@ -11,7 +11,8 @@
  * failures. The attempt itself (`internal/fastAttempt.ts`) is imported by the transport only, so
  * bundles without one (browsers) do not carry it. Nothing here imports a Node module.
  */
-import type { HttpClient } from "@effect/platform"
+import type { FileSystem, HttpClient } from "@effect/platform"
+import type { PlatformError } from "@effect/platform/Error"
 import type { Effect } from "effect"
 import type { Slots } from "./slots.js"
 import type { Expiry, Watchdog } from "./watchdog.js"
@@ -50,6 +51,8 @@ export interface FastTransport {
   readonly attempt: <E>(request: FastRequest, context: FastAttemptContext<E>) => Effect.Effect<Uint8Array, E>
   /** Streamed downloads, when the transport has them (see {@link FastStream}). */
   readonly stream?: FastStream | undefined
+  /** Downloads written to a file by the transport's callbacks, when it has them (see {@link FastFile}). */
+  readonly toFile?: FastFile | undefined
 }
 
 /** An `HttpClient` that also offers a fast path. */
@@ -98,3 +101,24 @@ export type FastStreamContext<E> = Omit<FastAttemptContext<E>, "slot">
  * or a failure before the headers fails the attempt (the sink sees nothing of it).
  */
 export type FastStream = <E>(request: FastRequest, context: FastStreamContext<E>, sink: BodySink<E>) => Effect.Effect<void, E>
+
+/** One download into a file on a transport's own path (see {@link FastFile}). */
+export interface FileDownload<E> {
+  /** One attempt (retried by the caller): succeeds once 2xx headers arrived, as {@link FastStream}. */
+  readonly attempt: (request: FastRequest, context: FastStreamContext<E>) => Effect.Effect<void, E>
+  /** After a successful attempt: counts the body's idle time and waits until the body is on disk. */
+  readonly body: Effect.Effect<void, E | PlatformError>
+  /** Stops the exchange and waits for the file write in flight (before the file is closed). */
+  readonly release: Effect.Effect<void>
+}
+
+/**
+ * A transport's download into an open file (optional): the body's buffers are copied into reused
+ * blocks from the transport's callbacks and written while the next block fills, the connection
+ * paused while the writes are behind; `bodyTimeout` is the failure of an idle or deadline expiry
+ * while the body arrives.
+ */
+export type FastFile = <E>(file: FileSystem.File, bodyTimeout: (expiry: Expiry) => E) => FileDownload<E>
+
+/** Writes all of `bytes` at `position` of a file; `done` once written (or with the failure). */
+export type WriteAt = (bytes: Uint8Array, position: number, done: (error: PlatformError | undefined) => void) => void

@@ -28,6 +28,7 @@ import {
   HttpTraceContext
 } from "@effect/platform"
 import type { HttpClientError } from "@effect/platform"
+import type { PlatformError } from "@effect/platform/Error"
 import {
   Clock,
   Context,
@@ -684,7 +685,39 @@ const makeRequester = (
       return ahead.stream
     })
 
+  const fileTransport = fast?.transport.toFile
+  /**
+   * A download written to a file by the transport's callbacks (`NodeTransport`): the body's
+   * buffers are copied into reused blocks as they arrive, with no effect per buffer (see
+   * `internal/fileSink.ts`). Same retries, timeouts, slot and failures as `stream`.
+   */
+  const toFile = fileTransport === undefined ? undefined : (
+    request: HttpClientRequest.HttpClientRequest,
+    fs: FileSystem.FileSystem,
+    path: string
+  ): Effect.Effect<void, NextmvHttpError | PlatformError> =>
+    Effect.scoped(Effect.gen(function*() {
+      yield* slotOf(request).acquireScoped
+      const file = yield* fs.open(path, { flag: "w" })
+      const download = fileTransport(file, (expiry) => timeoutFailure(request, expiry, "reading the response body"))
+      // Runs before the file is closed (finalizers run in reverse order).
+      yield* Effect.addFinalizer(() => download.release)
+      yield* retrying(request, (sent, deadlineAt) => {
+        const target = fastTarget(sent)
+        if (target === undefined) return Effect.fail(transportFailure(sent, undefined, "invalid URL", true))
+        return download.attempt(target, {
+          watchdog: () => new Watchdog(settings.idleMillis, settings.connectMillis, deadlineAt),
+          errorBodyCap: MAX_ERROR_BODY_BYTES,
+          timeout: (expiry) => timeoutFailure(sent, expiry, "waiting for the server"),
+          status: (status, header, body) => statusFailureOf(sent, status, header, decoder.decode(body)),
+          transport: (cause) => transportFailure(sent, cause, "transport error", true)
+        })
+      })
+      yield* Effect.mapError(download.body, (failure) => "error" in failure ? failure.error : failure)
+    }))
+
   return {
+    toFile,
     execute: (request) => withRetries(request, (response) => Effect.succeed(response)),
     text,
     bytes,
