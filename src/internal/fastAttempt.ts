@@ -18,6 +18,13 @@ import { type Expiry, Watchdog } from "./watchdog.js"
 /** Response headers as a transport reports them (lower-case names). */
 export type FastHeaders = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
 
+/** A whole response: status, headers (lower-case names), body (capped for non-2xx). */
+export interface FastResponse {
+  readonly status: number
+  readonly headers: FastHeaders
+  readonly body: Uint8Array
+}
+
 /** What a callback transport reports, each method at most once except `onProgress`. */
 export interface FastCallbacks {
   /** A sign of progress: the response headers, a chunk of the response body. */

@@ -15,7 +15,7 @@
 import type { HttpClient } from "@effect/platform"
 import type { Effect } from "effect"
 import type { Slots } from "./slots.js"
-import type { Expiry } from "./watchdog.js"
+import type { Expiry, Watchdog } from "./watchdog.js"
 
 /** Where a fast transport is attached to its `HttpClient`. */
 export const FastTransportTypeId: unique symbol = Symbol.for("nextmv-effect/FastTransport")
@@ -62,6 +62,8 @@ export interface FastAttemptContext<C, E> {
 /** A transport's fast path: one attempt of `request` for `call`, the 2xx body as bytes. */
 export interface FastTransport {
   readonly attempt: <C, E>(request: FastRequest, context: FastAttemptContext<C, E>, call: C) => Effect.Effect<Uint8Array, E>
+  /** Streamed downloads, when the transport has them (see {@link FastStream}). */
+  readonly stream?: FastStream | undefined
 }
 
 /**
@@ -122,3 +124,50 @@ export const fastTransportOf = (client: HttpClient.HttpClient): FastTransport | 
   const value: unknown = Reflect.get(client, FastTransportTypeId)
   return isFastTransport(value) ? value : undefined
 }
+
+// ---------------------------------------------------------------------------------------------
+// Streamed responses (large downloads)
+// ---------------------------------------------------------------------------------------------
+
+/** A streamed exchange whose 2xx headers arrived: its body flows into the {@link BodySink}. */
+export interface BodyExchange {
+  /** The attempt's watchdog, paused: the caller arms it for the body (or stops it). */
+  readonly watchdog: Watchdog
+  /** Lets a transport paused by a full sink read again. */
+  readonly resume: () => void
+  /** Aborts the exchange; no sink call follows. */
+  readonly abort: () => void
+}
+
+/** Where a streamed response body goes, chunk by chunk (the transport's own buffers). */
+export interface BodySink<E> {
+  /** The 2xx headers arrived (before any `data`); called at most once per download. */
+  readonly start: (exchange: BodyExchange) => void
+  /** A chunk of the body; `false` when the sink is full: the transport waits for `resume`. */
+  readonly data: (chunk: Uint8Array) => boolean
+  /** The body ended (`undefined`) or failed. */
+  readonly end: (failure: E | undefined) => void
+}
+
+/**
+ * What one streamed attempt needs from the client (what a {@link FastAttemptContext} gives, for
+ * this attempt; the slot is held by the caller for the whole download).
+ */
+export interface FastStreamContext<E> {
+  /** The attempt's timer (made when the exchange starts). */
+  readonly watchdog: () => Watchdog
+  /** Bytes of a non-2xx response body read at most (the rest is not downloaded). */
+  readonly errorBodyCap: number
+  readonly timeout: (expiry: Expiry) => E
+  /** The failure of a non-2xx response (headers by lower-case name, the capped body). */
+  readonly status: (status: number, header: (name: string) => string | undefined, body: Uint8Array) => Effect.Effect<never, E>
+  /** A transport failure. */
+  readonly transport: (cause: unknown) => E
+}
+
+/**
+ * A transport's streamed download (optional): one attempt that succeeds once 2xx headers arrived
+ * (after `sink.start`); the body then goes to `sink` with no effect per chunk. A non-2xx response
+ * or a failure before the headers fails the attempt (the sink sees nothing of it).
+ */
+export type FastStream = <E>(request: FastRequest, context: FastStreamContext<E>, sink: BodySink<E>) => Effect.Effect<void, E>

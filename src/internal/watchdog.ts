@@ -41,8 +41,8 @@ export class Watchdog {
     readonly deadlineAt: number | undefined
   ) {}
 
-  /** Records progress. Cheap: no timer is touched. */
-  touch(): void {
+  /** Records progress. Cheap: no timer is touched. (Bound: transports take it as a callback.) */
+  readonly touch = (): void => {
     this.last = now()
     this.progressed = true
   }

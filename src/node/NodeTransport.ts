@@ -8,8 +8,10 @@
  * idle, connect and deadline timeouts enforced by the client's timer calling the transport's
  * abort (no extra fiber per attempt), and no platform span or fiber-ref work. Every behaviour of
  * the client stays: typed errors, retries, timeouts, the per-origin cap, interruption, redacted
- * spans, trace-context propagation. Streamed downloads and uploads go through the `HttpClient`
- * interface.
+ * spans, trace-context propagation. Streamed downloads (`presigned.stream`, downloads to disk)
+ * take a second callback path: a dispatch handler hands each body chunk to the client's read-ahead
+ * and pauses the connection while it is full (no effect or platform `Stream` per chunk). Uploads
+ * go through the `HttpClient` interface.
  *
  * Use it instead of `NodeHttpClient.layerUndici`:
  *
@@ -25,6 +27,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import type * as Undici from "@effect/platform-node/Undici"
 import { Effect, Layer } from "effect"
 import { fastAttempt, type FastCallbacks, type FastHeaders, type Send } from "../internal/fastAttempt.js"
+import { fastStream, type Open, type Opened, type StreamCallbacks } from "../internal/fastStream.js"
 import type { FastRequest, FastTransport } from "../internal/transport.js"
 import { withFastTransport } from "../internal/transport.js"
 
@@ -155,10 +158,115 @@ const sender = (dispatcher: Undici.Dispatcher): Send => (request: FastRequest, e
   return exchange
 }
 
+/**
+ * One streamed download: an undici dispatch handler that hands each chunk of a 2xx body to the
+ * client's sink as it arrives and pauses the connection (the dispatch controller's `pause`) while
+ * the sink is full; a non-2xx body is buffered up to the error body cap, as {@link Exchange}.
+ */
+class BodyStream implements Undici.Dispatcher.DispatchHandler, Opened {
+  private controller: Undici.Dispatcher.DispatchController | undefined = undefined
+  private closed = false
+  private streaming = false
+  private status = 0
+  private headers: Record<string, string | Array<string> | undefined> = {}
+  private readonly chunks: Array<Buffer> = []
+  private size = 0
+
+  constructor(private readonly callbacks: StreamCallbacks, private readonly errorBodyCap: number) {}
+
+  /** Aborts the exchange; no callback is called afterwards. */
+  readonly abort = (): void => {
+    if (this.closed) return
+    this.closed = true
+    this.controller?.abort(aborted)
+  }
+
+  /** Reads again after the sink was full. */
+  readonly resume = (): void => {
+    if (!this.closed) this.controller?.resume()
+  }
+
+  onRequestStart(controller: Undici.Dispatcher.DispatchController): void {
+    if (this.closed) controller.abort(aborted)
+    else this.controller = controller
+  }
+
+  onResponseStart(
+    controller: Undici.Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | Array<string> | undefined>
+  ): void {
+    if (this.closed) return
+    this.callbacks.onProgress()
+    // Informational (1xx) answers are progress only.
+    if (statusCode < 200) return
+    if (statusCode < 300) {
+      this.streaming = true
+      return this.callbacks.onStart()
+    }
+    this.status = statusCode
+    this.headers = headers
+    if (this.errorBodyCap <= 0) this.complete(controller)
+  }
+
+  onResponseData(controller: Undici.Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.closed) return
+    if (this.streaming) {
+      if (!this.callbacks.onData(chunk)) controller.pause()
+      return
+    }
+    this.callbacks.onProgress()
+    this.chunks.push(chunk)
+    this.size += chunk.length
+    // Past the cap the rest of an error body is not downloaded.
+    if (this.size >= this.errorBodyCap) this.complete(controller)
+  }
+
+  onResponseEnd(): void {
+    if (this.closed) return
+    if (!this.streaming) return this.complete(undefined)
+    this.closed = true
+    this.callbacks.onEnd()
+  }
+
+  onResponseError(_controller: Undici.Dispatcher.DispatchController, error: Error): void {
+    if (this.closed) return
+    this.closed = true
+    this.callbacks.onError(error)
+  }
+
+  private complete(abort: Undici.Dispatcher.DispatchController | undefined): void {
+    this.closed = true
+    const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
+    abort?.abort(aborted)
+    this.callbacks.onResponse({ status: this.status, headers: this.headers, body })
+  }
+}
+
+/** One streamed exchange over `dispatcher`. */
+const opener = (dispatcher: Undici.Dispatcher): Open => (request, errorBodyCap, callbacks) => {
+  const exchange = new BodyStream(callbacks, errorBodyCap)
+  dispatcher.dispatch({
+    origin: request.origin,
+    path: request.path,
+    method: request.method as Undici.Dispatcher.HttpMethod,
+    headers: request.headers,
+    body: request.body ?? null,
+    // The client's own timer enforces the timeouts (python-requests semantics).
+    headersTimeout: 0,
+    bodyTimeout: 0
+  }, exchange)
+  return exchange
+}
+
 /** The fast path over `dispatcher`. */
 const fastTransport = (dispatcher: Undici.Dispatcher): FastTransport => {
   const send = sender(dispatcher)
-  return { attempt: (request, context, call) => fastAttempt(send, request, context, call) }
+  const open = opener(dispatcher)
+  return {
+    attempt: (request, context, call) => fastAttempt(send, request, context, call),
+    stream: (request, context, sink) => fastStream(open, request, context, sink)
+  }
 }
 
 /**

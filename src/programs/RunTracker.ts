@@ -38,6 +38,7 @@ import {
 } from "effect"
 import { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.js"
 import { isTerminalStatus, type RunInformation, type RunResult } from "../schemas/Runs.js"
+import { tracerInstalled } from "../internal/traced.js"
 import { NextmvClient } from "../services/NextmvClient.js"
 import type * as RequestBudget from "../services/RequestBudget.js"
 import { type NewRunOptions, type OutputDirOptions, type RunError, Runs } from "../services/Runs.js"
@@ -462,14 +463,16 @@ export const make = (
         Effect.withSpan("RunTracker.submit", { attributes: { appId } })
       )
 
-    // `useSpan`, not `withSpan`: nothing inside makes spans, and a waiter then keeps only the
-    // span's end on its stack while it waits (thousands of runs may wait at once).
-    const awaitRun: Service["await"] = (appId, runId, awaitOptions) =>
-      Effect.useSpan(
-        "RunTracker.await",
-        { attributes: { appId, runId } },
-        () => Effect.flatMap(outcomeOf(appId, runId, awaitOptions), Deferred.await)
+    // Thousands of runs may wait at once: with no tracer installed there is no span at all (the
+    // built-in tracer would make one and keep it for the whole wait); with one, `useSpan`, not
+    // `withSpan`: nothing inside makes spans, and a waiter then keeps only the span's end on its
+    // stack while it waits.
+    const awaitRun: Service["await"] = (appId, runId, awaitOptions) => {
+      const awaited = Effect.flatMap(outcomeOf(appId, runId, awaitOptions), Deferred.await)
+      return Effect.withFiberRuntime((fiber) =>
+        tracerInstalled(fiber) ? Effect.useSpan("RunTracker.await", { attributes: { appId, runId } }, () => awaited) : awaited
       )
+    }
 
     const changes: Service["changes"] = (appId, runId, changeOptions) =>
       Stream.unwrapScoped(

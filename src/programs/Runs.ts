@@ -13,7 +13,10 @@ import type { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.
 import { isTerminalStatus, RunInformation, RunResult, type TimestampedRunLog } from "../schemas/Runs.js"
 import { type NewRunOptions, type OutputDirOptions, type RunError, Runs, type TrackedRun, type TrackRunOptions } from "../services/Runs.js"
 import { NextmvDefaults } from "../internal/defaults.js"
+import { Slots } from "../internal/slots.js"
+import { tracerInstalled } from "../internal/traced.js"
 import { requireObject } from "../internal/validate.js"
+import { DEFAULT_MAX_CONNECTIONS } from "../services/NextmvClient.js"
 import { poll, type PollingInput, type PollingOptions, pollStoppable, type StopOption, validatePollingProgram } from "./Polling.js"
 import { resultOrFailure, type RunFailedError } from "./RunFailedError.js"
 import * as Tracker from "./RunTracker.js"
@@ -72,8 +75,40 @@ interface Waiter {
   readonly runId: string
   /** The run's metadata (a fresh request each time it runs). */
   readonly check: Effect.Effect<RunInformation, RunError>
-  /** The program's span: the parent of every request. */
-  readonly span: Tracer.AnySpan
+  /** The program's span, the parent of every request; `undefined` when no tracer is installed. */
+  readonly span: Tracer.AnySpan | undefined
+}
+
+/** `effect` as a child of `span` (as it is when there is no span). */
+const under = <A, E, R>(effect: Effect.Effect<A, E, R>, span: Tracer.AnySpan | undefined): Effect.Effect<A, E, R> =>
+  span === undefined ? effect : Effect.withParentSpan(effect, span)
+
+/**
+ * The run programs' gates, one pair per `Runs` service: at most {@link DEFAULT_MAX_CONNECTIONS}
+ * submissions, and as many status checks, in progress at once; the others wait here, FIFO,
+ * before anything of their request is built.
+ *
+ * The client's per-origin connection cap would make them wait anyway, but deep inside the request
+ * pipeline: 1,000 programs started at once (or polling at the same moment) would each hold the
+ * pipeline's frames, spans and request while they wait, and V8 keeps the heap it grew for them.
+ * Two gates, not one, so that long submissions (an input upload) never hold back the checks of
+ * runs already submitted. A gate is held for one submission or one check, never while a run
+ * waits between checks, and it is left (FIFO place or permit) when the program is interrupted.
+ */
+interface Gates {
+  readonly submissions: Slots
+  readonly checks: Slots
+}
+
+const gates = new WeakMap<Runs["Type"], Gates>()
+
+const gatesOf = (runs: Runs["Type"]): Gates => {
+  let found = gates.get(runs)
+  if (found === undefined) {
+    found = { submissions: new Slots(DEFAULT_MAX_CONNECTIONS), checks: new Slots(DEFAULT_MAX_CONNECTIONS) }
+    gates.set(runs, found)
+  }
+  return found
 }
 
 /** What a waiting program needs only until its run is submitted (its options carry the run's input). */
@@ -85,7 +120,12 @@ interface Submission<O extends WaitOptions> {
 /** The polling part of a waiting program, given its options once the run is submitted. */
 type Wait<O extends WaitOptions, A, E, R> = (waiter: Waiter, options: O) => Effect.Effect<A, E, R>
 
-const metadataCheck = (runs: Runs["Type"], appId: string, runId: string) => Effect.suspend(() => runs.runInformation(appId, runId))
+/** The run's metadata, through the checks' gate (see {@link Gates}). */
+const metadataCheck = (runs: Runs["Type"], appId: string, runId: string) =>
+  gatesOf(runs).checks.withPermit(Effect.suspend(() => runs.runInformation(appId, runId)))
+
+/** A program's submission (`Runs.newRun`, `Runs.trackRun`), through the submissions' gate (see {@link Gates}). */
+const submitting = (runs: Runs["Type"], submission: Effect.Effect<string, RunError>) => gatesOf(runs).submissions.withPermit(submission)
 
 /**
  * The shared shape of the waiting programs, in the span `span`: `submit` gives the run id (a new
@@ -93,9 +133,12 @@ const metadataCheck = (runs: Runs["Type"], appId: string, runId: string) => Effe
  * `cancelOnInterrupt`, an interrupt cancels the run within `cancelTimeout`: during `submit` once
  * its id is known, later unless `check` already saw a terminal status.
  *
- * Made for many runs waiting at once (1,000 runs polling cost about N KiB each): the span is opened
- * with `Effect.useSpan` and each request runs as its child, instead of `Effect.withSpan` around the
- * whole wait, which keeps its machinery and the program on the fiber's stack while it waits; the
+ * Made for many runs waiting at once (`BENCH_ONLY=memory npm run bench`): with no tracer installed
+ * there is no span at all (Effect's built-in tracer would make one, with random ids and a stack
+ * capture, and keep it for the whole wait); with a tracer the span is opened with `Effect.useSpan`
+ * and each request runs as its child, instead of `Effect.withSpan` around the whole wait, which
+ * keeps its machinery and the program on the fiber's stack while it waits; the submission and
+ * each check wait at the program gates ({@link Gates}) before building their request; the
  * options (and the run's input) are held in a per-execution cell that is emptied once the run is
  * submitted; and the closures that live while the run waits are made by module-level functions,
  * so that their scopes hold only what polling needs.
@@ -107,7 +150,12 @@ const waiting = <O extends WaitOptions, A, E, R>(
   submit: (runs: Runs["Type"]) => Effect.Effect<string, RunError>,
   wait: Wait<O, A, E, R>,
   stoppable = false
-): Effect.Effect<A, E | RunError, R | Runs> => Effect.suspend(() => openSpan(span, [{ options, submit }], appId, wait, stoppable))
+): Effect.Effect<A, E | RunError, R | Runs> =>
+  Effect.withFiberRuntime((fiber) =>
+    tracerInstalled(fiber)
+      ? openSpan(span, [{ options, submit }], appId, wait, stoppable)
+      : inSpan([{ options, submit }], appId, span.name, wait, stoppable)(undefined)
+  )
 
 /**
  * Opens the span of {@link waiting}. Module-level on purpose: the span keeps a stack trace of its
@@ -123,7 +171,7 @@ const openSpan = <O extends WaitOptions, A, E, R>(
 ): Effect.Effect<A, E | RunError, R | Runs> =>
   Effect.useSpan(span.name, { attributes: span.attributes }, inSpan(cell, appId, span.name, wait, stoppable))
 
-/** The body of {@link waiting}, made here so that its closure holds the cell, not the options. */
+/** The body of {@link waiting} (in its span, if any), made here so that its closure holds the cell, not the options. */
 const inSpan = <O extends WaitOptions, A, E, R>(
   cell: Array<Submission<O>>,
   appId: string,
@@ -131,7 +179,7 @@ const inSpan = <O extends WaitOptions, A, E, R>(
   wait: Wait<O, A, E, R>,
   stoppable: boolean
 ) =>
-(parent: Tracer.AnySpan): Effect.Effect<A, E | RunError, R | Runs> =>
+(parent: Tracer.AnySpan | undefined): Effect.Effect<A, E | RunError, R | Runs> =>
   Effect.suspend(() => {
     const submission = cell[0]
     if (submission === undefined) return Effect.dieMessage(`${operation}: a program execution ran twice`)
@@ -145,7 +193,7 @@ const take = <O extends WaitOptions>(cell: Array<Submission<O>>) => cell.splice(
 
 const submitAndWait = <O extends WaitOptions, A, E, R>(
   cell: Array<Submission<O>>,
-  parent: Tracer.AnySpan,
+  parent: Tracer.AnySpan | undefined,
   runs: Runs["Type"],
   defaults: NextmvDefaults["Type"],
   appId: string,
@@ -157,7 +205,7 @@ const submitAndWait = <O extends WaitOptions, A, E, R>(
   if (options.cancelOnInterrupt !== true) {
     take(cell)
     return Effect.flatMap(
-      Effect.withParentSpan(submission.submit(runs), parent),
+      under(submission.submit(runs), parent),
       (runId) => wait({ runs, appId, runId, check: metadataCheck(runs, appId, runId), span: parent }, options)
     )
   }
@@ -176,7 +224,7 @@ const submitAndWait = <O extends WaitOptions, A, E, R>(
 /** The `cancelOnInterrupt` path of {@link submitAndWait}, made here to hold the cell, not the options. */
 const cancellable = <O extends WaitOptions, A, E, R>(
   cell: Array<Submission<O>>,
-  parent: Tracer.AnySpan,
+  parent: Tracer.AnySpan | undefined,
   runs: Runs["Type"],
   appId: string,
   bound: Duration.Duration,
@@ -188,12 +236,13 @@ const cancellable = <O extends WaitOptions, A, E, R>(
   const { options } = submission
   return Effect.flatMap(
     // A daemon, so that an interrupt of this fiber does not reach the POST: its answer carries
-    // the id of the run to cancel. It is interrupted when the bound runs out.
-    Effect.forkDaemon(restore(Effect.withParentSpan(submission.submit(runs), parent))),
+    // the id of the run to cancel. It is interrupted when the bound runs out. (An interrupt while
+    // it waits at the gate leaves the gate: nothing was sent, so nothing is canceled.)
+    Effect.forkDaemon(restore(under(submission.submit(runs), parent))),
     (posting) =>
       restore(Fiber.join(posting)).pipe(
         Effect.onInterrupt(() =>
-          Effect.withParentSpan(
+          under(
             boundedCancel(
               Effect.flatMap(Fiber.await(posting), (exit) => Exit.isSuccess(exit) ? runs.cancelRun(appId, exit.value) : Effect.void),
               "the run being submitted",
@@ -225,14 +274,14 @@ const cancellingWait = <O extends WaitOptions, A, E, R>(
     return restore(wait({ ...waiter, check }, options)).pipe(
       Effect.onInterrupt(() =>
         Effect.unlessEffect(
-          Effect.withParentSpan(boundedCancel(runs.cancelRun(appId, runId), `run ${runId}`, bound), span),
+          under(boundedCancel(runs.cancelRun(appId, runId), `run ${runId}`, bound), span),
           Ref.get(terminal)
         )
       )
     )
   })
 
-const untilTerminal = (polling: PollingInput | undefined, parentSpan: Tracer.AnySpan) => ({
+const untilTerminal = (polling: PollingInput | undefined, parentSpan: Tracer.AnySpan | undefined) => ({
   until: (information: RunInformation) => isTerminalStatus(statusOf(information)),
   status: statusOf,
   polling,
@@ -241,7 +290,7 @@ const untilTerminal = (polling: PollingInput | undefined, parentSpan: Tracer.Any
 
 /** The final step: the result of a terminal run, fetched as a child of the program's span. */
 const finishing = ({ appId, runs, span }: Waiter, outputDir: string | undefined) => (information: RunInformation) =>
-  Effect.withParentSpan(finish(runs, appId, information, outputDir), span)
+  under(finish(runs, appId, information, outputDir), span)
 
 /**
  * Polls until the run is terminal, then fetches its result. With a `RunTracker` in the context
@@ -253,7 +302,7 @@ const resultOf = (waiter: Waiter, options: WaitOptions) => awaitResult(waiter, o
 const awaitResult = (waiter: Waiter, polling: PollingInput | undefined, outputDir: string | undefined) =>
   Effect.flatMap(Effect.serviceOption(Tracker.RunTracker), (tracker) =>
     Option.isSome(tracker) && Tracker.accepts(polling)
-      ? Effect.withParentSpan(tracker.value.await(waiter.appId, waiter.runId, { polling, outputDir }), waiter.span)
+      ? under(tracker.value.await(waiter.appId, waiter.runId, { polling, outputDir }), waiter.span)
       : Effect.flatMap(poll(waiter.check, untilTerminal(polling, waiter.span)), finishing(waiter, outputDir)))
 
 /** {@link resultOf} with `stop`. */
@@ -347,7 +396,7 @@ export const newRunWithResult = (
     { name: "Runs.newRunWithResult", attributes: { appId } },
     appId,
     options,
-    (runs) => runs.newRun(appId, options),
+    (runs) => submitting(runs, runs.newRun(appId, options)),
     resultOf
   )
 
@@ -367,7 +416,7 @@ export const newRunWithResultStoppable = (
     { name: "Runs.newRunWithResultStoppable", attributes: { appId } },
     appId,
     options,
-    (runs) => runs.newRun(appId, options),
+    (runs) => submitting(runs, runs.newRun(appId, options)),
     resultOfStoppable,
     true
   )
@@ -389,7 +438,7 @@ export const trackRunWithResult = (
     { name: "Runs.trackRunWithResult", attributes: { appId } },
     appId,
     options,
-    (runs) => runs.trackRun(appId, run, options),
+    (runs) => submitting(runs, runs.trackRun(appId, run, options)),
     resultOf
   )
 
@@ -412,7 +461,7 @@ export const trackRunWithResultStoppable = (
     { name: "Runs.trackRunWithResultStoppable", attributes: { appId } },
     appId,
     options,
-    (runs) => runs.trackRun(appId, run, options),
+    (runs) => submitting(runs, runs.trackRun(appId, run, options)),
     resultOfStoppable,
     true
   )

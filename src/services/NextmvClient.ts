@@ -49,10 +49,20 @@ import {
 import type { Tracer } from "effect"
 import { MAX_ERROR_BODY_CHARS, NextmvConfigError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { type ConfigOverrides, DEFAULT_BASE_URL, resolveConnection, withScheme } from "../internal/config.js"
+import { decoderOf } from "../internal/compiledDecoder.js"
 import { type Defaults, definedRetry, NextmvDefaults } from "../internal/defaults.js"
 import { type AttemptOutcome, defaultRetryOptions, isRetryable, parseRetryAfter, retryDelay, type RetryOptions } from "../internal/retry.js"
 import { queryValues, sanitizeError, scrub, withoutQuery } from "../internal/redact.js"
-import { type FastAttemptContext, FastBase, type FastRequest, type FastTransport, fastTransportOf } from "../internal/transport.js"
+import {
+  type BodyExchange,
+  type BodySink,
+  type FastAttemptContext,
+  FastBase,
+  type FastRequest,
+  type FastStream,
+  type FastTransport,
+  fastTransportOf
+} from "../internal/transport.js"
 import { type Expiry, guard, Watchdog } from "../internal/watchdog.js"
 import { ReadAhead } from "../internal/readAhead.js"
 import type { Requester } from "../internal/requester.js"
@@ -657,6 +667,8 @@ const makeRequester = (
   const stream = (request: HttpClientRequest.HttpClientRequest): Stream.Stream<Uint8Array, NextmvHttpError> =>
     Stream.unwrapScoped(Effect.gen(function*() {
       yield* slotOf(request).acquireScoped
+      const streaming = fast?.transport.stream
+      if (streaming !== undefined && fastTarget(request) !== undefined) return yield* fastStream(streaming, request)
       const { response, watchdog } = yield* withRetries(
         request,
         (response, watchdog) => Effect.succeed({ response, watchdog }),
@@ -685,6 +697,64 @@ const makeRequester = (
       watchdog.arm(expire)
       return ahead.stream
     }))
+
+  /**
+   * A streamed download on the transport's own streaming path (`NodeTransport`): the transport
+   * hands each body chunk to the read-ahead from its callback and stops reading while it is full,
+   * with no effect, fiber or platform `Stream` per chunk. Same retries, timeouts, slot and
+   * failures as the generic path above.
+   */
+  const fastStream = (streaming: FastStream, request: HttpClientRequest.HttpClientRequest) =>
+    Effect.gen(function*() {
+      const ahead = new ReadAhead<NextmvHttpError>(READ_AHEAD)
+      let exchange: BodyExchange | undefined
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          exchange?.watchdog.stop()
+          exchange?.abort()
+        })
+      )
+      const expire = (expiry: Expiry) => {
+        exchange?.abort()
+        ahead.end(Exit.fail(timeoutFailure(request, expiry, "reading the response body").error))
+      }
+      /** Counts idle time again and lets the transport read, once the consumer made room. */
+      const room = () => {
+        if (exchange === undefined || ahead.ended) return
+        exchange.watchdog.arm(expire)
+        exchange.resume()
+      }
+      const sink: BodySink<AttemptFailure> = {
+        start: (started) => {
+          exchange = started
+        },
+        data: (chunk) => {
+          if (ahead.push(chunk)) return true
+          // The consumer is behind: its pace is never a timeout.
+          exchange?.watchdog.pause()
+          ahead.whenRoom(room)
+          return false
+        },
+        end: (failure) => {
+          exchange?.watchdog.stop()
+          ahead.end(failure === undefined ? Exit.void : Exit.fail(failure.error))
+        }
+      }
+      yield* retrying(request, ({ deadlineAt, request: sent }) => {
+        const target = fastTarget(sent)
+        if (target === undefined) return Effect.fail(transportFailure(sent, undefined, "invalid URL", true))
+        return streaming(target, {
+          watchdog: () => new Watchdog(settings.idleMillis, settings.connectMillis, deadlineAt),
+          errorBodyCap: MAX_ERROR_BODY_BYTES,
+          timeout: (expiry) => timeoutFailure(sent, expiry, "waiting for the server"),
+          status: (status, header, body) => statusFailureOf(sent, status, header, decoder.decode(body)),
+          transport: (cause) => transportFailure(sent, cause, "transport error", !ahead.ended && exchange === undefined)
+        }, sink)
+      })
+      // Arms the body's idle timeout now, or once the consumer made room (the buffer filled up first).
+      if (ahead.hasRoom) room()
+      return ahead.stream
+    })
 
   return {
     execute: (request) => withRetries(request, (response) => Effect.succeed(response)),
@@ -727,19 +797,6 @@ const noPlatformSpanNoRedirects = Effect.zipRight(
     }))
 )
 
-/** The synchronous decoder of each schema, built once (every response schema is synchronous). */
-const decoders = new WeakMap<Schema.Schema.Any, (value: unknown) => Either.Either<unknown, ParseResult.ParseIssue>>()
-
-const decoderOf = <A, I>(schema: Schema.Schema<A, I, never>) => {
-  let decode = decoders.get(schema)
-  if (decode === undefined) {
-    const parse = ParseResult.decodeUnknownEither(schema, { onExcessProperty: "ignore" })
-    decode = parse
-    decoders.set(schema, decode)
-  }
-  return decode as (value: unknown) => Either.Either<A, ParseResult.ParseIssue>
-}
-
 /**
  * Decodes a JSON document with `schema`; malformed JSON and shape mismatches become a
  * {@link NextmvDecodeError} naming `operation`. An empty body decodes as `null`.
@@ -767,7 +824,8 @@ const decodeJson = <A, I>(
       )
     }
   }
-  // One synchronous decode, no effect machinery on the way.
+  // One synchronous decode, no effect machinery on the way; compiled once per schema
+  // (internal/compiledDecoder.ts), with Schema's own decoder for anything that does not fit.
   const decoded = decoderOf(schema)(value)
   return Either.isRight(decoded)
     ? Effect.succeed(decoded.right)

@@ -1,0 +1,418 @@
+/**
+ * Response decoding, compiled once per schema.
+ *
+ * `ParseResult.decodeUnknownEither` interprets a schema's AST on every call, and each step of it
+ * allocates an `Either`, a closure or an issue wrapper; for a response such as an `Application`
+ * that is most of the decode's cost (and of the garbage a call leaves). This module walks the AST
+ * once and builds plain functions for the forms the SDK's response schemas use. Each form does
+ * exactly what Effect's parser (`effect/ParseResult`, `go`) does for it, in the same order, and
+ * calls the schema's own functions wherever the schema has code (transformations, declarations,
+ * refinements, property signature transformations), so a successful compiled decode is the very
+ * value Schema would produce: the same class instances, the same keys in the same order, the
+ * same defaults.
+ *
+ * A compiled function never builds an error: when the input does not fit it returns
+ * {@link MISMATCH}, and {@link decoderOf} then runs Schema's decoder on the same input, so a
+ * failure (its issue, hence the message of `NextmvDecodeError`) is Schema's own. A form the
+ * compiler does not know makes the whole schema use Schema's decoder.
+ *
+ * @internal
+ */
+import { Either, Option, ParseResult, type Schema, SchemaAST as AST } from "effect"
+
+/** What a compiled function returns when its input does not fit (never a decoded value: module-private). */
+const MISMATCH: unique symbol = Symbol("nextmv-effect/compiledDecoder/mismatch")
+
+/** A compiled decode: the decoded value, or {@link MISMATCH}. */
+type Decode = (input: unknown) => unknown
+
+/** The options every response decode runs with (the same object reaches the schema's functions). */
+const OPTIONS: AST.ParseOptions = { onExcessProperty: "ignore" }
+
+/** A required key the input lacks is read through the prototype chain, as Effect's parser reads `input[name]`. */
+const EMPTY: Record<PropertyKey, unknown> = {}
+
+const hasOwn = (o: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(o, key)
+
+const isRecord = (u: unknown): u is Record<PropertyKey, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** The value of a schema's synchronous result (`ParseResult.succeed` is an `Either`), else {@link MISMATCH}. */
+const rightOf = (result: unknown): unknown => Either.isEither(result) && Either.isRight(result) ? result.right : MISMATCH
+
+const always: Decode = (input) => input
+
+/** The checks behind the decodes that return their input unchanged, so that a union of them becomes one check. */
+const checks = new WeakMap<Decode, (u: unknown) => boolean>()
+
+const when = (test: (u: unknown) => boolean): Decode => {
+  const decode: Decode = (input) => test(input) ? input : MISMATCH
+  checks.set(decode, test)
+  return decode
+}
+
+/**
+ * `true` when Effect's union parser would reorder `member` (it tries members with a required
+ * literal property first, keyed by that property: `getLiterals` in `effect/ParseResult`). A union
+ * with such a member is left to Schema, since trying members in order would not be the same.
+ */
+const hasLiterals = (ast: AST.AST): boolean => {
+  switch (ast._tag) {
+    case "Declaration":
+      return Option.match(AST.getSurrogateAnnotation(ast), { onNone: () => false, onSome: hasLiterals })
+    case "TypeLiteral":
+      return ast.propertySignatures.some((ps) => !ps.isOptional && AST.isLiteral(AST.encodedAST(ps.type)))
+    case "TupleType":
+      return ast.elements.some((e) => !e.isOptional && AST.isLiteral(AST.encodedAST(e.type)))
+    case "Refinement":
+      return hasLiterals(ast.from)
+    case "Suspend":
+      return hasLiterals(ast.f())
+    case "Transformation":
+      return hasLiterals(ast.from)
+    default:
+      return false
+  }
+}
+
+/** These annotations change how Schema parses the node and its children: such a node is left to Schema. */
+const changesParsing = (ast: AST.AST): boolean =>
+  Option.isSome(AST.getParseOptionsAnnotation(ast)) || Option.isSome(AST.getDecodingFallbackAnnotation(ast))
+
+/**
+ * One function per AST node, shared by every schema that contains the node (as Effect's parser
+ * memoises its parsers): `listOf(Application)` builds a new list schema per call, but its items
+ * compile once.
+ */
+const compiled = new WeakMap<AST.AST, Decode>()
+const unsupported = new WeakSet<AST.AST>()
+
+const compile = (ast: AST.AST): Decode | undefined => {
+  const known = compiled.get(ast)
+  if (known !== undefined) return known
+  if (unsupported.has(ast)) return undefined
+  const decode = changesParsing(ast) ? undefined : ast._tag === "Suspend" ? suspend(ast) : compileNode(ast)
+  if (decode === undefined) unsupported.add(ast)
+  else compiled.set(ast, decode)
+  return decode
+}
+
+/**
+ * `Schema.suspend`: a forwarder registered before its target compiles, so that a cycle reaches
+ * it. If the target cannot be compiled, what already refers to the forwarder always mismatches
+ * (and Schema decodes), which is slow but still Schema's result.
+ */
+const suspend = (ast: AST.Suspend): Decode | undefined => {
+  let target: Decode = () => MISMATCH
+  const forward: Decode = (input) => target(input)
+  compiled.set(ast, forward)
+  const decode = compile(ast.f())
+  if (decode === undefined) {
+    compiled.delete(ast)
+    return undefined
+  }
+  target = decode
+  return forward
+}
+
+const compileNode = (ast: AST.AST): Decode | undefined => {
+  switch (ast._tag) {
+    case "StringKeyword":
+      return when((u) => typeof u === "string")
+    case "NumberKeyword":
+      return when((u) => typeof u === "number")
+    case "BooleanKeyword":
+      return when((u) => typeof u === "boolean")
+    case "UndefinedKeyword":
+      return when((u) => u === undefined)
+    case "NeverKeyword":
+      return () => MISMATCH
+    case "UnknownKeyword":
+    case "AnyKeyword":
+    case "VoidKeyword":
+      return always
+    case "Literal": {
+      const literal = ast.literal
+      return when((u) => u === literal)
+    }
+    case "Union":
+      return union(ast)
+    case "TupleType":
+      return array(ast)
+    case "TypeLiteral":
+      return typeLiteral(ast)
+    case "Declaration": {
+      const parse = ast.decodeUnknown(...ast.typeParameters)
+      return (input) => rightOf(parse(input, OPTIONS, ast))
+    }
+    case "Refinement": {
+      const from = compile(ast.from)
+      if (from === undefined) return undefined
+      return (input) => {
+        const a = from(input)
+        return a === MISMATCH || Option.isSome(ast.filter(a, OPTIONS, ast)) ? MISMATCH : a
+      }
+    }
+    case "Transformation":
+      return transformation(ast)
+    default:
+      return undefined
+  }
+}
+
+/** Members tried in order; the first that fits wins (Effect's union parser, without literal-keyed members). */
+const union = (ast: AST.Union): Decode | undefined => {
+  if (ast.types.some(hasLiterals)) return undefined
+  const members = compileAll(ast.types)
+  if (members === undefined) return undefined
+  const tests = members.map((member) => checks.get(member))
+  if (tests.every((test) => test !== undefined)) {
+    // Strings, literals, `null`, `undefined`…: whichever member fits, the value is the input.
+    return when((u) => {
+      for (const test of tests) if (test(u)) return true
+      return false
+    })
+  }
+  return (input) => {
+    for (const member of members) {
+      const out = member(input)
+      if (out !== MISMATCH) return out
+    }
+    return MISMATCH
+  }
+}
+
+/** `Schema.Array(item)`: a tuple of no elements and one rest type (other tuples are left to Schema). */
+const array = (ast: AST.TupleType): Decode | undefined => {
+  const [rest, ...others] = ast.rest
+  if (ast.elements.length !== 0 || rest === undefined || others.length > 0) return undefined
+  const item = compile(rest.type)
+  if (item === undefined) return undefined
+  return (input) => {
+    if (!Array.isArray(input)) return MISMATCH
+    const output: Array<unknown> = []
+    for (let i = 0; i < input.length; i++) {
+      const out = item(input[i])
+      if (out === MISMATCH) return MISMATCH
+      output.push(out)
+    }
+    return output
+  }
+}
+
+const compileAll = (asts: ReadonlyArray<AST.AST>): Array<Decode> | undefined => {
+  const out: Array<Decode> = []
+  for (const ast of asts) {
+    const decode = compile(ast)
+    if (decode === undefined) return undefined
+    out.push(decode)
+  }
+  return out
+}
+
+interface Property {
+  readonly name: PropertyKey
+  readonly isOptional: boolean
+  readonly decode: Decode
+}
+
+const properties = (ast: AST.TypeLiteral): Array<Property> | undefined => {
+  const out: Array<Property> = []
+  for (const ps of ast.propertySignatures) {
+    // `output.__proto__ = v` would set a prototype, not a key: leave such a schema to Schema.
+    if (ps.name === "__proto__") return undefined
+    const decode = compile(ps.type)
+    if (decode === undefined) return undefined
+    out.push({ name: ps.name, isOptional: ps.isOptional, decode })
+  }
+  return out
+}
+
+/**
+ * A struct with `onExcessProperty: "ignore"`: the declared keys in declaration order (an absent
+ * optional key stays absent; an absent required key is decoded from `input[name]`, as Schema
+ * does), then the keys of string index signatures (`Schema.Record`) in the input's order.
+ */
+const typeLiteral = (ast: AST.TypeLiteral): Decode | undefined => {
+  if (ast.propertySignatures.length === 0 && ast.indexSignatures.length === 0) {
+    return when((u) => u !== null && u !== undefined)
+  }
+  const props = properties(ast)
+  if (props === undefined) return undefined
+  const indexes: Array<Decode> = []
+  for (const is of ast.indexSignatures) {
+    // Keys of `Schema.Record({ key: Schema.String, ... })` only: other keys are checked by Schema.
+    if (is.parameter._tag !== "StringKeyword") return undefined
+    const decode = compile(is.type)
+    if (decode === undefined) return undefined
+    indexes.push(decode)
+  }
+  const expected: Record<PropertyKey, null> = {}
+  for (const p of props) expected[p.name] = null
+  return (input) => {
+    if (!isRecord(input)) return MISMATCH
+    const output: Record<PropertyKey, unknown> = {}
+    for (const p of props) {
+      if (p.isOptional && !hasOwn(input, p.name)) continue
+      const out = p.decode(input[p.name])
+      if (out === MISMATCH) return MISMATCH
+      output[p.name] = out
+    }
+    for (const decode of indexes) {
+      for (const key of Object.keys(input)) {
+        const out = decode(input[key])
+        if (out === MISMATCH) return MISMATCH
+        if (!hasOwn(expected, key)) output[key] = out
+      }
+    }
+    return output
+  }
+}
+
+/** Decode `from`, transform, decode `to` (Effect's order), with the schema's own transformation. */
+const transformation = (ast: AST.Transformation): Decode | undefined => {
+  const kind = ast.transformation
+  if (kind._tag === "TypeLiteralTransformation") return structTransformation(ast, kind)
+  const from = compile(ast.from)
+  const to = compile(ast.to)
+  if (from === undefined || to === undefined) return undefined
+  if (kind._tag === "ComposeTransformation") {
+    return (input) => {
+      const a = from(input)
+      return a === MISMATCH ? MISMATCH : to(a)
+    }
+  }
+  const decode = kind.decode
+  return (input) => {
+    const a = from(input)
+    if (a === MISMATCH) return MISMATCH
+    const b = rightOf(decode(a, OPTIONS, ast, input))
+    return b === MISMATCH ? MISMATCH : to(b)
+  }
+}
+
+/**
+ * A struct with property signature transformations (`Schema.optionalWith`, `optionalToOptional`):
+ * Schema decodes the encoded struct, applies each key's `decode` to `Option.some(value)` or
+ * `Option.none()` (deleting the key, then setting it when the result is `Some`) and decodes the
+ * result with the type-side struct. Without renames and index signatures these two intermediate
+ * objects are only read key by key, so neither is built: each type-side key decodes its encoded
+ * value straight from the input, through its transformation if it has one.
+ */
+const structTransformation = (
+  ast: AST.Transformation,
+  kind: AST.TypeLiteralTransformation
+): Decode | undefined => {
+  const { from: fromAst, to: toAst } = ast
+  if (
+    !AST.isTypeLiteral(fromAst) || !AST.isTypeLiteral(toAst) || changesParsing(fromAst) || changesParsing(toAst) ||
+    fromAst.propertySignatures.length === 0 || fromAst.indexSignatures.length > 0 || toAst.indexSignatures.length > 0
+  ) return undefined
+  const transforms = new Map<PropertyKey, (o: Option.Option<unknown>) => Option.Option<unknown>>()
+  for (const pst of kind.propertySignatureTransformations) {
+    if (pst.from !== pst.to || transforms.has(pst.from)) return undefined
+    transforms.set(pst.from, pst.decode)
+  }
+  const encoded = properties(fromAst)
+  const decoded = properties(toAst)
+  if (encoded === undefined || decoded === undefined) return undefined
+  const names = new Set(decoded.map((p) => p.name))
+  // Encoded keys the type side does not read are decoded all the same: their values must fit.
+  const unread = encoded.filter((p) => !names.has(p.name))
+  const steps = decoded.map((p) => ({
+    ...p,
+    encoded: encoded.find((e) => e.name === p.name),
+    transform: transforms.get(p.name)
+  }))
+  return (input) => {
+    if (!isRecord(input)) return MISMATCH
+    for (const p of unread) {
+      if ((!p.isOptional || hasOwn(input, p.name)) && p.decode(input[p.name]) === MISMATCH) return MISMATCH
+    }
+    const output: Record<PropertyKey, unknown> = {}
+    for (const step of steps) {
+      const name = step.name
+      // In the encoded struct the key is there when the input has it, or when it is required
+      // (read as `input[name]`, like Schema does); it is gone when its transformation says `None`.
+      let present = false
+      let value: unknown = undefined
+      if (step.encoded !== undefined && (!step.encoded.isOptional || hasOwn(input, name))) {
+        value = step.encoded.decode(input[name])
+        if (value === MISMATCH) return MISMATCH
+        present = true
+      }
+      if (step.transform !== undefined) {
+        const o = step.transform(present ? Option.some(value) : Option.none())
+        present = Option.isSome(o)
+        if (Option.isSome(o)) value = o.value
+      }
+      if (!present) {
+        if (step.isOptional) continue
+        // A required key missing from the intermediate (plain) object reads its prototype chain.
+        value = EMPTY[name]
+      }
+      const out = step.decode(value)
+      if (out === MISMATCH) return MISMATCH
+      output[name] = out
+    }
+    return output
+  }
+}
+
+interface Compiled {
+  readonly fast: Decode | undefined
+  readonly decode: (input: unknown) => Either.Either<unknown, ParseResult.ParseIssue>
+}
+
+/** One entry per schema, built on first use. */
+const cache = new WeakMap<Schema.Schema.Any, Compiled>()
+
+const entryOf = <A, I>(schema: Schema.Schema<A, I, never>): Compiled => {
+  let entry = cache.get(schema)
+  if (entry === undefined) {
+    const parse = ParseResult.decodeUnknownEither(schema, OPTIONS)
+    const fast = compile(schema.ast)
+    entry = fast === undefined
+      ? { fast, decode: parse }
+      : {
+        fast,
+        decode: (input) => {
+          const out = fast(input)
+          // Any mismatch is decoded again by Schema, so a failure is reported exactly as Schema reports it.
+          return out === MISMATCH ? parse(input) : Either.right(out)
+        }
+      }
+    cache.set(schema, entry)
+  }
+  return entry
+}
+
+/**
+ * The decoder of a response schema, built once per schema: the same result as
+ * `ParseResult.decodeUnknownEither(schema, { onExcessProperty: "ignore" })` (values and issues),
+ * through a compiled function when the schema's forms allow it.
+ *
+ * @example
+ * ```ts
+ * const decoded = decoderOf(Application)(JSON.parse(body))
+ * ```
+ */
+export const decoderOf = <A, I>(
+  schema: Schema.Schema<A, I, never>
+): (input: unknown) => Either.Either<A, ParseResult.ParseIssue> =>
+  entryOf(schema).decode as (input: unknown) => Either.Either<A, ParseResult.ParseIssue>
+
+/** `true` when {@link decoderOf} decodes `schema` through a compiled function (tests hold the SDK's schemas to it). */
+export const isCompiled = <A, I>(schema: Schema.Schema<A, I, never>): boolean => entryOf(schema).fast !== undefined
+
+/**
+ * The compiled function of `schema` without the fallback (`None` where {@link decoderOf} would
+ * ask Schema), or `undefined` when the schema is not compiled. For tests: valid inputs must not
+ * fall back.
+ */
+export const compiledOnly = <A, I>(schema: Schema.Schema<A, I, never>): ((input: unknown) => Option.Option<A>) | undefined => {
+  const fast = entryOf(schema).fast
+  return fast === undefined ? undefined : (input) => {
+    const out = fast(input)
+    return out === MISMATCH ? Option.none() : Option.some(out as A)
+  }
+}
