@@ -81,17 +81,20 @@ const cpuMicros = (f: () => void) => {
 
 const gc = (globalThis as { gc?: () => void }).gc
 
-/** Bytes allocated per decode: heap growth over 200 decodes (results kept, then dropped), median of 9 batches. */
-const allocated = (decode: (input: unknown) => unknown, input: unknown): number | undefined => {
+/**
+ * Bytes allocated per decode: heap growth over a batch of decodes small enough to run without a
+ * scavenge (results kept, then dropped), median of 9 batches.
+ */
+const allocated = (decode: (input: unknown) => unknown, input: unknown, batch: number): number | undefined => {
   if (gc === undefined) return undefined
   const sizes: Array<number> = []
   for (let b = 0; b < 9; b++) {
-    const kept: Array<unknown> = new Array(200)
+    const kept: Array<unknown> = new Array(batch)
     gc()
     const before = process.memoryUsage().heapUsed
-    for (let i = 0; i < 200; i++) kept[i] = decode(input)
+    for (let i = 0; i < batch; i++) kept[i] = decode(input)
     const after = process.memoryUsage().heapUsed
-    sizes.push((after - before) / 200)
+    sizes.push((after - before) / batch)
   }
   return sizes.sort((a, b) => a - b)[4]
 }
@@ -118,7 +121,7 @@ for (const [name, { input, n, schema }] of Object.entries(cases)) {
     }
   }
   const bytes = (decode: (input: unknown) => unknown) => {
-    const b = allocated(decode, input)
+    const b = allocated(decode, input, n === N ? 100 : 10)
     return b === undefined ? "(run with --expose-gc)" : `${Math.round(b)} B`
   }
   console.log(`${name}`)

@@ -13,8 +13,9 @@
  * Environment: `BENCH_ROUNDS` (5), `BENCH_CALLS` (2000 sequential calls per round),
  * `BENCH_CONCURRENT_CALLS` (6400), `BENCH_TRANSFER_MIB` (256; 1024 for the 1 GiB figures),
  * `BENCH_TRANSFER_ROUNDS` (3), `BENCH_TRANSFERS` (`file,stream,download`), `BENCH_TRANSFER_GC`
- * (`1`: a forced full GC before each transfer case), `BENCH_ONLY` (`calls`, `concurrency` or
- * `transfers`).
+ * (`1`: a forced full GC before each transfer case), `BENCH_TRANSFER_TRANSPORT` (`node`, the
+ * default: `NodeTransport.layer`; `platform`: the platform's undici `HttpClient`), `BENCH_ONLY`
+ * (`calls`, `concurrency` or `transfers`).
  */
 import { FileSystem, HttpClientRequest } from "@effect/platform"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
@@ -201,9 +202,12 @@ const main = async () => {
   const appsNode = await sdkNode.runPromise(Applications.Applications)
   const apps = await sdk.runPromise(Applications.Applications)
   const appsBudget = await sdkBudget.runPromise(Applications.Applications)
-  const uploads = await sdk.runPromise(Uploads.Uploads)
-  const client = await sdk.runPromise(NextmvClient.NextmvClient)
-  const fs = await sdk.runPromise(FileSystem.FileSystem)
+  // Transfers run on `NodeTransport.layer` (the recommended transport, with its streaming path);
+  // `BENCH_TRANSFER_TRANSPORT=platform` runs them on the platform's undici `HttpClient` instead.
+  const transferSdk = process.env["BENCH_TRANSFER_TRANSPORT"] === "platform" ? sdk : sdkNode
+  const uploads = await transferSdk.runPromise(Uploads.Uploads)
+  const client = await transferSdk.runPromise(NextmvClient.NextmvClient)
+  const fs = await transferSdk.runPromise(FileSystem.FileSystem)
 
   const cpu = cpus()
   print(`# nextmv-effect bench — ${new Date().toISOString()}`)
@@ -470,13 +474,13 @@ const main = async () => {
         [
           "upload from a file",
           () => rawPut(createReadStream(source)),
-          () => sdk.runPromise(uploads.uploadData(uploadUrl, Uploads.UploadData.file(source)))
+          () => transferSdk.runPromise(uploads.uploadData(uploadUrl, Uploads.UploadData.file(source)))
         ],
         [
           "upload from a stream of known length",
           () => rawPut(Readable.from(blocks())),
           () =>
-            sdk.runPromise(
+            transferSdk.runPromise(
               uploads.uploadData(uploadUrl, Uploads.UploadData.stream(Stream.fromIterable(blocks()), { length: bytes }))
             )
         ],
@@ -489,7 +493,7 @@ const main = async () => {
           },
           // The SDK's download-to-disk path (`Runs` downloads of run outputs and assets).
           async () => {
-            await sdk.runPromise(
+            await transferSdk.runPromise(
               writeStreamToFile(
                 fs,
                 target,
@@ -500,7 +504,11 @@ const main = async () => {
           }
         ]
       ]
-      print(`## transfers (${TRANSFER_MIB} MiB × ${TRANSFER_ROUNDS} rounds)`)
+      print(
+        `## transfers (${TRANSFER_MIB} MiB × ${TRANSFER_ROUNDS} rounds, SDK on ${
+          transferSdk === sdk ? "the platform undici HttpClient" : "NodeTransport.layer"
+        })`
+      )
       print(
         `| case | raw wall s (med) | SDK wall s (med) | wall ratio (min/med/max) | raw / SDK CPU s (med) | CPU ratio (min/med/max) | raw RSS growth MiB (max) | SDK RSS growth MiB (max) |`
       )

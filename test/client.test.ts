@@ -337,15 +337,16 @@ describe("retry timing (TestClock)", () => {
       ]
       let sent = 0
       const fast = withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
-        attempt: (request, context) =>
+        attempt: (request, context, call) =>
           fastAttempt(
             (_request, _cap, callbacks) => {
               const answer = answers[Math.min(sent++, answers.length - 1)]!
-              queueMicrotask(() => callbacks.onResponse({ ...answer, body: new TextEncoder().encode("{}") }))
-              return () => {}
+              queueMicrotask(() => callbacks.onResponse(answer.status, answer.headers, new TextEncoder().encode("{}")))
+              return { abort: () => {} }
             },
             request,
-            context
+            context,
+            call
           )
       })
       const client = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: "http://x.test" }).pipe(

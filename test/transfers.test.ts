@@ -1,11 +1,14 @@
 /**
  * Streamed transfers: the download read-ahead (`internal/readAhead.ts`: bounded, buffers passed on
  * as they came, ends and failures in order), the streamed download's early end and interruption
- * (the reader stops, the connection closes, the per-origin slot is freed), and the coalesced file
- * writes of downloads to disk (`internal/fileWrite.ts`: identical bytes, partial files removed).
+ * (the reader stops, the connection closes, the per-origin slot is freed) on both Node transports,
+ * `NodeTransport`'s streaming path (its own dispatch handler, pausing the connection while the
+ * read-ahead is full), statuses and retries of streamed downloads, and the coalesced file writes of
+ * downloads to disk (`internal/fileStreams.ts`: identical bytes, partial files removed).
  */
-import { FileSystem, HttpClientRequest } from "@effect/platform"
-import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import { FileSystem, HttpClient, HttpClientRequest } from "@effect/platform"
+import { NodeContext } from "@effect/platform-node"
+import * as Undici from "@effect/platform-node/Undici"
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Option, Redacted, Stream } from "effect"
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -14,15 +17,16 @@ import { join } from "node:path"
 import { NextmvHttpError } from "../src/Errors.js"
 import { readFileStream, writeStreamToFile } from "../src/internal/fileStreams.js"
 import { ReadAhead } from "../src/internal/readAhead.js"
+import { NodeTransport } from "../src/node/index.js"
 import * as Applications from "../src/services/Applications.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import { UploadData, Uploads } from "../src/services/Uploads.js"
 import { Emulator, FaultAction } from "../src/testing/Emulator.js"
 import { Models } from "../src/testing/index.js"
-import { servicesLayer, testTimeout } from "./support/layers.js"
+import { emulatorLayer, servicesLayer, testTimeout, transports } from "./support/layers.js"
 import { rawServer } from "./support/rawServer.js"
 import { setup, tempDirs } from "./support/runs.js"
-import { untilLive } from "./support/time.js"
+import { driven, failureOf, untilLive } from "./support/time.js"
 
 const tempDir = tempDirs("nextmv-transfers-")
 
@@ -120,43 +124,159 @@ const bigServer = Effect.suspend(() => {
   )
 })
 
-describe("streamed downloads end early and are interrupted cleanly", () => {
-  const client = (origin: string) =>
-    NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: origin, maxConnections: 1, timeout: testTimeout, retry: { retries: 0 } })
+for (const [transportName, transport] of transports) {
+  describe(`streamed downloads end early and are interrupted cleanly (${transportName})`, () => {
+    const client = (origin: string) =>
+      NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: origin, maxConnections: 1, timeout: testTimeout, retry: { retries: 0 } })
 
-  it.live("taking only the first bytes stops the reader, closes the connection and frees the slot", () =>
-    Effect.gen(function*() {
-      const { origin, state } = yield* bigServer
-      const { presigned } = yield* client(origin)
-      const first = yield* Stream.runCollect(Stream.take(presigned.stream(HttpClientRequest.get(`${origin}/big?signature=s`)), 1))
-      expect(Chunk.size(first)).toBe(1)
-      yield* untilLive(Effect.sync(() => state.closed))
-      // Far less than the 256 MiB body was sent: the read-ahead is bounded and the reader stopped.
-      expect(state.sent).toBeLessThan(64 * 1024 * 1024)
-      // One connection per origin: the next request only gets through if the slot was freed.
-      expect(yield* presigned.text(HttpClientRequest.get(`${origin}/small?signature=s`))).toBe("ok")
-    }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici)))
+    it.live("taking only the first bytes stops the reader, closes the connection and frees the slot", () =>
+      Effect.gen(function*() {
+        const { origin, state } = yield* bigServer
+        const { presigned } = yield* client(origin)
+        const first = yield* Stream.runCollect(Stream.take(presigned.stream(HttpClientRequest.get(`${origin}/big?signature=s`)), 1))
+        expect(Chunk.size(first)).toBe(1)
+        yield* untilLive(Effect.sync(() => state.closed))
+        // Far less than the 256 MiB body was sent: the read-ahead is bounded and the reader stopped.
+        expect(state.sent).toBeLessThan(64 * 1024 * 1024)
+        // One connection per origin: the next request only gets through if the slot was freed.
+        expect(yield* presigned.text(HttpClientRequest.get(`${origin}/small?signature=s`))).toBe("ok")
+      }).pipe(Effect.scoped, Effect.provide(transport)))
 
-  it.live("interrupting a slow consumer stops the download and frees the slot", () =>
+    it.live("interrupting a slow consumer stops the download and frees the slot", () =>
+      Effect.gen(function*() {
+        const { origin, state } = yield* bigServer
+        const { presigned } = yield* client(origin)
+        let received = 0
+        const fiber = yield* Effect.fork(
+          Stream.runForEach(presigned.stream(HttpClientRequest.get(`${origin}/big?signature=s`)), (buffer) =>
+            Effect.sync(() => {
+              received += buffer.length
+            }).pipe(Effect.zipRight(Effect.never)))
+        )
+        yield* untilLive(Effect.sync(() => received > 0))
+        // The consumer is stuck: the reader fills its read-ahead and stops (no unbounded buffering).
+        const exit = yield* Fiber.interrupt(fiber)
+        expect(Exit.isInterrupted(exit)).toBe(true)
+        yield* untilLive(Effect.sync(() => state.closed))
+        expect(state.sent).toBeLessThan(64 * 1024 * 1024)
+        expect(yield* presigned.text(HttpClientRequest.get(`${origin}/small?signature=s`))).toBe("ok")
+      }).pipe(Effect.scoped, Effect.provide(transport)))
+  })
+}
+
+/** An undici `Agent` that records, per dispatch, whether the handler is a callback (dispatch API) handler. */
+class RecordingAgent extends Undici.Agent {
+  readonly handlers: Array<"callback" | "request"> = []
+  /** Body bytes handed to callback handlers, and whether one of them paused the connection. */
+  delivered = 0
+  paused = false
+  override dispatch(options: Undici.Dispatcher.DispatchOptions, handler: Undici.Dispatcher.DispatchHandler): boolean {
+    // `Dispatcher.request` (the platform's `HttpClient`) wraps its own legacy handler; the
+    // transport's streaming path dispatches its own handler, which implements `onResponseData`.
+    const onResponseData = handler.onResponseData?.bind(handler)
+    this.handlers.push(onResponseData !== undefined ? "callback" : "request")
+    if (onResponseData === undefined) return super.dispatch(options, handler)
+    return super.dispatch(options, {
+      onRequestStart: (controller, context) => handler.onRequestStart?.(controller, context),
+      onResponseStart: (controller, status, headers) => handler.onResponseStart?.(controller, status, headers),
+      onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
+      onResponseError: (controller, error) => handler.onResponseError?.(controller, error),
+      onResponseData: (controller, chunk) => {
+        this.delivered += chunk.length
+        onResponseData(controller, chunk)
+        if (controller.paused) this.paused = true
+      }
+    })
+  }
+}
+
+describe("NodeTransport streams downloads through its own dispatch handler", () => {
+  /** A server answering `/blob` with `content`, written in uneven pieces. */
+  const blobServer = (content: Buffer) =>
+    rawServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(content.length) })
+      let at = 0
+      let piece = 1
+      const pump = () => {
+        while (at < content.length) {
+          const end = Math.min(content.length, at + piece)
+          piece = (piece * 7 + 13) % 300_000 + 1
+          const more = res.write(content.subarray(at, end))
+          at = end
+          if (!more) return void res.once("drain", pump)
+        }
+        res.end()
+      }
+      pump()
+    })
+
+  it.live("a multi-MiB body arrives byte for byte on disk, with one callback dispatch and no platform request", () =>
     Effect.gen(function*() {
-      const { origin, state } = yield* bigServer
-      const { presigned } = yield* client(origin)
-      let received = 0
-      const fiber = yield* Effect.fork(
-        Stream.runForEach(presigned.stream(HttpClientRequest.get(`${origin}/big?signature=s`)), (buffer) =>
-          Effect.sync(() => {
-            received += buffer.length
-          }).pipe(Effect.zipRight(Effect.never)))
+      const content = Buffer.from(bytes(5 * 1024 * 1024 + 333, 7))
+      const { origin } = yield* blobServer(content)
+      const agent = new RecordingAgent()
+      yield* Effect.addFinalizer(() => Effect.promise(() => agent.close()))
+      const { presigned } = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: origin, timeout: testTimeout }).pipe(
+        Effect.provideService(HttpClient.HttpClient, NodeTransport.make(agent))
       )
-      yield* untilLive(Effect.sync(() => received > 0))
-      // The consumer is stuck: the reader fills its read-ahead and stops (no unbounded buffering).
-      const exit = yield* Fiber.interrupt(fiber)
-      expect(Exit.isInterrupted(exit)).toBe(true)
+      const fs = yield* FileSystem.FileSystem
+      const path = join(tempDir(), "blob.bin")
+      yield* writeStreamToFile(fs, path, presigned.stream(HttpClientRequest.get(`${origin}/blob?signature=s`)))
+      expect(readFileSync(path).equals(content)).toBe(true)
+      expect(agent.handlers).toEqual(["callback"])
+    }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)))
+
+  it.live("a stuck consumer pauses the connection: the transport holds only the read-ahead", () =>
+    Effect.gen(function*() {
+      const { origin, state } = yield* bigServer
+      const agent = new RecordingAgent()
+      yield* Effect.addFinalizer(() => Effect.promise(() => agent.destroy()))
+      const { presigned } = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: origin, timeout: testTimeout }).pipe(
+        Effect.provideService(HttpClient.HttpClient, NodeTransport.make(agent))
+      )
+      const fiber = yield* Effect.fork(
+        Stream.runForEach(presigned.stream(HttpClientRequest.get(`${origin}/big?signature=s`)), () => Effect.never)
+      )
+      // The consumer never takes a second chunk: the read-ahead fills and the handler pauses the
+      // connection (without the pause the 256 MiB body would be handed over whole).
+      yield* untilLive(Effect.sync(() => agent.paused))
+      expect(agent.delivered).toBeLessThan(8 * 1024 * 1024)
+      yield* Fiber.interrupt(fiber)
       yield* untilLive(Effect.sync(() => state.closed))
       expect(state.sent).toBeLessThan(64 * 1024 * 1024)
-      expect(yield* presigned.text(HttpClientRequest.get(`${origin}/small?signature=s`))).toBe("ok")
-    }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.scoped))
 })
+
+for (const [transportName, transport] of transports) {
+  describe(`streamed downloads: statuses and retries (${transportName})`, () => {
+    it.effect("a 503 is retried; a 403 fails typed, with its body and without the signature", () =>
+      driven(function*() {
+        const { presigned } = yield* NextmvClient.NextmvClient
+        const emulator = yield* Emulator
+        const payload = "p".repeat(100_000)
+        const url = emulator.context.blobs.presignDownload(payload, "text/plain")
+        const signature = new URL(url).searchParams.get("signature")!
+        yield* emulator.injectFault({ path: "/_presigned/download/:token", times: 1, action: FaultAction.status(503) })
+        const chunks = yield* Stream.runCollect(presigned.stream(HttpClientRequest.get(url)))
+        expect(Buffer.concat(Chunk.toArray(chunks)).toString()).toBe(payload)
+        expect((yield* emulator.requests).filter((r) => r.path.startsWith("/_presigned/download/")).length).toBe(2)
+
+        yield* emulator.injectFault({
+          path: "/_presigned/download/:token",
+          times: 1,
+          action: FaultAction.status(403, { body: { error: `signature ${signature} does not match` } })
+        })
+        const error = yield* failureOf(Stream.runDrain(presigned.stream(HttpClientRequest.get(url))))
+        expect(error).toBeInstanceOf(NextmvHttpError)
+        expect(error.status).toBe(403)
+        expect(error.reason).toBe("status")
+        expect(error.body).toContain("does not match")
+        for (const text of [error.message, error.path, error.body ?? "", JSON.stringify(error)]) {
+          expect(text).not.toContain(signature)
+        }
+      }).pipe(Effect.provide(emulatorLayer({}, transport))))
+  })
+}
 
 describe("downloads to disk are written in large blocks", () => {
   it.effect("the file holds exactly the stream's bytes, whatever the buffer sizes", () =>

@@ -41,7 +41,14 @@ const rightOf = (result: unknown): unknown => Either.isEither(result) && Either.
 
 const always: Decode = (input) => input
 
-const when = (test: (u: unknown) => boolean): Decode => (input) => test(input) ? input : MISMATCH
+/** The checks behind the decodes that return their input unchanged, so that a union of them becomes one check. */
+const checks = new WeakMap<Decode, (u: unknown) => boolean>()
+
+const when = (test: (u: unknown) => boolean): Decode => {
+  const decode: Decode = (input) => test(input) ? input : MISMATCH
+  checks.set(decode, test)
+  return decode
+}
 
 /**
  * `true` when Effect's union parser would reorder `member` (it tries members with a required
@@ -157,6 +164,14 @@ const union = (ast: AST.Union): Decode | undefined => {
   if (ast.types.some(hasLiterals)) return undefined
   const members = compileAll(ast.types)
   if (members === undefined) return undefined
+  const tests = members.map((member) => checks.get(member))
+  if (tests.every((test) => test !== undefined)) {
+    // Strings, literals, `null`, `undefined`…: whichever member fits, the value is the input.
+    return when((u) => {
+      for (const test of tests) if (test(u)) return true
+      return false
+    })
+  }
   return (input) => {
     for (const member of members) {
       const out = member(input)
@@ -279,9 +294,9 @@ const transformation = (ast: AST.Transformation): Decode | undefined => {
  * A struct with property signature transformations (`Schema.optionalWith`, `optionalToOptional`):
  * Schema decodes the encoded struct, applies each key's `decode` to `Option.some(value)` or
  * `Option.none()` (deleting the key, then setting it when the result is `Some`) and decodes the
- * result with the type-side struct. Without renames and index signatures the intermediate object
- * is only read key by key by that last step, so it is not built: each type-side key reads its
- * value straight from the decoded encoded struct, through its transformation if it has one.
+ * result with the type-side struct. Without renames and index signatures these two intermediate
+ * objects are only read key by key, so neither is built: each type-side key decodes its encoded
+ * value straight from the input, through its transformation if it has one.
  */
 const structTransformation = (
   ast: AST.Transformation,
@@ -289,7 +304,7 @@ const structTransformation = (
 ): Decode | undefined => {
   const { from: fromAst, to: toAst } = ast
   if (
-    !AST.isTypeLiteral(fromAst) || !AST.isTypeLiteral(toAst) || changesParsing(toAst) ||
+    !AST.isTypeLiteral(fromAst) || !AST.isTypeLiteral(toAst) || changesParsing(fromAst) || changesParsing(toAst) ||
     fromAst.propertySignatures.length === 0 || fromAst.indexSignatures.length > 0 || toAst.indexSignatures.length > 0
   ) return undefined
   const transforms = new Map<PropertyKey, (o: Option.Option<unknown>) => Option.Option<unknown>>()
@@ -297,26 +312,44 @@ const structTransformation = (
     if (pst.from !== pst.to || transforms.has(pst.from)) return undefined
     transforms.set(pst.from, pst.decode)
   }
-  const from = compile(fromAst)
-  const props = properties(toAst)
-  if (from === undefined || props === undefined) return undefined
-  const steps = props.map((p) => ({ ...p, transform: transforms.get(p.name) }))
+  const encoded = properties(fromAst)
+  const decoded = properties(toAst)
+  if (encoded === undefined || decoded === undefined) return undefined
+  const names = new Set(decoded.map((p) => p.name))
+  // Encoded keys the type side does not read are decoded all the same: their values must fit.
+  const unread = encoded.filter((p) => !names.has(p.name))
+  const steps = decoded.map((p) => ({
+    ...p,
+    encoded: encoded.find((e) => e.name === p.name),
+    transform: transforms.get(p.name)
+  }))
   return (input) => {
-    const encoded = from(input)
-    if (encoded === MISMATCH) return MISMATCH
-    // `from` returns a fresh plain object with declared keys only (it has properties and no index signature).
-    const source = encoded as Record<PropertyKey, unknown>
+    if (!isRecord(input)) return MISMATCH
+    for (const p of unread) {
+      if ((!p.isOptional || hasOwn(input, p.name)) && p.decode(input[p.name]) === MISMATCH) return MISMATCH
+    }
     const output: Record<PropertyKey, unknown> = {}
     for (const step of steps) {
       const name = step.name
-      let present = hasOwn(source, name)
-      let value = present ? source[name] : EMPTY[name]
+      // In the encoded struct the key is there when the input has it, or when it is required
+      // (read as `input[name]`, like Schema does); it is gone when its transformation says `None`.
+      let present = false
+      let value: unknown = undefined
+      if (step.encoded !== undefined && (!step.encoded.isOptional || hasOwn(input, name))) {
+        value = step.encoded.decode(input[name])
+        if (value === MISMATCH) return MISMATCH
+        present = true
+      }
       if (step.transform !== undefined) {
         const o = step.transform(present ? Option.some(value) : Option.none())
         present = Option.isSome(o)
-        value = Option.isSome(o) ? o.value : EMPTY[name]
+        if (Option.isSome(o)) value = o.value
       }
-      if (!present && step.isOptional) continue
+      if (!present) {
+        if (step.isOptional) continue
+        // A required key missing from the intermediate (plain) object reads its prototype chain.
+        value = EMPTY[name]
+      }
       const out = step.decode(value)
       if (out === MISMATCH) return MISMATCH
       output[name] = out

@@ -46,8 +46,12 @@ export const readFileStream = (
     return Stream.repeatEffectOption(read)
   }))
 
-/** Size of one write (1 MiB): the per-write cost vanishes, the memory held stays small. */
-export const WRITE_SIZE = 1024 * 1024
+/**
+ * Size of one write (256 KiB): few writes per GiB, and small enough that a block just filled is
+ * still in the CPU's cache when the kernel copies it (1 MiB blocks measured about twice the system
+ * time and wall time of raw Node streams on a 2-core machine with 1 MiB of L2 per core).
+ */
+export const WRITE_SIZE = 256 * 1024
 
 /**
  * Writes every byte of `stream` to `path` (created or truncated), in writes of about

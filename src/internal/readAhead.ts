@@ -13,7 +13,8 @@ export class ReadAhead<E> {
   private buffers: Array<Uint8Array> = []
   private exit: Exit.Exit<void, E> | undefined = undefined
   private consumer: ((effect: Effect.Effect<void>) => void) | undefined = undefined
-  private producer: ((effect: Effect.Effect<void>) => void) | undefined = undefined
+  /** Called once when there is room again (or the buffer ended). */
+  private producer: (() => void) | undefined = undefined
 
   constructor(
     /** Buffers held at most before the producer waits (one transport chunk may overshoot it). */
@@ -31,10 +32,39 @@ export class ReadAhead<E> {
     return buffers.length < this.capacity
   }
 
+  /**
+   * Adds one buffer (a callback transport's producer side); `true` while there is room for more,
+   * else the producer stops until the callback given to {@link whenRoom} runs.
+   */
+  push(buffer: Uint8Array): boolean {
+    if (this.exit !== undefined) return true
+    if (buffer.length > 0) {
+      this.buffers.push(buffer)
+      this.wakeConsumer()
+    }
+    return this.buffers.length < this.capacity
+  }
+
+  /** `true` while the producer may add buffers without waiting. */
+  get hasRoom(): boolean {
+    return this.buffers.length < this.capacity || this.exit !== undefined
+  }
+
+  /** `true` once the buffer ended (what is buffered may still be taken). */
+  get ended(): boolean {
+    return this.exit !== undefined
+  }
+
+  /** Calls `callback` once the consumer made room (or the buffer ended); at once if there is room. */
+  whenRoom(callback: () => void): void {
+    if (this.hasRoom) return callback()
+    this.producer = callback
+  }
+
   /** Waits until the consumer made room (or the buffer ended). */
   readonly room: Effect.Effect<void> = Effect.async<void>((resume) => {
-    if (this.buffers.length < this.capacity || this.exit !== undefined) return resume(resumed)
-    this.producer = resume
+    if (this.hasRoom) return resume(resumed)
+    this.producer = () => resume(resumed)
     return Effect.sync(() => {
       this.producer = undefined
     })
@@ -91,6 +121,6 @@ export class ReadAhead<E> {
     const producer = this.producer
     if (producer === undefined) return
     this.producer = undefined
-    producer(resumed)
+    producer()
   }
 }

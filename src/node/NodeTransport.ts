@@ -8,8 +8,10 @@
  * idle, connect and deadline timeouts enforced by the client's timer calling the transport's
  * abort (no extra fiber per attempt), and no platform span or fiber-ref work. Every behaviour of
  * the client stays: typed errors, retries, timeouts, the per-origin cap, interruption, redacted
- * spans, trace-context propagation. Streamed downloads and uploads go through the `HttpClient`
- * interface.
+ * spans, trace-context propagation. Streamed downloads (`presigned.stream`, downloads to disk)
+ * take a second callback path: a dispatch handler hands each body chunk to the client's read-ahead
+ * and pauses the connection while it is full (no effect or platform `Stream` per chunk). Uploads
+ * go through the `HttpClient` interface.
  *
  * Use it instead of `NodeHttpClient.layerUndici`:
  *
@@ -24,30 +26,164 @@ import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import type * as Undici from "@effect/platform-node/Undici"
 import { Effect, Layer } from "effect"
-import { fastAttempt, type FastCallbacks, type Send } from "../internal/fastAttempt.js"
+import { fastAttempt, type FastCallbacks, type FastHeaders, type Send } from "../internal/fastAttempt.js"
+import { fastStream, type Open, type Opened, type StreamCallbacks } from "../internal/fastStream.js"
 import type { FastRequest, FastTransport } from "../internal/transport.js"
 import { withFastTransport } from "../internal/transport.js"
 
 /** The reason given to undici when an exchange is aborted (never reported to the caller). */
 const aborted = new Error("aborted by nextmv-effect")
 
-/** One exchange: an undici dispatch handler that buffers the response body. */
+/**
+ * One exchange: an undici dispatch handler that buffers the response body. Once closed it lets go
+ * of the client's callbacks and of the response: undici's objects may be kept a while after the
+ * exchange (V8 allocates some of them in the old generation, where only a full collection frees
+ * them), and everything they reach is kept with them.
+ */
 class Exchange implements Undici.Dispatcher.DispatchHandler {
   private controller: Undici.Dispatcher.DispatchController | undefined = undefined
   private closed = false
   private status = 0
+  private headers: FastHeaders = noHeaders
+  private chunks: Buffer | Array<Buffer> | undefined = undefined
+  private size = 0
+  private cap = Infinity
+  private callbacks: FastCallbacks | undefined
+
+  constructor(callbacks: FastCallbacks, private readonly errorBodyCap: number) {
+    this.callbacks = callbacks
+  }
+
+  /** Aborts the exchange; no callback is called afterwards. */
+  abort(): void {
+    if (this.closed) return
+    const controller = this.controller
+    this.close()
+    controller?.abort(aborted)
+  }
+
+  private close(): void {
+    this.closed = true
+    this.callbacks = undefined
+    this.controller = undefined
+    this.headers = noHeaders
+    this.chunks = undefined
+  }
+
+  onRequestStart(controller: Undici.Dispatcher.DispatchController): void {
+    if (this.closed) controller.abort(aborted)
+    else this.controller = controller
+  }
+
+  onResponseStart(
+    controller: Undici.Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | Array<string> | undefined>
+  ): void {
+    if (this.closed) return
+    this.callbacks?.onProgress()
+    // Informational (1xx) answers are progress only.
+    if (statusCode < 200) return
+    this.status = statusCode
+    this.headers = headers
+    if (statusCode >= 300) this.cap = this.errorBodyCap
+    if (this.cap <= 0) this.complete(controller)
+  }
+
+  onResponseData(controller: Undici.Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.closed) return
+    this.callbacks?.onProgress()
+    // The usual small body comes in one chunk: no array for it.
+    const chunks = this.chunks
+    if (chunks === undefined) this.chunks = chunk
+    else if (Array.isArray(chunks)) chunks.push(chunk)
+    else this.chunks = [chunks, chunk]
+    this.size += chunk.length
+    // Past the cap (error bodies) the rest is not downloaded.
+    if (this.size >= this.cap) this.complete(controller)
+  }
+
+  onResponseEnd(): void {
+    if (this.closed) return
+    this.complete(undefined)
+  }
+
+  onResponseError(_controller: Undici.Dispatcher.DispatchController, error: Error): void {
+    if (this.closed) return
+    const callbacks = this.callbacks
+    this.close()
+    callbacks?.onError(error)
+  }
+
+  private complete(abort: Undici.Dispatcher.DispatchController | undefined): void {
+    const { callbacks, chunks, headers, status } = this
+    const body = chunks === undefined ? empty : Array.isArray(chunks) ? Buffer.concat(chunks, this.size) : chunks
+    this.close()
+    abort?.abort(aborted)
+    callbacks?.onResponse(status, headers, body)
+  }
+}
+
+const noHeaders: FastHeaders = {}
+const empty = new Uint8Array(0)
+
+/**
+ * undici's dispatch options of one exchange. A class, not an object literal: it lives while the
+ * request waits for the network, and V8 moves the objects of a literal that mostly survive young
+ * collections to the old generation (see `NextmvClient`'s `Sent`).
+ */
+class DispatchOptions implements Undici.Dispatcher.DispatchOptions {
+  readonly origin: string
+  readonly path: string
+  readonly method: Undici.Dispatcher.HttpMethod
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: Uint8Array | string | null
+  // The client's own timer enforces the timeouts (python-requests semantics).
+  readonly headersTimeout = 0
+  readonly bodyTimeout = 0
+
+  constructor(request: FastRequest) {
+    this.origin = request.origin
+    this.path = request.path
+    this.method = request.method as Undici.Dispatcher.HttpMethod
+    this.headers = request.headers
+    this.body = request.body ?? null
+  }
+}
+
+/** One exchange over `dispatcher`, with a buffering handler. */
+const sender = (dispatcher: Undici.Dispatcher): Send => (request: FastRequest, errorBodyCap: number, callbacks: FastCallbacks) => {
+  const exchange = new Exchange(callbacks, errorBodyCap)
+  dispatcher.dispatch(new DispatchOptions(request), exchange)
+  return exchange
+}
+
+/**
+ * One streamed download: an undici dispatch handler that hands each chunk of a 2xx body to the
+ * client's sink as it arrives and pauses the connection (the dispatch controller's `pause`) while
+ * the sink is full; a non-2xx body is buffered up to the error body cap, as {@link Exchange}.
+ */
+class BodyStream implements Undici.Dispatcher.DispatchHandler, Opened {
+  private controller: Undici.Dispatcher.DispatchController | undefined = undefined
+  private closed = false
+  private streaming = false
+  private status = 0
   private headers: Record<string, string | Array<string> | undefined> = {}
   private readonly chunks: Array<Buffer> = []
   private size = 0
-  private cap = Infinity
 
-  constructor(private readonly callbacks: FastCallbacks, private readonly errorBodyCap: number) {}
+  constructor(private readonly callbacks: StreamCallbacks, private readonly errorBodyCap: number) {}
 
   /** Aborts the exchange; no callback is called afterwards. */
   readonly abort = (): void => {
     if (this.closed) return
     this.closed = true
     this.controller?.abort(aborted)
+  }
+
+  /** Reads again after the sink was full. */
+  readonly resume = (): void => {
+    if (!this.closed) this.controller?.resume()
   }
 
   onRequestStart(controller: Undici.Dispatcher.DispatchController): void {
@@ -64,24 +200,33 @@ class Exchange implements Undici.Dispatcher.DispatchHandler {
     this.callbacks.onProgress()
     // Informational (1xx) answers are progress only.
     if (statusCode < 200) return
+    if (statusCode < 300) {
+      this.streaming = true
+      return this.callbacks.onStart()
+    }
     this.status = statusCode
     this.headers = headers
-    if (statusCode >= 300) this.cap = this.errorBodyCap
-    if (this.cap <= 0) this.complete(controller)
+    if (this.errorBodyCap <= 0) this.complete(controller)
   }
 
   onResponseData(controller: Undici.Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.closed) return
+    if (this.streaming) {
+      if (!this.callbacks.onData(chunk)) controller.pause()
+      return
+    }
     this.callbacks.onProgress()
     this.chunks.push(chunk)
     this.size += chunk.length
-    // Past the cap (error bodies) the rest is not downloaded.
-    if (this.size >= this.cap) this.complete(controller)
+    // Past the cap the rest of an error body is not downloaded.
+    if (this.size >= this.errorBodyCap) this.complete(controller)
   }
 
   onResponseEnd(): void {
     if (this.closed) return
-    this.complete(undefined)
+    if (!this.streaming) return this.complete(undefined)
+    this.closed = true
+    this.callbacks.onEnd()
   }
 
   onResponseError(_controller: Undici.Dispatcher.DispatchController, error: Error): void {
@@ -92,16 +237,15 @@ class Exchange implements Undici.Dispatcher.DispatchHandler {
 
   private complete(abort: Undici.Dispatcher.DispatchController | undefined): void {
     this.closed = true
-    const chunks = this.chunks
-    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.size)
+    const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
     abort?.abort(aborted)
     this.callbacks.onResponse({ status: this.status, headers: this.headers, body })
   }
 }
 
-/** One exchange over `dispatcher`, with a buffering handler. */
-const sender = (dispatcher: Undici.Dispatcher): Send => (request: FastRequest, errorBodyCap: number, callbacks: FastCallbacks) => {
-  const exchange = new Exchange(callbacks, errorBodyCap)
+/** One streamed exchange over `dispatcher`. */
+const opener = (dispatcher: Undici.Dispatcher): Open => (request, errorBodyCap, callbacks) => {
+  const exchange = new BodyStream(callbacks, errorBodyCap)
   dispatcher.dispatch({
     origin: request.origin,
     path: request.path,
@@ -112,13 +256,17 @@ const sender = (dispatcher: Undici.Dispatcher): Send => (request: FastRequest, e
     headersTimeout: 0,
     bodyTimeout: 0
   }, exchange)
-  return exchange.abort
+  return exchange
 }
 
 /** The fast path over `dispatcher`. */
 const fastTransport = (dispatcher: Undici.Dispatcher): FastTransport => {
   const send = sender(dispatcher)
-  return { attempt: (request, context) => fastAttempt(send, request, context) }
+  const open = opener(dispatcher)
+  return {
+    attempt: (request, context, call) => fastAttempt(send, request, context, call),
+    stream: (request, context, sink) => fastStream(open, request, context, sink)
+  }
 }
 
 /**
