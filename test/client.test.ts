@@ -1,6 +1,6 @@
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Redacted, Ref, Schema, TestClock } from "effect"
+import { Cause, Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted, Ref, Schema, TestClock } from "effect"
 import { readFileSync } from "node:fs"
 import { NextmvDecodeError, NextmvHttpError } from "../src/Errors.js"
 import { fastAttempt } from "../src/internal/fastAttempt.js"
@@ -363,6 +363,25 @@ describe("retry timing (TestClock)", () => {
       expect(yield* Fiber.join(fiber)).toBe("{}")
       expect(sent).toBe(3)
     }).pipe(Logger.withMinimumLogLevel(LogLevel.Error)))
+
+  it.effect("a defect in an attempt is neither retried nor turned into a typed error", () =>
+    Effect.gen(function*() {
+      let attempts = 0
+      const dying = withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
+        attempt: () =>
+          Effect.suspend(() => {
+            attempts++
+            return Effect.die(new Error("a bug in the transport"))
+          })
+      })
+      const client = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: "http://x.test" }).pipe(
+        Effect.provide(Layer.succeed(HttpClient.HttpClient, dying))
+      )
+      const exit = yield* Effect.exit(client.api.text(HttpClientRequest.get("/v1/x")))
+      expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+      expect(Exit.isFailure(exit) && Option.getOrUndefined(Cause.dieOption(exit.cause))).toEqual(new Error("a bug in the transport"))
+      expect(attempts).toBe(1)
+    }))
 
   it.effect("honours Retry-After as an HTTP date", () =>
     Effect.gen(function*() {

@@ -292,6 +292,12 @@ describe("compiled response decoder", () => {
     expect(notCompiled).toEqual([])
   })
 
+  it("builds a list schema once per item schema and items key (so its decoder compiles once)", () => {
+    expect(listOf(Application)).toBe(listOf(Application))
+    expect(listOf(Run, "runs")).toBe(listOf(Run, "runs"))
+    expect(listOf(Run, "runs")).not.toBe(listOf(Run))
+  })
+
   describe.each(Object.entries(responseSchemas))("%s", (_, schema) => {
     it("agrees with Schema on generated wire values, excess keys and wrong-typed values", () => {
       const outcomes = { ok: 0, failed: 0 }

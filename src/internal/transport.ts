@@ -108,7 +108,10 @@ export class FastBase {
 
   /** The request path of `base + path`, or `undefined` when `path` must be parsed as a URL. */
   pathOf(path: string): string | undefined {
-    return PLAIN_PATH.test(path) && !DOT_SEGMENT.test(path) ? this.path + path : undefined
+    if (!PLAIN_PATH.test(path)) return undefined
+    // A dot segment starts with `/.` or `/%2e`: the second test only runs for paths that could have one.
+    if ((path.includes("/.") || path.includes("%2")) && DOT_SEGMENT.test(path)) return undefined
+    return this.path + path
   }
 }
 

@@ -29,6 +29,7 @@ import {
 } from "@effect/platform"
 import type { HttpClientError } from "@effect/platform"
 import {
+  Cause,
   Clock,
   Context,
   Duration,
@@ -597,7 +598,11 @@ const makeRequester = (
     const once = budget === RequestBudget.unlimited
       ? attemptOf(call)
       : budget.limit(method, pathOf(call.request), attemptOf(call))
-    return Effect.catchAll(once, (failed) => {
+    // `catchAllCause` is `catchAll` in one frame (no success handler, no intermediate closures).
+    return Effect.catchAllCause(once, (cause) => {
+      // The attempt's typed failure; a defect (or interruption) passes through, as with `catchAll`.
+      const failed = cause._tag === "Fail" ? cause.error : Option.getOrUndefined(Cause.failureOption(cause))
+      if (failed === undefined) return Effect.failCause(Cause.map(cause, (attempt) => attempt.error))
       // The server's hint is clamped here too: the budget's pause never exceeds `maxRetryAfter`.
       const paused = failed.status === 429
         ? budget.onRateLimited(method, pathOf(call.request), clampRetryAfter(failed.retryAfterMillis))
