@@ -92,8 +92,9 @@ const under = <A, E, R>(effect: Effect.Effect<A, E, R>, span: Tracer.AnySpan | u
  * pipeline: 1,000 programs started at once (or polling at the same moment) would each hold the
  * pipeline's frames, spans and request while they wait, and V8 keeps the heap it grew for them.
  * Two gates, not one, so that long submissions (an input upload) never hold back the checks of
- * runs already submitted. A gate is held for one submission or one check, never while a run
- * waits between checks, and it is left (FIFO place or permit) when the program is interrupted.
+ * runs already submitted. A gate is held for one submission (the whole `Runs.newRun`, an input
+ * upload included) or one check (its retries included), never while a run waits between checks,
+ * and it is left (FIFO place or permit) when the program is interrupted.
  */
 interface Gates {
   readonly submissions: Slots
