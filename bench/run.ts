@@ -15,7 +15,9 @@
  * `BENCH_TRANSFER_ROUNDS` (3), `BENCH_TRANSFERS` (`file,stream,download`), `BENCH_TRANSFER_GC`
  * (`1`: a forced full GC before each transfer case), `BENCH_TRANSFER_TRANSPORT` (`node`, the
  * default: `NodeTransport.layer`; `platform`: the platform's undici `HttpClient`), `BENCH_ONLY`
- * (`calls`, `concurrency` or `transfers`).
+ * (`calls`, `concurrency`, `memory` or `transfers`); for `memory`: `BENCH_RUNS_IN_FLIGHT` (1000),
+ * `BENCH_MEMORY_ROUNDS` (5), `BENCH_MEMORY_WARM` (200 warm-up runs), `BENCH_MEMORY_CASE` (one case,
+ * in this process).
  */
 import { FileSystem, HttpClientRequest } from "@effect/platform"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
