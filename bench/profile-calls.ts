@@ -8,7 +8,9 @@
  * `PROFILE_CONCURRENCY=64`: that many workers, each sending its next call when the last one is
  * answered (as the bench's concurrency figure). `PROFILE_HEAP=file.heapprofile`: a sampling heap
  * profile of the measured pass, objects already collected included (so it shows what each call
- * allocates, not what stays), and the bytes allocated per call it adds up to.
+ * allocates, not what stays), and the bytes allocated per call it adds up to; with
+ * `PROFILE_HEAP_KEPT=1` only what outlived a young-generation collection (what is promoted to the
+ * old generation and costs a full collection).
  */
 import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
