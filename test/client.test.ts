@@ -364,6 +364,45 @@ describe("retry timing (TestClock)", () => {
       expect(sent).toBe(3)
     }).pipe(Logger.withMinimumLogLevel(LogLevel.Error)))
 
+  it.effect("on the fast path, interrupting a call in flight aborts its exchange and one queued for a slot leaves the queue", () =>
+    Effect.gen(function*() {
+      const answers: Array<() => void> = []
+      let sent = 0
+      let aborted = 0
+      const fast = withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
+        attempt: (request, context, call) =>
+          fastAttempt(
+            (_request, _cap, callbacks) => {
+              sent++
+              answers.push(() => callbacks.onResponse(200, {}, new TextEncoder().encode("{}")))
+              return { abort: () => void aborted++ }
+            },
+            request,
+            context,
+            call
+          )
+      })
+      const client = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: "http://x.test", maxConnections: 1 }).pipe(
+        Effect.provide(Layer.succeed(HttpClient.HttpClient, fast))
+      )
+      const first = yield* Effect.fork(client.api.text(HttpClientRequest.get("/v1/first")))
+      const queued = yield* Effect.fork(client.api.text(HttpClientRequest.get("/v1/queued")))
+      yield* Effect.yieldNow()
+      expect(sent).toBe(1)
+      // The queued call leaves the queue: nothing was sent for it, nothing to abort.
+      yield* Fiber.interrupt(queued)
+      expect([sent, aborted]).toEqual([1, 0])
+      // The call in flight is aborted, and its slot is free again.
+      yield* Fiber.interrupt(first)
+      expect(aborted).toBe(1)
+      const next = yield* Effect.fork(client.api.text(HttpClientRequest.get("/v1/next")))
+      yield* Effect.yieldNow()
+      expect(sent).toBe(2)
+      answers[1]!()
+      expect(yield* Fiber.join(next)).toBe("{}")
+      expect(aborted).toBe(1)
+    }))
+
   it.effect("a defect in an attempt is neither retried nor turned into a typed error", () =>
     Effect.gen(function*() {
       let attempts = 0

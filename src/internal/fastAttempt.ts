@@ -1,6 +1,6 @@
 /**
  * One fast-path attempt over a callback transport (see `internal/transport.ts`): a single
- * `Effect.async`, no fiber. It takes the per-origin slot (or queues for it), arms the attempt's
+ * `Effect.async` (in a failure frame for interruption), no fiber. It takes the per-origin slot (or queues for it), arms the attempt's
  * watchdog (which aborts the exchange on expiry), sends, and resumes once with the whole 2xx body
  * or the typed failure. Interruption aborts the exchange and gives the slot back.
  *
@@ -68,18 +68,17 @@ class Attempt<C, E> extends Watchdog implements FastCallbacks {
     send: Send,
     request: FastRequest,
     private readonly context: FastAttemptContext<C, E>,
-    private readonly call: C,
-    resume: (effect: Effect.Effect<Uint8Array, E>) => void
+    private readonly call: C
   ) {
     super(context.idleMillis, context.connectMillis, context.deadlineAt(call))
     this.slot = context.slot(call)
     this.send = send
     this.request = request
-    this.resume = resume
   }
 
   /** Takes the slot now, or queues for it. */
-  begin(): void {
+  begin(resume: (effect: Effect.Effect<Uint8Array, E>) => void): void {
+    this.resume = resume
     // A free permit is taken at once (`takeOrQueue` does not keep its callback then).
     const waiter = this.slot.takeOrQueue(this.slot.available > 0 ? noop : this.granted)
     if (waiter === undefined) this.start()
@@ -156,8 +155,11 @@ class Attempt<C, E> extends Watchdog implements FastCallbacks {
     this.settle(Effect.fail(this.context.transport(this.call, cause)))
   }
 
-  /** Interruption: withdraws from the slot's queue, or aborts the exchange and frees the slot. */
-  readonly cancel = Effect.sync(() => {
+  /**
+   * Interruption: withdraws from the slot's queue, or aborts the exchange and frees the slot.
+   * Nothing once settled.
+   */
+  cancel(): void {
     if (this.state === 0) {
       const waiter = this.waiter
       this.finish()
@@ -168,18 +170,31 @@ class Attempt<C, E> extends Watchdog implements FastCallbacks {
       exchange?.abort()
       this.slot.release()
     }
-  })
+  }
 }
 
-/** One attempt of `request` for `call` over `send` (see the module comment). */
+/**
+ * One attempt of `request` for `call` over `send` (see the module comment).
+ *
+ * Interruption is handled by a failure frame in an uninterruptible region around the interruptible
+ * wait, not by `Effect.async`'s canceler: that one goes through `onInterrupt`, whose object literals
+ * V8 ends up allocating in the old generation, where they kept every attempt they pointed to
+ * (the attempt, the exchange's state, the fiber's frames) alive until a full collection.
+ */
 export const fastAttempt = <C, E>(
   send: Send,
   request: FastRequest,
   context: FastAttemptContext<C, E>,
   call: C
 ): Effect.Effect<Uint8Array, E> =>
-  Effect.async<Uint8Array, E>((resume) => {
-    const attempt = new Attempt(send, request, context, call, resume)
-    attempt.begin()
-    return attempt.cancel
+  Effect.uninterruptibleMask((restore) => {
+    const attempt = new Attempt(send, request, context, call)
+    return Effect.catchAllCause(
+      restore(Effect.async<Uint8Array, E>((resume) => attempt.begin(resume))),
+      // Settled: a no-op (the typed failure passes on); interrupted: aborts and frees the slot.
+      (cause) => {
+        attempt.cancel()
+        return Effect.failCause(cause)
+      }
+    )
   })
