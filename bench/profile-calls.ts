@@ -5,6 +5,12 @@
  * `PROFILE_RAW=1` profiles raw undici instead; `PROFILE_TRANSPORT=platform` the SDK on the platform's
  * `NodeHttpClient.layerUndici` instead of `NodeTransport.layer`, `PROFILE_TRANSPORT=stub` no network
  * at all (the SDK's own cost). `PROFILE_OUT=file.cpuprofile` profiles the measured pass only.
+ * `PROFILE_CONCURRENCY=64`: that many workers, each sending its next call when the last one is
+ * answered (as the bench's concurrency figure). `PROFILE_HEAP=file.heapprofile`: a sampling heap
+ * profile of the measured pass, objects already collected included (so it shows what each call
+ * allocates, not what stays), and the bytes allocated per call it adds up to; with
+ * `PROFILE_HEAP_KEPT=1` only what outlived a young-generation collection (what is promoted to the
+ * old generation and costs a full collection).
  */
 import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -22,6 +28,7 @@ import * as NextmvClient from "../src/services/NextmvClient.js"
 import { applicationJson, rawGetApplication } from "./application.js"
 
 const CALLS = Number(process.env["PROFILE_CALLS"] ?? 20000)
+const CONCURRENCY = Number(process.env["PROFILE_CONCURRENCY"] ?? 1)
 
 const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "server.ts")], {
   stdio: ["pipe", "pipe", "inherit"]
@@ -34,20 +41,22 @@ const TRANSPORT = process.env["PROFILE_TRANSPORT"]
 // `PROFILE_TRANSPORT=stub`: no network, a fast path answering the bench server's document on the
 // next turn of the event loop (what the SDK itself costs per call).
 const document = Buffer.from(applicationJson)
+const stubHeaders = { "content-type": "application/json" }
 const stubLayer = Layer.succeed(
   HttpClient.HttpClient,
   withFastTransport(HttpClient.make(() => Effect.die("stub")), {
-    attempt: (request, context) =>
+    attempt: (request, context, call) =>
       fastAttempt(
         (_request, _cap, callbacks) => {
           const timer = setImmediate(() => {
             callbacks.onProgress()
-            callbacks.onResponse({ status: 200, headers: { "content-type": "application/json" }, body: document })
+            callbacks.onResponse(200, stubHeaders, document)
           })
-          return () => clearImmediate(timer)
+          return { abort: () => clearImmediate(timer) }
         },
         request,
-        context
+        context,
+        call
       )
   })
 )
@@ -66,17 +75,35 @@ const get = Effect.suspend(() => apps.getApplication("bench-app"))
 const raw = () => rawGetApplication(dispatcher, origin)
 const run = process.env["PROFILE_RAW"] === "1"
   ? async () => {
-    for (let i = 0; i < CALLS; i++) await raw()
+    let next = 0
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < CALLS) await raw()
+    }))
   }
-  : () => sdk.runPromise(Effect.repeatN(get, CALLS - 1))
+  : () => {
+    let next = 0
+    const worker = Effect.whileLoop({ while: () => next++ < CALLS, body: () => get, step: () => {} })
+    return sdk.runPromise(Effect.all(Array.from({ length: CONCURRENCY }, () => worker), { concurrency: "unbounded", discard: true }))
+  }
 await run()
 // `PROFILE_OUT=file.cpuprofile`: profiles the measured pass only (no start-up, no warm-up).
 const out = process.env["PROFILE_OUT"]
-const session = out === undefined ? undefined : new Session()
+const heapOut = process.env["PROFILE_HEAP"]
+const session = out === undefined && heapOut === undefined ? undefined : new Session()
 if (session !== undefined) {
   session.connect()
-  await session.post("Profiler.enable")
-  await session.post("Profiler.start")
+  if (out !== undefined) {
+    await session.post("Profiler.enable")
+    await session.post("Profiler.start")
+  }
+  if (heapOut !== undefined) {
+    await session.post("HeapProfiler.enable")
+    await session.post("HeapProfiler.startSampling", {
+      samplingInterval: 1024,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: process.env["PROFILE_HEAP_KEPT"] !== "1"
+    })
+  }
 }
 const cpu0 = process.cpuUsage()
 const t0 = performance.now()
@@ -86,6 +113,17 @@ const cpu = process.cpuUsage(cpu0)
 if (session !== undefined && out !== undefined) {
   const { profile } = await session.post("Profiler.stop")
   writeFileSync(out, JSON.stringify(profile))
+}
+if (session !== undefined && heapOut !== undefined) {
+  const { profile } = await session.post("HeapProfiler.stopSampling")
+  writeFileSync(heapOut, JSON.stringify(profile))
+  let bytes = 0
+  const add = (node: typeof profile.head): void => {
+    bytes += node.selfSize
+    node.children.forEach(add)
+  }
+  add(profile.head)
+  console.log(`allocated: ${(bytes / CALLS / 1024).toFixed(1)} KiB per call (sampled)`)
 }
 console.log(
   `${CALLS} calls: ${(wall * 1000 / CALLS).toFixed(1)} µs wall, ${((cpu.user + cpu.system) / CALLS).toFixed(1)} µs CPU per call (user ${

@@ -15,7 +15,9 @@
  * `BENCH_TRANSFER_ROUNDS` (3), `BENCH_TRANSFERS` (`file,stream,download`), `BENCH_TRANSFER_GC`
  * (`1`: a forced full GC before each transfer case), `BENCH_TRANSFER_TRANSPORT` (`node`, the
  * default: `NodeTransport.layer`; `platform`: the platform's undici `HttpClient`), `BENCH_ONLY`
- * (`calls`, `concurrency` or `transfers`).
+ * (`calls`, `concurrency`, `memory` or `transfers`); for `memory`: `BENCH_RUNS_IN_FLIGHT` (1000),
+ * `BENCH_MEMORY_ROUNDS` (5), `BENCH_MEMORY_WARM` (200 warm-up runs), `BENCH_MEMORY_CASE` (one case,
+ * in this process).
  */
 import { FileSystem, HttpClientRequest } from "@effect/platform"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
@@ -27,7 +29,7 @@ import { cpus, tmpdir } from "node:os"
 import { join } from "node:path"
 import { Readable } from "node:stream"
 import { pipeline } from "node:stream/promises"
-import { setFlagsFromString } from "node:v8"
+import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { NodeTransport } from "../src/node/index.js"
 import * as RunsPrograms from "../src/programs/Runs.js"
@@ -51,7 +53,7 @@ const TRANSFER_MIB = env("BENCH_TRANSFER_MIB", 256)
 const TRANSFER_ROUNDS = env("BENCH_TRANSFER_ROUNDS", 3)
 const ONLY = process.env["BENCH_ONLY"]
 const RUNS_IN_FLIGHT = env("BENCH_RUNS_IN_FLIGHT", 1000)
-const MEMORY_ROUNDS = env("BENCH_MEMORY_ROUNDS", 3)
+const MEMORY_ROUNDS = env("BENCH_MEMORY_ROUNDS", 5)
 const MEMORY_CASE = process.env["BENCH_MEMORY_CASE"]
 const MEMORY_WARM_RUNS = env("BENCH_MEMORY_WARM", 200)
 const MIB = 1024 * 1024
@@ -138,10 +140,26 @@ const startServer = () =>
 // Main
 // ---------------------------------------------------------------------------------------------
 
-/** KiB per run in flight: RSS growth (peak over one polling interval) and JS heap growth (after a full GC). */
+/**
+ * KiB per run in flight: RSS growth (peak over one polling interval), JS heap growth (after a full
+ * GC), and the growth of V8's young and old generations (committed, at the RSS peak).
+ */
 interface InFlight {
   readonly kib: number
   readonly heapKib: number
+  readonly newSpaceKib: number
+  readonly oldSpaceKib: number
+}
+
+/** Committed bytes of V8's young generation (`new`) and of its other spaces (`old`). */
+const spaceSizes = () => {
+  let young = 0
+  let old = 0
+  for (const space of getHeapSpaceStatistics()) {
+    if (space.space_name === "new_space" || space.space_name === "new_large_object_space") young += space.space_size
+    else old += space.space_size
+  }
+  return { new: young, old }
 }
 
 /** Runs one memory case in a fresh bench process against the running server; its KiB per run. */
@@ -327,6 +345,7 @@ const main = async () => {
       gc()
       const rss0 = process.memoryUsage.rss()
       const heap0 = process.memoryUsage().heapUsed
+      const spaces0 = spaceSizes()
       const running = start(RUNS_IN_FLIGHT)
       // Let every run be submitted and polled twice, collect the garbage (what is left is what the
       // runs in flight hold), then sample the peak over one more polling interval.
@@ -334,12 +353,23 @@ const main = async () => {
       gc()
       const heap = process.memoryUsage().heapUsed - heap0
       let peak = 0
+      let spacesAtPeak = spaces0
       for (let i = 0; i < 20; i++) {
-        peak = Math.max(peak, process.memoryUsage.rss())
+        const rss = process.memoryUsage.rss()
+        if (rss > peak) {
+          peak = rss
+          spacesAtPeak = spaceSizes()
+        }
         await new Promise((resolve) => setTimeout(resolve, pollEvery / 20))
       }
       await running.stop()
-      return { kib: (peak - rss0) / 1024 / RUNS_IN_FLIGHT, heapKib: heap / 1024 / RUNS_IN_FLIGHT }
+      const perRun = (bytes: number) => bytes / 1024 / RUNS_IN_FLIGHT
+      return {
+        kib: perRun(peak - rss0),
+        heapKib: perRun(heap),
+        newSpaceKib: perRun(spacesAtPeak.new - spaces0.new),
+        oldSpaceKib: perRun(spacesAtPeak.old - spaces0.old)
+      }
     }
     const rawKiB: Array<InFlight> = []
     const sdkKiB: Array<InFlight> = []
@@ -392,11 +422,17 @@ const main = async () => {
     if (MEMORY_CASE === undefined) print(`## memory: ${RUNS_IN_FLIGHT} runs in flight at once (${MEMORY_ROUNDS} rounds, budget off)`)
     if (MEMORY_CASE === undefined) {
       print(
-        `| per in-flight run (after a full GC, polled every ${pollEvery / 1000} s), KiB/run min/med/max | RSS growth | JS heap growth |`
+        `| per in-flight run (after a full GC, polled every ${
+          pollEvery / 1000
+        } s), KiB/run min/med/max | RSS growth | JS heap growth | V8 heap committed growth (at the RSS peak) |`
       )
-      print(`|---|---|---|`)
+      print(`|---|---|---|---|`)
       const row = (name: string, xs: ReadonlyArray<InFlight>) =>
-        print(`| ${name} | ${triple(xs.map((x) => x.kib), 1)} | ${triple(xs.map((x) => x.heapKib), 1)} |`)
+        print(
+          `| ${name} | ${triple(xs.map((x) => x.kib), 1)} | ${triple(xs.map((x) => x.heapKib), 1)} | ${
+            triple(xs.map((x) => x.newSpaceKib + x.oldSpaceKib), 1)
+          } |`
+        )
       row(`raw promise loop (undici, ${NextmvClient.DEFAULT_MAX_CONNECTIONS} connections)`, rawKiB)
       row("SDK newRunWithResult, each run polling on its own", sdkKiB)
       row("the same on `NodeTransport.layer` (nextmv-effect/node)", sdkNodeKiB)

@@ -1,6 +1,6 @@
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Redacted, Ref, Schema, TestClock } from "effect"
+import { Cause, Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted, Ref, Schema, TestClock } from "effect"
 import { readFileSync } from "node:fs"
 import { NextmvDecodeError, NextmvHttpError } from "../src/Errors.js"
 import { fastAttempt } from "../src/internal/fastAttempt.js"
@@ -337,15 +337,16 @@ describe("retry timing (TestClock)", () => {
       ]
       let sent = 0
       const fast = withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
-        attempt: (request, context) =>
+        attempt: (request, context, call) =>
           fastAttempt(
             (_request, _cap, callbacks) => {
               const answer = answers[Math.min(sent++, answers.length - 1)]!
-              queueMicrotask(() => callbacks.onResponse({ ...answer, body: new TextEncoder().encode("{}") }))
-              return () => {}
+              queueMicrotask(() => callbacks.onResponse(answer.status, answer.headers, new TextEncoder().encode("{}")))
+              return { abort: () => {} }
             },
             request,
-            context
+            context,
+            call
           )
       })
       const client = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: "http://x.test" }).pipe(
@@ -362,6 +363,64 @@ describe("retry timing (TestClock)", () => {
       expect(yield* Fiber.join(fiber)).toBe("{}")
       expect(sent).toBe(3)
     }).pipe(Logger.withMinimumLogLevel(LogLevel.Error)))
+
+  it.effect("on the fast path, interrupting a call in flight aborts its exchange and one queued for a slot leaves the queue", () =>
+    Effect.gen(function*() {
+      const answers: Array<() => void> = []
+      let sent = 0
+      let aborted = 0
+      const fast = withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
+        attempt: (request, context, call) =>
+          fastAttempt(
+            (_request, _cap, callbacks) => {
+              sent++
+              answers.push(() => callbacks.onResponse(200, {}, new TextEncoder().encode("{}")))
+              return { abort: () => void aborted++ }
+            },
+            request,
+            context,
+            call
+          )
+      })
+      const client = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: "http://x.test", maxConnections: 1 }).pipe(
+        Effect.provide(Layer.succeed(HttpClient.HttpClient, fast))
+      )
+      const first = yield* Effect.fork(client.api.text(HttpClientRequest.get("/v1/first")))
+      const queued = yield* Effect.fork(client.api.text(HttpClientRequest.get("/v1/queued")))
+      yield* Effect.yieldNow()
+      expect(sent).toBe(1)
+      // The queued call leaves the queue: nothing was sent for it, nothing to abort.
+      yield* Fiber.interrupt(queued)
+      expect([sent, aborted]).toEqual([1, 0])
+      // The call in flight is aborted, and its slot is free again.
+      yield* Fiber.interrupt(first)
+      expect(aborted).toBe(1)
+      const next = yield* Effect.fork(client.api.text(HttpClientRequest.get("/v1/next")))
+      yield* Effect.yieldNow()
+      expect(sent).toBe(2)
+      answers[1]!()
+      expect(yield* Fiber.join(next)).toBe("{}")
+      expect(aborted).toBe(1)
+    }))
+
+  it.effect("a defect in an attempt is neither retried nor turned into a typed error", () =>
+    Effect.gen(function*() {
+      let attempts = 0
+      const dying = withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
+        attempt: () =>
+          Effect.suspend(() => {
+            attempts++
+            return Effect.die(new Error("a bug in the transport"))
+          })
+      })
+      const client = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: "http://x.test" }).pipe(
+        Effect.provide(Layer.succeed(HttpClient.HttpClient, dying))
+      )
+      const exit = yield* Effect.exit(client.api.text(HttpClientRequest.get("/v1/x")))
+      expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+      expect(Exit.isFailure(exit) && Option.getOrUndefined(Cause.dieOption(exit.cause))).toEqual(new Error("a bug in the transport"))
+      expect(attempts).toBe(1)
+    }))
 
   it.effect("honours Retry-After as an HTTP date", () =>
     Effect.gen(function*() {

@@ -277,7 +277,8 @@ const wireValues = (schema: AnySchema) => {
   return fc.oneof(valid, Arbitrary.make(Schema.encodedSchema(schema)))
 }
 
-const RUNS = 150
+// `COMPILED_DECODER_RUNS=2000` for a longer search.
+const RUNS = Number(process.env["COMPILED_DECODER_RUNS"] ?? 150)
 
 describe("compiled response decoder", () => {
   it("covers every schema the services and programs decode", () => {
@@ -289,6 +290,12 @@ describe("compiled response decoder", () => {
   it("compiles every response schema (none falls back to Schema as a whole)", () => {
     const notCompiled = Object.entries(responseSchemas).filter(([, schema]) => !isCompiled(schema)).map(([name]) => name)
     expect(notCompiled).toEqual([])
+  })
+
+  it("builds a list schema once per item schema and items key (so its decoder compiles once)", () => {
+    expect(listOf(Application)).toBe(listOf(Application))
+    expect(listOf(Run, "runs")).toBe(listOf(Run, "runs"))
+    expect(listOf(Run, "runs")).not.toBe(listOf(Run))
   })
 
   describe.each(Object.entries(responseSchemas))("%s", (_, schema) => {
@@ -336,6 +343,9 @@ describe("compiled response decoder", () => {
 describe("compiled response decoder, examples from the API docs", () => {
   const decode = <A, I>(schema: Schema.Schema<A, I, never>, input: unknown): A => {
     agree(any(schema), input)
+    // The examples decode on the compiled path, without falling back to Schema.
+    const fast = compiledOnly(schema)?.(input)
+    expect(fast !== undefined && Option.isSome(fast)).toBe(true)
     return Either.getOrThrow(decoderOf(schema)(input))
   }
 
@@ -442,6 +452,70 @@ describe("compiled response decoder, examples from the API docs", () => {
     expect(assets.items).toHaveLength(1)
     expect(decode(listOf(Application), null)).toEqual([])
     expect(decode(listOf(Application), { items: null })).toEqual([])
+  })
+
+  it("an instance, a version and an ensemble definition (resources docs examples)", () => {
+    const instance = decode(Instance, {
+      id: "prod-routing",
+      application_id: "pizza-delivery",
+      version_id: "version-k3j9x2ab",
+      name: "Production routing",
+      description: "Instance used for production runs",
+      configuration: {
+        execution_class: "6c9500mb870s",
+        options: { "solve.duration": "10s" },
+        secrets_collection_id: "secrets-7fh2kq9d",
+        queuing: { priority: 3, disabled: false }
+      },
+      locked: false,
+      created_at: "2025-03-10T14:25:07.412Z",
+      updated_at: "2025-03-11T09:01:44.870Z"
+    })
+    expect(instance).toBeInstanceOf(Instance)
+    expect(instance.configuration?.queuing).toEqual({ priority: 3, disabled: false })
+    expect(instance.created_at && DateTime.toEpochMillis(instance.created_at)).toBe(Date.UTC(2025, 2, 10, 14, 25, 7, 412))
+    const version = decode(Version, {
+      id: "version-k3j9x2ab-20250310-142201",
+      application_id: "pizza-delivery",
+      name: "Version version-k3j9x2ab-20250310-142201",
+      description: "Version created automatically from push at 2025-03-10T14:22:01Z",
+      executable: {
+        id: "0b6e8f0e-3c51-4b0e-9d7a-2f1c0a9e4d11",
+        user_email: "dev@example.com",
+        uploaded_at: "2025-03-10T14:21:58.003Z",
+        requirements: { executable_type: "python", runtime: "ghcr.io/nextmv-io/runtime/python:3.11" }
+      },
+      created_at: "2025-03-10T14:22:01.950Z",
+      updated_at: "2025-03-10T14:22:01.950Z"
+    })
+    expect(version).toBeInstanceOf(Version)
+    const ensembles = decode(listOf(EnsembleDefinition), {
+      items: [{
+        id: "ensemble-p0q8w3zc",
+        application_id: "pizza-delivery",
+        name: "Solver sweep",
+        description: "Two solver settings, best objective wins",
+        run_groups: [
+          { id: "fast", instance_id: "prod-routing", options: { "solve.duration": "5s" }, repetitions: 2 },
+          { id: "thorough", instance_id: "prod-routing", options: { "solve.duration": "30s" } }
+        ],
+        rules: [
+          {
+            id: "objective",
+            statistics_path: "$.result.value",
+            objective: "minimize",
+            tolerance: { value: 0.05, type: "relative" },
+            index: 0
+          },
+          { id: "runtime", statistics_path: "$.run.duration", objective: "minimize", tolerance: { value: 0, type: "absolute" }, index: 1 }
+        ],
+        created_at: "2025-03-12T08:00:00Z",
+        updated_at: "2025-03-12T08:00:00Z"
+      }],
+      next_page_token: "more"
+    })
+    expect(ensembles).toHaveLength(1)
+    expect(ensembles[0]).toBeInstanceOf(EnsembleDefinition)
   })
 
   it.effect("a document that does not fit fails with Schema's message", () =>

@@ -7,6 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Option, Redacted, Schema } from "effect"
 import { InvalidArgumentError } from "../src/Errors.js"
 import { jsonBody, jsonProblem } from "../src/internal/body.js"
+import { wireWithoutNulls } from "../src/schemas/Common.js"
 import { AcceptanceTests, type MetricInput } from "../src/services/AcceptanceTests.js"
 import { BatchExperiments } from "../src/services/BatchExperiments.js"
 import { Ensembles } from "../src/services/Ensembles.js"
@@ -209,4 +210,14 @@ describe("closed sets are schema literals", () => {
         /^metrics\[0\]: params\.tolerance\.value must be a finite number$/
       )
     }).pipe(Effect.provide(servicesLayer())))
+})
+
+describe("wireWithoutNulls", () => {
+  it("builds one PUT body schema per resource schema (updates reuse it and its encoder)", () => {
+    const Resource = Schema.Struct({ id: Schema.String, description: Schema.optional(Schema.NullOr(Schema.String)) })
+    const body = wireWithoutNulls(Resource)
+    expect(wireWithoutNulls(Resource)).toBe(body)
+    expect(wireWithoutNulls(Schema.Struct({ id: Schema.String }))).not.toBe(body)
+    expect(Schema.encodeSync(body)({ id: "a", description: null })).toEqual({ id: "a" })
+  })
 })

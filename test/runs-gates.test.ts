@@ -5,7 +5,7 @@
  * submission never holds back the checks of runs already submitted.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Tracer } from "effect"
+import { Effect, Fiber, Layer, Option, Tracer } from "effect"
 import { newRunWithResult, runResultWithPolling } from "../src/programs/Runs.js"
 import { DEFAULT_MAX_CONNECTIONS } from "../src/services/NextmvClient.js"
 import * as Runs from "../src/services/Runs.js"
@@ -44,15 +44,19 @@ const hanging = <A>(counts: Counts, runId = ""): Effect.Effect<A> =>
     )
   })
 
-/** The Runs service with `newRun` and `runInformation` replaced by counted calls that never answer. */
-const hangingRuns = (submissions: Counts, checks: Counts) =>
+/**
+ * The Runs service with `newRun` and `runInformation` replaced by counted calls that never answer,
+ * and `cancelRun` counted in `cancels`.
+ */
+const hangingRuns = (submissions: Counts, checks: Counts, cancels: Array<string> = []) =>
   Layer.effect(
     Runs.Runs,
     Effect.map(Runs.Runs, (runs) =>
       Runs.Runs.of({
         ...runs,
         newRun: () => hanging(submissions),
-        runInformation: (_, runId) => hanging(checks, runId)
+        runInformation: (_, runId) => hanging(checks, runId),
+        cancelRun: (_, runId) => Effect.sync(() => void cancels.push(runId))
       }))
   ).pipe(Layer.provide(servicesLayer()))
 
@@ -143,4 +147,28 @@ describe("the run programs' gates", () => {
       expect(traced.parented).toBe(true)
       yield* Fiber.interrupt(fiber)
     }).pipe(Effect.provide(hangingRuns(traced, count()))))
+
+  const queued = count()
+  const cancels: Array<string> = []
+  it.effect("cancelOnInterrupt: an interrupt while the submission waits at the gate ends the program at once, nothing sent or canceled", () =>
+    Effect.gen(function*() {
+      const cap = DEFAULT_MAX_CONNECTIONS
+      const submitting = yield* forkAll(cap, () => newRunWithResult("app-1", { input: { value: 1 } }))
+      yield* eventually(Effect.sync(() => queued.started >= cap))
+      const waiting = yield* Effect.fork(newRunWithResult("app-1", { input: { value: 2 }, cancelOnInterrupt: true }))
+      yield* Effect.yieldNow()
+      // The interrupt completes without the gate opening (no time passes: the cancel's bound is
+      // never what ends it).
+      const interrupting = yield* Effect.fork(Fiber.interrupt(waiting))
+      yield* eventually(Effect.map(Fiber.poll(interrupting), Option.isSome))
+      expect(queued.started).toBe(cap)
+      expect(cancels).toEqual([])
+      // Its place in the queue is gone: a permit freed now goes to the next program.
+      const next = yield* Effect.fork(newRunWithResult("app-1", { input: { value: 3 } }))
+      yield* Effect.yieldNow()
+      yield* Fiber.interrupt(submitting[0]!)
+      yield* eventually(Effect.sync(() => queued.started >= cap + 1))
+      expect(queued.now).toBe(cap)
+      yield* Fiber.interruptAll([next, ...submitting])
+    }).pipe(Effect.provide(hangingRuns(queued, count(), cancels))))
 })

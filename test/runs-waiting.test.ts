@@ -9,7 +9,7 @@ import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { newRunWithResult, newRunWithResultStoppable, RunFailedError } from "../src/programs/Runs.js"
 import * as RunTracker from "../src/programs/RunTracker.js"
-import type * as Runs from "../src/services/Runs.js"
+import * as RunsService from "../src/services/Runs.js"
 import { driveUntil } from "../src/testing/Drive.js"
 import type { Service as EmulatorService } from "../src/testing/Emulator.js"
 import { Models } from "../src/testing/index.js"
@@ -136,7 +136,7 @@ describe("what a waiting run keeps", () => {
     Effect.suspend(() => {
       const input = { value: 1, padding: "x".repeat(10_000), markerXyzInput: 1 }
       const refs = { input: new WeakRef(input) }
-      const program: Effect.Effect<unknown, unknown, Runs.Runs> = stoppable
+      const program: Effect.Effect<unknown, unknown, RunsService.Runs> = stoppable
         ? newRunWithResultStoppable(appId, { input, polling: { ...fast, maxDelay: 5 }, stop: Effect.succeed(false) })
         : newRunWithResult(appId, { input, polling: { ...fast, maxDelay: 5 } })
       return Effect.map(Effect.fork(program), (fiber) => ({ fiber, refs }))
@@ -163,4 +163,62 @@ describe("what a waiting run keeps", () => {
         yield* Fiber.interrupt(fiber)
       }).pipe(Effect.provide(layer)))
   }
+})
+
+describe("the run tracker's checks", () => {
+  /** The Runs service with `runInformation` recording the name of the span it runs in ("-": none). */
+  const recordingParents = (parents: Array<string>) =>
+    Layer.effect(
+      RunsService.Runs,
+      Effect.map(RunsService.Runs, (runs) =>
+        RunsService.Runs.of({
+          ...runs,
+          runInformation: (appId, runId) =>
+            Effect.zipRight(
+              Effect.flatMap(Effect.option(Effect.currentSpan), (span) =>
+                Effect.sync(() => parents.push(Option.match(span, { onNone: () => "-", onSome: (s) => s.name })))),
+              runs.runInformation(appId, runId)
+            )
+        }))
+    )
+
+  it.effect("make no span when no tracer is installed", () => {
+    const parents: Array<string> = []
+    return driven(function*() {
+      const { appId, runs } = yield* setup()
+      const runId = yield* runs.newRun(appId, { input: { value: 1 } })
+      const tracker = yield* RunTracker.RunTracker
+      const result = yield* tracker.await(appId, runId)
+      expect(result.metadata.status_v2).toBe("succeeded")
+      expect(parents.length).toBeGreaterThan(0)
+      expect(parents.every((name) => name === "-")).toBe(true)
+    }).pipe(Effect.provide(
+      RunTracker.layer({ polling: fast }).pipe(
+        Layer.provide(recordingParents(parents)),
+        Layer.provideMerge(servicesLayer())
+      )
+    ))
+  })
+
+  it.effect("run in a RunTracker.check span, parent of their requests, when a tracer is installed", () => {
+    const { spans, tracer } = recordingTracer()
+    const parents: Array<string> = []
+    return driven(function*() {
+      const { appId, runs } = yield* setup()
+      const runId = yield* runs.newRun(appId, { input: { value: 1 } })
+      const tracker = yield* RunTracker.RunTracker
+      yield* tracker.await(appId, runId)
+      expect(parents.length).toBeGreaterThan(0)
+      expect(parents.every((name) => name === "RunTracker.check")).toBe(true)
+      const checks = spans.filter((s) => s.name === "RunTracker.check")
+      expect(checks.length).toBe(parents.length)
+      for (const check of checks) expect(childrenOf(spans, check)).toContain("Runs.runInformation")
+    }).pipe(Effect.provide(
+      RunTracker.layer({ polling: fast }).pipe(
+        Layer.provide(recordingParents(parents)),
+        Layer.provideMerge(servicesLayer()),
+        Layer.provide(Layer.setTracer(tracer))
+      )
+    ))
+  })
 })

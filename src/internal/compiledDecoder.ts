@@ -369,18 +369,23 @@ const cache = new WeakMap<Schema.Schema.Any, Compiled>()
 const entryOf = <A, I>(schema: Schema.Schema<A, I, never>): Compiled => {
   let entry = cache.get(schema)
   if (entry === undefined) {
-    const parse = ParseResult.decodeUnknownEither(schema, OPTIONS)
     const fast = compile(schema.ast)
-    entry = fast === undefined
-      ? { fast, decode: parse }
-      : {
+    if (fast === undefined) {
+      entry = { fast, decode: ParseResult.decodeUnknownEither(schema, OPTIONS) }
+    } else {
+      // Schema's decoder is built on the first mismatch only: `listOf(Item)` is a new schema per call.
+      let parse: ((input: unknown) => Either.Either<A, ParseResult.ParseIssue>) | undefined
+      entry = {
         fast,
         decode: (input) => {
           const out = fast(input)
+          if (out !== MISMATCH) return Either.right(out)
           // Any mismatch is decoded again by Schema, so a failure is reported exactly as Schema reports it.
-          return out === MISMATCH ? parse(input) : Either.right(out)
+          parse ??= ParseResult.decodeUnknownEither(schema, OPTIONS)
+          return parse(input)
         }
       }
+    }
     cache.set(schema, entry)
   }
   return entry

@@ -1,90 +1,200 @@
 /**
  * One fast-path attempt over a callback transport (see `internal/transport.ts`): a single
- * `Effect.async`, no fiber. It takes the per-origin slot (or queues for it), arms the attempt's
+ * `Effect.async` (in a failure frame for interruption), no fiber. It takes the per-origin slot (or queues for it), arms the attempt's
  * watchdog (which aborts the exchange on expiry), sends, and resumes once with the whole 2xx body
  * or the typed failure. Interruption aborts the exchange and gives the slot back.
+ *
+ * The attempt is one object ({@link Attempt}): its own watchdog, the transport's callbacks and the
+ * slot's waiter at once, so an attempt allocates that object, the exchange and the `Effect.async`
+ * machinery — no closure per callback. What must live while the exchange runs is small, which
+ * matters at high concurrency: everything alive while a request waits for the network survives
+ * the young-generation collections that happen meanwhile and costs a copy in each.
  */
 import { Effect } from "effect"
+import type { Slots, Waiter } from "./slots.js"
 import type { FastAttemptContext, FastRequest } from "./transport.js"
-import type { Watchdog } from "./watchdog.js"
+import { type Expiry, Watchdog } from "./watchdog.js"
+
+/** Response headers as a transport reports them (lower-case names). */
+export type FastHeaders = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
 
 /** A whole response: status, headers (lower-case names), body (capped for non-2xx). */
 export interface FastResponse {
   readonly status: number
-  readonly headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+  readonly headers: FastHeaders
   readonly body: Uint8Array
 }
 
-/** What a callback transport reports, each callback at most once except `onProgress`. */
+/** What a callback transport reports, each method at most once except `onProgress`. */
 export interface FastCallbacks {
   /** A sign of progress: the response headers, a chunk of the response body. */
-  readonly onProgress: () => void
-  readonly onResponse: (response: FastResponse) => void
+  onProgress(): void
+  /** The whole response: status, headers, body (capped for non-2xx). */
+  onResponse(status: number, headers: FastHeaders, body: Uint8Array): void
   /** A transport failure (never a status). */
-  readonly onError: (cause: unknown) => void
+  onError(cause: unknown): void
+}
+
+/** A running exchange of a callback transport. */
+export interface Exchange {
+  /** Aborts the exchange; no callback is called afterwards. */
+  abort(): void
 }
 
 /**
  * Sends `request` (reading at most `errorBodyCap` bytes of a non-2xx body); reports through
- * `callbacks`. Returns the function that aborts the exchange (no callback is called afterwards).
+ * `callbacks`.
  */
-export type Send = (request: FastRequest, errorBodyCap: number, callbacks: FastCallbacks) => () => void
+export type Send = (request: FastRequest, errorBodyCap: number, callbacks: FastCallbacks) => Exchange
 
-/** One attempt of `request` over `send` (see the module comment). */
-export const fastAttempt = <E>(send: Send, request: FastRequest, context: FastAttemptContext<E>): Effect.Effect<Uint8Array, E> =>
-  Effect.async<Uint8Array, E>((resume) => {
-    const slot = context.slot
-    // 0: waiting for a slot, 1: sent, 2: settled (or interrupted).
-    let state = 0
-    let abort: (() => void) | undefined
-    let watchdog: Watchdog | undefined
-    const settle = (effect: Effect.Effect<Uint8Array, E>) => {
-      if (state === 2) return
-      state = 2
-      watchdog?.stop()
-      slot.release()
-      resume(effect)
+const noop = (): void => {}
+
+/** 0: waiting for a slot, 1: sent, 2: settled (or interrupted). */
+type State = 0 | 1 | 2
+
+/** One attempt (see the module comment). */
+class Attempt<C, E> extends Watchdog implements FastCallbacks {
+  private state: State = 0
+  private exchange: Exchange | undefined = undefined
+  private waiter: Waiter | undefined = undefined
+  private readonly slot: Slots
+
+  // Dropped once settled (see `settle`).
+  private send: Send | undefined
+  private request: FastRequest | undefined
+  private resume: ((effect: Effect.Effect<Uint8Array, E>) => void) | undefined
+
+  constructor(
+    send: Send,
+    request: FastRequest,
+    private readonly context: FastAttemptContext<C, E>,
+    private readonly call: C
+  ) {
+    super(context.idleMillis, context.connectMillis, context.deadlineAt(call))
+    this.slot = context.slot(call)
+    this.send = send
+    this.request = request
+  }
+
+  /** Takes the slot now, or queues for it. */
+  begin(resume: (effect: Effect.Effect<Uint8Array, E>) => void): void {
+    this.resume = resume
+    // A free permit is taken at once (`takeOrQueue` does not keep its callback then).
+    const waiter = this.slot.takeOrQueue(this.slot.available > 0 ? noop : this.granted)
+    if (waiter === undefined) this.start()
+    else this.waiter = waiter
+  }
+
+  /**
+   * A slot freed by another exchange is handed over from inside that exchange's callback: start
+   * on a fresh stack. (Made only for an attempt that waits.)
+   */
+  private get granted(): () => void {
+    return () => queueMicrotask(() => this.start())
+  }
+
+  private start(): void {
+    if (this.state !== 0) return
+    this.state = 1
+    this.waiter = undefined
+    this.arm()
+    // A transport reports its failures through `onError`; one that throws still fails typed.
+    try {
+      this.exchange = this.send!(this.request!, this.context.errorBodyCap, this)
+      this.request = undefined
+    } catch (cause) {
+      this.settle(Effect.fail(this.context.transport(this.call, cause)))
     }
-    const start = () => {
-      if (state !== 0) return
-      state = 1
-      const dog = watchdog = context.watchdog()
-      dog.arm((expiry) => {
-        abort?.()
-        settle(Effect.fail(context.timeout(expiry)))
-      })
-      // A transport reports its failures through `onError`; one that throws still fails typed.
-      try {
-        abort = send(request, context.errorBodyCap, callbacks(dog))
-      } catch (cause) {
-        settle(Effect.fail(context.transport(cause)))
-      }
+  }
+
+  /**
+   * Resumes the fiber, once. The attempt then lets go of what it references: the transport's
+   * objects may outlive the exchange for a while (see `NodeTransport`'s `Exchange`).
+   */
+  private settle(effect: Effect.Effect<Uint8Array, E>): void {
+    if (this.state === 2) return
+    const resume = this.resume
+    this.finish()
+    this.slot.release()
+    resume?.(effect)
+  }
+
+  private finish(): void {
+    this.state = 2
+    this.stop()
+    this.exchange = undefined
+    this.waiter = undefined
+    this.send = undefined
+    this.request = undefined
+    this.resume = undefined
+  }
+
+  protected override expire(expiry: Expiry): void {
+    if (this.state !== 1) return
+    this.exchange?.abort()
+    this.settle(Effect.fail(this.context.timeout(this.call, expiry)))
+  }
+
+  onProgress(): void {
+    this.touch()
+  }
+
+  onResponse(status: number, headers: FastHeaders, body: Uint8Array): void {
+    if (this.state !== 1) return
+    if (status >= 200 && status < 300) return this.settle(Effect.succeed(body))
+    // A response header by lower-case name (the first value of a repeated one).
+    const header = (name: string): string | undefined => {
+      const value = headers[name]
+      return typeof value === "string" ? value : value?.[0]
     }
-    const callbacks = (dog: Watchdog): FastCallbacks => ({
-      onProgress: dog.touch,
-      onResponse: (response) => {
-        if (response.status >= 200 && response.status < 300) return settle(Effect.succeed(response.body))
-        const header = (name: string) => {
-          const value = response.headers[name]
-          return typeof value === "string" ? value : value?.[0]
-        }
-        settle(context.status(response.status, header, response.body))
-      },
-      onError: (cause) => settle(Effect.fail(context.transport(cause)))
-    })
-    // A slot freed by another exchange is handed over from inside that exchange's callback:
-    // start on a fresh stack.
-    const waiter = slot.takeOrQueue(() => queueMicrotask(start))
-    if (waiter === undefined) start()
-    return Effect.sync(() => {
-      if (state === 0) {
-        state = 2
-        if (waiter !== undefined) slot.withdraw(waiter)
-      } else if (state === 1) {
-        state = 2
-        watchdog?.stop()
-        abort?.()
-        slot.release()
+    this.settle(this.context.status(this.call, status, header, body))
+  }
+
+  onError(cause: unknown): void {
+    if (this.state !== 1) return
+    this.settle(Effect.fail(this.context.transport(this.call, cause)))
+  }
+
+  /**
+   * Interruption: withdraws from the slot's queue, or aborts the exchange and frees the slot.
+   * Nothing once settled.
+   */
+  cancel(): void {
+    if (this.state === 0) {
+      const waiter = this.waiter
+      this.finish()
+      if (waiter !== undefined) this.slot.withdraw(waiter)
+    } else if (this.state === 1) {
+      const exchange = this.exchange
+      this.finish()
+      exchange?.abort()
+      this.slot.release()
+    }
+  }
+}
+
+/**
+ * One attempt of `request` for `call` over `send` (see the module comment).
+ *
+ * Interruption is handled by a failure frame in an uninterruptible region around the interruptible
+ * wait, not by `Effect.async`'s canceler: that one goes through `onInterrupt`, whose object literals
+ * V8 ends up allocating in the old generation, where they kept every attempt they pointed to
+ * (the attempt, the exchange's state, the fiber's frames) alive until a full collection.
+ */
+export const fastAttempt = <C, E>(
+  send: Send,
+  request: FastRequest,
+  context: FastAttemptContext<C, E>,
+  call: C
+): Effect.Effect<Uint8Array, E> =>
+  Effect.uninterruptibleMask((restore) => {
+    const attempt = new Attempt(send, request, context, call)
+    return Effect.catchAllCause(
+      restore(Effect.async<Uint8Array, E>((resume) => attempt.begin(resume))),
+      // Settled: a no-op (the typed failure passes on); interrupted: aborts and frees the slot.
+      (cause) => {
+        attempt.cancel()
+        return Effect.failCause(cause)
       }
-    })
+    )
   })

@@ -51,12 +51,30 @@ const runsPage = <A, I>(item: Schema.Schema<A, I, never>) =>
     }
   )
 
+/**
+ * The list schemas of each item schema (per items key), built once: building an Effect schema
+ * costs hundreds of µs (a class per schema), and a new schema per call would also have its
+ * decoder compiled again on every call.
+ */
+const pageSchemas = { items: new WeakMap<object, unknown>(), runs: new WeakMap<object, unknown>() }
+const listSchemas = { items: new WeakMap<object, unknown>(), runs: new WeakMap<object, unknown>() }
+
+/** `make()` once per `key` in `cache` (the caller keys each cache by what `make` builds from). */
+const cached = <T>(cache: WeakMap<object, unknown>, key: object, make: () => T): T => {
+  const known = cache.get(key)
+  if (known !== undefined) return known as T
+  const made = make()
+  cache.set(key, made)
+  return made
+}
+
 /** Any list response shape: `null`, a bare array, or an `{"items", "next_page_token"}` object. */
 const pageSchema = <A, I>(item: Schema.Schema<A, I, never>, itemsKey: ItemsKey = "items") =>
-  Schema.Union(
-    Schema.NullOr(Schema.Array(item)),
-    itemsKey === "runs" ? runsPage(item) : itemsPage(item)
-  )
+  cached(pageSchemas[itemsKey], item, () =>
+    Schema.Union(
+      Schema.NullOr(Schema.Array(item)),
+      itemsKey === "runs" ? runsPage(item) : itemsPage(item)
+    ))
 
 /** One page, normalised: its items and the token of the next page (`undefined` at the end). */
 interface Page<A> {
@@ -88,11 +106,12 @@ const readPage = <A>(
  * ```
  */
 export const listOf = <A, I>(item: Schema.Schema<A, I, never>, itemsKey: ItemsKey = "items") =>
-  Schema.transform(pageSchema(item, itemsKey), Schema.Array(Schema.typeSchema(item)), {
-    strict: true,
-    decode: (body) => readPage(body).items,
-    encode: (items) => items
-  })
+  cached(listSchemas[itemsKey], item, () =>
+    Schema.transform(pageSchema(item, itemsKey), Schema.Array(Schema.typeSchema(item)), {
+      strict: true,
+      decode: (body) => readPage(body).items,
+      encode: (items) => items
+    }))
 
 /** Options of {@link paginate}. */
 export interface PaginateOptions {

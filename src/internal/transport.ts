@@ -7,9 +7,10 @@
  * object carries the fast path under {@link FastTransportTypeId}. `NextmvClient` takes it for
  * requests whose body is small (or empty) and whose response is read whole (`json`, `text`,
  * `bytes`, `discard`), handing it what the generic path uses too: the per-origin slot, the
- * attempt's `Watchdog` (idle, connect and deadline timeouts), and the builders of the typed
- * failures. The attempt itself (`internal/fastAttempt.ts`) is imported by the transport only, so
- * bundles without one (browsers) do not carry it. Nothing here imports a Node module.
+ * idle, connect and deadline limits (enforced with the same `Watchdog`), and the builders of the
+ * typed failures — one context per requester, the call's own state passed alongside. The attempt
+ * itself (`internal/fastAttempt.ts`) is imported by the transport only, so bundles without one
+ * (browsers) do not carry it. Nothing here imports a Node module.
  */
 import type { FileSystem, HttpClient } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
@@ -31,28 +32,90 @@ export interface FastRequest {
   readonly body: Uint8Array | string | undefined
 }
 
-/** What one attempt needs from the client; `E` is its failure. */
-export interface FastAttemptContext<E> {
-  /** The per-origin cap: the attempt holds one permit while the exchange runs. */
-  readonly slot: Slots
-  /** The attempt's timer (made when the exchange starts, after the slot). */
-  readonly watchdog: () => Watchdog
+/**
+ * What the attempts of one requester need from the client, built once per requester (not per
+ * call). `C` is the client's state of one call, handed back to every function here; `E` is the
+ * attempt's failure.
+ */
+export interface FastAttemptContext<C, E> {
+  /** The per-origin cap: the attempt holds one permit of `slot(call)` while the exchange runs. */
+  readonly slot: (call: C) => Slots
+  /** Longest wait between two signs of progress, in ms (`Infinity`: none). */
+  readonly idleMillis: number
+  /** Extra allowance for the first wait (connecting), in ms. */
+  readonly connectMillis: number
+  /** The call's absolute `performance.now()` deadline, if any. */
+  readonly deadlineAt: (call: C) => number | undefined
   /** Bytes of a non-2xx response body read at most (the rest is not downloaded). */
   readonly errorBodyCap: number
-  readonly timeout: (expiry: Expiry) => E
+  readonly timeout: (call: C, expiry: Expiry) => E
   /** The failure of a non-2xx response (headers by lower-case name, the capped body). */
-  readonly status: (status: number, header: (name: string) => string | undefined, body: Uint8Array) => Effect.Effect<never, E>
-  /** A transport failure (`beforeResponse`: no response was seen). */
-  readonly transport: (cause: unknown) => E
+  readonly status: (
+    call: C,
+    status: number,
+    header: (name: string) => string | undefined,
+    body: Uint8Array
+  ) => Effect.Effect<never, E>
+  /** A transport failure (no response was seen). */
+  readonly transport: (call: C, cause: unknown) => E
 }
 
-/** A transport's fast path: one attempt, the 2xx body as bytes. */
+/** A transport's fast path: one attempt of `request` for `call`, the 2xx body as bytes. */
 export interface FastTransport {
-  readonly attempt: <E>(request: FastRequest, context: FastAttemptContext<E>) => Effect.Effect<Uint8Array, E>
+  readonly attempt: <C, E>(request: FastRequest, context: FastAttemptContext<C, E>, call: C) => Effect.Effect<Uint8Array, E>
   /** Streamed downloads, when the transport has them (see {@link FastStream}). */
   readonly stream?: FastStream | undefined
   /** Downloads written to a file by the transport's callbacks, when it has them (see {@link FastFile}). */
   readonly toFile?: FastFile | undefined
+}
+
+/**
+ * A URL path appended to a base as it is: only characters that URL parsing keeps as they are in a
+ * path, and no dot segment (`.`, `..`, also percent-encoded), which URL parsing would resolve.
+ * Paths from `internal/paths.ts` (segments through `encodeURIComponent`, never `.` or `..`) always
+ * are.
+ */
+const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/
+const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:\/|$)/i
+
+/**
+ * The origin and path of an absolute base URL (the client's base URL), parsed once, so that a
+ * request's target is built without parsing a URL per request: for a plain path,
+ * {@link FastBase.pathOf} gives what `new URL(base + path)` would (`pathname + search`).
+ */
+export class FastBase {
+  private constructor(
+    readonly origin: string,
+    /** The base's path without its trailing slash (`""` for none). */
+    readonly path: string
+  ) {}
+
+  /**
+   * The base of `prefix`, or `undefined` when it is no absolute URL with an origin, or has a query
+   * string or fragment (a path appended to it would not follow).
+   */
+  static of(prefix: string): FastBase | undefined {
+    if (prefix.includes("?") || prefix.includes("#")) return undefined
+    let url: URL
+    try {
+      url = new URL(prefix)
+    } catch {
+      return undefined
+    }
+    if (url.origin === "null") return undefined
+    const base = new FastBase(url.origin, url.pathname.replace(/\/$/, ""))
+    // A base whose path URL parsing rewrites when more follows (e.g. a backslash) is parsed per request.
+    const probe = new URL(`${prefix}/probe`)
+    return probe.origin === base.origin && probe.pathname === `${base.path}/probe` ? base : undefined
+  }
+
+  /** The request path of `base + path`, or `undefined` when `path` must be parsed as a URL. */
+  pathOf(path: string): string | undefined {
+    if (!PLAIN_PATH.test(path)) return undefined
+    // A dot segment starts with `/.` or `/%2e`: the second test only runs for paths that could have one.
+    if ((path.includes("/.") || path.includes("%2")) && DOT_SEGMENT.test(path)) return undefined
+    return this.path + path
+  }
 }
 
 /** An `HttpClient` that also offers a fast path. */
@@ -92,8 +155,21 @@ export interface BodySink<E> {
   readonly end: (failure: E | undefined) => void
 }
 
-/** What one streamed attempt needs from the client (as {@link FastAttemptContext}, the slot held by the caller). */
-export type FastStreamContext<E> = Omit<FastAttemptContext<E>, "slot">
+/**
+ * What one streamed attempt needs from the client (what a {@link FastAttemptContext} gives, for
+ * this attempt; the slot is held by the caller for the whole download).
+ */
+export interface FastStreamContext<E> {
+  /** The attempt's timer (made when the exchange starts). */
+  readonly watchdog: () => Watchdog
+  /** Bytes of a non-2xx response body read at most (the rest is not downloaded). */
+  readonly errorBodyCap: number
+  readonly timeout: (expiry: Expiry) => E
+  /** The failure of a non-2xx response (headers by lower-case name, the capped body). */
+  readonly status: (status: number, header: (name: string) => string | undefined, body: Uint8Array) => Effect.Effect<never, E>
+  /** A transport failure. */
+  readonly transport: (cause: unknown) => E
+}
 
 /**
  * A transport's streamed download (optional): one attempt that succeeds once 2xx headers arrived

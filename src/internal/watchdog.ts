@@ -41,14 +41,17 @@ export class Watchdog {
     readonly deadlineAt: number | undefined
   ) {}
 
-  /** Records progress. Cheap: no timer is touched. */
+  /** Records progress. Cheap: no timer is touched. (Bound: transports take it as a callback.) */
   readonly touch = (): void => {
     this.last = now()
     this.progressed = true
   }
 
-  /** Starts (or resumes) counting; `onExpire` is called at most once. */
-  arm(onExpire: (expiry: Expiry) => void): void {
+  /**
+   * Starts (or resumes) counting; on expiry `onExpire` is called, at most once (without one, the
+   * {@link expire} method: a subclass that is its own expiry handler needs no closure).
+   */
+  arm(onExpire?: (expiry: Expiry) => void): void {
     this.onExpire = onExpire
     this.active = true
     this.last = now()
@@ -91,10 +94,15 @@ export class Watchdog {
     if (this.remaining(at) > 0) return this.schedule()
     const expiry: Expiry = this.deadlineAt !== undefined && at >= this.deadlineAt ? "deadline" : "idle"
     const onExpire = this.onExpire
+    const armed = this.active
     this.expired = expiry
     this.stop()
-    onExpire?.(expiry)
+    if (onExpire !== undefined) onExpire(expiry)
+    else if (armed) this.expire(expiry)
   }
+
+  /** Called on expiry when {@link arm} was given no handler. */
+  protected expire(_expiry: Expiry): void {}
 }
 
 /**

@@ -30,7 +30,7 @@ import type * as Undici from "@effect/platform-node/Undici"
 import { SystemError } from "@effect/platform/Error"
 import { Effect, Layer } from "effect"
 import * as NodeFs from "node:fs"
-import { fastAttempt, type FastCallbacks, type Send } from "../internal/fastAttempt.js"
+import { fastAttempt, type FastCallbacks, type FastHeaders, type Send } from "../internal/fastAttempt.js"
 import { fastStream, type Open, type Opened, type StreamCallbacks } from "../internal/fastStream.js"
 import { fileDownload } from "../internal/fileSink.js"
 import type { FastRequest, FastTransport, WriteAt } from "../internal/transport.js"
@@ -39,23 +39,40 @@ import { withFastTransport } from "../internal/transport.js"
 /** The reason given to undici when an exchange is aborted (never reported to the caller). */
 const aborted = new Error("aborted by nextmv-effect")
 
-/** One exchange: an undici dispatch handler that buffers the response body. */
+/**
+ * One exchange: an undici dispatch handler that buffers the response body. Once closed it lets go
+ * of the client's callbacks and of the response: undici's objects may be kept a while after the
+ * exchange (V8 allocates some of them in the old generation, where only a full collection frees
+ * them), and everything they reach is kept with them.
+ */
 class Exchange implements Undici.Dispatcher.DispatchHandler {
   private controller: Undici.Dispatcher.DispatchController | undefined = undefined
   private closed = false
   private status = 0
-  private headers: Record<string, string | Array<string> | undefined> = {}
-  private readonly chunks: Array<Buffer> = []
+  private headers: FastHeaders = noHeaders
+  private chunks: Buffer | Array<Buffer> | undefined = undefined
   private size = 0
   private cap = Infinity
+  private callbacks: FastCallbacks | undefined
 
-  constructor(private readonly callbacks: FastCallbacks, private readonly errorBodyCap: number) {}
+  constructor(callbacks: FastCallbacks, private readonly errorBodyCap: number) {
+    this.callbacks = callbacks
+  }
 
   /** Aborts the exchange; no callback is called afterwards. */
-  readonly abort = (): void => {
+  abort(): void {
     if (this.closed) return
+    const controller = this.controller
+    this.close()
+    controller?.abort(aborted)
+  }
+
+  private close(): void {
     this.closed = true
-    this.controller?.abort(aborted)
+    this.callbacks = undefined
+    this.controller = undefined
+    this.headers = noHeaders
+    this.chunks = undefined
   }
 
   onRequestStart(controller: Undici.Dispatcher.DispatchController): void {
@@ -69,7 +86,7 @@ class Exchange implements Undici.Dispatcher.DispatchHandler {
     headers: Record<string, string | Array<string> | undefined>
   ): void {
     if (this.closed) return
-    this.callbacks.onProgress()
+    this.callbacks?.onProgress()
     // Informational (1xx) answers are progress only.
     if (statusCode < 200) return
     this.status = statusCode
@@ -80,8 +97,12 @@ class Exchange implements Undici.Dispatcher.DispatchHandler {
 
   onResponseData(controller: Undici.Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.closed) return
-    this.callbacks.onProgress()
-    this.chunks.push(chunk)
+    this.callbacks?.onProgress()
+    // The usual small body comes in one chunk: no array for it.
+    const chunks = this.chunks
+    if (chunks === undefined) this.chunks = chunk
+    else if (Array.isArray(chunks)) chunks.push(chunk)
+    else this.chunks = [chunks, chunk]
     this.size += chunk.length
     // Past the cap (error bodies) the rest is not downloaded.
     if (this.size >= this.cap) this.complete(controller)
@@ -94,33 +115,52 @@ class Exchange implements Undici.Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Undici.Dispatcher.DispatchController, error: Error): void {
     if (this.closed) return
-    this.closed = true
-    this.callbacks.onError(error)
+    const callbacks = this.callbacks
+    this.close()
+    callbacks?.onError(error)
   }
 
   private complete(abort: Undici.Dispatcher.DispatchController | undefined): void {
-    this.closed = true
-    const chunks = this.chunks
-    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.size)
+    const { callbacks, chunks, headers, status } = this
+    const body = chunks === undefined ? empty : Array.isArray(chunks) ? Buffer.concat(chunks, this.size) : chunks
+    this.close()
     abort?.abort(aborted)
-    this.callbacks.onResponse({ status: this.status, headers: this.headers, body })
+    callbacks?.onResponse(status, headers, body)
+  }
+}
+
+const noHeaders: FastHeaders = {}
+const empty = new Uint8Array(0)
+
+/**
+ * undici's dispatch options of one exchange. A class, not an object literal: it lives while the
+ * request waits for the network, and V8 moves the objects of a literal that mostly survive young
+ * collections to the old generation (see `NextmvClient`'s `Sent`).
+ */
+class DispatchOptions implements Undici.Dispatcher.DispatchOptions {
+  readonly origin: string
+  readonly path: string
+  readonly method: Undici.Dispatcher.HttpMethod
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: Uint8Array | string | null
+  // The client's own timer enforces the timeouts (python-requests semantics).
+  readonly headersTimeout = 0
+  readonly bodyTimeout = 0
+
+  constructor(request: FastRequest) {
+    this.origin = request.origin
+    this.path = request.path
+    this.method = request.method as Undici.Dispatcher.HttpMethod
+    this.headers = request.headers
+    this.body = request.body ?? null
   }
 }
 
 /** One exchange over `dispatcher`, with a buffering handler. */
 const sender = (dispatcher: Undici.Dispatcher): Send => (request: FastRequest, errorBodyCap: number, callbacks: FastCallbacks) => {
   const exchange = new Exchange(callbacks, errorBodyCap)
-  dispatcher.dispatch({
-    origin: request.origin,
-    path: request.path,
-    method: request.method as Undici.Dispatcher.HttpMethod,
-    headers: request.headers,
-    body: request.body ?? null,
-    // The client's own timer enforces the timeouts (python-requests semantics).
-    headersTimeout: 0,
-    bodyTimeout: 0
-  }, exchange)
-  return exchange.abort
+  dispatcher.dispatch(new DispatchOptions(request), exchange)
+  return exchange
 }
 
 /**
@@ -257,7 +297,7 @@ const fastTransport = (dispatcher: Undici.Dispatcher): FastTransport => {
   const send = sender(dispatcher)
   const open = opener(dispatcher)
   return {
-    attempt: (request, context) => fastAttempt(send, request, context),
+    attempt: (request, context, call) => fastAttempt(send, request, context, call),
     stream: (request, context, sink) => fastStream(open, request, context, sink),
     toFile: (file, bodyTimeout) => fileDownload(open, writerOf(file.fd), bodyTimeout)
   }

@@ -279,6 +279,11 @@ class PollLoop<A, B, E, R> {
   /** One check and what follows it (suspended, so that it can be run again). */
   readonly step: Effect.Effect<B, E | PollingError, R>
   constructor(
+    /**
+     * The fiber's clock, read once: its `sleep` directly, rather than `Effect.sleep` looking it
+     * up in the fiber's services on every sleep (and keeping that lookup while it sleeps).
+     */
+    readonly clock: Clock.Clock,
     readonly check: Effect.Effect<A, E, R>,
     readonly until: (value: A) => boolean,
     readonly status: ((value: A) => string | undefined) | undefined,
@@ -320,7 +325,7 @@ class PollLoop<A, B, E, R> {
   checked(value: A): Effect.Effect<B, E | PollingError, R> {
     this.last = value
     if (this.until(value)) return Effect.succeed(this.finish(value))
-    return Effect.flatMap(Clock.currentTimeMillis, (now) => this.after(value, now - this.start))
+    return Effect.flatMap(this.clock.currentTimeMillis, (now) => this.after(value, now - this.start))
   }
   /** After an unsuccessful check: give up, or sleep and check again. */
   after(value: A, elapsed: number): Effect.Effect<B, E | PollingError, R> {
@@ -349,7 +354,7 @@ class PollLoop<A, B, E, R> {
     const budget = maxDurationMillis >= 0 ? maxDurationMillis - elapsed : Infinity
     return logged.pipe(
       Effect.zipRight(nextSleep(this.options, tries - 1, budget)),
-      Effect.flatMap((sleep) => Effect.zipRight(Effect.sleep(sleep), this.step))
+      Effect.flatMap((sleep) => Effect.zipRight(this.clock.sleep(sleep), this.step))
     )
   }
 }
@@ -363,8 +368,8 @@ const startLoop = <A, B, E, R>(
   loop: PollLoop<A, B, E, R>,
   userSchedule: Schedule.Schedule<unknown, unknown> | undefined
 ): Effect.Effect<B, E | PollingError, R> => {
-  const begin = Effect.flatMap(Clock.currentTimeMillis, (now) => loop.begin(now))
-  if (userSchedule === undefined) return Effect.zipRight(Effect.sleep(loop.options.initialDelay), begin)
+  const begin = Effect.flatMap(loop.clock.currentTimeMillis, (now) => loop.begin(now))
+  if (userSchedule === undefined) return Effect.zipRight(loop.clock.sleep(Duration.decode(loop.options.initialDelay)), begin)
   return Effect.flatMap(Schedule.driver(userSchedule), (driver) => {
     loop.next = driverNext(driver)
     return begin
@@ -390,9 +395,11 @@ const pollLoop = <A, B, E, R>(
     }
     return Effect.zipRight(validatePolling(polling), currentPollingOptions).pipe(
       Effect.flatMap((base) => validOptions(userSchedule === undefined ? { ...base, ...polling } : base)),
-      Effect.flatMap((options) =>
+      Effect.zip(Effect.clock),
+      Effect.flatMap(([options, clock]) =>
         startLoop(
           new PollLoop(
+            clock,
             check,
             until,
             status,

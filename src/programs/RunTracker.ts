@@ -254,6 +254,18 @@ class DueHeap {
 const keyOf = (appId: string, runId: string) => `${appId}\u0000${runId}`
 
 /**
+ * `effect` in a span named `name` when a tracer is installed, without one otherwise: Effect's
+ * built-in tracer would make a span with random ids and a stack capture for every check of every
+ * run, recorded nowhere.
+ */
+const spanned = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  name: string,
+  attributes: () => Record<string, string>
+): Effect.Effect<A, E, R> =>
+  Effect.withFiberRuntime((fiber) => tracerInstalled(fiber) ? Effect.withSpan(effect, name, { attributes: attributes() }) : effect)
+
+/**
  * Builds the tracker; its scheduler runs in the given scope (closing it interrupts the waiters).
  *
  * @example
@@ -399,7 +411,7 @@ export const make = (
         schedule(entry, now + pollingDelayMillis(entry.polling, entry.tries, random))
       }).pipe(
         Effect.annotateLogs({ package: "nextmv-effect", module: "RunTracker", runId: entry.runId }),
-        Effect.withSpan("RunTracker.check", { attributes: { appId: entry.appId, runId: entry.runId } })
+        (checked) => spanned(checked, "RunTracker.check", () => ({ appId: entry.appId, runId: entry.runId }))
       )
 
     /** Waits until the oldest due run is due and takes it off the heap. */
@@ -460,7 +472,7 @@ export const make = (
     const submit: Service["submit"] = (appId, submitOptions) =>
       runs.newRun(appId, submitOptions).pipe(
         Effect.tap((runId) => track(appId, runId, submitOptions)),
-        Effect.withSpan("RunTracker.submit", { attributes: { appId } })
+        (submitted) => spanned(submitted, "RunTracker.submit", () => ({ appId }))
       )
 
     // Thousands of runs may wait at once: with no tracer installed there is no span at all (the
@@ -510,7 +522,7 @@ export const make = (
               schedule(entry, now)
             }
           }))),
-        Effect.withSpan("RunTracker.cancel", { attributes: { appId, runId } })
+        (canceled) => spanned(canceled, "RunTracker.cancel", () => ({ appId, runId }))
       )
 
     const stats = Effect.gen(function*() {

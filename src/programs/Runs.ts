@@ -92,8 +92,9 @@ const under = <A, E, R>(effect: Effect.Effect<A, E, R>, span: Tracer.AnySpan | u
  * pipeline: 1,000 programs started at once (or polling at the same moment) would each hold the
  * pipeline's frames, spans and request while they wait, and V8 keeps the heap it grew for them.
  * Two gates, not one, so that long submissions (an input upload) never hold back the checks of
- * runs already submitted. A gate is held for one submission or one check, never while a run
- * waits between checks, and it is left (FIFO place or permit) when the program is interrupted.
+ * runs already submitted. A gate is held for one submission (the whole `Runs.newRun`, an input
+ * upload included) or one check (its retries included), never while a run waits between checks,
+ * and it is left (FIFO place or permit) when the program is interrupted.
  */
 interface Gates {
   readonly submissions: Slots
@@ -114,7 +115,15 @@ const gatesOf = (runs: Runs["Type"]): Gates => {
 /** What a waiting program needs only until its run is submitted (its options carry the run's input). */
 interface Submission<O extends WaitOptions> {
   readonly options: O
-  readonly submit: (runs: Runs["Type"]) => Effect.Effect<string, RunError>
+  readonly submit: Submit
+}
+
+/** How a waiting program gets its run id. */
+interface Submit {
+  /** The id: a new run's POST, or the given id. */
+  readonly run: (runs: Runs["Type"]) => Effect.Effect<string, RunError>
+  /** Whether `run` sends a submission (`Runs.newRun`, `Runs.trackRun`): it then waits at the submissions' gate first. */
+  readonly gated: boolean
 }
 
 /** The polling part of a waiting program, given its options once the run is submitted. */
@@ -124,8 +133,11 @@ type Wait<O extends WaitOptions, A, E, R> = (waiter: Waiter, options: O) => Effe
 const metadataCheck = (runs: Runs["Type"], appId: string, runId: string) =>
   gatesOf(runs).checks.withPermit(Effect.suspend(() => runs.runInformation(appId, runId)))
 
-/** A program's submission (`Runs.newRun`, `Runs.trackRun`), through the submissions' gate (see {@link Gates}). */
-const submitting = (runs: Runs["Type"], submission: Effect.Effect<string, RunError>) => gatesOf(runs).submissions.withPermit(submission)
+/** A program's submission (`Runs.newRun`, `Runs.trackRun`): it waits at the submissions' gate (see {@link Gates}). */
+const submitting = (run: Submit["run"]): Submit => ({ run, gated: true })
+
+/** A program that waits for a run given by id: nothing to submit. */
+const known = (runId: string): Submit => ({ run: () => Effect.succeed(runId), gated: false })
 
 /**
  * The shared shape of the waiting programs, in the span `span`: `submit` gives the run id (a new
@@ -147,7 +159,7 @@ const waiting = <O extends WaitOptions, A, E, R>(
   span: { readonly name: string; readonly attributes: Record<string, string> },
   appId: string,
   options: O,
-  submit: (runs: Runs["Type"]) => Effect.Effect<string, RunError>,
+  submit: Submit,
   wait: Wait<O, A, E, R>,
   stoppable = false
 ): Effect.Effect<A, E | RunError, R | Runs> =>
@@ -204,8 +216,9 @@ const submitAndWait = <O extends WaitOptions, A, E, R>(
   const { options } = submission
   if (options.cancelOnInterrupt !== true) {
     take(cell)
+    const submitted = under(submission.submit.run(runs), parent)
     return Effect.flatMap(
-      under(submission.submit(runs), parent),
+      submission.submit.gated ? gatesOf(runs).submissions.withPermit(submitted) : submitted,
       (runId) => wait({ runs, appId, runId, check: metadataCheck(runs, appId, runId), span: parent }, options)
     )
   }
@@ -234,27 +247,34 @@ const cancellable = <O extends WaitOptions, A, E, R>(
   const submission = take(cell)
   if (submission === undefined) return Effect.dieMessage("a program execution ran twice")
   const { options } = submission
-  return Effect.flatMap(
-    // A daemon, so that an interrupt of this fiber does not reach the POST: its answer carries
-    // the id of the run to cancel. It is interrupted when the bound runs out. (An interrupt while
-    // it waits at the gate leaves the gate: nothing was sent, so nothing is canceled.)
-    Effect.forkDaemon(restore(under(submission.submit(runs), parent))),
-    (posting) =>
-      restore(Fiber.join(posting)).pipe(
-        Effect.onInterrupt(() =>
-          under(
-            boundedCancel(
-              Effect.flatMap(Fiber.await(posting), (exit) => Exit.isSuccess(exit) ? runs.cancelRun(appId, exit.value) : Effect.void),
-              "the run being submitted",
-              bound
-            ),
-            parent
-          ).pipe(Effect.ensuring(Fiber.interruptFork(posting)))
-        ),
-        Effect.flatMap((runId) =>
-          cancellingWait(restore, { runs, appId, runId, check: metadataCheck(runs, appId, runId), span: parent }, bound, wait, options)
+  // The gate is waited for here, not in the daemon below: an interrupt while the submission waits
+  // at the gate ends the program at once, with nothing sent and so nothing to cancel.
+  const gate = submission.submit.gated ? gatesOf(runs).submissions : undefined
+  const post = restore(under(submission.submit.run(runs), parent))
+  return Effect.zipRight(
+    gate === undefined ? Effect.void : restore(gate.take),
+    Effect.flatMap(
+      // A daemon, so that an interrupt of this fiber does not reach the POST: its answer carries
+      // the id of the run to cancel. It is interrupted when the bound runs out. It gives the gate's
+      // permit back when it ends.
+      Effect.forkDaemon(gate === undefined ? post : Effect.ensuring(post, Effect.sync(gate.release))),
+      (posting) =>
+        restore(Fiber.join(posting)).pipe(
+          Effect.onInterrupt(() =>
+            under(
+              boundedCancel(
+                Effect.flatMap(Fiber.await(posting), (exit) => Exit.isSuccess(exit) ? runs.cancelRun(appId, exit.value) : Effect.void),
+                "the run being submitted",
+                bound
+              ),
+              parent
+            ).pipe(Effect.ensuring(Fiber.interruptFork(posting)))
+          ),
+          Effect.flatMap((runId) =>
+            cancellingWait(restore, { runs, appId, runId, check: metadataCheck(runs, appId, runId), span: parent }, bound, wait, options)
+          )
         )
-      )
+    )
   )
 }
 
@@ -345,7 +365,7 @@ export const runResultWithPolling = (
     { name: "Runs.runResultWithPolling", attributes: { appId, runId } },
     appId,
     options,
-    () => Effect.succeed(runId),
+    known(runId),
     resultOf
   )
 
@@ -367,7 +387,7 @@ export const runResultWithPollingStoppable = (
     { name: "Runs.runResultWithPollingStoppable", attributes: { appId, runId } },
     appId,
     options,
-    () => Effect.succeed(runId),
+    known(runId),
     resultOfStoppable,
     true
   )
@@ -396,7 +416,7 @@ export const newRunWithResult = (
     { name: "Runs.newRunWithResult", attributes: { appId } },
     appId,
     options,
-    (runs) => submitting(runs, runs.newRun(appId, options)),
+    submitting((runs) => runs.newRun(appId, options)),
     resultOf
   )
 
@@ -416,7 +436,7 @@ export const newRunWithResultStoppable = (
     { name: "Runs.newRunWithResultStoppable", attributes: { appId } },
     appId,
     options,
-    (runs) => submitting(runs, runs.newRun(appId, options)),
+    submitting((runs) => runs.newRun(appId, options)),
     resultOfStoppable,
     true
   )
@@ -438,7 +458,7 @@ export const trackRunWithResult = (
     { name: "Runs.trackRunWithResult", attributes: { appId } },
     appId,
     options,
-    (runs) => submitting(runs, runs.trackRun(appId, run, options)),
+    submitting((runs) => runs.trackRun(appId, run, options)),
     resultOf
   )
 
@@ -461,7 +481,7 @@ export const trackRunWithResultStoppable = (
     { name: "Runs.trackRunWithResultStoppable", attributes: { appId } },
     appId,
     options,
-    (runs) => submitting(runs, runs.trackRun(appId, run, options)),
+    submitting((runs) => runs.trackRun(appId, run, options)),
     resultOfStoppable,
     true
   )

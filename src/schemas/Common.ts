@@ -17,8 +17,12 @@ export const withDefault = <S extends Schema.Schema.Any>(schema: S, value: () =>
  * the top-level fields that are `null` or absent, as nextmv-py's `to_dict()` does for the
  * "GET, change, PUT the whole object back" updates.
  */
-export const wireWithoutNulls = <A, I>(schema: Schema.Schema<A, I, never>) =>
-  Schema.transform(Schema.Record({ key: Schema.String, value: Schema.Unknown }), schema, {
+export const wireWithoutNulls = <A, I>(schema: Schema.Schema<A, I, never>): Schema.Schema<A, Record<string, unknown>> => {
+  // Built once per resource schema: an update builds its body schema on every call, and a new
+  // schema each time would also miss the encoder cached for it (about 0.2 ms per update).
+  const found = putBodies.get(schema)
+  if (found !== undefined) return found as Schema.Schema<A, Record<string, unknown>>
+  const made = Schema.transform(Schema.Record({ key: Schema.String, value: Schema.Unknown }), schema, {
     strict: false,
     decode: (wire) => wire,
     encode: (wire) =>
@@ -26,6 +30,12 @@ export const wireWithoutNulls = <A, I>(schema: Schema.Schema<A, I, never>) =>
         ? Object.fromEntries(Object.entries(wire).filter(([, v]) => v !== null && v !== undefined))
         : wire
   })
+  putBodies.set(schema, made)
+  return made
+}
+
+/** {@link wireWithoutNulls}'s schemas, by resource schema. */
+const putBodies = new WeakMap<Schema.Schema.Any, Schema.Schema.Any>()
 
 /** A zone at the end of an ISO 8601 string (`Z`, `+02`, `+02:00`, `[Europe/Paris]`), as `DateTime.make` reads it. */
 const ZONE = /Z|[+-]\d{2}$|[+-]\d{2}:?\d{2}$|\]$/
