@@ -11,12 +11,15 @@ import { createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { pipeline } from "node:stream/promises"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
 import { Session } from "node:inspector/promises"
 import { writeFileSync } from "node:fs"
 import { NodeTransport } from "../src/node/index.js"
-import { writeStreamToFile } from "../src/internal/fileStreams.js"
+import { downloadToPath, writeStreamToFile } from "../src/internal/fileStreams.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 
+setFlagsFromString("--expose-gc")
 const MIB = 1024 * 1024
 const bytes = Number(process.env["PROFILE_MIB"] ?? 1024) * MIB
 const startServer = () =>
@@ -49,15 +52,15 @@ const main = async () => {
     await pipeline(response.body, createWriteStream(target))
   }
   const writeSize = Number(process.env["PROFILE_WRITE_KIB"] ?? 1024) * 1024
-  const viaSdk = () =>
-    sdk.runPromise(
-      writeStreamToFile(
-        fs,
-        target,
-        client.presigned.stream(HttpClientRequest.get(`${origin}/download?bytes=${bytes}&signature=b`)),
-        writeSize
-      )
+  // `PROFILE_PATH=stream`: the SDK writes `presigned.stream` (the generic way) instead of `toFile`.
+  const viaSdk = () => {
+    const request = HttpClientRequest.get(`${origin}/download?bytes=${bytes}&signature=b`)
+    return sdk.runPromise(
+      process.env["PROFILE_PATH"] === "stream"
+        ? writeStreamToFile(fs, target, client.presigned.stream(request), writeSize)
+        : downloadToPath(client.presigned, fs, target, request)
     )
+  }
   const rawDrain = async () => {
     const response = await dispatcher.request({ origin, path: `/download?bytes=${bytes}`, method: "GET" })
     for await (const _ of response.body) {
@@ -84,6 +87,8 @@ const main = async () => {
   const run = mode === "1" ? raw : viaSdk
   await raw()
   await viaSdk()
+  // `PROFILE_GC=1`: a forced full GC first (the bench's bad garbage-collection regime).
+  if (process.env["PROFILE_GC"] === "1") runInNewContext("gc")()
   if (mode === "both") {
     for (let i = 0; i < 6; i++) {
       const [name, f] = i % 2 === 0 ? ["raw", raw] as const : ["sdk", viaSdk] as const
@@ -106,6 +111,15 @@ const main = async () => {
     await session.post("Profiler.enable")
     await session.post("Profiler.start")
   }
+  // `PROFILE_HEAP=download.heapprofile`: where the measured runs allocate (sampling heap profiler).
+  const heapOut = process.env["PROFILE_HEAP"]
+  if (heapOut) {
+    await session.post("HeapProfiler.startSampling", {
+      samplingInterval: 16384,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true
+    })
+  }
   for (let i = 0; i < 3; i++) {
     rmSync(target, { force: true })
     const cpu0 = process.cpuUsage()
@@ -121,6 +135,10 @@ const main = async () => {
   if (out) {
     const { profile } = await session.post("Profiler.stop")
     writeFileSync(out, JSON.stringify(profile))
+  }
+  if (heapOut) {
+    const { profile } = await session.post("HeapProfiler.stopSampling")
+    writeFileSync(heapOut, JSON.stringify(profile))
   }
   await sdk.dispose()
   await dispatcher.close()

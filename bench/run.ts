@@ -38,7 +38,7 @@ import * as Applications from "../src/services/Applications.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import * as Runs from "../src/services/Runs.js"
 import * as Uploads from "../src/services/Uploads.js"
-import { writeStreamToFile } from "../src/internal/fileStreams.js"
+import { downloadToPath } from "../src/internal/fileStreams.js"
 import { rawGetApplication } from "./application.js"
 
 setFlagsFromString("--expose-gc")
@@ -496,11 +496,7 @@ const main = async () => {
           // The SDK's download-to-disk path (`Runs` downloads of run outputs and assets).
           async () => {
             await transferSdk.runPromise(
-              writeStreamToFile(
-                fs,
-                target,
-                client.presigned.stream(HttpClientRequest.get(`${origin}/download?bytes=${bytes}&signature=bench`))
-              )
+              downloadToPath(client.presigned, fs, target, HttpClientRequest.get(`${origin}/download?bytes=${bytes}&signature=bench`))
             )
             if (statSync(target).size !== bytes) throw new Error("short download")
           }

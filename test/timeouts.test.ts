@@ -5,7 +5,12 @@
  *
  * Real waits are tiny (150 ms idle timeout); retry waits run on the TestClock.
  */
-import { HttpBody, HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { FileSystem, HttpBody, HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { NodeContext } from "@effect/platform-node"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { dirname, join } from "node:path"
+import { downloadToPath } from "../src/internal/fileStreams.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Duration, Effect, Fiber, Layer, Logger, LogLevel, Redacted, Ref, Stream, TestClock } from "effect"
 import { defaultRetryOptions, parseRetryAfter, retryDelay } from "../src/internal/retry.js"
@@ -82,6 +87,20 @@ for (const [transportName, transport] of transports) {
         expect(error.reason).toBe("timeout")
         expect(error.message).toContain("reading the response body")
       }).pipe(Effect.provide(emulatorWith(fast, transport)), quiet))
+
+    it.live("a download to a file that stalls mid-body fails with a timeout instead of hanging", () =>
+      Effect.gen(function*() {
+        const { presigned } = yield* NextmvClient.NextmvClient
+        const emulator = yield* Emulator
+        const fs = yield* FileSystem.FileSystem
+        const url = emulator.context.blobs.presignDownload("w".repeat(5000), "text/plain")
+        yield* emulator.injectFault({ path: "/_presigned/download/:token", action: FaultAction.stallBody })
+        const path = join(mkdtempSync(join(tmpdir(), "nextmv-timeouts-")), "out.txt")
+        const error = yield* Effect.flip(downloadToPath(presigned, fs, path, HttpClientRequest.get(url)))
+        expect(error._tag).toBe("NextmvHttpError")
+        expect(error.message).toContain("reading the response body")
+        rmSync(dirname(path), { recursive: true, force: true })
+      }).pipe(Effect.provide(Layer.merge(emulatorWith(fast, transport), NodeContext.layer)), quiet))
 
     it.live("the optional deadline bounds the whole call, body and retries included", () =>
       Effect.gen(function*() {

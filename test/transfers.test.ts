@@ -10,12 +10,12 @@ import { FileSystem, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Fiber, Option, Redacted, Stream } from "effect"
+import { Chunk, Effect, Exit, Fiber, Layer, Option, Redacted, Stream } from "effect"
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NextmvHttpError } from "../src/Errors.js"
-import { readFileStream, writeStreamToFile } from "../src/internal/fileStreams.js"
+import { downloadToPath, readFileStream, writeStreamToFile } from "../src/internal/fileStreams.js"
 import { ReadAhead } from "../src/internal/readAhead.js"
 import { NodeTransport } from "../src/node/index.js"
 import * as Applications from "../src/services/Applications.js"
@@ -226,6 +226,44 @@ describe("NodeTransport streams downloads through its own dispatch handler", () 
       expect(agent.handlers).toEqual(["callback"])
     }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)))
 
+  it.live("a download to a file is written from the transport's callbacks, byte for byte", () =>
+    Effect.gen(function*() {
+      const content = Buffer.from(bytes(3 * 1024 * 1024 + 4567, 3))
+      const { origin } = yield* blobServer(content)
+      const agent = new RecordingAgent()
+      yield* Effect.addFinalizer(() => Effect.promise(() => agent.close()))
+      const { presigned } = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: origin, timeout: testTimeout }).pipe(
+        Effect.provideService(HttpClient.HttpClient, NodeTransport.make(agent))
+      )
+      expect(presigned.toFile).toBeDefined()
+      const fs = yield* FileSystem.FileSystem
+      const path = join(tempDir(), "blob.bin")
+      writeFileSync(path, "an older, longer file that is truncated first ".repeat(200_000))
+      yield* downloadToPath(presigned, fs, path, HttpClientRequest.get(`${origin}/blob?signature=s`))
+      expect(readFileSync(path).equals(content)).toBe(true)
+      expect(agent.handlers).toEqual(["callback"])
+    }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)))
+
+  it.live("interrupting a download to a file closes the connection and frees the slot", () =>
+    Effect.gen(function*() {
+      const { origin, state } = yield* bigServer
+      const { presigned } = yield* NextmvClient.make({
+        apiKey: Redacted.make("k"),
+        baseUrl: origin,
+        maxConnections: 1,
+        timeout: testTimeout,
+        retry: { retries: 0 }
+      })
+      const fs = yield* FileSystem.FileSystem
+      const path = join(tempDir(), "big.bin")
+      const fiber = yield* Effect.fork(downloadToPath(presigned, fs, path, HttpClientRequest.get(`${origin}/big?signature=s`)))
+      yield* untilLive(Effect.sync(() => state.sent > 4 * 1024 * 1024))
+      expect(Exit.isInterrupted(yield* Fiber.interrupt(fiber))).toBe(true)
+      yield* untilLive(Effect.sync(() => state.closed))
+      expect(state.sent).toBeLessThan(256 * 1024 * 1024)
+      expect(yield* presigned.text(HttpClientRequest.get(`${origin}/small?signature=s`))).toBe("ok")
+    }).pipe(Effect.scoped, Effect.provide(Layer.merge(NodeTransport.layer, NodeContext.layer))))
+
   it.live("a stuck consumer pauses the connection: the transport holds only the read-ahead", () =>
     Effect.gen(function*() {
       const { origin, state } = yield* bigServer
@@ -275,6 +313,32 @@ for (const [transportName, transport] of transports) {
           expect(text).not.toContain(signature)
         }
       }).pipe(Effect.provide(emulatorLayer({}, transport))))
+
+    it.effect("a download to a file: a 503 is retried, a 403 fails typed without the signature", () =>
+      driven(function*() {
+        const { presigned } = yield* NextmvClient.NextmvClient
+        const emulator = yield* Emulator
+        const fs = yield* FileSystem.FileSystem
+        const payload = "q".repeat(300_000)
+        const url = emulator.context.blobs.presignDownload(payload, "text/plain")
+        const signature = new URL(url).searchParams.get("signature")!
+        const path = join(tempDir(), "payload.txt")
+        yield* emulator.injectFault({ path: "/_presigned/download/:token", times: 1, action: FaultAction.status(503) })
+        yield* downloadToPath(presigned, fs, path, HttpClientRequest.get(url))
+        expect(readFileSync(path, "utf8")).toBe(payload)
+        yield* emulator.injectFault({
+          path: "/_presigned/download/:token",
+          times: 1,
+          action: FaultAction.status(403, { body: { error: `signature ${signature} does not match` } })
+        })
+        const error = yield* failureOf(downloadToPath(presigned, fs, path, HttpClientRequest.get(url)))
+        expect(error).toBeInstanceOf(NextmvHttpError)
+        const http = error as NextmvHttpError
+        expect(http.status).toBe(403)
+        for (const text of [http.message, http.path, http.body ?? "", JSON.stringify(http)]) {
+          expect(text).not.toContain(signature)
+        }
+      }).pipe(Effect.provide(Layer.merge(emulatorLayer({}, transport), NodeContext.layer))))
   })
 }
 

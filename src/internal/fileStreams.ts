@@ -11,9 +11,11 @@
  *   blocks of {@link WRITE_SIZE} bytes, each written when full while the next one fills (two
  *   blocks, reused; a buffer at least that large is written as it is).
  */
-import type { FileSystem } from "@effect/platform"
+import type { FileSystem, HttpClientRequest } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Chunk, Effect, type Exit, Fiber, Option, Stream } from "effect"
+import type { NextmvHttpError } from "../Errors.js"
+import type { Requester } from "./requester.js"
 
 /** Size of one read (1 MiB): few reads per GiB, and a few MiB in flight at most. */
 export const READ_SIZE = 1024 * 1024
@@ -114,3 +116,17 @@ export const writeStreamToFile = <E, R>(
     if (filled > 0) yield* write(blocks[current]!.subarray(0, filled))
     yield* settle
   }))
+
+/**
+ * Downloads `request` with `requester` into `path` (created or truncated): written from the
+ * transport's callbacks when it has that path (`Requester.toFile`, `NodeTransport`), else
+ * {@link writeStreamToFile} of `requester.stream`. On a failure the file holds a prefix of the
+ * body (the caller removes it).
+ */
+export const downloadToPath = (
+  requester: Requester,
+  fs: FileSystem.FileSystem,
+  path: string,
+  request: HttpClientRequest.HttpClientRequest
+): Effect.Effect<void, NextmvHttpError | PlatformError> =>
+  requester.toFile !== undefined ? requester.toFile(request, fs, path) : writeStreamToFile(fs, path, requester.stream(request))

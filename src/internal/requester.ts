@@ -3,7 +3,8 @@
  * implementation (base URL, auth, timeouts, retries, error mapping) is in
  * `services/NextmvClient.ts`, which re-exports this type.
  */
-import type { HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import type { FileSystem, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import type { PlatformError } from "@effect/platform/Error"
 import type { Effect, Schema, Stream } from "effect"
 import type { NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 
@@ -38,4 +39,17 @@ export interface Requester {
    * each read while the consumer waits for the next chunk; a slow consumer is never timed out.
    */
   readonly stream: (request: HttpClientRequest.HttpClientRequest) => Stream.Stream<Uint8Array, NextmvHttpError>
+  /**
+   * Sends the request and writes the body to the file at `path` (created or truncated), from the
+   * transport's own callbacks: present when the transport has that path (`NodeTransport`), else
+   * `undefined` (then write `stream`'s bytes). Same retries, timeouts and failures as `stream`; on
+   * a failure the file holds a prefix of the body (the caller removes it).
+   */
+  readonly toFile?:
+    | ((
+      request: HttpClientRequest.HttpClientRequest,
+      fs: FileSystem.FileSystem,
+      path: string
+    ) => Effect.Effect<void, NextmvHttpError | PlatformError>)
+    | undefined
 }

@@ -12,7 +12,8 @@
  * itself (`internal/fastAttempt.ts`) is imported by the transport only, so bundles without one
  * (browsers) do not carry it. Nothing here imports a Node module.
  */
-import type { HttpClient } from "@effect/platform"
+import type { FileSystem, HttpClient } from "@effect/platform"
+import type { PlatformError } from "@effect/platform/Error"
 import type { Effect } from "effect"
 import type { Slots } from "./slots.js"
 import type { Expiry, Watchdog } from "./watchdog.js"
@@ -64,6 +65,8 @@ export interface FastTransport {
   readonly attempt: <C, E>(request: FastRequest, context: FastAttemptContext<C, E>, call: C) => Effect.Effect<Uint8Array, E>
   /** Streamed downloads, when the transport has them (see {@link FastStream}). */
   readonly stream?: FastStream | undefined
+  /** Downloads written to a file by the transport's callbacks, when it has them (see {@link FastFile}). */
+  readonly toFile?: FastFile | undefined
 }
 
 /**
@@ -174,3 +177,24 @@ export interface FastStreamContext<E> {
  * or a failure before the headers fails the attempt (the sink sees nothing of it).
  */
 export type FastStream = <E>(request: FastRequest, context: FastStreamContext<E>, sink: BodySink<E>) => Effect.Effect<void, E>
+
+/** One download into a file on a transport's own path (see {@link FastFile}). */
+export interface FileDownload<E> {
+  /** One attempt (retried by the caller): succeeds once 2xx headers arrived, as {@link FastStream}. */
+  readonly attempt: (request: FastRequest, context: FastStreamContext<E>) => Effect.Effect<void, E>
+  /** After a successful attempt: counts the body's idle time and waits until the body is on disk. */
+  readonly body: Effect.Effect<void, E | PlatformError>
+  /** Stops the exchange and waits for the file write in flight (before the file is closed). */
+  readonly release: Effect.Effect<void>
+}
+
+/**
+ * A transport's download into an open file (optional): the body's buffers are copied into reused
+ * blocks from the transport's callbacks and written while the next block fills, the connection
+ * paused while the writes are behind; `bodyTimeout` is the failure of an idle or deadline expiry
+ * while the body arrives.
+ */
+export type FastFile = <E>(file: FileSystem.File, bodyTimeout: (expiry: Expiry) => E) => FileDownload<E>
+
+/** Writes all of `bytes` at `position` of a file; `done` once written (or with the failure). */
+export type WriteAt = (bytes: Uint8Array, position: number, done: (error: PlatformError | undefined) => void) => void

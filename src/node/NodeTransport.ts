@@ -10,8 +10,10 @@
  * the client stays: typed errors, retries, timeouts, the per-origin cap, interruption, redacted
  * spans, trace-context propagation. Streamed downloads (`presigned.stream`, downloads to disk)
  * take a second callback path: a dispatch handler hands each body chunk to the client's read-ahead
- * and pauses the connection while it is full (no effect or platform `Stream` per chunk). Uploads
- * go through the `HttpClient` interface.
+ * and pauses the connection while it is full (no effect or platform `Stream` per chunk); a
+ * download to a file (`presigned.toFile`, the `Runs` downloads) is copied from that handler into
+ * reused blocks written with `fs.write` on the descriptor of the file the platform's Node
+ * `FileSystem` opened. Uploads go through the `HttpClient` interface.
  *
  * Use it instead of `NodeHttpClient.layerUndici`:
  *
@@ -25,10 +27,13 @@
 import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import type * as Undici from "@effect/platform-node/Undici"
+import { SystemError } from "@effect/platform/Error"
 import { Effect, Layer } from "effect"
+import * as NodeFs from "node:fs"
 import { fastAttempt, type FastCallbacks, type FastHeaders, type Send } from "../internal/fastAttempt.js"
 import { fastStream, type Open, type Opened, type StreamCallbacks } from "../internal/fastStream.js"
-import type { FastRequest, FastTransport } from "../internal/transport.js"
+import { fileDownload } from "../internal/fileSink.js"
+import type { FastRequest, FastTransport, WriteAt } from "../internal/transport.js"
 import { withFastTransport } from "../internal/transport.js"
 
 /** The reason given to undici when an exchange is aborted (never reported to the caller). */
@@ -259,13 +264,42 @@ const opener = (dispatcher: Undici.Dispatcher): Open => (request, errorBodyCap, 
   return exchange
 }
 
+/**
+ * Writes blocks with `fs.write` on `fd`, the descriptor of a file opened with the platform's Node
+ * `FileSystem` (whose `open` gives the operating system's descriptor), looping over short writes.
+ */
+const writerOf = (fd: number): WriteAt => {
+  const writeAt: WriteAt = (bytes, position, done) =>
+    NodeFs.write(fd, bytes, 0, bytes.length, position, (error, written) => {
+      if (error !== null) {
+        return done(
+          new SystemError({
+            module: "FileSystem",
+            method: "write",
+            reason: "Unknown",
+            pathOrDescriptor: fd,
+            description: error.message,
+            cause: error
+          })
+        )
+      }
+      if (written === 0) {
+        return done(new SystemError({ module: "FileSystem", method: "write", reason: "WriteZero", pathOrDescriptor: fd }))
+      }
+      if (written < bytes.length) return writeAt(bytes.subarray(written), position + written, done)
+      done(undefined)
+    })
+  return writeAt
+}
+
 /** The fast path over `dispatcher`. */
 const fastTransport = (dispatcher: Undici.Dispatcher): FastTransport => {
   const send = sender(dispatcher)
   const open = opener(dispatcher)
   return {
     attempt: (request, context, call) => fastAttempt(send, request, context, call),
-    stream: (request, context, sink) => fastStream(open, request, context, sink)
+    stream: (request, context, sink) => fastStream(open, request, context, sink),
+    toFile: (file, bodyTimeout) => fileDownload(open, writerOf(file.fd), bodyTimeout)
   }
 }
 

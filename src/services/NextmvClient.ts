@@ -28,6 +28,7 @@ import {
   HttpTraceContext
 } from "@effect/platform"
 import type { HttpClientError } from "@effect/platform"
+import type { PlatformError } from "@effect/platform/Error"
 import {
   Cause,
   Clock,
@@ -61,6 +62,7 @@ import {
   FastBase,
   type FastRequest,
   type FastStream,
+  type FastStreamContext,
   type FastTransport,
   fastTransportOf
 } from "../internal/transport.js"
@@ -747,23 +749,52 @@ const makeRequester = (
           ahead.end(failure === undefined ? Exit.void : Exit.fail(failure.error))
         }
       }
-      yield* retrying(request, ({ deadlineAt, request: sent }) => {
-        const target = fastTarget(sent)
-        if (target === undefined) return Effect.fail(transportFailure(sent, undefined, "invalid URL", true))
-        return streaming(target, {
-          watchdog: () => new Watchdog(settings.idleMillis, settings.connectMillis, deadlineAt),
-          errorBodyCap: MAX_ERROR_BODY_BYTES,
-          timeout: (expiry) => timeoutFailure(sent, expiry, "waiting for the server"),
-          status: (status, header, body) => statusFailureOf(sent, status, header, decoder.decode(body)),
-          transport: (cause) => transportFailure(sent, cause, "transport error", !ahead.ended && exchange === undefined)
-        }, sink)
-      })
+      yield* streamAttempts(request, (target, context) => streaming(target, context, sink))
       // Arms the body's idle timeout now, or once the consumer made room (the buffer filled up first).
       if (ahead.hasRoom) room()
       return ahead.stream
     })
 
+  /** Attempts of a transport's streaming path under the retry policy (ends at 2xx headers). */
+  const streamAttempts = (
+    request: HttpClientRequest.HttpClientRequest,
+    attemptOf: (target: FastRequest, context: FastStreamContext<AttemptFailure>) => Effect.Effect<void, AttemptFailure>
+  ) =>
+    retrying(request, ({ deadlineAt, request: sent }) => {
+      const target = fastTarget(sent)
+      if (target === undefined) return Effect.fail(transportFailure(sent, undefined, "invalid URL", true))
+      return attemptOf(target, {
+        watchdog: () => new Watchdog(settings.idleMillis, settings.connectMillis, deadlineAt),
+        errorBodyCap: MAX_ERROR_BODY_BYTES,
+        timeout: (expiry) => timeoutFailure(sent, expiry, "waiting for the server"),
+        status: (status, header, body) => statusFailureOf(sent, status, header, decoder.decode(body)),
+        transport: (cause) => transportFailure(sent, cause, "transport error", true)
+      })
+    })
+
+  const fileTransport = fast?.transport.toFile
+  /**
+   * A download written to a file by the transport's callbacks (`NodeTransport`): the body's
+   * buffers are copied into reused blocks as they arrive, with no effect per buffer (see
+   * `internal/fileSink.ts`). Same retries, timeouts, slot and failures as `stream`.
+   */
+  const toFile = fileTransport === undefined ? undefined : (
+    request: HttpClientRequest.HttpClientRequest,
+    fs: FileSystem.FileSystem,
+    path: string
+  ): Effect.Effect<void, NextmvHttpError | PlatformError> =>
+    Effect.scoped(Effect.gen(function*() {
+      yield* slotOf(request).acquireScoped
+      const file = yield* fs.open(path, { flag: "w" })
+      const download = fileTransport(file, (expiry) => timeoutFailure(request, expiry, "reading the response body"))
+      // Runs before the file is closed (finalizers run in reverse order).
+      yield* Effect.addFinalizer(() => download.release)
+      yield* streamAttempts(request, download.attempt)
+      yield* Effect.mapError(download.body, (failure) => "error" in failure ? failure.error : failure)
+    }))
+
   return {
+    toFile,
     execute: (request) => withRetries(request, (response) => Effect.succeed(response)),
     text,
     bytes,

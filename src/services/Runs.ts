@@ -18,7 +18,7 @@ import {
   requireDirectory
 } from "../internal/runInput.js"
 import { jsonBody } from "../internal/body.js"
-import { writeStreamToFile } from "../internal/fileStreams.js"
+import { downloadToPath } from "../internal/fileStreams.js"
 import { listOf, paginate } from "../internal/pagination.js"
 import {
   runAssetsPath,
@@ -544,7 +544,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       Effect.scoped(Effect.gen(function*() {
         const tmp = yield* fs.makeTempDirectoryScoped({ prefix: "nextmv-download-" })
         const archive = path.join(tmp, "archive.tar.gz")
-        yield* writeStreamToFile(fs, archive, presigned.stream(download(url)))
+        yield* downloadToPath(presigned, fs, archive, download(url))
         yield* provideFs(extractArchive(`GET ${url.split("?")[0]}`, archive, dir))
       }))
 
@@ -556,7 +556,7 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
     const downloadToFile = (request: HttpClientRequest.HttpClientRequest, destination: string) =>
       Effect.gen(function*() {
         const partial = path.join(path.dirname(destination), `.nextmv-download-${randomName()}.part`)
-        yield* writeStreamToFile(fs, partial, presigned.stream(request)).pipe(
+        yield* downloadToPath(presigned, fs, partial, request).pipe(
           Effect.zipRight(fs.rename(partial, destination)),
           Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : fs.remove(partial).pipe(Effect.ignore))
         )
