@@ -1,6 +1,7 @@
 /**
- * The run programs' gates: at most `DEFAULT_MAX_CONNECTIONS` submissions, and as many status
- * checks, in progress at once per `Runs` service; the others wait (FIFO) before anything of their
+ * The run programs' gates: at most the client's `maxConnections` (default
+ * `DEFAULT_MAX_CONNECTIONS`) submissions, and as many status checks, in progress at once per
+ * `Runs` service (shared by a service made by spreading it); the others wait (FIFO) before anything of their
  * request is built, and an interrupted waiter leaves its place without losing a permit. A
  * submission never holds back the checks of runs already submitted.
  */
@@ -10,6 +11,7 @@ import { newRunWithResult, runResultWithPolling } from "../src/programs/Runs.js"
 import { DEFAULT_MAX_CONNECTIONS } from "../src/services/NextmvClient.js"
 import * as Runs from "../src/services/Runs.js"
 import { driveUntil, eventually } from "../src/testing/Drive.js"
+import type { ClientOptions } from "../src/testing/Emulator.js"
 import { servicesLayer } from "./support/layers.js"
 
 interface Counts {
@@ -48,7 +50,7 @@ const hanging = <A>(counts: Counts, runId = ""): Effect.Effect<A> =>
  * The Runs service with `newRun` and `runInformation` replaced by counted calls that never answer,
  * and `cancelRun` counted in `cancels`.
  */
-const hangingRuns = (submissions: Counts, checks: Counts, cancels: Array<string> = []) =>
+const hangingRuns = (submissions: Counts, checks: Counts, cancels: Array<string> = [], client: ClientOptions["client"] = {}) =>
   Layer.effect(
     Runs.Runs,
     Effect.map(Runs.Runs, (runs) =>
@@ -58,7 +60,7 @@ const hangingRuns = (submissions: Counts, checks: Counts, cancels: Array<string>
         runInformation: (_, runId) => hanging(checks, runId),
         cancelRun: (_, runId) => Effect.sync(() => void cancels.push(runId))
       }))
-  ).pipe(Layer.provide(servicesLayer()))
+  ).pipe(Layer.provide(servicesLayer({ client })))
 
 const forkAll = <A, E, R>(n: number, program: (i: number) => Effect.Effect<A, E, R>) =>
   Effect.forEach(Array.from({ length: n }, (_, i) => i), (i) => Effect.fork(program(i)))
@@ -138,6 +140,23 @@ describe("the run programs' gates", () => {
       yield* Fiber.interruptAll([...waiting, ...submitting])
       expect(checks2.now).toBe(0)
     }).pipe(Effect.provide(hangingRuns(count(), checks2))))
+
+  for (const cap of [8, DEFAULT_MAX_CONNECTIONS + 36]) {
+    const wide = count()
+    const wideChecks = count()
+    it.effect(`the gates follow the client's maxConnections (${cap}), also for a service made by spreading it`, () =>
+      Effect.gen(function*() {
+        const fibers = yield* forkAll(cap + 10, () => newRunWithResult("app-1", { input: { value: 1 } }))
+        const waiting = yield* forkAll(cap + 10, (i) => runResultWithPolling("app-1", `run-${i}`, { polling: noWait }))
+        yield* driveUntil(Effect.sync(() => wide.started >= cap && wideChecks.started >= cap))
+        yield* Effect.yieldNow()
+        expect(wide.now).toBe(cap)
+        expect(wide.started).toBe(cap)
+        expect(wideChecks.now).toBe(cap)
+        expect(wideChecks.started).toBe(cap)
+        yield* Fiber.interruptAll([...fibers, ...waiting])
+      }).pipe(Effect.provide(hangingRuns(wide, wideChecks, [], { maxConnections: cap }))))
+  }
 
   const traced = count()
   it.effect("with a tracer installed, the requests are children of the program's span", () =>

@@ -13,10 +13,9 @@ import type { PollingTimeoutError, PollingTriesExhaustedError } from "../Errors.
 import { isTerminalStatus, RunInformation, RunResult, type TimestampedRunLog } from "../schemas/Runs.js"
 import { type NewRunOptions, type OutputDirOptions, type RunError, Runs, type TrackedRun, type TrackRunOptions } from "../services/Runs.js"
 import { NextmvDefaults } from "../internal/defaults.js"
-import { Slots } from "../internal/slots.js"
+import { gatesOf } from "../internal/runGates.js"
 import { tracerInstalled } from "../internal/traced.js"
 import { requireObject } from "../internal/validate.js"
-import { DEFAULT_MAX_CONNECTIONS } from "../services/NextmvClient.js"
 import { poll, type PollingInput, type PollingOptions, pollStoppable, type StopOption, validatePollingProgram } from "./Polling.js"
 import { resultOrFailure, type RunFailedError } from "./RunFailedError.js"
 import * as Tracker from "./RunTracker.js"
@@ -83,35 +82,6 @@ interface Waiter {
 const under = <A, E, R>(effect: Effect.Effect<A, E, R>, span: Tracer.AnySpan | undefined): Effect.Effect<A, E, R> =>
   span === undefined ? effect : Effect.withParentSpan(effect, span)
 
-/**
- * The run programs' gates, one pair per `Runs` service: at most {@link DEFAULT_MAX_CONNECTIONS}
- * submissions, and as many status checks, in progress at once; the others wait here, FIFO,
- * before anything of their request is built.
- *
- * The client's per-origin connection cap would make them wait anyway, but deep inside the request
- * pipeline: 1,000 programs started at once (or polling at the same moment) would each hold the
- * pipeline's frames, spans and request while they wait, and V8 keeps the heap it grew for them.
- * Two gates, not one, so that long submissions (an input upload) never hold back the checks of
- * runs already submitted. A gate is held for one submission (the whole `Runs.newRun`, an input
- * upload included) or one check (its retries included), never while a run waits between checks,
- * and it is left (FIFO place or permit) when the program is interrupted.
- */
-interface Gates {
-  readonly submissions: Slots
-  readonly checks: Slots
-}
-
-const gates = new WeakMap<Runs["Type"], Gates>()
-
-const gatesOf = (runs: Runs["Type"]): Gates => {
-  let found = gates.get(runs)
-  if (found === undefined) {
-    found = { submissions: new Slots(DEFAULT_MAX_CONNECTIONS), checks: new Slots(DEFAULT_MAX_CONNECTIONS) }
-    gates.set(runs, found)
-  }
-  return found
-}
-
 /** What a waiting program needs only until its run is submitted (its options carry the run's input). */
 interface Submission<O extends WaitOptions> {
   readonly options: O
@@ -129,11 +99,11 @@ interface Submit {
 /** The polling part of a waiting program, given its options once the run is submitted. */
 type Wait<O extends WaitOptions, A, E, R> = (waiter: Waiter, options: O) => Effect.Effect<A, E, R>
 
-/** The run's metadata, through the checks' gate (see {@link Gates}). */
+/** The run's metadata, through the checks' gate (see `internal/runGates.ts`). */
 const metadataCheck = (runs: Runs["Type"], appId: string, runId: string) =>
   gatesOf(runs).checks.withPermit(Effect.suspend(() => runs.runInformation(appId, runId)))
 
-/** A program's submission (`Runs.newRun`, `Runs.trackRun`): it waits at the submissions' gate (see {@link Gates}). */
+/** A program's submission (`Runs.newRun`, `Runs.trackRun`): it waits at the submissions' gate (see `internal/runGates.ts`). */
 const submitting = (run: Submit["run"]): Submit => ({ run, gated: true })
 
 /** A program that waits for a run given by id: nothing to submit. */
@@ -150,7 +120,7 @@ const known = (runId: string): Submit => ({ run: () => Effect.succeed(runId), ga
  * capture, and keep it for the whole wait); with a tracer the span is opened with `Effect.useSpan`
  * and each request runs as its child, instead of `Effect.withSpan` around the whole wait, which
  * keeps its machinery and the program on the fiber's stack while it waits; the submission and
- * each check wait at the program gates ({@link Gates}) before building their request; the
+ * each check wait at the program gates (`internal/runGates.ts`) before building their request; the
  * options (and the run's input) are held in a per-execution cell that is emptied once the run is
  * submitted; and the closures that live while the run waits are made by module-level functions,
  * so that their scopes hold only what polling needs.

@@ -158,6 +158,8 @@ export interface Service {
   readonly presigned: Requester
   /** The request budget of `api` (its `state` is for metrics). */
   readonly budget: RequestBudget.RequestBudget
+  /** Requests in flight per origin at most (`Options.maxConnections`, default 64); the run programs' gates follow it. */
+  readonly maxConnections: number
 }
 
 /** The client every Nextmv service depends on. */
@@ -924,6 +926,7 @@ export const make = (given: Options): Effect.Effect<Service, never, HttpClient.H
     const fast = fastTransportOf(transport)
     return NextmvClient.of({
       baseUrl,
+      maxConnections: settings.maxConnections,
       consoleUrl: trimTrailingSlash(options.consoleUrl ?? DEFAULT_CONSOLE_URL),
       // Paths are relative to the base URL, so the path given by the service is what errors show.
       api: makeRequester(api, settings, {

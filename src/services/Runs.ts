@@ -62,6 +62,7 @@ import {
 } from "../schemas/Runs.js"
 import { ExternalRunStatus, NewRunBody } from "../schemas/Requests.js"
 import { decodeJsonText, NextmvClient } from "./NextmvClient.js"
+import { withGates } from "../internal/runGates.js"
 import { UploadData, Uploads } from "./Uploads.js"
 import { traced } from "../internal/traced.js"
 
@@ -861,25 +862,29 @@ export const make: Effect.Effect<Service, never, NextmvClient | Uploads | FileSy
       }))
     })
 
-    return Runs.of({
-      newRun,
-      runInformation,
-      runMetadata,
-      deleteRun,
-      runOutput,
-      runResult,
-      runResultFor,
-      runInput,
-      runLogs,
-      runLiveLogs,
-      listRuns,
-      streamRuns,
-      cancelRun,
-      listAssets,
-      downloadAssetContent,
-      trackRun,
-      consoleUrl
-    })
+    // The run programs wait at gates as wide as this client's connection cap (`internal/runGates.ts`).
+    return withGates(
+      Runs.of({
+        newRun,
+        runInformation,
+        runMetadata,
+        deleteRun,
+        runOutput,
+        runResult,
+        runResultFor,
+        runInput,
+        runLogs,
+        runLiveLogs,
+        listRuns,
+        streamRuns,
+        cancelRun,
+        listAssets,
+        downloadAssetContent,
+        trackRun,
+        consoleUrl
+      }),
+      client.maxConnections
+    )
   })
 
 /** The `Runs` layer; requires `NextmvClient`, `Uploads`, `FileSystem` and `Path`. */
