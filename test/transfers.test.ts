@@ -244,6 +244,41 @@ describe("NodeTransport streams downloads through its own dispatch handler", () 
       expect(agent.handlers).toEqual(["callback"])
     }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)))
 
+  it.live("with another FileSystem (its descriptors are not the file's on disk), a download is written through it", () =>
+    Effect.gen(function*() {
+      const content = Buffer.from(bytes(1024 * 1024 + 77, 5))
+      const { origin } = yield* blobServer(content)
+      const agent = new RecordingAgent()
+      yield* Effect.addFinalizer(() => Effect.promise(() => agent.close()))
+      const { presigned } = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: origin, timeout: testTimeout }).pipe(
+        Effect.provideService(HttpClient.HttpClient, NodeTransport.make(agent))
+      )
+      const node = yield* FileSystem.FileSystem
+      // A FileSystem whose files report the descriptor of an unrelated (decoy) file: writing to
+      // that descriptor, not through the FileSystem, would fill the decoy and leave the target empty.
+      const decoyPath = join(tempDir(), "decoy.bin")
+      const decoy = yield* node.open(decoyPath, { flag: "w" })
+      const disguised = (file: FileSystem.File): FileSystem.File => ({
+        [FileSystem.FileTypeId]: FileSystem.FileTypeId,
+        fd: decoy.fd,
+        stat: file.stat,
+        seek: (offset, from) => file.seek(offset, from),
+        sync: file.sync,
+        read: (buffer) => file.read(buffer),
+        readAlloc: (size) => file.readAlloc(size),
+        truncate: (length) => file.truncate(length),
+        write: (buffer) => file.write(buffer),
+        writeAll: (buffer) => file.writeAll(buffer)
+      })
+      const other = FileSystem.FileSystem.of({ ...node, open: (path, options) => Effect.map(node.open(path, options), disguised) })
+      const path = join(tempDir(), "through.bin")
+      yield* downloadToPath(presigned, other, path, HttpClientRequest.get(`${origin}/blob?signature=s`))
+      expect(readFileSync(path).equals(content)).toBe(true)
+      expect(readFileSync(decoyPath).length).toBe(0)
+      // Through the streamed path: the transport's callback handler, not its file writer.
+      expect(agent.handlers).toEqual(["callback"])
+    }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)))
+
   it.live("interrupting a download to a file closes the connection and frees the slot", () =>
     Effect.gen(function*() {
       const { origin, state } = yield* bigServer

@@ -119,8 +119,8 @@ export const writeStreamToFile = <E, R>(
 
 /**
  * Downloads `request` with `requester` into `path` (created or truncated): written from the
- * transport's callbacks when it has that path (`Requester.toFile`, `NodeTransport`), else
- * {@link writeStreamToFile} of `requester.stream`. On a failure the file holds a prefix of the
+ * transport's callbacks when it has that path and can write the file (`Requester.toFile`,
+ * `NodeTransport` with Node's `FileSystem`), else {@link writeStreamToFile} of `requester.stream`. On a failure the file holds a prefix of the
  * body (the caller removes it).
  */
 export const downloadToPath = (
@@ -129,4 +129,7 @@ export const downloadToPath = (
   path: string,
   request: HttpClientRequest.HttpClientRequest
 ): Effect.Effect<void, NextmvHttpError | PlatformError> =>
-  requester.toFile !== undefined ? requester.toFile(request, fs, path) : writeStreamToFile(fs, path, requester.stream(request))
+  requester.toFile === undefined
+    ? writeStreamToFile(fs, path, requester.stream(request))
+    : Effect.flatMap(requester.toFile(request, fs, path), (written) =>
+      written ? Effect.void : writeStreamToFile(fs, path, requester.stream(request)))

@@ -42,14 +42,16 @@ export interface Requester {
   /**
    * Sends the request and writes the body to the file at `path` (created or truncated), from the
    * transport's own callbacks: present when the transport has that path (`NodeTransport`), else
-   * `undefined` (then write `stream`'s bytes). Same retries, timeouts and failures as `stream`; on
-   * a failure the file holds a prefix of the body (the caller removes it).
+   * `undefined` (then write `stream`'s bytes). Succeeds with `false`, having sent nothing, when the
+   * transport cannot write the file `fs` opened (another `FileSystem` than Node's): write
+   * `stream`'s bytes then too. Same retries, timeouts and failures as `stream`; on a failure the
+   * file holds a prefix of the body (the caller removes it).
    */
   readonly toFile?:
     | ((
       request: HttpClientRequest.HttpClientRequest,
       fs: FileSystem.FileSystem,
       path: string
-    ) => Effect.Effect<void, NextmvHttpError | PlatformError>)
+    ) => Effect.Effect<boolean, NextmvHttpError | PlatformError>)
     | undefined
 }

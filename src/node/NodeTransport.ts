@@ -13,7 +13,8 @@
  * and pauses the connection while it is full (no effect or platform `Stream` per chunk); a
  * download to a file (`presigned.toFile`, the `Runs` downloads) is copied from that handler into
  * reused blocks written with `fs.write` on the descriptor of the file the platform's Node
- * `FileSystem` opened. Uploads go through the `HttpClient` interface.
+ * `FileSystem` opened (with another `FileSystem`, whose descriptors are not the file's on disk, the
+ * body is written through that `FileSystem`). Uploads go through the `HttpClient` interface.
  *
  * Use it instead of `NodeHttpClient.layerUndici`:
  *
@@ -292,6 +293,22 @@ const writerOf = (fd: number): WriteAt => {
   return writeAt
 }
 
+/**
+ * Whether `fd` is the descriptor of the file at `path` on disk (same device and inode): true for a
+ * file the platform's Node `FileSystem` opened. Another `FileSystem` (in memory, remote) has
+ * descriptors of its own, which `fs.write` must never be given: such downloads are written through
+ * that `FileSystem` instead.
+ */
+const isFileOnDisk = (fd: number, path: string): boolean => {
+  try {
+    const opened = NodeFs.fstatSync(fd, { bigint: true })
+    const named = NodeFs.statSync(path, { bigint: true })
+    return opened.isFile() && opened.dev === named.dev && opened.ino === named.ino
+  } catch {
+    return false
+  }
+}
+
 /** The fast path over `dispatcher`. */
 const fastTransport = (dispatcher: Undici.Dispatcher): FastTransport => {
   const send = sender(dispatcher)
@@ -299,7 +316,7 @@ const fastTransport = (dispatcher: Undici.Dispatcher): FastTransport => {
   return {
     attempt: (request, context, call) => fastAttempt(send, request, context, call),
     stream: (request, context, sink) => fastStream(open, request, context, sink),
-    toFile: (file, bodyTimeout) => fileDownload(open, writerOf(file.fd), bodyTimeout)
+    toFile: (file, path, bodyTimeout) => isFileOnDisk(file.fd, path) ? fileDownload(open, writerOf(file.fd), bodyTimeout) : undefined
   }
 }
 

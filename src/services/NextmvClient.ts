@@ -782,15 +782,18 @@ const makeRequester = (
     request: HttpClientRequest.HttpClientRequest,
     fs: FileSystem.FileSystem,
     path: string
-  ): Effect.Effect<void, NextmvHttpError | PlatformError> =>
+  ): Effect.Effect<boolean, NextmvHttpError | PlatformError> =>
     Effect.scoped(Effect.gen(function*() {
-      yield* slotOf(request).acquireScoped
       const file = yield* fs.open(path, { flag: "w" })
-      const download = fileTransport(file, (expiry) => timeoutFailure(request, expiry, "reading the response body"))
-      // Runs before the file is closed (finalizers run in reverse order).
+      const download = fileTransport(file, path, (expiry) => timeoutFailure(request, expiry, "reading the response body"))
+      // Not a file the transport can write (another FileSystem): nothing sent, the caller streams.
+      if (download === undefined) return false
+      yield* slotOf(request).acquireScoped
+      // Runs before the slot is given back and the file is closed (finalizers run in reverse order).
       yield* Effect.addFinalizer(() => download.release)
       yield* streamAttempts(request, download.attempt)
       yield* Effect.mapError(download.body, (failure) => "error" in failure ? failure.error : failure)
+      return true
     }))
 
   return {
