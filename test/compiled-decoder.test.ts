@@ -12,7 +12,12 @@ import { describe, expect, it } from "@effect/vitest"
 import { Arbitrary, DateTime, Effect, Either, FastCheck as fc, Option, ParseResult, Schema, SchemaAST } from "effect"
 import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
+import { NodeHttpClient } from "@effect/platform-node"
+import * as Undici from "@effect/platform-node/Undici"
 import { compiledOnly, decoderOf, isCompiled } from "../src/internal/compiledDecoder.js"
+import { FastBase } from "../src/internal/fastBase.js"
+import { fastTransportOf } from "../src/internal/transport.js"
+import { NodeTransport } from "../src/node/index.js"
 import { listOf } from "../src/internal/pagination.js"
 import { Account, Integration, IntegrationList, Queue } from "../src/schemas/Account.js"
 import { Application } from "../src/schemas/Applications.js"
@@ -528,4 +533,18 @@ describe("compiled response decoder, examples from the API docs", () => {
       expect(error.issue).toBe(ParseResult.TreeFormatter.formatIssueSync(expected.left))
       expect(error.issue).toContain("name")
     }))
+})
+
+describe("which transports decode with the compiled decoder", () => {
+  it("NodeTransport brings it (and its plain-path targets); browsers and the platform's clients keep Schema's", async () => {
+    const agent = new Undici.Agent()
+    try {
+      const fast = fastTransportOf(NodeTransport.make(agent))
+      expect(fast?.decoderOf).toBe(decoderOf)
+      expect(fast?.base).toBe(FastBase.of)
+      expect(fastTransportOf(NodeHttpClient.makeUndici(agent))).toBeUndefined()
+    } finally {
+      await agent.close()
+    }
+  })
 })

@@ -1,6 +1,6 @@
 /**
  * The fast path builds a request's target without parsing a URL for plain paths
- * (`internal/transport.ts` `FastBase`). Whatever it builds must be what URL parsing gives (what the
+ * (`internal/fastBase.ts` `FastBase`). Whatever it builds must be what URL parsing gives (what the
  * generic path and undici would send): checked here over tricky base URLs and generated paths, and
  * the paths of `internal/paths.ts` must take it. Then, over real sockets on `NodeTransport`: bodies
  * in one chunk, in many, empty, and a request with query parameters (parsed as a URL).
@@ -10,7 +10,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import fc from "fast-check"
 import * as paths from "../src/internal/paths.js"
-import { FastBase } from "../src/internal/transport.js"
+import { FastBase } from "../src/internal/fastBase.js"
 import { idProblem } from "../src/internal/validate.js"
 import { NodeTransport } from "../src/node/index.js"
 import * as NextmvDefaults from "../src/NextmvDefaults.js"

@@ -18,6 +18,7 @@ import { Chunk, Effect, Option, Schema, Stream } from "effect"
 import type { NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { PaginationLimitError } from "../Errors.js"
 import type { Requester } from "./requester.js"
+import { memoized } from "./memo.js"
 
 /** nextmv-py's safety limit on the number of pages. */
 export const DEFAULT_MAX_PAGES = 1000
@@ -59,18 +60,9 @@ const runsPage = <A, I>(item: Schema.Schema<A, I, never>) =>
 const pageSchemas = { items: new WeakMap<object, unknown>(), runs: new WeakMap<object, unknown>() }
 const listSchemas = { items: new WeakMap<object, unknown>(), runs: new WeakMap<object, unknown>() }
 
-/** `make()` once per `key` in `cache` (the caller keys each cache by what `make` builds from). */
-const cached = <T>(cache: WeakMap<object, unknown>, key: object, make: () => T): T => {
-  const known = cache.get(key)
-  if (known !== undefined) return known as T
-  const made = make()
-  cache.set(key, made)
-  return made
-}
-
 /** Any list response shape: `null`, a bare array, or an `{"items", "next_page_token"}` object. */
 const pageSchema = <A, I>(item: Schema.Schema<A, I, never>, itemsKey: ItemsKey = "items") =>
-  cached(pageSchemas[itemsKey], item, () =>
+  memoized(pageSchemas[itemsKey], item, () =>
     Schema.Union(
       Schema.NullOr(Schema.Array(item)),
       itemsKey === "runs" ? runsPage(item) : itemsPage(item)
@@ -106,7 +98,7 @@ const readPage = <A>(
  * ```
  */
 export const listOf = <A, I>(item: Schema.Schema<A, I, never>, itemsKey: ItemsKey = "items") =>
-  cached(listSchemas[itemsKey], item, () =>
+  memoized(listSchemas[itemsKey], item, () =>
     Schema.transform(pageSchema(item, itemsKey), Schema.Array(Schema.typeSchema(item)), {
       strict: true,
       decode: (body) => readPage(body).items,

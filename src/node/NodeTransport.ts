@@ -33,6 +33,8 @@ import { Effect, Layer } from "effect"
 import * as NodeFs from "node:fs"
 import { fastAttempt, type FastCallbacks, type FastHeaders, type Send } from "../internal/fastAttempt.js"
 import { fastStream, type Open, type Opened, type StreamCallbacks } from "../internal/fastStream.js"
+import { decoderOf } from "../internal/compiledDecoder.js"
+import { FastBase } from "../internal/fastBase.js"
 import { fileDownload } from "../internal/fileSink.js"
 import type { FastRequest, FastTransport, WriteAt } from "../internal/transport.js"
 import { withFastTransport } from "../internal/transport.js"
@@ -316,7 +318,9 @@ const fastTransport = (dispatcher: Undici.Dispatcher): FastTransport => {
   return {
     attempt: (request, context, call) => fastAttempt(send, request, context, call),
     stream: (request, context, sink) => fastStream(open, request, context, sink),
-    toFile: (file, path, bodyTimeout) => isFileOnDisk(file.fd, path) ? fileDownload(open, writerOf(file.fd), bodyTimeout) : undefined
+    toFile: (file, path, bodyTimeout) => isFileOnDisk(file.fd, path) ? fileDownload(open, writerOf(file.fd), bodyTimeout) : undefined,
+    decoderOf,
+    base: FastBase.of
   }
 }
 

@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { DateTime, ParseResult, Schema } from "effect"
+import { memoized } from "../internal/memo.js"
 
 /** An optional field the API may also send as `null` (decoded as absent). */
 export const optionalNullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
@@ -17,25 +18,20 @@ export const withDefault = <S extends Schema.Schema.Any>(schema: S, value: () =>
  * the top-level fields that are `null` or absent, as nextmv-py's `to_dict()` does for the
  * "GET, change, PUT the whole object back" updates.
  */
-export const wireWithoutNulls = <A, I>(schema: Schema.Schema<A, I, never>): Schema.Schema<A, Record<string, unknown>> => {
-  // Built once per resource schema: an update builds its body schema on every call, and a new
-  // schema each time would also miss the encoder cached for it (about 0.2 ms per update).
-  const found = putBodies.get(schema)
-  if (found !== undefined) return found as Schema.Schema<A, Record<string, unknown>>
-  const made = Schema.transform(Schema.Record({ key: Schema.String, value: Schema.Unknown }), schema, {
-    strict: false,
-    decode: (wire) => wire,
-    encode: (wire) =>
-      typeof wire === "object" && wire !== null
-        ? Object.fromEntries(Object.entries(wire).filter(([, v]) => v !== null && v !== undefined))
-        : wire
-  })
-  putBodies.set(schema, made)
-  return made
-}
+export const wireWithoutNulls = <A, I>(schema: Schema.Schema<A, I, never>): Schema.Schema<A, Record<string, unknown>> =>
+  // Built once per resource schema: an update builds its body schema on every call.
+  memoized(putBodies, schema, () =>
+    Schema.transform(Schema.Record({ key: Schema.String, value: Schema.Unknown }), schema, {
+      strict: false,
+      decode: (wire) => wire,
+      encode: (wire) =>
+        typeof wire === "object" && wire !== null
+          ? Object.fromEntries(Object.entries(wire).filter(([, v]) => v !== null && v !== undefined))
+          : wire
+    }))
 
 /** {@link wireWithoutNulls}'s schemas, by resource schema. */
-const putBodies = new WeakMap<Schema.Schema.Any, Schema.Schema.Any>()
+const putBodies = new WeakMap<object, unknown>()
 
 /** A zone at the end of an ISO 8601 string (`Z`, `+02`, `+02:00`, `[Europe/Paris]`), as `DateTime.make` reads it. */
 const ZONE = /Z|[+-]\d{2}$|[+-]\d{2}:?\d{2}$|\]$/

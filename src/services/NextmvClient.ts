@@ -51,15 +51,14 @@ import {
 import type { Tracer } from "effect"
 import { MAX_ERROR_BODY_CHARS, NextmvConfigError, NextmvDecodeError, NextmvHttpError } from "../Errors.js"
 import { type ConfigOverrides, DEFAULT_BASE_URL, resolveConnection, withScheme } from "../internal/config.js"
-import { decoderOf } from "../internal/compiledDecoder.js"
 import { type Defaults, definedRetry, NextmvDefaults } from "../internal/defaults.js"
 import { type AttemptOutcome, defaultRetryOptions, isRetryable, parseRetryAfter, retryDelay, type RetryOptions } from "../internal/retry.js"
 import { queryValues, sanitizeError, scrub, withoutQuery } from "../internal/redact.js"
 import {
   type BodyExchange,
   type BodySink,
+  type DecoderOf,
   type FastAttemptContext,
-  FastBase,
   type FastRequest,
   type FastStream,
   type FastStreamContext,
@@ -514,7 +513,7 @@ const makeRequester = (
    * path, parsed once (`undefined` when the prefix is no absolute URL with a plain path, e.g. for
    * presigned URLs, whose prefix is empty).
    */
-  const fastBase = fast === undefined ? undefined : FastBase.of(fast.prefix)
+  const fastBase = fast === undefined ? undefined : fast.transport.base?.(fast.prefix)
   // The headers `http` adds, final and shared by every request without headers of its own.
   const fastHeaders = fast === undefined ? undefined : Object.freeze({ ...fast.headers })
 
@@ -772,6 +771,9 @@ const makeRequester = (
       })
     })
 
+  /** The transport's response decoder (`NodeTransport` compiles one per schema), else Schema's. */
+  const responseDecoder = fast?.transport.decoderOf ?? schemaDecoderOf
+
   const fileTransport = fast?.transport.toFile
   /**
    * A download written to a file by the transport's callbacks (`NodeTransport`): the body's
@@ -803,7 +805,10 @@ const makeRequester = (
     bytes,
     discard: (request) => Effect.asVoid(bytes(request)),
     json: <A, I>(request: HttpClientRequest.HttpClientRequest, schema: Schema.Schema<A, I, never>) =>
-      Effect.flatMap(bytes(request), (body) => decodeJson(() => `${request.method} ${pathOf(request)}`, schema, decoder.decode(body))),
+      Effect.flatMap(
+        bytes(request),
+        (body) => decodeJson(() => `${request.method} ${pathOf(request)}`, responseDecoder(schema), decoder.decode(body))
+      ),
     stream
   }
 }
@@ -846,12 +851,24 @@ export const decodeJsonText = <A, I>(
   operation: string,
   schema: Schema.Schema<A, I, never>,
   body: string
-): Effect.Effect<A, NextmvDecodeError> => decodeJson(() => operation, schema, body)
+): Effect.Effect<A, NextmvDecodeError> => decodeJson(() => operation, schemaDecoderOf(schema), body)
+
+/** Schema's synchronous decoder of each response schema, built once (every response schema is synchronous). */
+const schemaDecoders = new WeakMap<Schema.Schema.Any, (input: unknown) => Either.Either<unknown, ParseResult.ParseIssue>>()
+
+const schemaDecoderOf: DecoderOf = <A, I>(schema: Schema.Schema<A, I, never>) => {
+  let decode = schemaDecoders.get(schema)
+  if (decode === undefined) {
+    decode = ParseResult.decodeUnknownEither(schema, { onExcessProperty: "ignore" })
+    schemaDecoders.set(schema, decode)
+  }
+  return decode as (input: unknown) => Either.Either<A, ParseResult.ParseIssue>
+}
 
 /** {@link decodeJsonText} with the operation's name built only for an error. */
-const decodeJson = <A, I>(
+const decodeJson = <A>(
   operation: () => string,
-  schema: Schema.Schema<A, I, never>,
+  decode: (input: unknown) => Either.Either<A, ParseResult.ParseIssue>,
   body: string
 ): Effect.Effect<A, NextmvDecodeError> => {
   let value: unknown = null
@@ -865,9 +882,8 @@ const decodeJson = <A, I>(
       )
     }
   }
-  // One synchronous decode, no effect machinery on the way; compiled once per schema
-  // (internal/compiledDecoder.ts), with Schema's own decoder for anything that does not fit.
-  const decoded = decoderOf(schema)(value)
+  // One synchronous decode, no effect machinery on the way.
+  const decoded = decode(value)
   return Either.isRight(decoded)
     ? Effect.succeed(decoded.right)
     : Effect.fail(new NextmvDecodeError({ operation: operation(), issue: ParseResult.TreeFormatter.formatIssueSync(decoded.left) }))
