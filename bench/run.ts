@@ -15,7 +15,8 @@
  * `BENCH_TRANSFER_ROUNDS` (3), `BENCH_TRANSFERS` (`file,stream,download`), `BENCH_TRANSFER_GC`
  * (`1`: a forced full GC before each transfer case), `BENCH_TRANSFER_TRANSPORT` (`node`, the
  * default: `NodeTransport.layer`; `platform`: the platform's undici `HttpClient`), `BENCH_ONLY`
- * (`calls`, `concurrency`, `memory` or `transfers`); for `memory`: `BENCH_RUNS_IN_FLIGHT` (1000),
+ * (`calls`, `concurrency`, `memory` or `transfers`; the call figures of each transport run in a
+ * child process of their own, `BENCH_CALL_SDK`); for `memory`: `BENCH_RUNS_IN_FLIGHT` (1000),
  * `BENCH_MEMORY_ROUNDS` (5), `BENCH_MEMORY_WARM` (200 warm-up runs), `BENCH_MEMORY_CASE` (one case,
  * in this process).
  */
@@ -56,6 +57,8 @@ const RUNS_IN_FLIGHT = env("BENCH_RUNS_IN_FLIGHT", 1000)
 const MEMORY_ROUNDS = env("BENCH_MEMORY_ROUNDS", 5)
 const MEMORY_CASE = process.env["BENCH_MEMORY_CASE"]
 const MEMORY_WARM_RUNS = env("BENCH_MEMORY_WARM", 200)
+/** Set for a child that runs the call figures of one transport (`node` or `platform`). */
+const CALL_SDK = process.env["BENCH_CALL_SDK"]
 const MIB = 1024 * 1024
 
 // ---------------------------------------------------------------------------------------------
@@ -179,6 +182,17 @@ const memoryCase = (origin: string, name: string) =>
     })
   })
 
+/** Runs the call figures of one transport in a fresh bench process against the running server; its tables on stdout. */
+const callFiguresIn = (origin: string, name: string) =>
+  new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, import.meta.filename], {
+      stdio: ["ignore", "inherit", "inherit"],
+      env: { ...process.env, BENCH_CALL_SDK: name, BENCH_ORIGIN: origin }
+    })
+    child.once("error", reject)
+    child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`the ${name} call figures failed (exit ${code})`))))
+  })
+
 const main = async () => {
   const given = process.env["BENCH_ORIGIN"]
   const server = given !== undefined ? { origin: given, stop: () => {} } : await startServer()
@@ -201,48 +215,51 @@ const main = async () => {
   const sdkBudget = makeSdk({ submission: limiter, results: limiter, api: limiter })
   // The call rows also run the SDK on `nextmv-effect/node`'s `NodeTransport.layer` (its fast path).
   const sdkNode = makeSdk(false, NodeTransport.layer)
-  const appsNode = await sdkNode.runPromise(Applications.Applications)
-  const apps = await sdk.runPromise(Applications.Applications)
-  const appsBudget = await sdkBudget.runPromise(Applications.Applications)
-  // Transfers run on `NodeTransport.layer` (the recommended transport, with its streaming path);
-  // `BENCH_TRANSFER_TRANSPORT=platform` runs them on the platform's undici `HttpClient` instead.
-  const transferSdk = process.env["BENCH_TRANSFER_TRANSPORT"] === "platform" ? sdk : sdkNode
-  const uploads = await transferSdk.runPromise(Uploads.Uploads)
-  const client = await transferSdk.runPromise(NextmvClient.NextmvClient)
-  const fs = await transferSdk.runPromise(FileSystem.FileSystem)
 
   const cpu = cpus()
-  print(`# nextmv-effect bench — ${new Date().toISOString()}`)
-  print(`machine: ${cpu.length} × ${cpu[0]?.model ?? "?"}, Node ${process.version}, ${process.platform}/${process.arch}`)
-  print(`server: separate process (bench/server.ts); raw = undici Dispatcher.request; ratios are SDK / raw, min / median / max over rounds`)
-  print()
+  if (CALL_SDK === undefined) {
+    print(`# nextmv-effect bench — ${new Date().toISOString()}`)
+    print(`machine: ${cpu.length} × ${cpu[0]?.model ?? "?"}, Node ${process.version}, ${process.platform}/${process.arch}`)
+    print(
+      `server: separate process (bench/server.ts); raw = undici Dispatcher.request; ratios are SDK / raw, min / median / max over rounds`
+    )
+    print()
+  }
 
   const rawGet = () => rawGetApplication(dispatcher, origin)
   // A call per call, as a program does (`yield* apps.getApplication(id)`), not one effect re-run.
-  const sdkGet = Effect.suspend(() => apps.getApplication("bench-app"))
-  const sdkBudgetGet = Effect.suspend(() => appsBudget.getApplication("bench-app"))
-  const sdkNodeGet = Effect.suspend(() => appsNode.getApplication("bench-app"))
+  const getOf = async (runtime: typeof sdk) => {
+    const apps = await runtime.runPromise(Applications.Applications)
+    return Effect.suspend(() => apps.getApplication("bench-app"))
+  }
+  // The SDK configurations of the call figures, by transport: each transport's figures run in a
+  // process of their own (raw undici interleaved in the same process), so that one configuration's
+  // garbage and V8's allocation decisions for it do not weigh on another's (a user's process runs
+  // one transport).
+  const callSdks = CALL_SDK === "node"
+    ? [{ label: "NodeTransport, budget off", runtime: sdkNode }]
+    : [
+      { label: "platform undici, budget off", runtime: sdk },
+      { label: "platform undici, budget on (16 in flight)", runtime: sdkBudget }
+    ]
+  const callFigures = ONLY === undefined || ONLY === "calls" || ONLY === "concurrency"
+  if (callFigures && CALL_SDK === undefined) {
+    for (const name of ["node", "platform"]) await callFiguresIn(origin, name)
+  }
 
-  if (ONLY === undefined || ONLY === "calls") {
-    const [raw, off, on, node] = await compareAll(ROUNDS, [
+  if (CALL_SDK !== undefined && (ONLY === undefined || ONLY === "calls")) {
+    const gets = await Promise.all(callSdks.map(({ runtime }) => getOf(runtime)))
+    const [raw, ...sdks] = await compareAll(ROUNDS, [
       async () => {
         for (let i = 0; i < CALLS; i++) await rawGet()
       },
-      () => sdk.runPromise(Effect.repeatN(sdkGet, CALLS - 1)),
-      () => sdkBudget.runPromise(Effect.repeatN(sdkBudgetGet, CALLS - 1)),
-      () => sdkNode.runPromise(Effect.repeatN(sdkNodeGet, CALLS - 1))
+      ...callSdks.map(({ runtime }, i) => () => runtime.runPromise(Effect.repeatN(gets[i]!, CALLS - 1)))
     ])
     const perCall = (xs: Array<Sample>, key: "wallMs" | "cpuMs") => xs.map((s) => (s[key] * 1000) / CALLS)
-    print(`## sequential getApplication (${CALLS} calls × ${ROUNDS} rounds)`)
+    print(`## sequential getApplication, ${CALL_SDK === "node" ? "NodeTransport" : "platform undici"} (${CALLS} calls × ${ROUNDS} rounds)`)
     print(`| figure | raw µs/call (min/med/max) | SDK µs/call (min/med/max) | ratio (min/med/max) |`)
     print(`|---|---|---|---|`)
-    for (
-      const [label, samples] of [
-        ["NodeTransport, budget off", node!],
-        ["platform undici, budget off", off!],
-        ["platform undici, budget on", on!]
-      ] as const
-    ) {
+    for (const [label, samples] of callSdks.map((c, i) => [c.label, sdks[i]!] as const)) {
       for (const key of ["wallMs", "cpuMs"] as const) {
         const rawValues = perCall(raw!, key)
         const sdkValues = perCall(samples, key)
@@ -256,38 +273,35 @@ const main = async () => {
     print()
   }
 
-  if (ONLY === undefined || ONLY === "concurrency") {
+  if (CALL_SDK !== undefined && (ONLY === undefined || ONLY === "concurrency")) {
     // The same shape on both sides: CONCURRENCY workers, each sending its next call when the last
     // one is answered (not a fiber per call, which raw's promise loops do not pay either).
-    const concurrent = (runtime: typeof sdk, get: typeof sdkGet) => () => {
+    const gets = await Promise.all(callSdks.map(({ runtime }) => getOf(runtime)))
+    const concurrent = (runtime: typeof sdk, get: (typeof gets)[number]) => () => {
       let next = 0
       const worker = Effect.whileLoop({ while: () => next++ < CONCURRENT_CALLS, body: () => get, step: () => {} })
       return runtime.runPromise(Effect.all(Array.from({ length: CONCURRENCY }, () => worker), { concurrency: "unbounded", discard: true }))
     }
-    const [raw, off, on, node] = await compareAll(ROUNDS, [
+    const [raw, ...sdks] = await compareAll(ROUNDS, [
       async () => {
         let next = 0
         await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
           while (next++ < CONCURRENT_CALLS) await rawGet()
         }))
       },
-      concurrent(sdk, sdkGet),
-      concurrent(sdkBudget, sdkBudgetGet),
-      concurrent(sdkNode, sdkNodeGet)
+      ...callSdks.map(({ runtime }, i) => concurrent(runtime, gets[i]!))
     ])
     const rps = (xs: Array<Sample>) => xs.map((s) => CONCURRENT_CALLS / (s.wallMs / 1000))
     const cpuPerCall = (xs: Array<Sample>) => xs.map((s) => (s.cpuMs * 1000) / CONCURRENT_CALLS)
     const rawRps = rps(raw!)
-    print(`## throughput at concurrency ${CONCURRENCY} (${CONCURRENT_CALLS} getApplication calls × ${ROUNDS} rounds)`)
+    print(
+      `## throughput at concurrency ${CONCURRENCY}, ${
+        CALL_SDK === "node" ? "NodeTransport" : "platform undici"
+      } (${CONCURRENT_CALLS} getApplication calls × ${ROUNDS} rounds)`
+    )
     print(`| SDK | raw calls/s (min/med/max) | SDK calls/s (min/med/max) | ratio SDK/raw (min/med/max) | CPU µs/call raw / SDK (med) |`)
     print(`|---|---|---|---|---|`)
-    for (
-      const [label, samples] of [
-        ["NodeTransport, budget off", node!],
-        ["platform undici, budget off", off!],
-        ["platform undici, budget on (16 in flight)", on!]
-      ] as const
-    ) {
+    for (const [label, samples] of callSdks.map((c, i) => [c.label, sdks[i]!] as const)) {
       const sdkRps = rps(samples)
       print(
         `| ${label} | ${triple(rawRps, 0)} | ${triple(sdkRps, 0)} | ${triple(sdkRps.map((s, i) => s / rawRps[i]!))} | ${
@@ -298,7 +312,7 @@ const main = async () => {
     print()
   }
 
-  if (ONLY === undefined || ONLY === "memory") {
+  if (CALL_SDK === undefined && (ONLY === undefined || ONLY === "memory")) {
     // RSS per in-flight `newRunWithResult`: RUNS_IN_FLIGHT runs polled against the server (always
     // "running"), against a plain promise loop doing the same requests on a capped undici Agent.
     const pollEvery = 2_000
@@ -442,7 +456,13 @@ const main = async () => {
     }
   }
 
-  if (ONLY === undefined || ONLY === "transfers") {
+  if (CALL_SDK === undefined && (ONLY === undefined || ONLY === "transfers")) {
+    // Transfers run on `NodeTransport.layer` (the recommended transport, with its streaming path);
+    // `BENCH_TRANSFER_TRANSPORT=platform` runs them on the platform's undici `HttpClient` instead.
+    const transferSdk = process.env["BENCH_TRANSFER_TRANSPORT"] === "platform" ? sdk : sdkNode
+    const uploads = await transferSdk.runPromise(Uploads.Uploads)
+    const client = await transferSdk.runPromise(NextmvClient.NextmvClient)
+    const fs = await transferSdk.runPromise(FileSystem.FileSystem)
     const bytes = TRANSFER_MIB * MIB
     const dir = mkdtempSync(join(tmpdir(), "nextmv-bench-"))
     try {
