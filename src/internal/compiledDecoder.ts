@@ -398,7 +398,8 @@ const entryOf = <A, I>(schema: Schema.Schema<A, I, never>): Compiled => {
  *
  * @example
  * ```ts
- * const decoded = decoderOf(Application)(JSON.parse(body))
+ * import { Application } from "../schemas/Applications.js"
+ * const decoded = decoderOf(Application)(JSON.parse(`{"id": "routing", "name": "Routing"}`))
  * ```
  */
 export const decoderOf = <A, I>(
