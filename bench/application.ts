@@ -1,4 +1,6 @@
 import type * as Undici from "@effect/platform-node/Undici"
+import { spawn } from "node:child_process"
+import { join } from "node:path"
 
 /** The application document the bench server answers `GET /v1/applications/:id` with (shared by the benches). */
 export const applicationJson = JSON.stringify({
@@ -25,3 +27,16 @@ export const rawGetApplication = async (
   })
   return response.body.json()
 }
+
+/** Starts the bench server (`bench/server.ts`) in a process of its own; its origin and how to stop it. */
+export const startServer = () =>
+  new Promise<{ origin: string; stop: () => void }>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "server.ts")], {
+      stdio: ["pipe", "pipe", "inherit"]
+    })
+    child.once("error", reject)
+    child.stdout.once("data", (data: Buffer) => {
+      const { port } = JSON.parse(data.toString("utf8")) as { port: number }
+      resolve({ origin: `http://127.0.0.1:${port}`, stop: () => child.kill() })
+    })
+  })

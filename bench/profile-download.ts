@@ -6,7 +6,6 @@ import { FileSystem, HttpClientRequest } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
 import { Layer, ManagedRuntime, Redacted, Stream } from "effect"
-import { spawn } from "node:child_process"
 import { createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -18,21 +17,11 @@ import { writeFileSync } from "node:fs"
 import { NodeTransport } from "../src/node/index.js"
 import { downloadToPath, writeStreamToFile } from "../src/internal/fileStreams.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
+import { startServer } from "./application.js"
 
 setFlagsFromString("--expose-gc")
 const MIB = 1024 * 1024
 const bytes = Number(process.env["PROFILE_MIB"] ?? 1024) * MIB
-const startServer = () =>
-  new Promise<{ origin: string; stop: () => void }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "server.ts")], {
-      stdio: ["pipe", "pipe", "inherit"]
-    })
-    child.once("error", reject)
-    child.stdout.once("data", (data: Buffer) => {
-      const { port } = JSON.parse(data.toString("utf8")) as { port: number }
-      resolve({ origin: `http://127.0.0.1:${port}`, stop: () => child.kill() })
-    })
-  })
 
 const main = async () => {
   const server = await startServer()

@@ -40,7 +40,7 @@ import * as NextmvClient from "../src/services/NextmvClient.js"
 import * as Runs from "../src/services/Runs.js"
 import * as Uploads from "../src/services/Uploads.js"
 import { downloadToPath } from "../src/internal/fileStreams.js"
-import { rawGetApplication } from "./application.js"
+import { rawGetApplication, startServer } from "./application.js"
 
 setFlagsFromString("--expose-gc")
 const gc = runInNewContext("gc") as () => void
@@ -122,22 +122,6 @@ const print = (line = "") => {
   // A memory-case child prints its figure only.
   if (process.env["BENCH_MEMORY_CASE"] === undefined) console.log(line)
 }
-
-// ---------------------------------------------------------------------------------------------
-// Server process
-// ---------------------------------------------------------------------------------------------
-
-const startServer = () =>
-  new Promise<{ origin: string; stop: () => void }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "server.ts")], {
-      stdio: ["pipe", "pipe", "inherit"]
-    })
-    child.once("error", reject)
-    child.stdout.once("data", (data: Buffer) => {
-      const { port } = JSON.parse(data.toString("utf8")) as { port: number }
-      resolve({ origin: `http://127.0.0.1:${port}`, stop: () => child.kill() })
-    })
-  })
 
 // ---------------------------------------------------------------------------------------------
 // Main

@@ -7,9 +7,7 @@
  */
 import { FileSystem, HttpBody, HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { dirname, join } from "node:path"
+import { join } from "node:path"
 import { downloadToPath } from "../src/internal/fileStreams.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Duration, Effect, Fiber, Layer, Logger, LogLevel, Redacted, Ref, Stream, TestClock } from "effect"
@@ -18,6 +16,7 @@ import * as NextmvClient from "../src/services/NextmvClient.js"
 import { type ClientOptions, Emulator, FaultAction, layerClient } from "../src/testing/Emulator.js"
 import { transports } from "./support/layers.js"
 import { rawServer } from "./support/rawServer.js"
+import { tempDirs } from "./support/runs.js"
 
 const quiet = Logger.withMinimumLogLevel(LogLevel.Error)
 
@@ -25,6 +24,8 @@ const emulatorWith = (client: ClientOptions["client"], transport: Layer.Layer<Ht
   layerClient({ client }).pipe(Layer.provide(transport))
 
 const fast = { timeout: "150 millis", retry: { retries: 0 } } as const
+
+const tempDir = tempDirs("nextmv-timeouts-")
 
 const trickling = (chunks: number, size: number, every: Duration.DurationInput) =>
   Stream.range(1, chunks).pipe(
@@ -95,11 +96,10 @@ for (const [transportName, transport] of transports) {
         const fs = yield* FileSystem.FileSystem
         const url = emulator.context.blobs.presignDownload("w".repeat(5000), "text/plain")
         yield* emulator.injectFault({ path: "/_presigned/download/:token", action: FaultAction.stallBody })
-        const path = join(mkdtempSync(join(tmpdir(), "nextmv-timeouts-")), "out.txt")
+        const path = join(tempDir(), "out.txt")
         const error = yield* Effect.flip(downloadToPath(presigned, fs, path, HttpClientRequest.get(url)))
         expect(error._tag).toBe("NextmvHttpError")
         expect(error.message).toContain("reading the response body")
-        rmSync(dirname(path), { recursive: true, force: true })
       }).pipe(Effect.provide(Layer.merge(emulatorWith(fast, transport), NodeContext.layer)), quiet))
 
     it.live("the optional deadline bounds the whole call, body and retries included", () =>
