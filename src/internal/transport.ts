@@ -14,7 +14,7 @@
  */
 import type { FileSystem, HttpClient } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import type { Effect, Either, ParseResult, Schema } from "effect"
+import type { Effect, Either, ParseResult, Schema, Stream } from "effect"
 import type { FastBase } from "./fastBase.js"
 import type { Slots } from "./slots.js"
 import type { Expiry, Watchdog } from "./watchdog.js"
@@ -68,6 +68,8 @@ export interface FastTransport {
   readonly stream?: FastStream | undefined
   /** Downloads written to a file by the transport's callbacks, when it has them (see {@link FastFile}). */
   readonly toFile?: FastFile | undefined
+  /** Uploads of a known length pulled by the transport, when it has them (see {@link FastUpload}). */
+  readonly upload?: FastUpload | undefined
   /**
    * The response decoder the client uses with this transport, when the transport brings one
    * (`NodeTransport`: compiled once per schema, `internal/compiledDecoder.ts`; kept out of the main
@@ -167,3 +169,61 @@ export type FastFile = <E>(file: FileSystem.File, path: string, bodyTimeout: (ex
 
 /** Writes all of `bytes` at `position` of a file; `done` once written (or with the failure). */
 export type WriteAt = (bytes: Uint8Array, position: number, done: (error: PlatformError | undefined) => void) => void
+
+// ---------------------------------------------------------------------------------------------
+// Uploads (request bodies of known length the transport pulls)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The body of an upload of `length` bytes on a transport's upload path (see {@link FastUpload}):
+ * an Effect `Stream` (run once per attempt, so a retry runs it again), or a file the transport can
+ * read itself (opened by the `FileSystem` service; see {@link FastUpload.canRead}).
+ */
+export type UploadBody =
+  | { readonly _tag: "Stream"; readonly stream: Stream.Stream<Uint8Array, unknown>; readonly length: number }
+  | { readonly _tag: "File"; readonly file: FileSystem.File; readonly length: number }
+
+/**
+ * A transport's upload path (optional): one attempt sends `request` (its headers final, with
+ * `content-type` and `content-length`; no body of its own) with `body`, pulled chunk by chunk as
+ * the connection takes it, and resumes as {@link FastTransport.attempt} does (the 2xx body, or the
+ * typed failure). Each chunk taken and each chunk the body produces count as progress for the idle
+ * timeout; a body that fails or does not have `length` bytes fails the attempt as a transport
+ * failure; interruption stops the body (the stream's finalizers run before the attempt ends).
+ */
+export interface FastUpload {
+  readonly attempt: <C, E>(
+    request: FastRequest,
+    body: UploadBody,
+    context: FastAttemptContext<C, E>,
+    call: C
+  ) => Effect.Effect<Uint8Array, E>
+  /**
+   * Whether the transport can read `file` (opened at `path` by the `FileSystem` service) itself:
+   * `false` for another `FileSystem` than Node's, whose descriptors are not the file's on disk.
+   */
+  readonly canRead: (file: FileSystem.File, path: string) => boolean
+}
+
+/** A file a stream reads (see {@link fileSourceOf}). */
+export interface FileSource {
+  readonly fs: FileSystem.FileSystem
+  readonly path: string
+  /** The bytes the stream reads from the start of the file. */
+  readonly length: number
+}
+
+const fileSources = new WeakMap<object, FileSource>()
+
+/**
+ * Records that `stream` reads the first `length` bytes of the file at `path` with `fs`
+ * (`readFileStream`), so that a transport that can read the file itself ({@link FastUpload}) is
+ * handed the file instead of the stream. Returns `stream`.
+ */
+export const withFileSource = <S extends object>(stream: S, source: FileSource): S => {
+  fileSources.set(stream, source)
+  return stream
+}
+
+/** The file `stream` reads, when it was made by `readFileStream`. */
+export const fileSourceOf = (stream: object): FileSource | undefined => fileSources.get(stream)

@@ -14,7 +14,11 @@
  * download to a file (`presigned.toFile`, the `Runs` downloads) is copied from that handler into
  * reused blocks written with `fs.write` on the descriptor of the file the platform's Node
  * `FileSystem` opened (with another `FileSystem`, whose descriptors are not the file's on disk, the
- * body is written through that `FileSystem`). Uploads go through the `HttpClient` interface.
+ * body is written through that `FileSystem`). Uploads of a known length (`presigned` requests with
+ * a streamed body: `Uploads.uploadData` of a file or of a stream with its length, `push`) take a
+ * third path: undici pulls the body itself, as an async iterator (`./uploadBody.ts`) — a file read
+ * into two reused blocks, or the Effect stream run in a fiber of its own one chunk ahead — with no
+ * Node `Readable` or platform stream adapter in between.
  *
  * Use it instead of `NodeHttpClient.layerUndici`:
  *
@@ -29,14 +33,15 @@ import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import type * as Undici from "@effect/platform-node/Undici"
 import { SystemError } from "@effect/platform/Error"
-import { Effect, Layer } from "effect"
+import { Effect, Fiber, Layer } from "effect"
 import * as NodeFs from "node:fs"
 import { fastAttempt, type FastCallbacks, type FastHeaders, type Send } from "../internal/fastAttempt.js"
 import { fastStream, type Open, type Opened, type StreamCallbacks } from "../internal/fastStream.js"
 import { decoderOf } from "../internal/compiledDecoder.js"
 import { FastBase } from "../internal/fastBase.js"
 import { fileDownload } from "../internal/fileSink.js"
-import type { FastRequest, FastTransport, WriteAt } from "../internal/transport.js"
+import { FileBody, type PulledBody, StreamBody } from "./uploadBody.js"
+import type { FastRequest, FastTransport, FastUpload, WriteAt } from "../internal/transport.js"
 import { withFastTransport } from "../internal/transport.js"
 
 /** The reason given to undici when an exchange is aborted (never reported to the caller). */
@@ -268,6 +273,102 @@ const opener = (dispatcher: Undici.Dispatcher): Open => (request, errorBodyCap, 
 }
 
 /**
+ * One upload exchange: undici pulls `body` (an async iterator, see `./uploadBody.ts`) and an
+ * {@link Exchange} buffers the response. The body stops when the exchange ends, however it ends
+ * (a response, a failure, an abort), so a pull in wait never holds undici.
+ */
+class Upload implements FastCallbacks {
+  private exchange: Exchange | undefined = undefined
+
+  constructor(private callbacks: FastCallbacks, private readonly body: PulledBody) {
+    body.callbacks = this
+  }
+
+  send(dispatcher: IterableDispatcher, request: FastRequest, errorBodyCap: number): this {
+    this.exchange = new Exchange(this, errorBodyCap)
+    dispatcher.dispatch(new UploadOptions(request, this.body), this.exchange)
+    return this
+  }
+
+  abort(): void {
+    this.body.stop()
+    this.exchange?.abort()
+  }
+
+  onProgress(): void {
+    this.callbacks.onProgress()
+  }
+
+  onResponse(status: number, headers: FastHeaders, body: Uint8Array): void {
+    this.body.stop()
+    this.callbacks.onResponse(status, headers, body)
+  }
+
+  onError(cause: unknown): void {
+    this.body.stop()
+    this.callbacks.onError(cause)
+  }
+}
+
+/**
+ * undici's dispatch options with an async-iterable body: undici sends any iterable body (its
+ * `writeBody` takes `util.isIterable` bodies to `writeIterable`), but its type declarations list
+ * only strings, buffers, `Readable` and `FormData`.
+ */
+interface IterableDispatchOptions extends Omit<Undici.Dispatcher.DispatchOptions, "body"> {
+  readonly body?: Undici.Dispatcher.DispatchOptions["body"] | AsyncIterable<Uint8Array>
+}
+
+/** A dispatcher as undici's runtime takes it (see {@link IterableDispatchOptions}). */
+interface IterableDispatcher {
+  dispatch(options: IterableDispatchOptions, handler: Undici.Dispatcher.DispatchHandler): boolean
+}
+
+/** undici's dispatch options of one upload (the body pulled by undici). */
+class UploadOptions implements IterableDispatchOptions {
+  readonly origin: string
+  readonly path: string
+  readonly method: Undici.Dispatcher.HttpMethod
+  readonly headers: Readonly<Record<string, string>>
+  // The client's own timer enforces the timeouts (python-requests semantics).
+  readonly headersTimeout = 0
+  readonly bodyTimeout = 0
+
+  constructor(request: FastRequest, readonly body: PulledBody) {
+    this.origin = request.origin
+    this.path = request.path
+    this.method = request.method as Undici.Dispatcher.HttpMethod
+    this.headers = request.headers
+  }
+}
+
+/**
+ * The upload path over `dispatcher`: an attempt's body is pulled by undici from a file read into two
+ * reused blocks ({@link FileBody}) or from the Effect stream run in a fiber of its own
+ * ({@link StreamBody}), interrupted (its finalizers run) before the attempt ends.
+ */
+const uploader = (dispatcher: Undici.Dispatcher): FastUpload => ({
+  attempt: (request, body, context, call) =>
+    Effect.suspend(() => {
+      if (body._tag === "File") {
+        const pulled = new FileBody(body.file.fd, body.length)
+        const send: Send = (target, cap, callbacks) => new Upload(callbacks, pulled).send(dispatcher, target, cap)
+        // The read in flight completes before the caller closes the file.
+        return Effect.ensuring(fastAttempt(send, request, context, call), Effect.promise(() => pulled.settled))
+      }
+      const pulled = new StreamBody()
+      const send: Send = (target, cap, callbacks) => new Upload(callbacks, pulled).send(dispatcher, target, cap)
+      return Effect.acquireUseRelease(
+        // Forked from the uninterruptible acquire: interruptible again, so that the release stops it.
+        Effect.forkDaemon(Effect.interruptible(pulled.produce(body.stream))),
+        () => fastAttempt(send, request, context, call),
+        (producer) => Fiber.interrupt(producer)
+      )
+    }),
+  canRead: (file, path) => isFileOnDisk(file.fd, path)
+})
+
+/**
  * Writes blocks with `fs.write` on `fd`, the descriptor of a file opened with the platform's Node
  * `FileSystem` (whose `open` gives the operating system's descriptor), looping over short writes.
  */
@@ -319,6 +420,7 @@ const fastTransport = (dispatcher: Undici.Dispatcher): FastTransport => {
     attempt: (request, context, call) => fastAttempt(send, request, context, call),
     stream: (request, context, sink) => fastStream(open, request, context, sink),
     toFile: (file, path, bodyTimeout) => isFileOnDisk(file.fd, path) ? fileDownload(open, writerOf(file.fd), bodyTimeout) : undefined,
+    upload: uploader(dispatcher),
     decoderOf,
     base: FastBase.of
   }
