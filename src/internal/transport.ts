@@ -12,9 +12,9 @@
  * itself (`internal/fastAttempt.ts`) is imported by the transport only, so bundles without one
  * (browsers) do not carry it. Nothing here imports a Node module.
  */
-import type { FileSystem, HttpClient } from "@effect/platform"
+import type { FileSystem, HttpBody, HttpClient } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import type { Effect, Either, ParseResult, Schema, Stream } from "effect"
+import type { Effect, Either, ParseResult, Schema } from "effect"
 import type { FastBase } from "./fastBase.js"
 import type { Slots } from "./slots.js"
 import type { Expiry, Watchdog } from "./watchdog.js"
@@ -175,35 +175,31 @@ export type WriteAt = (bytes: Uint8Array, position: number, done: (error: Platfo
 // ---------------------------------------------------------------------------------------------
 
 /**
- * The body of an upload of `length` bytes on a transport's upload path (see {@link FastUpload}):
- * an Effect `Stream` (run once per attempt, so a retry runs it again), or a file the transport can
- * read itself (opened by the `FileSystem` service; see {@link FastUpload.canRead}).
+ * One upload attempt on a transport's upload path (see {@link FastUpload}): sends `target` (`undefined`
+ * when the request's URL cannot take the fast path: a transport failure), as
+ * {@link FastTransport.attempt} does (slot, watchdog, typed failures from `context`).
  */
-export type UploadBody =
-  | { readonly _tag: "Stream"; readonly stream: Stream.Stream<Uint8Array, unknown>; readonly length: number }
-  | { readonly _tag: "File"; readonly file: FileSystem.File; readonly length: number }
+export type UploadAttempt = <C, E>(
+  target: FastRequest | undefined,
+  context: FastAttemptContext<C, E>,
+  call: C
+) => Effect.Effect<Uint8Array, E>
 
 /**
- * A transport's upload path (optional): one attempt sends `request` (its headers final, with
- * `content-type` and `content-length`; no body of its own) with `body`, pulled chunk by chunk as
- * the connection takes it, and resumes as {@link FastTransport.attempt} does (the 2xx body, or the
- * typed failure). Each chunk taken and each chunk the body produces count as progress for the idle
- * timeout; a body that fails or does not have `length` bytes fails the attempt as a transport
- * failure; interruption stops the body (the stream's finalizers run before the attempt ends).
+ * A transport's upload path (optional), for a request whose body is a stream of known length
+ * (`HttpBody.stream` with a `contentLength`): the transport pulls the body itself, chunk by chunk as
+ * the connection takes it (a stream made by `readFileStream` may be read from its file instead, see
+ * {@link withFileSource}). `attempts` is the client's retry policy: it calls the given
+ * {@link UploadAttempt} once per attempt (with the request as sent, without its body; the
+ * transport adds `content-type` and `content-length`). Each chunk taken and each chunk the body
+ * produces count as progress for the idle timeout; a body that fails or does not have its length
+ * fails the attempt as a transport failure; interruption stops the body (a stream's finalizers run
+ * before the attempt ends). Kept small on the client's side: the main entry is in browser bundles.
  */
-export interface FastUpload {
-  readonly attempt: <C, E>(
-    request: FastRequest,
-    body: UploadBody,
-    context: FastAttemptContext<C, E>,
-    call: C
-  ) => Effect.Effect<Uint8Array, E>
-  /**
-   * Whether the transport can read `file` (opened at `path` by the `FileSystem` service) itself:
-   * `false` for another `FileSystem` than Node's, whose descriptors are not the file's on disk.
-   */
-  readonly canRead: (file: FileSystem.File, path: string) => boolean
-}
+export type FastUpload = <X>(
+  body: HttpBody.Stream,
+  attempts: (attempt: UploadAttempt) => Effect.Effect<Uint8Array, X>
+) => Effect.Effect<Uint8Array, X>
 
 /** A file a stream reads (see {@link fileSourceOf}). */
 export interface FileSource {

@@ -33,7 +33,7 @@ import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import type * as Undici from "@effect/platform-node/Undici"
 import { SystemError } from "@effect/platform/Error"
-import { Effect, Fiber, Layer } from "effect"
+import { Effect, Fiber, Layer, Option, type Stream } from "effect"
 import * as NodeFs from "node:fs"
 import { fastAttempt, type FastCallbacks, type FastHeaders, type Send } from "../internal/fastAttempt.js"
 import { fastStream, type Open, type Opened, type StreamCallbacks } from "../internal/fastStream.js"
@@ -42,7 +42,7 @@ import { FastBase } from "../internal/fastBase.js"
 import { fileDownload } from "../internal/fileSink.js"
 import { FileBody, type PulledBody, StreamBody } from "./uploadBody.js"
 import type { FastRequest, FastTransport, FastUpload, WriteAt } from "../internal/transport.js"
-import { withFastTransport } from "../internal/transport.js"
+import { fileSourceOf, withFastTransport } from "../internal/transport.js"
 
 /** The reason given to undici when an exchange is aborted (never reported to the caller). */
 const aborted = new Error("aborted by nextmv-effect")
@@ -342,31 +342,61 @@ class UploadOptions implements IterableDispatchOptions {
   }
 }
 
+/** An upload's body for one attempt: the file's descriptor, or the stream. */
+type Source = { readonly fd: number } | { readonly stream: Stream.Stream<Uint8Array, unknown> }
+
 /**
- * The upload path over `dispatcher`: an attempt's body is pulled by undici from a file read into two
- * reused blocks ({@link FileBody}) or from the Effect stream run in a fiber of its own
+ * The upload path over `dispatcher`: each attempt's body is pulled by undici, from the file a
+ * `readFileStream` stream reads (into two reused blocks, {@link FileBody}) when the `FileSystem`
+ * that opens it is Node's, else from the Effect stream run in a fiber of its own
  * ({@link StreamBody}), interrupted (its finalizers run) before the attempt ends.
  */
-const uploader = (dispatcher: Undici.Dispatcher): FastUpload => ({
-  attempt: (request, body, context, call) =>
-    Effect.suspend(() => {
-      if (body._tag === "File") {
-        const pulled = new FileBody(body.file.fd, body.length)
-        const send: Send = (target, cap, callbacks) => new Upload(callbacks, pulled).send(dispatcher, target, cap)
+const uploader = (dispatcher: Undici.Dispatcher): FastUpload => (body, attempts) => {
+  const length = body.contentLength ?? 0
+  const headers = { "content-type": body.contentType, "content-length": String(length) }
+  const run = (source: Source) =>
+    attempts((target, context, call) => {
+      if (target === undefined) return Effect.fail(context.transport(call, new Error("invalid URL")))
+      const request = new UploadTarget(target, headers)
+      const pulled = "fd" in source ? new FileBody(source.fd, length) : new StreamBody()
+      const send: Send = (sent, cap, callbacks) => new Upload(callbacks, pulled).send(dispatcher, sent, cap)
+      if (pulled instanceof FileBody) {
         // The read in flight completes before the caller closes the file.
         return Effect.ensuring(fastAttempt(send, request, context, call), Effect.promise(() => pulled.settled))
       }
-      const pulled = new StreamBody()
-      const send: Send = (target, cap, callbacks) => new Upload(callbacks, pulled).send(dispatcher, target, cap)
       return Effect.acquireUseRelease(
         // Forked from the uninterruptible acquire: interruptible again, so that the release stops it.
         Effect.forkDaemon(Effect.interruptible(pulled.produce(body.stream))),
         () => fastAttempt(send, request, context, call),
         (producer) => Fiber.interrupt(producer)
       )
-    }),
-  canRead: (file, path) => isFileOnDisk(file.fd, path)
-})
+    })
+  const file = fileSourceOf(body.stream)
+  if (file === undefined || file.length !== length) return run(body)
+  // A file that cannot be opened here is sent as the stream (which reports the failure).
+  return Effect.scoped(
+    Effect.flatMap(
+      Effect.option(file.fs.open(file.path, { flag: "r" })),
+      (opened) => run(Option.isSome(opened) && isFileOnDisk(opened.value.fd, file.path) ? opened.value : body)
+    )
+  )
+}
+
+/** The request of an upload attempt: the target as sent, with the body's content type and length. */
+class UploadTarget implements FastRequest {
+  readonly origin: string
+  readonly path: string
+  readonly method: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly body = undefined
+
+  constructor(target: FastRequest, headers: Readonly<Record<string, string>>) {
+    this.origin = target.origin
+    this.path = target.path
+    this.method = target.method
+    this.headers = { ...target.headers, ...headers }
+  }
+}
 
 /**
  * Writes blocks with `fs.write` on `fd`, the descriptor of a file opened with the platform's Node

@@ -63,10 +63,7 @@ import {
   type FastStream,
   type FastStreamContext,
   type FastTransport,
-  fastTransportOf,
-  type FastUpload,
-  fileSourceOf,
-  type UploadBody
+  fastTransportOf
 } from "../internal/transport.js"
 import { type Expiry, guard, Watchdog } from "../internal/watchdog.js"
 import { ReadAhead } from "../internal/readAhead.js"
@@ -521,14 +518,8 @@ const makeRequester = (
   const fastHeaders = fast === undefined ? undefined : Object.freeze({ ...fast.headers })
 
   /** The fast-path form of `request` (as sent by `http`), or `undefined` when it must take the generic path. */
-  const fastTarget = (request: HttpClientRequest.HttpClientRequest): FastRequest | undefined =>
-    targetWith(request, fastContent(request.body))
-
-  /** {@link fastTarget} with `content` as the body (`undefined` for an upload: the transport pulls it). */
-  const targetWith = (
-    request: HttpClientRequest.HttpClientRequest,
-    content: Uint8Array | string | undefined | null
-  ): FastRequest | undefined => {
+  const fastTarget = (request: HttpClientRequest.HttpClientRequest): FastRequest | undefined => {
+    const content = fastContent(request.body)
     if (fast === undefined || fastHeaders === undefined || content === null) return undefined
     const headers = request.headers === Headers.empty ? fastHeaders : { ...request.headers, ...fastHeaders }
     // The usual API request (a path built by `internal/paths.ts`, no query parameters): no URL parse.
@@ -669,51 +660,18 @@ const makeRequester = (
 
   const uploading = fast?.transport.upload
   const bytes = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Uint8Array, NextmvHttpError> =>
-    uploading !== undefined && request.body._tag === "Stream" && request.body.contentLength !== undefined
-      ? upload(uploading, request, request.body, request.body.contentLength)
+    request.body._tag === "Stream" && request.body.contentLength !== undefined && uploading !== undefined
+      // An upload of known length: the transport pulls the body (`FastUpload`); the target is the
+      // request as sent, without its body.
+      ? uploading(
+        request.body,
+        (attemptOf) =>
+          retrying(request, (call) => attemptOf(fastTarget(HttpClientRequest.setBody(call.request, HttpBody.empty)), fastContext, call))
+      )
       : fast !== undefined && fastContent(request.body) !== null
       // The target is built per attempt from the request as sent (trace headers included).
       ? retrying(request, fastAttemptOf)
       : withRetries(request, readBody)
-
-  /**
-   * An upload of known length on the transport's upload path (`NodeTransport`): the transport pulls
-   * the body, and reads a file itself when the stream is `readFileStream`'s and it can. Same
-   * retries (each attempt runs the body again), slot, timeouts and failures as the generic path.
-   */
-  const upload = (
-    uploading: FastUpload,
-    request: HttpClientRequest.HttpClientRequest,
-    body: HttpBody.Stream,
-    length: number
-  ): Effect.Effect<Uint8Array, NextmvHttpError> => {
-    const headers = { "content-type": body.contentType, "content-length": String(length) }
-    const send = (source: UploadBody) =>
-      retrying(request, (call) => {
-        const target = targetWith(call.request, undefined)
-        return target === undefined
-          ? attempt(call.request, call.deadlineAt, readBody, false)
-          : uploading.attempt(
-            new Target(target.origin, target.path, target.method, { ...target.headers, ...headers }, undefined),
-            source,
-            fastContext,
-            call
-          )
-      })
-    const stream: UploadBody = { _tag: "Stream", stream: body.stream, length }
-    const file = fileSourceOf(body.stream)
-    if (file === undefined || file.length !== length) return send(stream)
-    // A file that cannot be opened here is sent as the stream (which reports the failure).
-    return Effect.scoped(
-      Effect.flatMap(
-        Effect.option(file.fs.open(file.path, { flag: "r" })),
-        (opened) =>
-          Option.isSome(opened) && uploading.canRead(opened.value, file.path)
-            ? send({ _tag: "File", file: opened.value, length })
-            : send(stream)
-      )
-    )
-  }
   const text = (request: HttpClientRequest.HttpClientRequest) => Effect.map(bytes(request), (body) => decoder.decode(body))
 
   /**
