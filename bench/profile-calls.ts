@@ -20,7 +20,9 @@ import { spawn } from "node:child_process"
 import { writeFileSync } from "node:fs"
 import { Session } from "node:inspector/promises"
 import { join } from "node:path"
+import { decoderOf } from "../src/internal/compiledDecoder.js"
 import { fastAttempt } from "../src/internal/fastAttempt.js"
+import { FastBase } from "../src/internal/fastBase.js"
 import { withFastTransport } from "../src/internal/transport.js"
 import * as Applications from "../src/services/Applications.js"
 import { NodeTransport } from "../src/node/index.js"
@@ -57,7 +59,10 @@ const stubLayer = Layer.succeed(
         request,
         context,
         call
-      )
+      ),
+    // As `NodeTransport`: the compiled decoder and the plain-path targets.
+    decoderOf,
+    base: FastBase.of
   })
 )
 const sdk = ManagedRuntime.make(
@@ -105,11 +110,35 @@ if (session !== undefined) {
     })
   }
 }
+// `PROFILE_OPS=1`: counts the Effect runtime's operations per call, by kind (the fiber runtime's
+// handlers are its methods named by op code: `Success`, `OnSuccess`, `Async`, …).
+const countOps = process.env["PROFILE_OPS"] === "1"
+const ops = new Map<string, number>()
+const fiberProto = Object.getPrototypeOf(Effect.runSync(Effect.withFiberRuntime((fiber) => Effect.succeed(fiber)))) as Record<
+  string,
+  unknown
+>
+const handlers = Object.getOwnPropertyNames(fiberProto).filter((key) => /^[A-Z]/.test(key) && typeof fiberProto[key] === "function")
+const originals = new Map(handlers.map((key) => [key, fiberProto[key] as (this: unknown, op: unknown) => unknown]))
+if (countOps) {
+  for (const [key, handler] of originals) {
+    fiberProto[key] = function(this: unknown, op: unknown) {
+      ops.set(key, (ops.get(key) ?? 0) + 1)
+      return handler.call(this, op)
+    }
+  }
+}
 const cpu0 = process.cpuUsage()
 const t0 = performance.now()
 await run()
 const wall = performance.now() - t0
 const cpu = process.cpuUsage(cpu0)
+if (countOps) {
+  for (const [key, handler] of originals) fiberProto[key] = handler
+  const total = [...ops.values()].reduce((a, b) => a + b, 0)
+  const kinds = [...ops].sort((a, b) => b[1] - a[1]).map(([key, n]) => `${key} ${(n / CALLS).toFixed(1)}`)
+  console.log(`Effect operations: ${(total / CALLS).toFixed(1)} per call (${kinds.join(", ")})`)
+}
 if (session !== undefined && out !== undefined) {
   const { profile } = await session.post("Profiler.stop")
   writeFileSync(out, JSON.stringify(profile))

@@ -14,13 +14,19 @@
  * - results fetched per run (GET …/runs/{id} per run id, at the emulator);
  * - duplicate submissions (POSTs minus submitted runs);
  * - detection latency, from a run's end (emulator) to the delivery of its result (await), p50/p99.
+ *
+ * The client runs on `NodeTransport` (`nextmv-effect/node`, the recommended transport) over an
+ * undici `Agent` capped at the budget's connection count; `BENCH_TRANSPORT=platform` runs it on the
+ * platform's undici `HttpClient` over the same kind of `Agent` instead.
  */
+import { HttpClient } from "@effect/platform"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { fork } from "node:child_process"
 // The transport's own connection cap (undici ships with @effect/platform-node).
 import { Agent } from "undici"
 import { cpus } from "node:os"
 import { Clock, Duration, Effect, Fiber, Layer, Redacted } from "effect"
+import { NodeTransport } from "../src/node/index.js"
 import * as RunTracker from "../src/programs/RunTracker.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import * as Runs from "../src/services/Runs.js"
@@ -33,6 +39,7 @@ const SPEED = Number(process.env["BENCH_SPEED"] ?? 4)
 const REAL_LAG_MILLIS = 1_000
 const CONCURRENCY = 8
 const MAX_CONNECTIONS = 16
+const TRANSPORT = process.env["BENCH_TRANSPORT"] === "platform" ? "platform" : "node"
 
 const t0 = Date.now()
 /** Emulator time: the same formula in both processes. */
@@ -99,6 +106,14 @@ const program = Effect.gen(function*() {
   child.send({ type: "start", t0, speed: SPEED, durations })
   const ready = yield* nextMessage<Ready>("ready")
 
+  // An undici `Agent` capped at the budget's connection count, closed with the layer.
+  const agent = Effect.acquireRelease(
+    Effect.sync(() => new Agent({ connections: MAX_CONNECTIONS })),
+    (agent) => Effect.promise(() => agent.destroy())
+  )
+  const transportLayer = TRANSPORT === "platform"
+    ? NodeHttpClient.layerUndiciWithoutDispatcher.pipe(Layer.provide(Layer.scoped(NodeHttpClient.Dispatcher, agent)))
+    : Layer.scoped(HttpClient.HttpClient, Effect.map(agent, NodeTransport.make))
   const clientLayer = NextmvClient.layer({
     apiKey: Redacted.make(ready.apiKey),
     baseUrl: ready.url,
@@ -116,18 +131,7 @@ const program = Effect.gen(function*() {
     Layer.provideMerge(Runs.layer),
     Layer.provide(Uploads.layer),
     Layer.provideMerge(clientLayer),
-    Layer.provide(Layer.mergeAll(
-      NodeHttpClient.layerUndiciWithoutDispatcher.pipe(
-        Layer.provide(Layer.scoped(
-          NodeHttpClient.Dispatcher,
-          Effect.acquireRelease(
-            Effect.sync(() => new Agent({ connections: MAX_CONNECTIONS })),
-            (agent) => Effect.promise(() => agent.destroy())
-          )
-        ))
-      ),
-      NodeContext.layer
-    ))
+    Layer.provide(Layer.mergeAll(transportLayer, NodeContext.layer))
   )
 
   return yield* Effect.gen(function*() {
@@ -201,6 +205,7 @@ const program = Effect.gen(function*() {
     const budget = yield* client.budget.state
     const lines = [
       `Scale figure (${new Date().toISOString().slice(0, 10)}, ${cpus().length} CPUs (nproc), node ${process.version}, speed ${SPEED}x)`,
+      `transport: ${TRANSPORT === "node" ? "NodeTransport (nextmv-effect/node)" : "the platform's undici HttpClient"}`,
       `budget: published limits, margin ${
         (REAL_LAG_MILLIS * SPEED / 1000).toFixed(0)
       } s of emulator time, ${MAX_CONNECTIONS} connections; tracker concurrency ${CONCURRENCY}`,

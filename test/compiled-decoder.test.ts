@@ -21,6 +21,7 @@ import { NodeTransport } from "../src/node/index.js"
 import { listOf } from "../src/internal/pagination.js"
 import { Account, Integration, IntegrationList, Queue } from "../src/schemas/Account.js"
 import { Application } from "../src/schemas/Applications.js"
+import { DateTimeUtc } from "../src/schemas/Common.js"
 import { EnsembleDefinition } from "../src/schemas/Ensembles.js"
 import {
   AcceptanceTest,
@@ -533,6 +534,66 @@ describe("compiled response decoder, examples from the API docs", () => {
       expect(error.issue).toBe(ParseResult.TreeFormatter.formatIssueSync(expected.left))
       expect(error.issue).toContain("name")
     }))
+})
+
+describe("instants (the SDK's DateTimeUtc) on the compiled path", () => {
+  const Instant = Schema.Struct({ at: DateTimeUtc })
+  const schemaDecode = ParseResult.decodeUnknownEither(Instant, OPTIONS)
+  const agreeOn = (at: unknown) => {
+    const input = { at }
+    const expected = schemaDecode(input)
+    const actual = decoderOf(Instant)(input)
+    expect(Either.isRight(actual), String(at)).toBe(Either.isRight(expected))
+    if (Either.isRight(actual) && Either.isRight(expected)) {
+      expect(Object.getPrototypeOf(actual.right.at)).toBe(Object.getPrototypeOf(expected.right.at))
+      expect(DateTime.isUtc(actual.right.at)).toBe(true)
+      expect(DateTime.toEpochMillis(actual.right.at), String(at)).toBe(DateTime.toEpochMillis(expected.right.at))
+    } else if (Either.isLeft(actual) && Either.isLeft(expected)) {
+      expect(ParseResult.TreeFormatter.formatIssueSync(actual.left)).toBe(ParseResult.TreeFormatter.formatIssueSync(expected.left))
+    }
+  }
+  // Instants from year 100 to 9999, as the API writes them (with and without milliseconds).
+  const millis = fc.integer({ min: Date.UTC(100, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) })
+  const apiForm = fc.tuple(millis, fc.boolean()).map(([ms, withMillis]) => {
+    const iso = new Date(ms).toISOString()
+    return withMillis ? iso : `${iso.slice(0, 19)}Z`
+  })
+
+  it("builds the API's form from its digits, with the instant Schema gives", () => {
+    fc.assert(fc.property(apiForm, agreeOn), { numRuns: 2000 })
+    // Read without parsing: the compiled path decodes them (no fallback to Schema).
+    expect(Option.isSome(compiledOnly(Instant)!({ at: "2026-01-02T03:04:05Z" }))).toBe(true)
+  })
+
+  it("agrees with Schema on near misses (other digits, days 29 to 31, hour 24, leap seconds, early years, zones)", () => {
+    for (
+      const at of [
+        "2026-02-29T00:00:00Z",
+        "2024-02-29T00:00:00Z",
+        "2026-02-30T00:00:00Z",
+        "2026-04-31T12:00:00.500Z",
+        "2026-01-01T24:00:00Z",
+        "2026-01-01T23:59:60Z",
+        "2026-13-01T00:00:00Z",
+        "2026-00-10T00:00:00Z",
+        "2026-01-00T00:00:00Z",
+        "0099-01-01T00:00:00Z",
+        "0000-01-01T00:00:00.000Z",
+        "2026-01-01T00:00:00.12Z",
+        "2026-01-01T00:00:00.1234Z",
+        "2026-01-01T00:00:00+02:00",
+        "2026-01-01T00:00:00",
+        "2026-01-01 00:00:00Z",
+        "2026-0a-01T00:00:00Z",
+        "2026-01-01T00:00:0/Z",
+        "2026-01-01T00:00:00.12:Z",
+        "2026-01-01T00:00:00,123Z"
+      ]
+    ) agreeOn(at)
+    // One character of the API's form replaced by any other.
+    const mutated = fc.tuple(apiForm, fc.nat(), fc.char()).map(([s, i, c]) => s.slice(0, i % s.length) + c + s.slice(i % s.length + 1))
+    fc.assert(fc.property(mutated, agreeOn), { numRuns: 2000 })
+  })
 })
 
 describe("which transports decode with the compiled decoder", () => {

@@ -18,7 +18,8 @@
  *
  * @internal
  */
-import { Either, Option, ParseResult, type Schema, SchemaAST as AST } from "effect"
+import { DateTime, Either, Option, ParseResult, type Schema, SchemaAST as AST } from "effect"
+import { DateTimeUtc } from "../schemas/Common.js"
 
 /** What a compiled function returns when its input does not fit (never a decoded value: module-private). */
 const MISMATCH: unique symbol = Symbol("nextmv-effect/compiledDecoder/mismatch")
@@ -115,6 +116,7 @@ const suspend = (ast: AST.Suspend): Decode | undefined => {
 }
 
 const compileNode = (ast: AST.AST): Decode | undefined => {
+  if (ast === DateTimeUtc.ast) return instant(ast as AST.Transformation)
   switch (ast._tag) {
     case "StringKeyword":
       return when((u) => typeof u === "string")
@@ -156,6 +158,56 @@ const compileNode = (ast: AST.AST): Decode | undefined => {
       return transformation(ast)
     default:
       return undefined
+  }
+}
+
+/** The digit at `i` of `s`, or a negative number / a number above 9 for any other character. */
+const digit = (s: string, i: number): number => s.charCodeAt(i) - 48
+
+/**
+ * The epoch milliseconds of an instant in the form the API sends, `YYYY-MM-DDTHH:MM:SSZ` or
+ * `YYYY-MM-DDTHH:MM:SS.sssZ`, or `undefined` for any other string (and for the days 29 to 31,
+ * hour 24, years before 100, which `new Date` reads in ways `Date.UTC` does not): what
+ * `new Date(input).getTime()` gives for it, without parsing a date string.
+ */
+const instantMillis = (s: string): number | undefined => {
+  const n = s.length
+  if (
+    (n !== 20 && n !== 24) || s.charCodeAt(n - 1) !== 90 /* Z */ || s.charCodeAt(4) !== 45 /* - */ ||
+    s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 /* T */ || s.charCodeAt(13) !== 58 /* : */ || s.charCodeAt(16) !== 58 ||
+    (n === 24 && s.charCodeAt(19) !== 46 /* . */)
+  ) return undefined
+  for (let k = 0; k < DIGITS.length; k++) {
+    const i = DIGITS[k]!
+    if (i < n - 1 && (digit(s, i) < 0 || digit(s, i) > 9)) return undefined
+  }
+  const year = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3)
+  const month = digit(s, 5) * 10 + digit(s, 6)
+  const day = digit(s, 8) * 10 + digit(s, 9)
+  const hour = digit(s, 11) * 10 + digit(s, 12)
+  const minute = digit(s, 14) * 10 + digit(s, 15)
+  const second = digit(s, 17) * 10 + digit(s, 18)
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > 28 || hour > 23 || minute > 59 || second > 59) return undefined
+  const millis = n === 24 ? digit(s, 20) * 100 + digit(s, 21) * 10 + digit(s, 22) : 0
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis)
+}
+
+/** Where {@link instantMillis} reads digits. */
+const DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22]
+
+/**
+ * The SDK's `DateTimeUtc` (`schemas/Common.ts`): an instant the API sends in its usual form is
+ * built from its epoch milliseconds (as the schema's `DateTime.unsafeFromDate(new Date(input))`
+ * would build it, without parsing a date string); any other string goes through the schema's own
+ * transformation.
+ */
+const instant = (ast: AST.Transformation): Decode | undefined => {
+  const general = transformation(ast)
+  const to = compile(ast.to)
+  if (general === undefined || to === undefined) return undefined
+  return (input) => {
+    const millis = typeof input === "string" ? instantMillis(input) : undefined
+    return millis === undefined ? general(input) : to(DateTime.unsafeFromDate(new Date(millis)))
   }
 }
 

@@ -1,19 +1,20 @@
 /**
  * One fast-path attempt over a callback transport (see `internal/transport.ts`): a single
- * `Effect.async` (in a failure frame for interruption), no fiber. It takes the per-origin slot (or queues for it), arms the attempt's
- * watchdog (which aborts the exchange on expiry), sends, and resumes once with the whole 2xx body
- * or the typed failure. Interruption aborts the exchange and gives the slot back.
+ * `Effect.async` (in a failure frame for interruption), no fiber. It takes the per-origin slot (or queues for it), joins the
+ * shared timer (`internal/sharedTimer.ts`, which aborts the exchange on expiry), sends, and
+ * resumes once with the whole 2xx body or the typed failure. Interruption aborts the exchange and
+ * gives the slot back.
  *
- * The attempt is one object ({@link Attempt}): its own watchdog, the transport's callbacks and the
+ * The attempt is one object ({@link Attempt}): its timeouts, the transport's callbacks and the
  * slot's waiter at once, so an attempt allocates that object, the exchange and the `Effect.async`
- * machinery — no closure per callback. What must live while the exchange runs is small, which
+ * machinery — no closure per callback, no timer. What must live while the exchange runs is small, which
  * matters at high concurrency: everything alive while a request waits for the network survives
  * the young-generation collections that happen meanwhile and costs a copy in each.
  */
 import { Effect } from "effect"
+import { Timed } from "./sharedTimer.js"
 import type { Slots, Waiter } from "./slots.js"
 import type { FastAttemptContext, FastRequest } from "./transport.js"
-import { type Expiry, Watchdog } from "./watchdog.js"
 
 /** Response headers as a transport reports them (lower-case names). */
 export type FastHeaders = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
@@ -52,9 +53,20 @@ const noop = (): void => {}
 /** 0: waiting for a slot, 1: sent, 2: settled (or interrupted). */
 type State = 0 | 1 | 2
 
-/** One attempt (see the module comment). */
-class Attempt<C, E> extends Watchdog implements FastCallbacks {
+/**
+ * One attempt (see the module comment). Its timeouts are those of `internal/watchdog.ts`
+ * (python-requests semantics: the first wait gets the connect limit on top of the idle limit,
+ * progress only records a timestamp, the optional deadline bounds everything), counted on the
+ * shared timer (`internal/sharedTimer.ts`) instead of a timer per attempt.
+ */
+class Attempt<C, E> extends Timed implements FastCallbacks {
   private state: State = 0
+  /** The last sign of progress (or the start), `performance.now()`. */
+  private last = 0
+  private progressed = false
+  private readonly idleMillis: number
+  private readonly connectMillis: number
+  private readonly deadlineAt: number | undefined
   private exchange: Exchange | undefined = undefined
   private waiter: Waiter | undefined = undefined
   private readonly slot: Slots
@@ -70,7 +82,10 @@ class Attempt<C, E> extends Watchdog implements FastCallbacks {
     private readonly context: FastAttemptContext<C, E>,
     private readonly call: C
   ) {
-    super(context.idleMillis, context.connectMillis, context.deadlineAt(call))
+    super()
+    this.idleMillis = context.idleMillis
+    this.connectMillis = context.connectMillis
+    this.deadlineAt = context.deadlineAt(call)
     this.slot = context.slot(call)
     this.send = send
     this.request = request
@@ -97,7 +112,8 @@ class Attempt<C, E> extends Watchdog implements FastCallbacks {
     if (this.state !== 0) return
     this.state = 1
     this.waiter = undefined
-    this.arm()
+    this.last = performance.now()
+    this.watch(this.dueAt())
     // A transport reports its failures through `onError`; one that throws still fails typed.
     try {
       this.exchange = this.send!(this.request!, this.context.errorBodyCap, this)
@@ -121,7 +137,7 @@ class Attempt<C, E> extends Watchdog implements FastCallbacks {
 
   private finish(): void {
     this.state = 2
-    this.stop()
+    this.unwatch()
     this.exchange = undefined
     this.waiter = undefined
     this.send = undefined
@@ -129,14 +145,22 @@ class Attempt<C, E> extends Watchdog implements FastCallbacks {
     this.resume = undefined
   }
 
-  protected override expire(expiry: Expiry): void {
+  protected dueAt(): number {
+    const idleAt = this.last + (this.progressed ? this.idleMillis : this.connectMillis + this.idleMillis)
+    return this.deadlineAt === undefined || idleAt < this.deadlineAt ? idleAt : this.deadlineAt
+  }
+
+  /** No progress for the limit, or past the deadline: aborts the exchange, fails typed. */
+  protected due(at: number): void {
     if (this.state !== 1) return
     this.exchange?.abort()
+    const expiry = this.deadlineAt !== undefined && at >= this.deadlineAt ? "deadline" : "idle"
     this.settle(Effect.fail(this.context.timeout(this.call, expiry)))
   }
 
   onProgress(): void {
-    this.touch()
+    this.last = performance.now()
+    this.progressed = true
   }
 
   onResponse(status: number, headers: FastHeaders, body: Uint8Array): void {

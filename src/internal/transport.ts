@@ -158,17 +158,24 @@ export interface FileDownload<E> {
 }
 
 /**
- * A transport's download into an open file (optional): the body's buffers are copied into reused
- * blocks from the transport's callbacks and written while the next block fills, the connection
- * paused while the writes are behind; `bodyTimeout` is the failure of an idle or deadline expiry
+ * A transport's download into an open file (optional): the body's buffers are gathered from the
+ * transport's callbacks and written in batches (one vectored write each) while the next batch
+ * gathers, the connection paused while the writes are behind; `bodyTimeout` is the failure of an idle or deadline expiry
  * while the body arrives. `undefined` when the transport cannot write `file` itself (`file`, opened
  * at `path` by the `FileSystem` service, is not that file on disk: another `FileSystem`); the
  * caller then writes the streamed body through the `FileSystem`.
  */
 export type FastFile = <E>(file: FileSystem.File, path: string, bodyTimeout: (expiry: Expiry) => E) => FileDownload<E> | undefined
 
-/** Writes all of `bytes` at `position` of a file; `done` once written (or with the failure). */
-export type WriteAt = (bytes: Uint8Array, position: number, done: (error: PlatformError | undefined) => void) => void
+/**
+ * Writes all of `buffers`, one after the other, at `position` of a file (a vectored write); `done`
+ * once written (or with the failure).
+ */
+export type WritevAt = (
+  buffers: ReadonlyArray<Uint8Array>,
+  position: number,
+  done: (error: PlatformError | undefined) => void
+) => void
 
 // ---------------------------------------------------------------------------------------------
 // Uploads (request bodies of known length the transport pulls)

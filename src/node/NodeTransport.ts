@@ -11,8 +11,8 @@
  * spans, trace-context propagation. Streamed downloads (`presigned.stream`, downloads to disk)
  * take a second callback path: a dispatch handler hands each body chunk to the client's read-ahead
  * and pauses the connection while it is full (no effect or platform `Stream` per chunk); a
- * download to a file (`presigned.toFile`, the `Runs` downloads) is copied from that handler into
- * reused blocks written with `fs.write` on the descriptor of the file the platform's Node
+ * download to a file (`presigned.toFile`, the `Runs` downloads) is gathered from that handler into
+ * batches written with `fs.writev` on the descriptor of the file the platform's Node
  * `FileSystem` opened (with another `FileSystem`, whose descriptors are not the file's on disk, the
  * body is written through that `FileSystem`). Uploads of a known length (`presigned` requests with
  * a streamed body: `Uploads.uploadData` of a file or of a stream with its length, `push`) take a
@@ -41,7 +41,7 @@ import { decoderOf } from "../internal/compiledDecoder.js"
 import { FastBase } from "../internal/fastBase.js"
 import { fileDownload } from "../internal/fileSink.js"
 import { FileBody, type PulledBody, StreamBody } from "./uploadBody.js"
-import type { FastRequest, FastTransport, FastUpload, WriteAt } from "../internal/transport.js"
+import type { FastRequest, FastTransport, FastUpload, WritevAt } from "../internal/transport.js"
 import { fileSourceOf, withFastTransport } from "../internal/transport.js"
 
 /** The reason given to undici when an exchange is aborted (never reported to the caller). */
@@ -399,17 +399,18 @@ class UploadTarget implements FastRequest {
 }
 
 /**
- * Writes blocks with `fs.write` on `fd`, the descriptor of a file opened with the platform's Node
- * `FileSystem` (whose `open` gives the operating system's descriptor), looping over short writes.
+ * Writes batches of buffers with `fs.writev` at a position of `fd`, the descriptor of a file opened
+ * with the platform's Node `FileSystem` (whose `open` gives the operating system's descriptor),
+ * looping over short writes.
  */
-const writerOf = (fd: number): WriteAt => {
-  const writeAt: WriteAt = (bytes, position, done) =>
-    NodeFs.write(fd, bytes, 0, bytes.length, position, (error, written) => {
+const writevOf = (fd: number): WritevAt => {
+  const writevAt: WritevAt = (buffers, position, done) =>
+    NodeFs.writev(fd, buffers, position, (error, written) => {
       if (error !== null) {
         return done(
           new SystemError({
             module: "FileSystem",
-            method: "write",
+            method: "writev",
             reason: "Unknown",
             pathOrDescriptor: fd,
             description: error.message,
@@ -417,13 +418,18 @@ const writerOf = (fd: number): WriteAt => {
           })
         )
       }
+      let rest = written
+      let i = 0
+      while (i < buffers.length && rest >= buffers[i]!.length) rest -= buffers[i++]!.length
+      if (i === buffers.length) return done(undefined)
       if (written === 0) {
-        return done(new SystemError({ module: "FileSystem", method: "write", reason: "WriteZero", pathOrDescriptor: fd }))
+        return done(new SystemError({ module: "FileSystem", method: "writev", reason: "WriteZero", pathOrDescriptor: fd }))
       }
-      if (written < bytes.length) return writeAt(bytes.subarray(written), position + written, done)
-      done(undefined)
+      const left = buffers.slice(i)
+      left[0] = left[0]!.subarray(rest)
+      writevAt(left, position + written, done)
     })
-  return writeAt
+  return writevAt
 }
 
 /**
@@ -449,7 +455,7 @@ const fastTransport = (dispatcher: Undici.Dispatcher): FastTransport => {
   return {
     attempt: (request, context, call) => fastAttempt(send, request, context, call),
     stream: (request, context, sink) => fastStream(open, request, context, sink),
-    toFile: (file, path, bodyTimeout) => isFileOnDisk(file.fd, path) ? fileDownload(open, writerOf(file.fd), bodyTimeout) : undefined,
+    toFile: (file, path, bodyTimeout) => isFileOnDisk(file.fd, path) ? fileDownload(open, writevOf(file.fd), bodyTimeout) : undefined,
     upload: uploader(dispatcher),
     decoderOf,
     base: FastBase.of

@@ -786,7 +786,7 @@ const makeRequester = (
   const fileTransport = fast?.transport.toFile
   /**
    * A download written to a file by the transport's callbacks (`NodeTransport`): the body's
-   * buffers are copied into reused blocks as they arrive, with no effect per buffer (see
+   * buffers are gathered as they arrive and written in batches, with no effect per buffer (see
    * `internal/fileSink.ts`). Same retries, timeouts, slot and failures as `stream`.
    */
   const toFile = fileTransport === undefined ? undefined : (
