@@ -658,8 +658,17 @@ const makeRequester = (
     )
   }
 
+  const uploading = fast?.transport.upload
   const bytes = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Uint8Array, NextmvHttpError> =>
-    fast !== undefined && fastContent(request.body) !== null
+    request.body._tag === "Stream" && request.body.contentLength !== undefined && uploading !== undefined
+      // An upload of known length: the transport pulls the body (`FastUpload`); the target is the
+      // request as sent, without its body.
+      ? uploading(
+        request.body,
+        (attemptOf) =>
+          retrying(request, (call) => attemptOf(fastTarget(HttpClientRequest.setBody(call.request, HttpBody.empty)), fastContext, call))
+      )
+      : fast !== undefined && fastContent(request.body) !== null
       // The target is built per attempt from the request as sent (trace headers included).
       ? retrying(request, fastAttemptOf)
       : withRetries(request, readBody)
