@@ -25,7 +25,18 @@ import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
 import { Duration, Effect, Fiber, Layer, ManagedRuntime, Redacted, Stream } from "effect"
 import { spawn } from "node:child_process"
-import { closeSync, createReadStream, createWriteStream, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs"
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync
+} from "node:fs"
 import { cpus, tmpdir } from "node:os"
 import { join } from "node:path"
 import { Readable } from "node:stream"
@@ -88,7 +99,7 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ["gc"] })
 
 /**
- * Wall, CPU and peak RSS growth of `f` (sampled every 5 ms).
+ * Wall, CPU and peak RSS growth of `f` (the kernel's peak RSS where there is one, and a 5 ms sampler).
  *
  * - `"full"` (the call figures): a forced full GC first, growth over the RSS at the start.
  * - `"transfer"`: growth over the process at idle, taken anew before each run, the same way for
@@ -101,7 +112,31 @@ new PerformanceObserver((list) => {
  *   point of that saw-tooth (and of the allocator giving pages back): the growth moved by about
  *   30 MiB with where the baseline fell, not with what the transfer held. A scavenge leaves V8's
  *   heap limits alone (a forced *full* GC does not: see `BENCH_TRANSFER_GC`).
+ *   The peak is the kernel's (`VmHWM`, reset after the baseline): the 5 ms sampler alone may miss a
+ *   peak that lasts less than a sample, on either side.
  */
+/**
+ * The kernel's peak RSS of this process since the last {@link resetPeakRss} (Linux: `VmHWM`), or
+ * `undefined` where there is none. Exact, unlike a sampler, which misses peaks between two samples.
+ */
+const peakRss = (): number | undefined => {
+  try {
+    const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))?.[1]
+    return kib === undefined ? undefined : Number(kib) * 1024
+  } catch {
+    return undefined
+  }
+}
+
+/** Resets the kernel's peak RSS to the current RSS (Linux: `5` into `/proc/self/clear_refs`). */
+const resetPeakRss = (): void => {
+  try {
+    writeFileSync("/proc/self/clear_refs", "5")
+  } catch {
+    // Not Linux: the sampler's peak only.
+  }
+}
+
 const measure = async (f: () => Promise<unknown>, baseline: "full" | "transfer"): Promise<Sample> => {
   if (baseline === "full") gc()
   else {
@@ -113,6 +148,7 @@ const measure = async (f: () => Promise<unknown>, baseline: "full" | "transfer")
   }
   const rss0 = process.memoryUsage.rss()
   const arrayBuffers0 = process.memoryUsage().arrayBuffers
+  resetPeakRss()
   let peak = rss0
   let peakArrayBuffers = arrayBuffers0
   const sample = () => {
@@ -129,6 +165,7 @@ const measure = async (f: () => Promise<unknown>, baseline: "full" | "transfer")
   const cpu = process.cpuUsage(cpu0)
   clearInterval(sampler)
   sample()
+  peak = Math.max(peak, peakRss() ?? 0)
   return {
     wallMs,
     cpuMs: (cpu.user + cpu.system) / 1000,
