@@ -429,7 +429,10 @@ const fastTransport = (dispatcher: Undici.Dispatcher): FastTransport => {
 }
 
 /**
- * An `HttpClient` over `dispatcher` with the fast path.
+ * An `HttpClient` over `dispatcher` with the fast path. File uploads reuse their two read blocks
+ * once undici asks for the next chunk, which is safe while the dispatcher's sockets keep a write
+ * high-water mark of at most 1 MiB (Node's default: 16 KiB on Node 20, 64 KiB from Node 22; see
+ * `./uploadBody.ts`): do not raise it through the dispatcher's `connect` options.
  *
  * @example
  * ```ts
