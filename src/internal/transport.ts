@@ -61,9 +61,31 @@ export interface FastAttemptContext<C, E> {
   readonly transport: (call: C, cause: unknown) => E
 }
 
-/** A transport's fast path: one attempt of `request` for `call`, the 2xx body as bytes. */
+/** What the client's state of one call tells a fast-path attempt. */
+export interface FastCall<A, E> {
+  /**
+   * What the 2xx body becomes (the bytes, or the decoded JSON document), computed before the
+   * calling fiber resumes: no further step of the fiber per call.
+   */
+  readonly read: (body: Uint8Array) => Effect.Effect<A, E>
+  /**
+   * Whether the caller may be interrupted while the attempt waits (else the attempt needs no
+   * interruption handling at all).
+   */
+  readonly interruptible: boolean
+}
+
+/**
+ * A transport's fast path: one attempt of `request` for `call`, what `call.read` makes of the 2xx
+ * body. Called when the attempt is to run (the client builds each attempt's effect as it runs it):
+ * the effect runs once.
+ */
 export interface FastTransport {
-  readonly attempt: <C, E>(request: FastRequest, context: FastAttemptContext<C, E>, call: C) => Effect.Effect<Uint8Array, E>
+  readonly attempt: <C extends FastCall<A, E>, E, A>(
+    request: FastRequest,
+    context: FastAttemptContext<C, E>,
+    call: C
+  ) => Effect.Effect<A, E>
   /** Streamed downloads, when the transport has them (see {@link FastStream}). */
   readonly stream?: FastStream | undefined
   /** Downloads written to a file by the transport's callbacks, when it has them (see {@link FastFile}). */
