@@ -25,11 +25,23 @@ import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
 import { Duration, Effect, Fiber, Layer, ManagedRuntime, Redacted, Stream } from "effect"
 import { spawn } from "node:child_process"
-import { closeSync, createReadStream, createWriteStream, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs"
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync
+} from "node:fs"
 import { cpus, tmpdir } from "node:os"
 import { join } from "node:path"
 import { Readable } from "node:stream"
 import { pipeline } from "node:stream/promises"
+import { constants as perfConstants, PerformanceObserver } from "node:perf_hooks"
 import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { NodeTransport } from "../src/node/index.js"
@@ -43,7 +55,7 @@ import { downloadToPath } from "../src/internal/fileStreams.js"
 import { rawGetApplication, startServer } from "./application.js"
 
 setFlagsFromString("--expose-gc")
-const gc = runInNewContext("gc") as () => void
+const gc = runInNewContext("gc") as (options?: { readonly type: "minor" | "major" }) => void
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
 const ROUNDS = env("BENCH_ROUNDS", 5)
@@ -69,27 +81,99 @@ interface Sample {
   readonly wallMs: number
   readonly cpuMs: number
   readonly rssGrowthMiB: number
+  /** Peak growth of the memory of `ArrayBuffer`s (Node's `Buffer`s included), over the same baseline. */
+  readonly arrayBuffersGrowthMiB: number
+  /** Garbage collections during the run: young (scavenges) and full (mark-compact). */
+  readonly minorGcs: number
+  readonly majorGcs: number
 }
 
+/** Garbage collections by kind, counted for {@link measure}. */
+const gcCount = { minor: 0, major: 0 }
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = (entry as unknown as { readonly detail?: { readonly kind?: number } }).detail?.kind
+    if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) gcCount.minor++
+    else if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) gcCount.major++
+  }
+}).observe({ entryTypes: ["gc"] })
+
 /**
- * Wall, CPU and peak RSS growth of `f`. Without `idleRss`, after a forced GC and over the RSS at
- * the start; a transfer passes the process's idle RSS instead (and gets no forced GC).
+ * Wall, CPU and peak RSS growth of `f` (the kernel's peak RSS where there is one, and a 5 ms sampler).
+ *
+ * - `"full"` (the call figures): a forced full GC first, growth over the RSS at the start.
+ * - `"transfer"`: growth over the process at idle, taken anew before each run, the same way for
+ *   both sides: forced young-generation collections (scavenges) first, then the RSS. A body read
+ *   from a socket arrives in a fresh `ArrayBuffer` per socket read (Node's, raw undici and the SDK
+ *   alike), and V8 frees dead ones only when a scavenge runs; with little other garbage that is
+ *   when 32 MiB of them piled up (V8's external-memory trigger, twice its default semi-space
+ *   size). Without the scavenge a run started with up to 32 MiB of the previous run's dead buffers
+ *   (often the other side's), and the one idle RSS taken once after the warm-ups fell at a random
+ *   point of that saw-tooth (and of the allocator giving pages back): the growth moved by about
+ *   30 MiB with where the baseline fell, not with what the transfer held. A scavenge leaves V8's
+ *   heap limits alone (a forced *full* GC does not: see `BENCH_TRANSFER_GC`).
+ *   The peak is the kernel's (`VmHWM`, reset after the baseline): the 5 ms sampler alone may miss a
+ *   peak that lasts less than a sample, on either side.
  */
-const measure = async (f: () => Promise<unknown>, idleRss?: number): Promise<Sample> => {
-  if (idleRss === undefined) gc()
-  const baseline = idleRss ?? process.memoryUsage.rss()
-  let peak = process.memoryUsage.rss()
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss())
-  }, 5)
+/**
+ * The kernel's peak RSS of this process since the last {@link resetPeakRss} (Linux: `VmHWM`), or
+ * `undefined` where there is none. Exact, unlike a sampler, which misses peaks between two samples.
+ */
+const peakRss = (): number | undefined => {
+  try {
+    const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))?.[1]
+    return kib === undefined ? undefined : Number(kib) * 1024
+  } catch {
+    return undefined
+  }
+}
+
+/** Resets the kernel's peak RSS to the current RSS (Linux: `5` into `/proc/self/clear_refs`). */
+const resetPeakRss = (): void => {
+  try {
+    writeFileSync("/proc/self/clear_refs", "5")
+  } catch {
+    // Not Linux: the sampler's peak only.
+  }
+}
+
+const measure = async (f: () => Promise<unknown>, baseline: "full" | "transfer"): Promise<Sample> => {
+  if (baseline === "full") gc()
+  else {
+    // Two scavenges (the second one waits for the first one's sweep of the dead `ArrayBuffer`s,
+    // which runs on a background thread), then a moment for the second one's sweep.
+    gc({ type: "minor" })
+    gc({ type: "minor" })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  const rss0 = process.memoryUsage.rss()
+  const arrayBuffers0 = process.memoryUsage().arrayBuffers
+  resetPeakRss()
+  let peak = rss0
+  let peakArrayBuffers = arrayBuffers0
+  const sample = () => {
+    const usage = process.memoryUsage()
+    peak = Math.max(peak, usage.rss)
+    peakArrayBuffers = Math.max(peakArrayBuffers, usage.arrayBuffers)
+  }
+  const sampler = setInterval(sample, 5)
+  const gcs0 = { ...gcCount }
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   await f()
   const wallMs = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)
   clearInterval(sampler)
-  peak = Math.max(peak, process.memoryUsage.rss())
-  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, rssGrowthMiB: Math.max(0, peak - baseline) / MIB }
+  sample()
+  peak = Math.max(peak, peakRss() ?? 0)
+  return {
+    wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    rssGrowthMiB: Math.max(0, peak - rss0) / MIB,
+    arrayBuffersGrowthMiB: Math.max(0, peakArrayBuffers - arrayBuffers0) / MIB,
+    minorGcs: gcCount.minor - gcs0.minor,
+    majorGcs: gcCount.major - gcs0.major
+  }
 }
 
 const sorted = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)
@@ -110,7 +194,7 @@ const compareAll = async (rounds: number, contenders: ReadonlyArray<() => Promis
   for (let i = 0; i < rounds; i++) {
     for (let j = 0; j < contenders.length; j++) {
       const k = (i + j) % contenders.length
-      out[k]!.push(await measure(contenders[k]!))
+      out[k]!.push(await measure(contenders[k]!, "full"))
     }
   }
   return out
@@ -515,25 +599,27 @@ const main = async () => {
         `| case | raw wall s (med) | SDK wall s (med) | wall ratio (min/med/max) | raw / SDK CPU s (med) | CPU ratio (min/med/max) | raw RSS growth MiB (max) | SDK RSS growth MiB (max) |`
       )
       print(`|---|---|---|---|---|---|---|---|`)
+      const memoryRows: Array<readonly [string, { readonly raw: Array<Sample>; readonly sdk: Array<Sample> }]> = []
       for (const [name, raw, sdkCase] of cases.filter((_, i) => only === undefined || only.includes(keys[i]!))) {
         // Both sides do the same disk work: the download target is removed before every run
         // (outside the measurement), so neither side pays for truncating the other's file.
         const result = { raw: [] as Array<Sample>, sdk: [] as Array<Sample> }
         await raw()
         await sdkCase()
-        // No GC is forced here: after a forced full GC, V8 may keep its old-generation limit next to
-        // the live heap, and then every transfer pays dozens of full collections (raw too; the SDK,
-        // which promotes more small objects per buffer, about twice as many). The idle RSS is the
-        // RSS after the warm-ups. `BENCH_TRANSFER_GC=1` forces a full GC first, for that regime.
+        // No full GC is forced here: after a forced full GC, V8 may keep its old-generation limit
+        // next to the live heap, and then every transfer pays dozens of full collections (raw too;
+        // the SDK, which promotes more small objects per buffer, about twice as many).
+        // `BENCH_TRANSFER_GC=1` forces one first, for that regime. Each run's RSS baseline is the
+        // process at idle just before it (`measure`'s "transfer" baseline: after a scavenge).
         if (process.env["BENCH_TRANSFER_GC"] === "1") gc()
-        const idle = process.memoryUsage.rss()
         for (let i = 0; i < TRANSFER_ROUNDS; i++) {
           // Alternating who goes first.
           for (const side of i % 2 === 0 ? ["raw", "sdk"] as const : ["sdk", "raw"] as const) {
             rmSync(target, { force: true })
-            result[side].push(await measure(side === "raw" ? raw : sdkCase, idle))
+            result[side].push(await measure(side === "raw" ? raw : sdkCase, "transfer"))
           }
         }
+        memoryRows.push([name, result])
         const rawWall = result.raw.map((s) => s.wallMs / 1000)
         const sdkWall = result.sdk.map((s) => s.wallMs / 1000)
         const rawCpu = result.raw.map((s) => s.cpuMs / 1000)
@@ -544,6 +630,20 @@ const main = async () => {
           } | ${fmt(stats(rawCpu).median)} / ${fmt(stats(sdkCpu).median)} | ${triple(sdkCpu.map((s, i) => s / rawCpu[i]!))} | ${
             fmt(stats(result.raw.map((s) => s.rssGrowthMiB)).max, 1)
           } | ${fmt(stats(result.sdk.map((s) => s.rssGrowthMiB)).max, 1)} |`
+        )
+      }
+      print()
+      // What the RSS column is made of: the peak growth of `ArrayBuffer` memory (exact, unlike the
+      // RSS, which also moves with what the allocator gives back to the system) and the collections.
+      print(`| case | raw / SDK ArrayBuffer growth MiB (max) | raw / SDK young GCs per run (med) | raw / SDK full GCs per run (med) |`)
+      print(`|---|---|---|---|`)
+      for (const [name, { raw, sdk: sdkSamples }] of memoryRows) {
+        const max = (xs: Array<Sample>) => fmt(stats(xs.map((s) => s.arrayBuffersGrowthMiB)).max, 1)
+        const median = (xs: Array<Sample>, key: "minorGcs" | "majorGcs") => stats(xs.map((s) => s[key])).median
+        print(
+          `| ${name} | ${max(raw)} / ${max(sdkSamples)} | ${median(raw, "minorGcs")} / ${median(sdkSamples, "minorGcs")} | ${
+            median(raw, "majorGcs")
+          } / ${median(sdkSamples, "majorGcs")} |`
         )
       }
       print()

@@ -10,13 +10,18 @@ import { FileSystem, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
 import { describe, expect, it } from "@effect/vitest"
+import { SystemError } from "@effect/platform/Error"
 import { Chunk, Effect, Exit, Fiber, Layer, Option, Redacted, Stream } from "effect"
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NextmvHttpError } from "../src/Errors.js"
 import { downloadToPath, readFileStream, writeStreamToFile } from "../src/internal/fileStreams.js"
+import type { StreamCallbacks } from "../src/internal/fastStream.js"
+import { fileDownload } from "../src/internal/fileSink.js"
 import { ReadAhead } from "../src/internal/readAhead.js"
+import type { FastStreamContext } from "../src/internal/transport.js"
+import { Watchdog } from "../src/internal/watchdog.js"
 import { NodeTransport } from "../src/node/index.js"
 import * as Applications from "../src/services/Applications.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
@@ -189,6 +194,111 @@ class RecordingAgent extends Undici.Agent {
     })
   }
 }
+
+describe("a download to a file from the transport's callbacks (internal/fileSink.ts)", () => {
+  /** A transport driven by hand: the test calls the sink's callbacks and sees pauses and resumes. */
+  const handTransport = () => {
+    const state = { callbacks: undefined as StreamCallbacks | undefined, aborted: false, resumes: 0 }
+    const open = (_request: unknown, _cap: number, callbacks: StreamCallbacks) => {
+      state.callbacks = callbacks
+      return { abort: () => void (state.aborted = true), resume: () => void state.resumes++ }
+    }
+    return { state, open }
+  }
+  /** A file writer driven by hand: each batch waits until the test completes it. */
+  const handWriter = () => {
+    const writes: Array<
+      { readonly buffers: ReadonlyArray<Uint8Array>; readonly position: number; readonly done: (error: SystemError | undefined) => void }
+    > = []
+    return {
+      writes,
+      writevAt: (buffers: ReadonlyArray<Uint8Array>, position: number, done: (error: SystemError | undefined) => void) =>
+        void writes.push({ buffers, position, done })
+    }
+  }
+  const context: FastStreamContext<string> = {
+    watchdog: () => new Watchdog(Infinity, 0, undefined),
+    errorBodyCap: 0,
+    timeout: () => "timeout",
+    status: () => Effect.fail("status"),
+    transport: () => "transport"
+  }
+  const request = { origin: "http://x", path: "/blob", method: "GET", headers: {}, body: undefined }
+  const chunk = (size: number, seed: number) => bytes(size, seed)
+  /** Runs the attempt until the (hand-given) 2xx headers arrived. */
+  const started = (attempt: Effect.Effect<void, string>, state: { readonly callbacks: StreamCallbacks | undefined }) =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork(attempt)
+      yield* settle
+      state.callbacks!.onStart()
+      yield* Fiber.join(fiber)
+    })
+
+  it.effect("gathers the buffers as they came into batches, one write in flight, pausing while the next batch is full", () =>
+    Effect.gen(function*() {
+      const { open, state } = handTransport()
+      const { writes, writevAt } = handWriter()
+      const download = fileDownload(open, writevAt, () => "body timeout", 100)
+      yield* started(download.attempt(request, context), state)
+      const body = yield* Effect.fork(download.body)
+      const cb = state.callbacks!
+      const sent = [chunk(60, 1), chunk(60, 2), chunk(30, 3), chunk(80, 4), chunk(10, 5)]
+      // 60 + 60 fill the first batch: written at once, without a copy.
+      expect(cb.onData(sent[0]!)).toBe(true)
+      expect(cb.onData(sent[1]!)).toBe(true)
+      expect(writes.length).toBe(1)
+      expect(writes[0]!.position).toBe(0)
+      expect(writes[0]!.buffers[0]).toBe(sent[0])
+      expect(writes[0]!.buffers[1]).toBe(sent[1])
+      // 30 + 80 fill the next batch while the first write is in flight: the transport is paused.
+      expect(cb.onData(sent[2]!)).toBe(true)
+      expect(cb.onData(sent[3]!)).toBe(false)
+      // A transport that still delivers while paused gets its buffer gathered.
+      expect(cb.onData(sent[4]!)).toBe(false)
+      expect(writes.length).toBe(1)
+      expect(state.resumes).toBe(0)
+      writes[0]!.done(undefined)
+      // The full batch goes out at its place, and the transport reads on.
+      expect(writes.length).toBe(2)
+      expect(writes[1]!.position).toBe(120)
+      expect(writes[1]!.buffers).toEqual([sent[2], sent[3], sent[4]])
+      expect(state.resumes).toBe(1)
+      const last = chunk(7, 6)
+      expect(cb.onData(last)).toBe(true)
+      cb.onEnd()
+      expect(yield* isDone(body)).toBe(false)
+      writes[1]!.done(undefined)
+      // The rest is written once the body ended and the write in flight completed.
+      expect(writes.length).toBe(3)
+      expect(writes[2]!.position).toBe(240)
+      expect(writes[2]!.buffers).toEqual([last])
+      expect(yield* isDone(body)).toBe(false)
+      writes[2]!.done(undefined)
+      yield* Fiber.join(body)
+      expect(state.aborted).toBe(false)
+    }))
+
+  it.effect("a failed write fails the download with the file system's error and aborts the exchange", () =>
+    Effect.gen(function*() {
+      const { open, state } = handTransport()
+      const { writes, writevAt } = handWriter()
+      const download = fileDownload(open, writevAt, () => "body timeout", 100)
+      yield* started(download.attempt(request, context), state)
+      const body = yield* Effect.fork(download.body)
+      state.callbacks!.onData(chunk(150, 1))
+      const failure = new SystemError({
+        module: "FileSystem",
+        method: "writev",
+        reason: "Unknown",
+        pathOrDescriptor: 3,
+        description: "disk full"
+      })
+      writes[0]!.done(failure)
+      expect(yield* failureOf(Fiber.join(body))).toBe(failure)
+      expect(state.aborted).toBe(true)
+      yield* download.release
+    }))
+})
 
 describe("NodeTransport streams downloads through its own dispatch handler", () => {
   /** A server answering `/blob` with `content`, written in uneven pieces. */

@@ -16,6 +16,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { Chunk, Effect, type Exit, Fiber, Option, Stream } from "effect"
 import type { NextmvHttpError } from "../Errors.js"
 import type { Requester } from "./requester.js"
+import { withFileSource } from "./transport.js"
 
 /** Size of one read (1 MiB): few reads per GiB, and a few MiB in flight at most. */
 export const READ_SIZE = 1024 * 1024
@@ -23,7 +24,10 @@ export const READ_SIZE = 1024 * 1024
 /**
  * The first `length` bytes of the file at `path` (its size when it is known, as the
  * `Content-Length` of an upload), in reads of {@link READ_SIZE}. Ends early if the file is shorter.
- * Each read is a fresh buffer (the transport may still hold the previous one).
+ * Each read is a fresh buffer (the transport may still hold the previous one). The stream records
+ * the file it reads (`withFileSource`): sent as an upload on a transport with an upload path that
+ * can read the file (`NodeTransport` with Node's `FileSystem`), the transport reads the file itself
+ * into two reused blocks instead of running this stream.
  */
 export const readFileStream = (
   fs: FileSystem.FileSystem,
@@ -31,22 +35,26 @@ export const readFileStream = (
   length: number,
   readSize: number = READ_SIZE
 ): Stream.Stream<Uint8Array, PlatformError> =>
-  Stream.unwrapScoped(Effect.map(fs.open(path, { flag: "r" }), (file) => {
-    let left = length
-    const read: Effect.Effect<Uint8Array, Option.Option<PlatformError>> = Effect.suspend(() =>
-      left <= 0
-        ? Effect.fail(Option.none())
-        : Effect.matchEffect(file.readAlloc(Math.min(readSize, left)), {
-          onFailure: (error) => Effect.fail(Option.some(error)),
-          onSuccess: (buffer) => {
-            if (Option.isNone(buffer)) return Effect.fail(Option.none())
-            left -= buffer.value.length
-            return Effect.succeed(buffer.value)
-          }
-        })
-    )
-    return Stream.repeatEffectOption(read)
-  }))
+  // A transport with an upload path that can read the file (`NodeTransport`) reads it itself.
+  withFileSource(
+    Stream.unwrapScoped(Effect.map(fs.open(path, { flag: "r" }), (file) => {
+      let left = length
+      const read: Effect.Effect<Uint8Array, Option.Option<PlatformError>> = Effect.suspend(() =>
+        left <= 0
+          ? Effect.fail(Option.none())
+          : Effect.matchEffect(file.readAlloc(Math.min(readSize, left)), {
+            onFailure: (error) => Effect.fail(Option.some(error)),
+            onSuccess: (buffer) => {
+              if (Option.isNone(buffer)) return Effect.fail(Option.none())
+              left -= buffer.value.length
+              return Effect.succeed(buffer.value)
+            }
+          })
+      )
+      return Stream.repeatEffectOption(read)
+    })),
+    { fs, path, length }
+  )
 
 /**
  * Size of one write (256 KiB): few writes per GiB, and small enough that a block just filled is

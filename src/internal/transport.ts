@@ -12,7 +12,7 @@
  * itself (`internal/fastAttempt.ts`) is imported by the transport only, so bundles without one
  * (browsers) do not carry it. Nothing here imports a Node module.
  */
-import type { FileSystem, HttpClient } from "@effect/platform"
+import type { FileSystem, HttpBody, HttpClient } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import type { Effect, Either, ParseResult, Schema } from "effect"
 import type { FastBase } from "./fastBase.js"
@@ -90,6 +90,8 @@ export interface FastTransport {
   readonly stream?: FastStream | undefined
   /** Downloads written to a file by the transport's callbacks, when it has them (see {@link FastFile}). */
   readonly toFile?: FastFile | undefined
+  /** Uploads of a known length pulled by the transport, when it has them (see {@link FastUpload}). */
+  readonly upload?: FastUpload | undefined
   /**
    * The response decoder the client uses with this transport, when the transport brings one
    * (`NodeTransport`: compiled once per schema, `internal/compiledDecoder.ts`; kept out of the main
@@ -178,14 +180,75 @@ export interface FileDownload<E> {
 }
 
 /**
- * A transport's download into an open file (optional): the body's buffers are copied into reused
- * blocks from the transport's callbacks and written while the next block fills, the connection
- * paused while the writes are behind; `bodyTimeout` is the failure of an idle or deadline expiry
+ * A transport's download into an open file (optional): the body's buffers are gathered from the
+ * transport's callbacks and written in batches (one vectored write each) while the next batch
+ * gathers, the connection paused while the writes are behind; `bodyTimeout` is the failure of an idle or deadline expiry
  * while the body arrives. `undefined` when the transport cannot write `file` itself (`file`, opened
  * at `path` by the `FileSystem` service, is not that file on disk: another `FileSystem`); the
  * caller then writes the streamed body through the `FileSystem`.
  */
 export type FastFile = <E>(file: FileSystem.File, path: string, bodyTimeout: (expiry: Expiry) => E) => FileDownload<E> | undefined
 
-/** Writes all of `bytes` at `position` of a file; `done` once written (or with the failure). */
-export type WriteAt = (bytes: Uint8Array, position: number, done: (error: PlatformError | undefined) => void) => void
+/**
+ * Writes all of `buffers`, one after the other, at `position` of a file (a vectored write); `done`
+ * once written (or with the failure).
+ */
+export type WritevAt = (
+  buffers: ReadonlyArray<Uint8Array>,
+  position: number,
+  done: (error: PlatformError | undefined) => void
+) => void
+
+// ---------------------------------------------------------------------------------------------
+// Uploads (request bodies of known length the transport pulls)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One upload attempt on a transport's upload path (see {@link FastUpload}): sends `target` (`undefined`
+ * when the request's URL cannot take the fast path: a transport failure), as
+ * {@link FastTransport.attempt} does (slot, watchdog, typed failures from `context`).
+ */
+export type UploadAttempt = <C extends FastCall<Uint8Array, E>, E>(
+  target: FastRequest | undefined,
+  context: FastAttemptContext<C, E>,
+  call: C
+) => Effect.Effect<Uint8Array, E>
+
+/**
+ * A transport's upload path (optional), for a request whose body is a stream of known length
+ * (`HttpBody.stream` with a `contentLength`): the transport pulls the body itself, chunk by chunk as
+ * the connection takes it (a stream made by `readFileStream` may be read from its file instead, see
+ * {@link withFileSource}). `attempts` is the client's retry policy: it calls the given
+ * {@link UploadAttempt} once per attempt (with the request as sent, without its body; the
+ * transport adds `content-type` and `content-length`). Each chunk taken and each chunk the body
+ * produces count as progress for the idle timeout; a body that fails or does not have its length
+ * fails the attempt as a transport failure; interruption stops the body (a stream's finalizers run
+ * before the attempt ends). Kept small on the client's side: the main entry is in browser bundles.
+ */
+export type FastUpload = <X>(
+  body: HttpBody.Stream,
+  attempts: (attempt: UploadAttempt) => Effect.Effect<Uint8Array, X>
+) => Effect.Effect<Uint8Array, X>
+
+/** A file a stream reads (see {@link fileSourceOf}). */
+export interface FileSource {
+  readonly fs: FileSystem.FileSystem
+  readonly path: string
+  /** The bytes the stream reads from the start of the file. */
+  readonly length: number
+}
+
+const fileSources = new WeakMap<object, FileSource>()
+
+/**
+ * Records that `stream` reads the first `length` bytes of the file at `path` with `fs`
+ * (`readFileStream`), so that a transport that can read the file itself ({@link FastUpload}) is
+ * handed the file instead of the stream. Returns `stream`.
+ */
+export const withFileSource = <S extends object>(stream: S, source: FileSource): S => {
+  fileSources.set(stream, source)
+  return stream
+}
+
+/** The file `stream` reads, when it was made by `readFileStream`. */
+export const fileSourceOf = (stream: object): FileSource | undefined => fileSources.get(stream)

@@ -11,10 +11,14 @@
  * spans, trace-context propagation. Streamed downloads (`presigned.stream`, downloads to disk)
  * take a second callback path: a dispatch handler hands each body chunk to the client's read-ahead
  * and pauses the connection while it is full (no effect or platform `Stream` per chunk); a
- * download to a file (`presigned.toFile`, the `Runs` downloads) is copied from that handler into
- * reused blocks written with `fs.write` on the descriptor of the file the platform's Node
+ * download to a file (`presigned.toFile`, the `Runs` downloads) is gathered from that handler into
+ * batches written with `fs.writev` on the descriptor of the file the platform's Node
  * `FileSystem` opened (with another `FileSystem`, whose descriptors are not the file's on disk, the
- * body is written through that `FileSystem`). Uploads go through the `HttpClient` interface.
+ * body is written through that `FileSystem`). Uploads of a known length (`presigned` requests with
+ * a streamed body: `Uploads.uploadData` of a file or of a stream with its length, `push`) take a
+ * third path: undici pulls the body itself, as an async iterator (`./uploadBody.ts`) — a file read
+ * into two reused blocks, or the Effect stream run in a fiber of its own one chunk ahead — with no
+ * Node `Readable` or platform stream adapter in between.
  *
  * Use it instead of `NodeHttpClient.layerUndici`:
  *
@@ -29,15 +33,16 @@ import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import type * as Undici from "@effect/platform-node/Undici"
 import { SystemError } from "@effect/platform/Error"
-import { Effect, Layer } from "effect"
+import { Effect, Fiber, Layer, Option, type Stream } from "effect"
 import * as NodeFs from "node:fs"
 import { fastAttempt, type FastCallbacks, type FastHeaders, type Send } from "../internal/fastAttempt.js"
 import { fastStream, type Open, type Opened, type StreamCallbacks } from "../internal/fastStream.js"
 import { decoderOf } from "../internal/compiledDecoder.js"
 import { FastBase } from "../internal/fastBase.js"
 import { fileDownload } from "../internal/fileSink.js"
-import type { FastRequest, FastTransport, WriteAt } from "../internal/transport.js"
-import { withFastTransport } from "../internal/transport.js"
+import { FileBody, type PulledBody, StreamBody } from "./uploadBody.js"
+import type { FastRequest, FastTransport, FastUpload, WritevAt } from "../internal/transport.js"
+import { fileSourceOf, withFastTransport } from "../internal/transport.js"
 
 /** The reason given to undici when an exchange is aborted (never reported to the caller). */
 const aborted = new Error("aborted by nextmv-effect")
@@ -268,17 +273,144 @@ const opener = (dispatcher: Undici.Dispatcher): Open => (request, errorBodyCap, 
 }
 
 /**
- * Writes blocks with `fs.write` on `fd`, the descriptor of a file opened with the platform's Node
- * `FileSystem` (whose `open` gives the operating system's descriptor), looping over short writes.
+ * One upload exchange: undici pulls `body` (an async iterator, see `./uploadBody.ts`) and an
+ * {@link Exchange} buffers the response. The body stops when the exchange ends, however it ends
+ * (a response, a failure, an abort), so a pull in wait never holds undici.
  */
-const writerOf = (fd: number): WriteAt => {
-  const writeAt: WriteAt = (bytes, position, done) =>
-    NodeFs.write(fd, bytes, 0, bytes.length, position, (error, written) => {
+class Upload implements FastCallbacks {
+  private exchange: Exchange | undefined = undefined
+
+  constructor(private callbacks: FastCallbacks, private readonly body: PulledBody) {
+    body.callbacks = this
+  }
+
+  send(dispatcher: IterableDispatcher, request: FastRequest, errorBodyCap: number): this {
+    this.exchange = new Exchange(this, errorBodyCap)
+    dispatcher.dispatch(new UploadOptions(request, this.body), this.exchange)
+    return this
+  }
+
+  abort(): void {
+    this.body.stop()
+    this.exchange?.abort()
+  }
+
+  onProgress(): void {
+    this.callbacks.onProgress()
+  }
+
+  onResponse(status: number, headers: FastHeaders, body: Uint8Array): void {
+    this.body.stop()
+    this.callbacks.onResponse(status, headers, body)
+  }
+
+  onError(cause: unknown): void {
+    this.body.stop()
+    this.callbacks.onError(cause)
+  }
+}
+
+/**
+ * undici's dispatch options with an async-iterable body: undici sends any iterable body (its
+ * `writeBody` takes `util.isIterable` bodies to `writeIterable`), but its type declarations list
+ * only strings, buffers, `Readable` and `FormData`.
+ */
+interface IterableDispatchOptions extends Omit<Undici.Dispatcher.DispatchOptions, "body"> {
+  readonly body?: Undici.Dispatcher.DispatchOptions["body"] | AsyncIterable<Uint8Array>
+}
+
+/** A dispatcher as undici's runtime takes it (see {@link IterableDispatchOptions}). */
+interface IterableDispatcher {
+  dispatch(options: IterableDispatchOptions, handler: Undici.Dispatcher.DispatchHandler): boolean
+}
+
+/** undici's dispatch options of one upload (the body pulled by undici). */
+class UploadOptions implements IterableDispatchOptions {
+  readonly origin: string
+  readonly path: string
+  readonly method: Undici.Dispatcher.HttpMethod
+  readonly headers: Readonly<Record<string, string>>
+  // The client's own timer enforces the timeouts (python-requests semantics).
+  readonly headersTimeout = 0
+  readonly bodyTimeout = 0
+
+  constructor(request: FastRequest, readonly body: PulledBody) {
+    this.origin = request.origin
+    this.path = request.path
+    this.method = request.method as Undici.Dispatcher.HttpMethod
+    this.headers = request.headers
+  }
+}
+
+/** An upload's body for one attempt: the file's descriptor, or the stream. */
+type Source = { readonly fd: number } | { readonly stream: Stream.Stream<Uint8Array, unknown> }
+
+/**
+ * The upload path over `dispatcher`: each attempt's body is pulled by undici, from the file a
+ * `readFileStream` stream reads (into two reused blocks, {@link FileBody}) when the `FileSystem`
+ * that opens it is Node's, else from the Effect stream run in a fiber of its own
+ * ({@link StreamBody}), interrupted (its finalizers run) before the attempt ends.
+ */
+const uploader = (dispatcher: Undici.Dispatcher): FastUpload => (body, attempts) => {
+  const length = body.contentLength ?? 0
+  const headers = { "content-type": body.contentType, "content-length": String(length) }
+  const run = (source: Source) =>
+    attempts((target, context, call) => {
+      if (target === undefined) return Effect.fail(context.transport(call, new Error("invalid URL")))
+      const request = new UploadTarget(target, headers)
+      const pulled = "fd" in source ? new FileBody(source.fd, length) : new StreamBody()
+      const send: Send = (sent, cap, callbacks) => new Upload(callbacks, pulled).send(dispatcher, sent, cap)
+      if (pulled instanceof FileBody) {
+        // The read in flight completes before the caller closes the file.
+        return Effect.ensuring(fastAttempt(send, request, context, call), Effect.promise(() => pulled.settled))
+      }
+      return Effect.acquireUseRelease(
+        // Forked from the uninterruptible acquire: interruptible again, so that the release stops it.
+        Effect.forkDaemon(Effect.interruptible(pulled.produce(body.stream))),
+        () => fastAttempt(send, request, context, call),
+        (producer) => Fiber.interrupt(producer)
+      )
+    })
+  const file = fileSourceOf(body.stream)
+  if (file === undefined || file.length !== length) return run(body)
+  // A file that cannot be opened here is sent as the stream (which reports the failure).
+  return Effect.scoped(
+    Effect.flatMap(
+      Effect.option(file.fs.open(file.path, { flag: "r" })),
+      (opened) => run(Option.isSome(opened) && isFileOnDisk(opened.value.fd, file.path) ? opened.value : body)
+    )
+  )
+}
+
+/** The request of an upload attempt: the target as sent, with the body's content type and length. */
+class UploadTarget implements FastRequest {
+  readonly origin: string
+  readonly path: string
+  readonly method: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly body = undefined
+
+  constructor(target: FastRequest, headers: Readonly<Record<string, string>>) {
+    this.origin = target.origin
+    this.path = target.path
+    this.method = target.method
+    this.headers = { ...target.headers, ...headers }
+  }
+}
+
+/**
+ * Writes batches of buffers with `fs.writev` at a position of `fd`, the descriptor of a file opened
+ * with the platform's Node `FileSystem` (whose `open` gives the operating system's descriptor),
+ * looping over short writes.
+ */
+const writevOf = (fd: number): WritevAt => {
+  const writevAt: WritevAt = (buffers, position, done) =>
+    NodeFs.writev(fd, buffers, position, (error, written) => {
       if (error !== null) {
         return done(
           new SystemError({
             module: "FileSystem",
-            method: "write",
+            method: "writev",
             reason: "Unknown",
             pathOrDescriptor: fd,
             description: error.message,
@@ -286,13 +418,18 @@ const writerOf = (fd: number): WriteAt => {
           })
         )
       }
+      let rest = written
+      let i = 0
+      while (i < buffers.length && rest >= buffers[i]!.length) rest -= buffers[i++]!.length
+      if (i === buffers.length) return done(undefined)
       if (written === 0) {
-        return done(new SystemError({ module: "FileSystem", method: "write", reason: "WriteZero", pathOrDescriptor: fd }))
+        return done(new SystemError({ module: "FileSystem", method: "writev", reason: "WriteZero", pathOrDescriptor: fd }))
       }
-      if (written < bytes.length) return writeAt(bytes.subarray(written), position + written, done)
-      done(undefined)
+      const left = buffers.slice(i)
+      left[0] = left[0]!.subarray(rest)
+      writevAt(left, position + written, done)
     })
-  return writeAt
+  return writevAt
 }
 
 /**
@@ -318,14 +455,18 @@ const fastTransport = (dispatcher: Undici.Dispatcher): FastTransport => {
   return {
     attempt: (request, context, call) => fastAttempt(send, request, context, call),
     stream: (request, context, sink) => fastStream(open, request, context, sink),
-    toFile: (file, path, bodyTimeout) => isFileOnDisk(file.fd, path) ? fileDownload(open, writerOf(file.fd), bodyTimeout) : undefined,
+    toFile: (file, path, bodyTimeout) => isFileOnDisk(file.fd, path) ? fileDownload(open, writevOf(file.fd), bodyTimeout) : undefined,
+    upload: uploader(dispatcher),
     decoderOf,
     base: FastBase.of
   }
 }
 
 /**
- * An `HttpClient` over `dispatcher` with the fast path.
+ * An `HttpClient` over `dispatcher` with the fast path. File uploads reuse their two read blocks
+ * once undici asks for the next chunk, which is safe while the dispatcher's sockets keep a write
+ * high-water mark of at most 1 MiB (Node's default: 16 KiB on Node 20, 64 KiB from Node 22; see
+ * `./uploadBody.ts`): do not raise it through the dispatcher's `connect` options.
  *
  * @example
  * ```ts

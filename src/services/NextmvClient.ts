@@ -25,7 +25,8 @@ import {
   HttpClient,
   HttpClientRequest,
   HttpClientResponse,
-  HttpTraceContext
+  HttpTraceContext,
+  UrlParams
 } from "@effect/platform"
 import type { HttpClientError } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
@@ -540,16 +541,9 @@ const makeRequester = (
     if (fastBase !== undefined && path !== undefined) {
       return new Target(fastBase.origin, path, request.method, headers, content)
     }
-    let url: URL
-    try {
-      // As the platform's `UrlParams.makeUrl`; an invalid URL takes the generic path (which reports it).
-      url = new URL(fast.prefix + request.url)
-      for (const [key, value] of request.urlParams) url.searchParams.append(key, value)
-      if (request.hash._tag === "Some") url.hash = request.hash.value
-    } catch {
-      return undefined
-    }
-    return new Target(url.origin, url.pathname + url.search, request.method, headers, content)
+    // The URL the platform's client would send to; an invalid URL takes the generic path (which reports it).
+    const url = Either.getOrUndefined(UrlParams.makeUrl(fast.prefix + request.url, request.urlParams, request.hash))
+    return url && new Target(url.origin, url.pathname + url.search, request.method, headers, content)
   }
 
   /**
@@ -683,13 +677,34 @@ const makeRequester = (
     )
   }
 
+  const uploading = fast?.transport.upload
   /**
    * A call whose response is read whole, then `read` (the bytes as they are, or decoded), inside
    * the call's span; a failure of `read` (a decode) is not retried. On a fast path the body is read
    * before the fiber resumes.
    */
   const whole = <R, D>(request: HttpClientRequest.HttpClientRequest, read: (body: Uint8Array) => Effect.Effect<R, D>) =>
-    retrying(request, fastAttemptOf, read)
+    request.body._tag === "Stream" && request.body.contentLength !== undefined && uploading !== undefined
+      // An upload of known length: the transport pulls the body (`FastUpload`); the target is the
+      // request as sent, without its body.
+      ? Effect.flatMap(
+        uploading(
+          request.body,
+          (attemptOf) =>
+            retrying(
+              request,
+              (call: Sent<Uint8Array, never>) =>
+                attemptOf<Sent<Uint8Array, never>, AttemptFailure>(
+                  fastTarget(HttpClientRequest.setBody(call.request, HttpBody.empty)),
+                  fastContext,
+                  call
+                ),
+              Effect.succeed
+            )
+        ),
+        read
+      )
+      : retrying(request, fastAttemptOf, read)
   const bytes = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Uint8Array, NextmvHttpError> => whole(request, Effect.succeed)
   const text = (request: HttpClientRequest.HttpClientRequest) => Effect.map(bytes(request), (body) => decoder.decode(body))
 
@@ -805,7 +820,7 @@ const makeRequester = (
   const fileTransport = fast?.transport.toFile
   /**
    * A download written to a file by the transport's callbacks (`NodeTransport`): the body's
-   * buffers are copied into reused blocks as they arrive, with no effect per buffer (see
+   * buffers are gathered as they arrive and written in batches, with no effect per buffer (see
    * `internal/fileSink.ts`). Same retries, timeouts, slot and failures as `stream`.
    */
   const toFile = fileTransport === undefined ? undefined : (

@@ -338,7 +338,10 @@ const spoolBody = (request: Http.IncomingMessage, file: string): Promise<{ prefi
     const out = createWriteStream(file)
     const kept: Array<Buffer> = []
     let size = 0
+    // A write after the request failed (the file is destroyed then) reports here, not as an uncaught error.
+    out.on("error", reject)
     request.on("data", (chunk: Buffer) => {
+      if (out.destroyed) return
       if (size < LOGGED_UPLOAD_BYTES) kept.push(chunk.subarray(0, LOGGED_UPLOAD_BYTES - size))
       size += chunk.length
       if (!out.write(chunk)) {
