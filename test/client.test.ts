@@ -4,6 +4,7 @@ import { Cause, Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel
 import { readFileSync } from "node:fs"
 import { NextmvDecodeError, NextmvHttpError } from "../src/Errors.js"
 import { fastAttempt } from "../src/internal/fastAttempt.js"
+import { fastTargets } from "../src/internal/fastBase.js"
 import { withFastTransport } from "../src/internal/transport.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import { Emulator, FaultAction } from "../src/testing/Emulator.js"
@@ -337,6 +338,7 @@ describe("retry timing (TestClock)", () => {
       ]
       let sent = 0
       const fast = withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
+        target: fastTargets,
         attempt: (request, context, call) =>
           fastAttempt(
             (_request, _cap, callbacks) => {
@@ -370,6 +372,7 @@ describe("retry timing (TestClock)", () => {
       let sent = 0
       let aborted = 0
       const fast = withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
+        target: fastTargets,
         attempt: (request, context, call) =>
           fastAttempt(
             (_request, _cap, callbacks) => {
@@ -408,6 +411,7 @@ describe("retry timing (TestClock)", () => {
       const answers: Array<() => void> = []
       let aborted = 0
       const fast = withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
+        target: fastTargets,
         attempt: (request, context, call) =>
           fastAttempt(
             (_request, _cap, callbacks) => {
@@ -442,6 +446,7 @@ describe("retry timing (TestClock)", () => {
     Effect.gen(function*() {
       let attempts = 0
       const dying = withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
+        target: fastTargets,
         attempt: () =>
           Effect.suspend(() => {
             attempts++

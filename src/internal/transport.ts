@@ -12,10 +12,9 @@
  * itself (`internal/fastAttempt.ts`) is imported by the transport only, so bundles without one
  * (browsers) do not carry it. Nothing here imports a Node module.
  */
-import type { FileSystem, HttpBody, HttpClient } from "@effect/platform"
+import type { FileSystem, HttpBody, HttpClient, HttpClientRequest } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import type { Effect, Either, ParseResult, Schema } from "effect"
-import type { FastBase } from "./fastBase.js"
 import type { Slots } from "./slots.js"
 import type { Expiry, Watchdog } from "./watchdog.js"
 
@@ -100,10 +99,18 @@ export interface FastTransport {
    */
   readonly decoderOf?: DecoderOf | undefined
   /**
-   * Where fast-path requests go for the client's URL prefix (`internal/fastBase.ts`), or
-   * `undefined` when each request's URL must be parsed.
+   * The fast-path targets of the requests a client sends with `prefix` before each URL and
+   * `headers` added to each request (they win over the request's own), made once per client
+   * (`internal/fastBase.ts`'s `fastTargets`; kept out of the main entry): a request's target, or
+   * `undefined` when it must take the generic path (its body is not small and in memory, its URL
+   * does not parse). Without it, no request takes the fast path.
    */
-  readonly base?: ((prefix: string) => FastBase | undefined) | undefined
+  readonly target?:
+    | ((
+      prefix: string,
+      headers: Readonly<Record<string, string>>
+    ) => (request: HttpClientRequest.HttpClientRequest) => FastRequest | undefined)
+    | undefined
 }
 
 /** A response decoder, built once per schema. */

@@ -25,8 +25,7 @@ import {
   HttpClient,
   HttpClientRequest,
   HttpClientResponse,
-  HttpTraceContext,
-  UrlParams
+  HttpTraceContext
 } from "@effect/platform"
 import type { HttpClientError } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
@@ -291,16 +290,6 @@ const observeBody = (request: HttpClientRequest.HttpClientRequest, watchdog: Wat
   }
 }
 
-/** The body of a request that may take a transport's fast path (small, in memory), else `null`. */
-const fastContent = (body: HttpBody.HttpBody): Uint8Array | string | undefined | null =>
-  body._tag === "Empty"
-    ? undefined
-    : body._tag === "Uint8Array" && body.body.length <= BODY_SLICE
-    ? body.body
-    : body._tag === "Raw" && typeof body.body === "string" && body.body.length <= BODY_SLICE
-    ? body.body
-    : null
-
 /*
  * What lives while a request waits for the network is made by constructors, not object literals:
  * V8 tracks literals by allocation site and, seeing most of a site's objects survive a young
@@ -328,17 +317,6 @@ class Sent<R = unknown, D = unknown> implements FastCall<R, D> {
 
 /** An attempt's failure, not one of the call's `read` (a decode, which is never retried). */
 const isAttemptFailure = (failure: unknown): failure is AttemptFailure => !(failure instanceof NextmvDecodeError)
-
-/** A fast-path request (see {@link Sent} for why a class). */
-class Target implements FastRequest {
-  constructor(
-    readonly origin: string,
-    readonly path: string,
-    readonly method: string,
-    readonly headers: Readonly<Record<string, string>>,
-    readonly body: Uint8Array | string | undefined
-  ) {}
-}
 
 interface Settings {
   readonly idleMillis: number
@@ -521,30 +499,10 @@ const makeRequester = (
   }
 
   /**
-   * Where fast-path requests go when the request's URL is a plain path: the prefix's origin and
-   * path, parsed once (`undefined` when the prefix is no absolute URL with a plain path, e.g. for
-   * presigned URLs, whose prefix is empty).
+   * The fast-path form of a request (as sent by `http`: the transport's target builder, made once
+   * for the prefix and headers `http` adds), or `undefined` when it must take the generic path.
    */
-  const fastBase = fast === undefined ? undefined : fast.transport.base?.(fast.prefix)
-  // The headers `http` adds, final and shared by every request without headers of its own.
-  const fastHeaders = fast === undefined ? undefined : Object.freeze({ ...fast.headers })
-
-  /** The fast-path form of `request` (as sent by `http`), or `undefined` when it must take the generic path. */
-  const fastTarget = (request: HttpClientRequest.HttpClientRequest): FastRequest | undefined => {
-    const content = fastContent(request.body)
-    if (fast === undefined || fastHeaders === undefined || content === null) return undefined
-    const headers = request.headers === Headers.empty ? fastHeaders : { ...request.headers, ...fastHeaders }
-    // The usual API request (a path built by `internal/paths.ts`, no query parameters): no URL parse.
-    const path = fastBase !== undefined && request.urlParams.length === 0 && request.hash._tag === "None"
-      ? fastBase.pathOf(request.url)
-      : undefined
-    if (fastBase !== undefined && path !== undefined) {
-      return new Target(fastBase.origin, path, request.method, headers, content)
-    }
-    // The URL the platform's client would send to; an invalid URL takes the generic path (which reports it).
-    const url = Either.getOrUndefined(UrlParams.makeUrl(fast.prefix + request.url, request.urlParams, request.hash))
-    return url && new Target(url.origin, url.pathname + url.search, request.method, headers, content)
-  }
+  const fastTarget = fast?.transport.target?.(fast.prefix, fast.headers) ?? noTarget
 
   /**
    * One attempt of a call on the fast path (or, without one or for a request it cannot send, on the
@@ -870,6 +828,9 @@ const spanAttributes = (method: string, url: string): Record<string, unknown> =>
 }
 
 const always = () => true
+
+/** No fast path. */
+const noTarget = (): undefined => undefined
 
 const originOf = (url: string): string => {
   const scheme = url.indexOf("://")
