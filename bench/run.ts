@@ -635,15 +635,19 @@ const main = async () => {
       print()
       // What the RSS column is made of: the peak growth of `ArrayBuffer` memory (exact, unlike the
       // RSS, which also moves with what the allocator gives back to the system) and the collections.
-      print(`| case | raw / SDK ArrayBuffer growth MiB (max) | raw / SDK young GCs per run (med) | raw / SDK full GCs per run (med) |`)
-      print(`|---|---|---|---|`)
+      // The RSS growth of every round too (min / median / max): it swings with the allocator's state.
+      print(
+        `| case | raw / SDK ArrayBuffer growth MiB (max) | raw RSS growth MiB (min/med/max) | SDK RSS growth MiB (min/med/max) | raw / SDK young GCs per run (med) | raw / SDK full GCs per run (med) |`
+      )
+      print(`|---|---|---|---|---|---|`)
       for (const [name, { raw, sdk: sdkSamples }] of memoryRows) {
         const max = (xs: Array<Sample>) => fmt(stats(xs.map((s) => s.arrayBuffersGrowthMiB)).max, 1)
+        const rss = (xs: Array<Sample>) => triple(xs.map((s) => s.rssGrowthMiB), 1)
         const median = (xs: Array<Sample>, key: "minorGcs" | "majorGcs") => stats(xs.map((s) => s[key])).median
         print(
-          `| ${name} | ${max(raw)} / ${max(sdkSamples)} | ${median(raw, "minorGcs")} / ${median(sdkSamples, "minorGcs")} | ${
-            median(raw, "majorGcs")
-          } / ${median(sdkSamples, "majorGcs")} |`
+          `| ${name} | ${max(raw)} / ${max(sdkSamples)} | ${rss(raw)} | ${rss(sdkSamples)} | ${median(raw, "minorGcs")} / ${
+            median(sdkSamples, "minorGcs")
+          } | ${median(raw, "majorGcs")} / ${median(sdkSamples, "majorGcs")} |`
         )
       }
       print()

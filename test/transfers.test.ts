@@ -3,14 +3,17 @@
  * as they came, ends and failures in order), the streamed download's early end and interruption
  * (the reader stops, the connection closes, the per-origin slot is freed) on both Node transports,
  * `NodeTransport`'s streaming path (its own dispatch handler, pausing the connection while the
- * read-ahead is full), statuses and retries of streamed downloads, and the coalesced file writes of
- * downloads to disk (`internal/fileStreams.ts`: identical bytes, partial files removed).
+ * read-ahead is full), statuses and retries of streamed downloads, `NodeTransport`'s downloads to
+ * disk (`internal/fileSink.ts`: buffers gathered uncopied into batches, one write in flight, the
+ * transport paused while the next batch is full; `node/fileWriter.ts`: short writes, failures), and
+ * the coalesced file writes of downloads to disk on other transports (`internal/fileStreams.ts`:
+ * identical bytes, partial files removed).
  */
 import { FileSystem, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
 import { describe, expect, it } from "@effect/vitest"
-import { SystemError } from "@effect/platform/Error"
+import { type PlatformError, SystemError } from "@effect/platform/Error"
 import { Chunk, Effect, Exit, Fiber, Layer, Option, Redacted, Stream } from "effect"
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -22,6 +25,7 @@ import { fileDownload } from "../src/internal/fileSink.js"
 import { ReadAhead } from "../src/internal/readAhead.js"
 import type { FastStreamContext } from "../src/internal/transport.js"
 import { Watchdog } from "../src/internal/watchdog.js"
+import { writevOf } from "../src/node/fileWriter.js"
 import { NodeTransport } from "../src/node/index.js"
 import * as Applications from "../src/services/Applications.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
@@ -297,6 +301,61 @@ describe("a download to a file from the transport's callbacks (internal/fileSink
       expect(yield* failureOf(Fiber.join(body))).toBe(failure)
       expect(state.aborted).toBe(true)
       yield* download.release
+    }))
+})
+
+describe("NodeTransport's file writer (fs.writev at a position)", () => {
+  /** A `writev` that writes at most `max` bytes per call into `file`, recording each call. */
+  const shortWriter = (file: Uint8Array, max: number) => {
+    const calls: Array<{ readonly position: number; readonly sizes: ReadonlyArray<number> }> = []
+    const writev = (
+      _fd: number,
+      buffers: ReadonlyArray<Uint8Array>,
+      position: number,
+      callback: (error: NodeJS.ErrnoException | null, written: number) => void
+    ) => {
+      calls.push({ position, sizes: buffers.map((b) => b.length) })
+      let written = 0
+      for (const buffer of buffers) {
+        const n = Math.min(buffer.length, max - written)
+        file.set(buffer.subarray(0, n), position + written)
+        written += n
+        if (written === max) break
+      }
+      queueMicrotask(() => callback(null, written))
+    }
+    return { calls, writev }
+  }
+  const written = (writeAt: ReturnType<typeof writevOf>, buffers: ReadonlyArray<Uint8Array>, position: number) =>
+    Effect.async<void, PlatformError>((resume) =>
+      writeAt(buffers, position, (error) => resume(error === undefined ? Effect.void : Effect.fail(error)))
+    )
+
+  it.effect("a short write goes on with the bytes left, at the right place", () =>
+    Effect.gen(function*() {
+      const file = new Uint8Array(40)
+      const { calls, writev } = shortWriter(file, 7)
+      const buffers = [bytes(5, 1), bytes(9, 2), bytes(4, 3)]
+      yield* written(writevOf(3, writev), buffers, 10)
+      expect(Array.from(file.subarray(10, 28))).toEqual([...buffers[0]!, ...buffers[1]!, ...buffers[2]!])
+      expect(file.subarray(0, 10).every((b) => b === 0) && file.subarray(28).every((b) => b === 0)).toBe(true)
+      expect(calls).toEqual([
+        { position: 10, sizes: [5, 9, 4] },
+        { position: 17, sizes: [7, 4] },
+        { position: 24, sizes: [4] }
+      ])
+    }))
+
+  it.effect("a failure, or a write of nothing, fails with the file system's error", () =>
+    Effect.gen(function*() {
+      const failing = writevOf(3, (_fd, _buffers, _position, callback) =>
+        callback(Object.assign(new Error("no space left"), { code: "ENOSPC" }), 0))
+      const failure = yield* failureOf(written(failing, [bytes(4, 1)], 0))
+      expect(failure).toMatchObject({ _tag: "SystemError", reason: "Unknown", method: "writev" })
+      expect(failure.message).toContain("no space left")
+      const stuck = writevOf(3, (_fd, _buffers, _position, callback) =>
+        callback(null, 0))
+      expect(yield* failureOf(written(stuck, [bytes(4, 1)], 0))).toMatchObject({ _tag: "SystemError", reason: "WriteZero" })
     }))
 })
 

@@ -32,7 +32,6 @@
 import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import type * as Undici from "@effect/platform-node/Undici"
-import { SystemError } from "@effect/platform/Error"
 import { Effect, Fiber, Layer, Option, type Stream } from "effect"
 import * as NodeFs from "node:fs"
 import { fastAttempt, type FastCallbacks, type FastHeaders, type Send } from "../internal/fastAttempt.js"
@@ -40,8 +39,9 @@ import { fastStream, type Open, type Opened, type StreamCallbacks } from "../int
 import { decoderOf } from "../internal/compiledDecoder.js"
 import { fastTargets } from "../internal/fastBase.js"
 import { fileDownload } from "../internal/fileSink.js"
+import { writevOf } from "./fileWriter.js"
 import { FileBody, type PulledBody, StreamBody } from "./uploadBody.js"
-import type { FastRequest, FastTransport, FastUpload, WritevAt } from "../internal/transport.js"
+import type { FastRequest, FastTransport, FastUpload } from "../internal/transport.js"
 import { fileSourceOf, withFastTransport } from "../internal/transport.js"
 
 /** The reason given to undici when an exchange is aborted (never reported to the caller). */
@@ -396,40 +396,6 @@ class UploadTarget implements FastRequest {
     this.method = target.method
     this.headers = { ...target.headers, ...headers }
   }
-}
-
-/**
- * Writes batches of buffers with `fs.writev` at a position of `fd`, the descriptor of a file opened
- * with the platform's Node `FileSystem` (whose `open` gives the operating system's descriptor),
- * looping over short writes.
- */
-const writevOf = (fd: number): WritevAt => {
-  const writevAt: WritevAt = (buffers, position, done) =>
-    NodeFs.writev(fd, buffers, position, (error, written) => {
-      if (error !== null) {
-        return done(
-          new SystemError({
-            module: "FileSystem",
-            method: "writev",
-            reason: "Unknown",
-            pathOrDescriptor: fd,
-            description: error.message,
-            cause: error
-          })
-        )
-      }
-      let rest = written
-      let i = 0
-      while (i < buffers.length && rest >= buffers[i]!.length) rest -= buffers[i++]!.length
-      if (i === buffers.length) return done(undefined)
-      if (written === 0) {
-        return done(new SystemError({ module: "FileSystem", method: "writev", reason: "WriteZero", pathOrDescriptor: fd }))
-      }
-      const left = buffers.slice(i)
-      left[0] = left[0]!.subarray(rest)
-      writevAt(left, position + written, done)
-    })
-  return writevAt
 }
 
 /**
