@@ -22,7 +22,7 @@ import { Session } from "node:inspector/promises"
 import { join } from "node:path"
 import { decoderOf } from "../src/internal/compiledDecoder.js"
 import { fastAttempt } from "../src/internal/fastAttempt.js"
-import { FastBase } from "../src/internal/fastBase.js"
+import { fastTargets } from "../src/internal/fastBase.js"
 import { withFastTransport } from "../src/internal/transport.js"
 import * as Applications from "../src/services/Applications.js"
 import { NodeTransport } from "../src/node/index.js"
@@ -62,7 +62,7 @@ const stubLayer = Layer.succeed(
       ),
     // As `NodeTransport`: the compiled decoder and the plain-path targets.
     decoderOf,
-    base: FastBase.of
+    target: fastTargets
   })
 )
 const sdk = ManagedRuntime.make(

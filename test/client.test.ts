@@ -4,6 +4,7 @@ import { Cause, Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel
 import { readFileSync } from "node:fs"
 import { NextmvDecodeError, NextmvHttpError } from "../src/Errors.js"
 import { fastAttempt } from "../src/internal/fastAttempt.js"
+import { fastTargets } from "../src/internal/fastBase.js"
 import { withFastTransport } from "../src/internal/transport.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import { Emulator, FaultAction } from "../src/testing/Emulator.js"
@@ -337,6 +338,7 @@ describe("retry timing (TestClock)", () => {
       ]
       let sent = 0
       const fast = withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
+        target: fastTargets,
         attempt: (request, context, call) =>
           fastAttempt(
             (_request, _cap, callbacks) => {
@@ -370,6 +372,7 @@ describe("retry timing (TestClock)", () => {
       let sent = 0
       let aborted = 0
       const fast = withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
+        target: fastTargets,
         attempt: (request, context, call) =>
           fastAttempt(
             (_request, _cap, callbacks) => {
@@ -403,10 +406,47 @@ describe("retry timing (TestClock)", () => {
       expect(aborted).toBe(1)
     }))
 
+  it.effect("on the fast path, a call made in an uninterruptible region is not aborted: the interrupt waits for its answer", () =>
+    Effect.gen(function*() {
+      const answers: Array<() => void> = []
+      let aborted = 0
+      const fast = withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
+        target: fastTargets,
+        attempt: (request, context, call) =>
+          fastAttempt(
+            (_request, _cap, callbacks) => {
+              answers.push(() => callbacks.onResponse(200, {}, new TextEncoder().encode("{\"id\":\"a\"}")))
+              return { abort: () => void aborted++ }
+            },
+            request,
+            context,
+            call
+          )
+      })
+      const client = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: "http://x.test" }).pipe(
+        Effect.provide(Layer.succeed(HttpClient.HttpClient, fast))
+      )
+      const decoded = yield* Ref.make<unknown>(undefined)
+      const fiber = yield* Effect.fork(
+        Effect.uninterruptible(Effect.flatMap(client.api.json(HttpClientRequest.get("/v1/x"), Echo), (value) => Ref.set(decoded, value)))
+      )
+      yield* Effect.yieldNow()
+      expect(answers.length).toBe(1)
+      const interrupted = yield* Effect.fork(Fiber.interrupt(fiber))
+      yield* Effect.yieldNow()
+      expect(aborted).toBe(0)
+      answers[0]!()
+      const exit = yield* Fiber.join(interrupted)
+      expect(Exit.isInterrupted(exit)).toBe(true)
+      expect(aborted).toBe(0)
+      expect(yield* Ref.get(decoded)).toEqual({ id: "a" })
+    }))
+
   it.effect("a defect in an attempt is neither retried nor turned into a typed error", () =>
     Effect.gen(function*() {
       let attempts = 0
       const dying = withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
+        target: fastTargets,
         attempt: () =>
           Effect.suspend(() => {
             attempts++

@@ -15,7 +15,7 @@ import { join } from "node:path"
 import { NodeHttpClient } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
 import { compiledOnly, decoderOf, isCompiled } from "../src/internal/compiledDecoder.js"
-import { FastBase } from "../src/internal/fastBase.js"
+import { fastTargets } from "../src/internal/fastBase.js"
 import { fastTransportOf } from "../src/internal/transport.js"
 import { NodeTransport } from "../src/node/index.js"
 import { listOf } from "../src/internal/pagination.js"
@@ -602,7 +602,7 @@ describe("which transports decode with the compiled decoder", () => {
     try {
       const fast = fastTransportOf(NodeTransport.make(agent))
       expect(fast?.decoderOf).toBe(decoderOf)
-      expect(fast?.base).toBe(FastBase.of)
+      expect(fast?.target).toBe(fastTargets)
       expect(fastTransportOf(NodeHttpClient.makeUndici(agent))).toBeUndefined()
     } finally {
       await agent.close()

@@ -37,8 +37,15 @@ const hasOwn = (o: object, key: PropertyKey): boolean => Object.prototype.hasOwn
 
 const isRecord = (u: unknown): u is Record<PropertyKey, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
-/** The value of a schema's synchronous result (`ParseResult.succeed` is an `Either`), else {@link MISMATCH}. */
-const rightOf = (result: unknown): unknown => Either.isEither(result) && Either.isRight(result) ? result.right : MISMATCH
+/**
+ * The value of a schema's synchronous result (`ParseResult.succeed` is an `Either`), else
+ * {@link MISMATCH}. (`_tag` rather than `Either.isEither`, whose `in` check up the prototype chain
+ * was a noticeable part of a decode: no other result of a schema function is tagged `Right`.)
+ */
+const rightOf = (result: unknown): unknown =>
+  typeof result === "object" && result !== null && (result as { readonly _tag?: unknown })._tag === "Right"
+    ? (result as Either.Right<unknown, unknown>).right
+    : MISMATCH
 
 const always: Decode = (input) => input
 
@@ -161,8 +168,12 @@ const compileNode = (ast: AST.AST): Decode | undefined => {
   }
 }
 
-/** The digit at `i` of `s`, or a negative number / a number above 9 for any other character. */
-const digit = (s: string, i: number): number => s.charCodeAt(i) - 48
+/** The two-digit number at `i` of `s`, or `-1` when either character is not a digit. */
+const twoDigits = (s: string, i: number): number => {
+  const a = s.charCodeAt(i) - 48
+  const b = s.charCodeAt(i + 1) - 48
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1
+}
 
 /**
  * The epoch milliseconds of an instant in the form the API sends, `YYYY-MM-DDTHH:MM:SSZ` or
@@ -174,26 +185,28 @@ const instantMillis = (s: string): number | undefined => {
   const n = s.length
   if (
     (n !== 20 && n !== 24) || s.charCodeAt(n - 1) !== 90 /* Z */ || s.charCodeAt(4) !== 45 /* - */ ||
-    s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 /* T */ || s.charCodeAt(13) !== 58 /* : */ || s.charCodeAt(16) !== 58 ||
-    (n === 24 && s.charCodeAt(19) !== 46 /* . */)
+    s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 /* T */ || s.charCodeAt(13) !== 58 /* : */ || s.charCodeAt(16) !== 58
   ) return undefined
-  for (let k = 0; k < DIGITS.length; k++) {
-    const i = DIGITS[k]!
-    if (i < n - 1 && (digit(s, i) < 0 || digit(s, i) > 9)) return undefined
+  const century = twoDigits(s, 0)
+  const year = twoDigits(s, 2)
+  const month = twoDigits(s, 5)
+  const day = twoDigits(s, 8)
+  const hour = twoDigits(s, 11)
+  const minute = twoDigits(s, 14)
+  const second = twoDigits(s, 17)
+  if (
+    century < 1 || year < 0 || month < 1 || month > 12 || day < 1 || day > 28 || hour < 0 || hour > 23 || minute < 0 ||
+    minute > 59 || second < 0 || second > 59
+  ) return undefined
+  let millis = 0
+  if (n === 24) {
+    const tens = twoDigits(s, 20)
+    const ones = s.charCodeAt(22) - 48
+    if (s.charCodeAt(19) !== 46 /* . */ || tens < 0 || ones < 0 || ones > 9) return undefined
+    millis = tens * 10 + ones
   }
-  const year = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3)
-  const month = digit(s, 5) * 10 + digit(s, 6)
-  const day = digit(s, 8) * 10 + digit(s, 9)
-  const hour = digit(s, 11) * 10 + digit(s, 12)
-  const minute = digit(s, 14) * 10 + digit(s, 15)
-  const second = digit(s, 17) * 10 + digit(s, 18)
-  if (year < 100 || month < 1 || month > 12 || day < 1 || day > 28 || hour > 23 || minute > 59 || second > 59) return undefined
-  const millis = n === 24 ? digit(s, 20) * 100 + digit(s, 21) * 10 + digit(s, 22) : 0
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis)
+  return Date.UTC(century * 100 + year, month - 1, day, hour, minute, second, millis)
 }
-
-/** Where {@link instantMillis} reads digits. */
-const DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22]
 
 /**
  * The SDK's `DateTimeUtc` (`schemas/Common.ts`): an instant the API sends in its usual form is

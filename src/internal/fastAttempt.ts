@@ -14,7 +14,7 @@
 import { Effect } from "effect"
 import { Timed } from "./sharedTimer.js"
 import type { Slots, Waiter } from "./slots.js"
-import type { FastAttemptContext, FastRequest } from "./transport.js"
+import type { FastAttemptContext, FastCall, FastRequest } from "./transport.js"
 
 /** Response headers as a transport reports them (lower-case names). */
 export type FastHeaders = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
@@ -59,7 +59,7 @@ type State = 0 | 1 | 2
  * progress only records a timestamp, the optional deadline bounds everything), counted on the
  * shared timer (`internal/sharedTimer.ts`) instead of a timer per attempt.
  */
-class Attempt<C, E> extends Timed implements FastCallbacks {
+class Attempt<C extends FastCall<A, E>, E, A> extends Timed implements FastCallbacks {
   private state: State = 0
   /** The last sign of progress (or the start), `performance.now()`. */
   private last = 0
@@ -74,7 +74,7 @@ class Attempt<C, E> extends Timed implements FastCallbacks {
   // Dropped once settled (see `settle`).
   private send: Send | undefined
   private request: FastRequest | undefined
-  private resume: ((effect: Effect.Effect<Uint8Array, E>) => void) | undefined
+  private resume: ((effect: Effect.Effect<A, E>) => void) | undefined
 
   constructor(
     send: Send,
@@ -92,7 +92,7 @@ class Attempt<C, E> extends Timed implements FastCallbacks {
   }
 
   /** Takes the slot now, or queues for it. */
-  begin(resume: (effect: Effect.Effect<Uint8Array, E>) => void): void {
+  begin(resume: (effect: Effect.Effect<A, E>) => void): void {
     this.resume = resume
     // A free permit is taken at once (`takeOrQueue` does not keep its callback then).
     const waiter = this.slot.takeOrQueue(this.slot.available > 0 ? noop : this.granted)
@@ -127,7 +127,7 @@ class Attempt<C, E> extends Timed implements FastCallbacks {
    * Resumes the fiber, once. The attempt then lets go of what it references: the transport's
    * objects may outlive the exchange for a while (see `NodeTransport`'s `Exchange`).
    */
-  private settle(effect: Effect.Effect<Uint8Array, E>): void {
+  private settle(effect: Effect.Effect<A, E>): void {
     if (this.state === 2) return
     const resume = this.resume
     this.finish()
@@ -165,7 +165,7 @@ class Attempt<C, E> extends Timed implements FastCallbacks {
 
   onResponse(status: number, headers: FastHeaders, body: Uint8Array): void {
     if (this.state !== 1) return
-    if (status >= 200 && status < 300) return this.settle(Effect.succeed(body))
+    if (status >= 200 && status < 300) return this.settle(this.call.read(body))
     // A response header by lower-case name (the first value of a repeated one).
     const header = (name: string): string | undefined => {
       const value = headers[name]
@@ -198,27 +198,33 @@ class Attempt<C, E> extends Timed implements FastCallbacks {
 }
 
 /**
- * One attempt of `request` for `call` over `send` (see the module comment).
+ * One attempt of `request` for `call` over `send` (see the module comment): what `call.read` makes
+ * of the 2xx body. The attempt is made when this is called (the effect runs once).
  *
  * Interruption is handled by a failure frame in an uninterruptible region around the interruptible
  * wait, not by `Effect.async`'s canceler: that one goes through `onInterrupt`, whose object literals
  * V8 ends up allocating in the old generation, where they kept every attempt they pointed to
- * (the attempt, the exchange's state, the fiber's frames) alive until a full collection.
+ * (the attempt, the exchange's state, the fiber's frames) alive until a full collection. A caller
+ * that cannot be interrupted needs neither. (`uninterruptible`/`interruptible` rather than
+ * `uninterruptibleMask`, one step less: the caller is interruptible, so its `restore` would be
+ * `interruptible`.)
  */
-export const fastAttempt = <C, E>(
+export const fastAttempt = <C extends FastCall<A, E>, E, A>(
   send: Send,
   request: FastRequest,
   context: FastAttemptContext<C, E>,
   call: C
-): Effect.Effect<Uint8Array, E> =>
-  Effect.uninterruptibleMask((restore) => {
-    const attempt = new Attempt(send, request, context, call)
-    return Effect.catchAllCause(
-      restore(Effect.async<Uint8Array, E>((resume) => attempt.begin(resume))),
+): Effect.Effect<A, E> => {
+  const attempt = new Attempt<C, E, A>(send, request, context, call)
+  const wait = Effect.async<A, E>((resume) => attempt.begin(resume))
+  return call.interruptible
+    ? Effect.uninterruptible(Effect.catchAllCause(
+      Effect.interruptible(wait),
       // Settled: a no-op (the typed failure passes on); interrupted: aborts and frees the slot.
       (cause) => {
         attempt.cancel()
         return Effect.failCause(cause)
       }
-    )
-  })
+    ))
+    : wait
+}

@@ -1,10 +1,13 @@
 /**
- * The fast path's request targets without a URL parse per request (`NodeTransport` hands
- * {@link FastBase.of} to the client as `FastTransport.base`; only bundles with a fast transport
- * carry this module).
+ * The fast path's request targets, without a URL parse per request for the usual API path
+ * (`NodeTransport` hands {@link fastTargets} to the client as `FastTransport.target`; only bundles
+ * with a fast transport carry this module).
  *
  * @internal
  */
+import { Headers, type HttpBody, type HttpClientRequest, UrlParams } from "@effect/platform"
+import { Either } from "effect"
+import type { FastRequest } from "./transport.js"
 
 /**
  * A URL path appended to a base as it is: only characters that URL parsing keeps as they are in a
@@ -52,5 +55,68 @@ export class FastBase {
     // A dot segment starts with `/.` or `/%2e`: the second test only runs for paths that could have one.
     if ((path.includes("/.") || path.includes("%2")) && DOT_SEGMENT.test(path)) return undefined
     return this.path + path
+  }
+}
+
+/** Request bodies up to this size take the fast path (the client hands larger ones to the transport in slices). */
+const SMALL_BODY = 64 * 1024
+
+/** The body of a request that may take the fast path (small, in memory), else `null`. */
+const fastContent = (body: HttpBody.HttpBody): Uint8Array | string | undefined | null =>
+  body._tag === "Empty"
+    ? undefined
+    : body._tag === "Uint8Array" && body.body.length <= SMALL_BODY
+    ? body.body
+    : body._tag === "Raw" && typeof body.body === "string" && body.body.length <= SMALL_BODY
+    ? body.body
+    : null
+
+/**
+ * A fast-path request. A class, not an object literal: it lives while the request waits for the
+ * network, and V8 moves the objects of a literal that mostly survive young collections to the old
+ * generation.
+ */
+class Target implements FastRequest {
+  constructor(
+    readonly origin: string,
+    readonly path: string,
+    readonly method: string,
+    readonly headers: Readonly<Record<string, string>>,
+    readonly body: Uint8Array | string | undefined
+  ) {}
+}
+
+/**
+ * The targets of the requests a client sends with `prefix` before each URL and `headers` added
+ * to each (they win over the request's own): a request's target, or `undefined` when it must take
+ * the generic path (a body that is not small and in memory, a URL that does not parse: the
+ * generic path reports it). A plain path after a prefix with an origin (the usual API request: a
+ * path built by `internal/paths.ts`, no query parameters) is appended to the prefix parsed once;
+ * anything else is parsed as the platform's client parses it (`UrlParams.makeUrl`).
+ *
+ * @example
+ * ```ts
+ * import { HttpClientRequest } from "@effect/platform"
+ * const target = fastTargets("https://api.cloud.nextmv.io", { "user-agent": "x" })
+ * const sent = target(HttpClientRequest.get("/v1/applications/routing"))
+ * ```
+ */
+export const fastTargets = (
+  prefix: string,
+  headers: Readonly<Record<string, string>>
+): (request: HttpClientRequest.HttpClientRequest) => FastRequest | undefined => {
+  const base = FastBase.of(prefix)
+  // Final and shared by every request without headers of its own.
+  const added = Object.freeze({ ...headers })
+  return (request) => {
+    const content = fastContent(request.body)
+    if (content === null) return undefined
+    const sent = request.headers === Headers.empty ? added : { ...request.headers, ...added }
+    const path = base !== undefined && request.urlParams.length === 0 && request.hash._tag === "None"
+      ? base.pathOf(request.url)
+      : undefined
+    if (base !== undefined && path !== undefined) return new Target(base.origin, path, request.method, sent, content)
+    const url = Either.getOrUndefined(UrlParams.makeUrl(prefix + request.url, request.urlParams, request.hash))
+    return url && new Target(url.origin, url.pathname + url.search, request.method, sent, content)
   }
 }

@@ -12,10 +12,9 @@
  * itself (`internal/fastAttempt.ts`) is imported by the transport only, so bundles without one
  * (browsers) do not carry it. Nothing here imports a Node module.
  */
-import type { FileSystem, HttpBody, HttpClient } from "@effect/platform"
+import type { FileSystem, HttpBody, HttpClient, HttpClientRequest } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import type { Effect, Either, ParseResult, Schema } from "effect"
-import type { FastBase } from "./fastBase.js"
 import type { Slots } from "./slots.js"
 import type { Expiry, Watchdog } from "./watchdog.js"
 
@@ -61,9 +60,31 @@ export interface FastAttemptContext<C, E> {
   readonly transport: (call: C, cause: unknown) => E
 }
 
-/** A transport's fast path: one attempt of `request` for `call`, the 2xx body as bytes. */
+/** What the client's state of one call tells a fast-path attempt. */
+export interface FastCall<A, E> {
+  /**
+   * What the 2xx body becomes (the bytes, or the decoded JSON document), computed before the
+   * calling fiber resumes: no further step of the fiber per call.
+   */
+  readonly read: (body: Uint8Array) => Effect.Effect<A, E>
+  /**
+   * Whether the caller may be interrupted while the attempt waits (else the attempt needs no
+   * interruption handling at all).
+   */
+  readonly interruptible: boolean
+}
+
+/**
+ * A transport's fast path: one attempt of `request` for `call`, what `call.read` makes of the 2xx
+ * body. Called when the attempt is to run (the client builds each attempt's effect as it runs it):
+ * the effect runs once.
+ */
 export interface FastTransport {
-  readonly attempt: <C, E>(request: FastRequest, context: FastAttemptContext<C, E>, call: C) => Effect.Effect<Uint8Array, E>
+  readonly attempt: <C extends FastCall<A, E>, E, A>(
+    request: FastRequest,
+    context: FastAttemptContext<C, E>,
+    call: C
+  ) => Effect.Effect<A, E>
   /** Streamed downloads, when the transport has them (see {@link FastStream}). */
   readonly stream?: FastStream | undefined
   /** Downloads written to a file by the transport's callbacks, when it has them (see {@link FastFile}). */
@@ -78,10 +99,18 @@ export interface FastTransport {
    */
   readonly decoderOf?: DecoderOf | undefined
   /**
-   * Where fast-path requests go for the client's URL prefix (`internal/fastBase.ts`), or
-   * `undefined` when each request's URL must be parsed.
+   * The fast-path targets of the requests a client sends with `prefix` before each URL and
+   * `headers` added to each request (they win over the request's own), made once per client
+   * (`internal/fastBase.ts`'s `fastTargets`; kept out of the main entry): a request's target, or
+   * `undefined` when it must take the generic path (its body is not small and in memory, its URL
+   * does not parse). Without it, no request takes the fast path.
    */
-  readonly base?: ((prefix: string) => FastBase | undefined) | undefined
+  readonly target?:
+    | ((
+      prefix: string,
+      headers: Readonly<Record<string, string>>
+    ) => (request: HttpClientRequest.HttpClientRequest) => FastRequest | undefined)
+    | undefined
 }
 
 /** A response decoder, built once per schema. */
@@ -186,7 +215,7 @@ export type WritevAt = (
  * when the request's URL cannot take the fast path: a transport failure), as
  * {@link FastTransport.attempt} does (slot, watchdog, typed failures from `context`).
  */
-export type UploadAttempt = <C, E>(
+export type UploadAttempt = <C extends FastCall<Uint8Array, E>, E>(
   target: FastRequest | undefined,
   context: FastAttemptContext<C, E>,
   call: C

@@ -37,7 +37,7 @@ import * as NodeFs from "node:fs"
 import { fastAttempt, type FastCallbacks, type FastHeaders, type Send } from "../internal/fastAttempt.js"
 import { fastStream, type Open, type Opened, type StreamCallbacks } from "../internal/fastStream.js"
 import { decoderOf } from "../internal/compiledDecoder.js"
-import { FastBase } from "../internal/fastBase.js"
+import { fastTargets } from "../internal/fastBase.js"
 import { fileDownload } from "../internal/fileSink.js"
 import { writevOf } from "./fileWriter.js"
 import { FileBody, type PulledBody, StreamBody } from "./uploadBody.js"
@@ -424,7 +424,7 @@ const fastTransport = (dispatcher: Undici.Dispatcher): FastTransport => {
     toFile: (file, path, bodyTimeout) => isFileOnDisk(file.fd, path) ? fileDownload(open, writevOf(file.fd), bodyTimeout) : undefined,
     upload: uploader(dispatcher),
     decoderOf,
-    base: FastBase.of
+    target: fastTargets
   }
 }
 

@@ -13,7 +13,10 @@
  * longer references the buffers. So a chunk at least as large as the socket's `highWaterMark`
  * (16 KiB on Node 20, 64 KiB from Node 22; `NodeTransport`'s `Agent` keeps Node's default) is
  * released when undici asks for the next one: {@link FileBody} reads the file into two reused
- * blocks of {@link FILE_BLOCK} bytes on that ground (every chunk but the last is a whole block).
+ * blocks of {@link FILE_BLOCK} bytes on that ground (every chunk but the last is a whole block; a
+ * socket high-water mark above that size would break it, see `NodeTransport.make`). A subscriber of
+ * undici's `undici:request:bodyChunkSent` diagnostics channel that keeps the chunks it is shown sees
+ * a file's blocks filled again later.
  */
 import { Cause, Chunk, Effect, Exit, Stream } from "effect"
 import * as NodeFs from "node:fs"

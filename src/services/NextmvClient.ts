@@ -45,6 +45,7 @@ import {
   ParseResult,
   Random,
   Redacted,
+  RuntimeFlags,
   Schema,
   Stream
 } from "effect"
@@ -59,6 +60,7 @@ import {
   type BodySink,
   type DecoderOf,
   type FastAttemptContext,
+  type FastCall,
   type FastRequest,
   type FastStream,
   type FastStreamContext,
@@ -288,16 +290,6 @@ const observeBody = (request: HttpClientRequest.HttpClientRequest, watchdog: Wat
   }
 }
 
-/** The body of a request that may take a transport's fast path (small, in memory), else `null`. */
-const fastContent = (body: HttpBody.HttpBody): Uint8Array | string | undefined | null =>
-  body._tag === "Empty"
-    ? undefined
-    : body._tag === "Uint8Array" && body.body.length <= BODY_SLICE
-    ? body.body
-    : body._tag === "Raw" && typeof body.body === "string" && body.body.length <= BODY_SLICE
-    ? body.body
-    : null
-
 /*
  * What lives while a request waits for the network is made by constructors, not object literals:
  * V8 tracks literals by allocation site and, seeing most of a site's objects survive a young
@@ -307,26 +299,24 @@ const fastContent = (body: HttpBody.HttpBody): Uint8Array | string | undefined |
  * collecting garbage.
  */
 
-/** One call as sent, across its attempts: the request (with trace headers), its deadline, its span. */
-class Sent {
+/**
+ * One call as sent, across its attempts: the request (with trace headers), its deadline, its span,
+ * what a fast-path attempt makes of the 2xx body (`FastCall`), and whether the caller may be
+ * interrupted.
+ */
+class Sent<R = unknown, D = unknown> implements FastCall<R, D> {
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
     /** Absolute `performance.now()` deadline of the call, if any. */
     readonly deadlineAt: number | undefined,
-    readonly span: Tracer.Span | undefined
+    readonly span: Tracer.Span | undefined,
+    readonly read: (body: Uint8Array) => Effect.Effect<R, D>,
+    readonly interruptible: boolean
   ) {}
 }
 
-/** A fast-path request (see {@link Sent} for why a class). */
-class Target implements FastRequest {
-  constructor(
-    readonly origin: string,
-    readonly path: string,
-    readonly method: string,
-    readonly headers: Readonly<Record<string, string>>,
-    readonly body: Uint8Array | string | undefined
-  ) {}
-}
+/** An attempt's failure, not one of the call's `read` (a decode, which is never retried). */
+const isAttemptFailure = (failure: unknown): failure is AttemptFailure => !(failure instanceof NextmvDecodeError)
 
 interface Settings {
   readonly idleMillis: number
@@ -509,44 +499,21 @@ const makeRequester = (
   }
 
   /**
-   * Where fast-path requests go when the request's URL is a plain path: the prefix's origin and
-   * path, parsed once (`undefined` when the prefix is no absolute URL with a plain path, e.g. for
-   * presigned URLs, whose prefix is empty).
+   * The fast-path form of a request (as sent by `http`: the transport's target builder, made once
+   * for the prefix and headers `http` adds), or `undefined` when it must take the generic path.
    */
-  const fastBase = fast === undefined ? undefined : fast.transport.base?.(fast.prefix)
-  // The headers `http` adds, final and shared by every request without headers of its own.
-  const fastHeaders = fast === undefined ? undefined : Object.freeze({ ...fast.headers })
+  const fastTarget = fast?.transport.target?.(fast.prefix, fast.headers) ?? noTarget
 
-  /** The fast-path form of `request` (as sent by `http`), or `undefined` when it must take the generic path. */
-  const fastTarget = (request: HttpClientRequest.HttpClientRequest): FastRequest | undefined => {
-    const content = fastContent(request.body)
-    if (fast === undefined || fastHeaders === undefined || content === null) return undefined
-    const headers = request.headers === Headers.empty ? fastHeaders : { ...request.headers, ...fastHeaders }
-    // The usual API request (a path built by `internal/paths.ts`, no query parameters): no URL parse.
-    const path = fastBase !== undefined && request.urlParams.length === 0 && request.hash._tag === "None"
-      ? fastBase.pathOf(request.url)
-      : undefined
-    if (fastBase !== undefined && path !== undefined) {
-      return new Target(fastBase.origin, path, request.method, headers, content)
-    }
-    let url: URL
-    try {
-      // As the platform's `UrlParams.makeUrl`; an invalid URL takes the generic path (which reports it).
-      url = new URL(fast.prefix + request.url)
-      for (const [key, value] of request.urlParams) url.searchParams.append(key, value)
-      if (request.hash._tag === "Some") url.hash = request.hash.value
-    } catch {
-      return undefined
-    }
-    return new Target(url.origin, url.pathname + url.search, request.method, headers, content)
-  }
-
-  /** One attempt of a call on the fast path (or, for a URL it cannot send, on the generic path). */
-  const fastAttemptOf = (call: Sent): Effect.Effect<Uint8Array, AttemptFailure> => {
+  /**
+   * One attempt of a call on the fast path (or, without one or for a request it cannot send, on the
+   * generic path): what `call.read` makes of the 2xx body. The target is built per attempt from
+   * the request as sent (trace headers included).
+   */
+  const fastAttemptOf = <R, D>(call: Sent<R, D>): Effect.Effect<R, AttemptFailure | D> => {
     const target = fastTarget(call.request)
     return fast === undefined || target === undefined
-      ? attempt(call.request, call.deadlineAt, readBody, false)
-      : fast.transport.attempt(target, fastContext, call)
+      ? Effect.flatMap(attempt(call.request, call.deadlineAt, readBody, false), call.read)
+      : fast.transport.attempt<Sent<R, D>, AttemptFailure | D, R>(target, fastContext, call)
   }
 
   /** Runs `attempt` under the retry policy inside one span, and returns the final typed error. */
@@ -554,49 +521,58 @@ const makeRequester = (
     request: HttpClientRequest.HttpClientRequest,
     read: (response: HttpClientResponse.HttpClientResponse, watchdog: Watchdog) => Effect.Effect<A, HttpClientError.ResponseError>,
     keep = false
-  ): Effect.Effect<A, NextmvHttpError> => retrying(request, (call) => attempt(call.request, call.deadlineAt, read, keep))
+  ): Effect.Effect<A, NextmvHttpError> => retrying(request, (call) => attempt(call.request, call.deadlineAt, read, keep), Effect.succeed)
 
   /**
    * Runs attempts (`attemptOf`) under the retry policy inside one span (when a tracer is
    * installed); the final typed error. A call that succeeds at once costs one `withFiberRuntime`,
    * the call's state and one failure handler: the retry machinery runs only after a failure.
    */
-  const retrying = <A>(
+  const retrying = <A, R, D = never>(
     request: HttpClientRequest.HttpClientRequest,
-    attemptOf: (call: Sent) => Effect.Effect<A, AttemptFailure>
-  ): Effect.Effect<A, NextmvHttpError> =>
-    Effect.withFiberRuntime((fiber) =>
+    attemptOf: (call: Sent<R, D>) => Effect.Effect<A, AttemptFailure | D>,
+    read: (body: Uint8Array) => Effect.Effect<R, D>
+  ): Effect.Effect<A, NextmvHttpError | D> =>
+    Effect.withFiberRuntime((fiber, status) => {
+      const interruptible = RuntimeFlags.interruption(status.runtimeFlags)
       // No tracer installed (Effect's built-in one) or tracing off: no span at all, for free.
-      tracerInstalled(fiber)
+      return tracerInstalled(fiber)
         ? Effect.useSpan(`http.client ${request.method}`, {
           kind: "client",
           captureStackTrace: false,
           attributes: spanAttributes(request.method, origin + pathOf(request))
-        }, (span) => attempts(request, attemptOf, span))
-        : attempts(request, attemptOf, undefined)
-    )
+        }, (span) => attempts(request, attemptOf, read, interruptible, span))
+        : attempts(request, attemptOf, read, interruptible, undefined)
+    })
 
-  const attempts = <A>(
+  const attempts = <A, R, D>(
     request: HttpClientRequest.HttpClientRequest,
-    attemptOf: (call: Sent) => Effect.Effect<A, AttemptFailure>,
+    attemptOf: (call: Sent<R, D>) => Effect.Effect<A, AttemptFailure | D>,
+    read: (body: Uint8Array) => Effect.Effect<R, D>,
+    interruptible: boolean,
     span: Tracer.Span | undefined
-  ): Effect.Effect<A, NextmvHttpError> =>
+  ): Effect.Effect<A, NextmvHttpError | D> =>
     attemptNumber(
       new Sent(
         propagate && span !== undefined ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span)) : request,
         settings.deadlineMillis === undefined ? undefined : performance.now() + settings.deadlineMillis,
-        span
+        span,
+        read,
+        interruptible
       ),
       attemptOf,
       1
     )
 
-  /** Attempt `retry` (1: the first) of `call`; a failure goes to the retry policy. */
-  const attemptNumber = <A>(
-    call: Sent,
-    attemptOf: (call: Sent) => Effect.Effect<A, AttemptFailure>,
+  /**
+   * Attempt `retry` (1: the first) of `call`; a failure goes to the retry policy (a failure of the
+   * call's `read` passes on).
+   */
+  const attemptNumber = <A, R, D>(
+    call: Sent<R, D>,
+    attemptOf: (call: Sent<R, D>) => Effect.Effect<A, AttemptFailure | D>,
     retry: number
-  ): Effect.Effect<A, NextmvHttpError> => {
+  ): Effect.Effect<A, NextmvHttpError | D> => {
     const method = call.request.method
     const once = budget === RequestBudget.unlimited
       ? attemptOf(call)
@@ -605,7 +581,8 @@ const makeRequester = (
     return Effect.catchAllCause(once, (cause) => {
       // The attempt's typed failure; a defect (or interruption) passes through, as with `catchAll`.
       const failed = cause._tag === "Fail" ? cause.error : Option.getOrUndefined(Cause.failureOption(cause))
-      if (failed === undefined) return Effect.failCause(Cause.map(cause, (attempt) => attempt.error))
+      if (failed === undefined) return Effect.failCause(Cause.map(cause, (f) => isAttemptFailure(f) ? f.error : f))
+      if (!isAttemptFailure(failed)) return Effect.fail(failed)
       // The server's hint is clamped here too: the budget's pause never exceeds `maxRetryAfter`.
       const paused = failed.status === 429
         ? budget.onRateLimited(method, pathOf(call.request), clampRetryAfter(failed.retryAfterMillis))
@@ -618,13 +595,13 @@ const makeRequester = (
   }
 
   /** The wait before retry `retry`, logged (with the package's log annotations), then the next attempt. */
-  const retryAfter = <A>(
-    call: Sent,
-    attemptOf: (call: Sent) => Effect.Effect<A, AttemptFailure>,
+  const retryAfter = <A, R, D>(
+    call: Sent<R, D>,
+    attemptOf: (call: Sent<R, D>) => Effect.Effect<A, AttemptFailure | D>,
     failed: AttemptFailure,
     retry: number,
     random: number
-  ): Effect.Effect<A, NextmvHttpError> => {
+  ): Effect.Effect<A, NextmvHttpError | D> => {
     const { deadlineAt, request, span } = call
     const wait = retryDelay(settings.retry, retry, failed, random)
     const waitMillis = Duration.toMillis(wait)
@@ -659,19 +636,34 @@ const makeRequester = (
   }
 
   const uploading = fast?.transport.upload
-  const bytes = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Uint8Array, NextmvHttpError> =>
+  /**
+   * A call whose response is read whole, then `read` (the bytes as they are, or decoded), inside
+   * the call's span; a failure of `read` (a decode) is not retried. On a fast path the body is read
+   * before the fiber resumes.
+   */
+  const whole = <R, D>(request: HttpClientRequest.HttpClientRequest, read: (body: Uint8Array) => Effect.Effect<R, D>) =>
     request.body._tag === "Stream" && request.body.contentLength !== undefined && uploading !== undefined
       // An upload of known length: the transport pulls the body (`FastUpload`); the target is the
       // request as sent, without its body.
-      ? uploading(
-        request.body,
-        (attemptOf) =>
-          retrying(request, (call) => attemptOf(fastTarget(HttpClientRequest.setBody(call.request, HttpBody.empty)), fastContext, call))
+      ? Effect.flatMap(
+        uploading(
+          request.body,
+          (attemptOf) =>
+            retrying(
+              request,
+              (call: Sent<Uint8Array, never>) =>
+                attemptOf<Sent<Uint8Array, never>, AttemptFailure>(
+                  fastTarget(HttpClientRequest.setBody(call.request, HttpBody.empty)),
+                  fastContext,
+                  call
+                ),
+              Effect.succeed
+            )
+        ),
+        read
       )
-      : fast !== undefined && fastContent(request.body) !== null
-      // The target is built per attempt from the request as sent (trace headers included).
-      ? retrying(request, fastAttemptOf)
-      : withRetries(request, readBody)
+      : retrying(request, fastAttemptOf, read)
+  const bytes = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Uint8Array, NextmvHttpError> => whole(request, Effect.succeed)
   const text = (request: HttpClientRequest.HttpClientRequest) => Effect.map(bytes(request), (body) => decoder.decode(body))
 
   /**
@@ -778,7 +770,7 @@ const makeRequester = (
         status: (status, header, body) => statusFailureOf(sent, status, header, decoder.decode(body)),
         transport: (cause) => transportFailure(sent, cause, "transport error", true)
       })
-    })
+    }, Effect.succeed)
 
   /** The transport's response decoder (`NodeTransport` compiles one per schema), else Schema's. */
   const responseDecoder = fast?.transport.decoderOf ?? schemaDecoderOf
@@ -814,8 +806,8 @@ const makeRequester = (
     bytes,
     discard: (request) => Effect.asVoid(bytes(request)),
     json: <A, I>(request: HttpClientRequest.HttpClientRequest, schema: Schema.Schema<A, I, never>) =>
-      Effect.flatMap(
-        bytes(request),
+      whole(
+        request,
         (body) => decodeJson(() => `${request.method} ${pathOf(request)}`, responseDecoder(schema), decoder.decode(body))
       ),
     stream
@@ -836,6 +828,9 @@ const spanAttributes = (method: string, url: string): Record<string, unknown> =>
 }
 
 const always = () => true
+
+/** No fast path. */
+const noTarget = (): undefined => undefined
 
 const originOf = (url: string): string => {
   const scheme = url.indexOf("://")
