@@ -1,6 +1,7 @@
 import type * as Undici from "@effect/platform-node/Undici"
 import { spawn } from "node:child_process"
 import { join } from "node:path"
+import type { Readable } from "node:stream"
 
 /** The application document the bench server answers `GET /v1/applications/:id` with (shared by the benches). */
 export const applicationJson = JSON.stringify({
@@ -26,6 +27,27 @@ export const rawGetApplication = async (
     headers: { authorization: "Bearer bench-key" }
   })
   return response.body.json()
+}
+
+/**
+ * The raw side of every upload figure: a `PUT` of `bytes` bytes from `body` with plain undici to the
+ * bench server's upload URL, which answers with the size it received (checked).
+ */
+export const rawPut = async (
+  dispatcher: Undici.Dispatcher,
+  origin: string,
+  bytes: number,
+  body: Readable
+): Promise<void> => {
+  const response = await dispatcher.request({
+    origin,
+    path: "/upload?signature=bench",
+    method: "PUT",
+    headers: { "content-length": String(bytes), "content-type": "application/octet-stream" },
+    body
+  })
+  const { size } = (await response.body.json()) as { size: number }
+  if (size !== bytes) throw new Error(`the server received ${size} of ${bytes} bytes`)
 }
 
 /** Starts the bench server (`bench/server.ts`) in a process of its own; its origin and how to stop it. */

@@ -19,7 +19,7 @@ import { Readable } from "node:stream"
 import { NodeTransport } from "../src/node/index.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import * as Uploads from "../src/services/Uploads.js"
-import { startServer } from "./application.js"
+import { rawPut, startServer } from "./application.js"
 
 const MIB = 1024 * 1024
 const mib = Number(process.env["PROFILE_MIB"] ?? 1024)
@@ -50,18 +50,8 @@ const main = async () => {
   const blocks = function*() {
     for (let i = 0; i < mib; i++) yield block
   }
-  const rawPut = async (body: Readable) => {
-    const response = await dispatcher.request({
-      origin,
-      path: "/upload?signature=bench",
-      method: "PUT",
-      headers: { "content-length": String(bytes), "content-type": "application/octet-stream" },
-      body
-    })
-    const { size } = (await response.body.json()) as { size: number }
-    if (size !== bytes) throw new Error(`the server received ${size} of ${bytes} bytes`)
-  }
-  const raw = () => rawPut(kind === "file" ? createReadStream(source) : Readable.from(blocks()))
+  const put = (body: Readable) => rawPut(dispatcher, origin, bytes, body)
+  const raw = () => put(kind === "file" ? createReadStream(source) : Readable.from(blocks()))
   const data = () =>
     kind === "file" ? Uploads.UploadData.file(source) : Uploads.UploadData.stream(Stream.fromIterable(blocks()), { length: bytes })
   const viaSdk = () => sdk.runPromise(uploads.uploadData(`${origin}/upload?signature=bench`, data()))

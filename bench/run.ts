@@ -52,7 +52,7 @@ import * as NextmvClient from "../src/services/NextmvClient.js"
 import * as Runs from "../src/services/Runs.js"
 import * as Uploads from "../src/services/Uploads.js"
 import { downloadToPath } from "../src/internal/fileStreams.js"
-import { rawGetApplication, startServer } from "./application.js"
+import { rawGetApplication, rawPut, startServer } from "./application.js"
 
 setFlagsFromString("--expose-gc")
 const gc = runInNewContext("gc") as (options?: { readonly type: "minor" | "major" }) => void
@@ -547,17 +547,7 @@ const main = async () => {
         closeSync(fd)
       }
       const uploadUrl = `${origin}/upload?signature=bench`
-      const rawPut = async (body: Readable) => {
-        const response = await dispatcher.request({
-          origin,
-          path: "/upload?signature=bench",
-          method: "PUT",
-          headers: { "content-length": String(bytes), "content-type": "application/octet-stream" },
-          body
-        })
-        const { size } = (await response.body.json()) as { size: number }
-        if (size !== bytes) throw new Error(`the server received ${size} of ${bytes} bytes`)
-      }
+      const put = (body: Readable) => rawPut(dispatcher, origin, bytes, body)
       const blocks = function*() {
         for (let i = 0; i < TRANSFER_MIB; i++) yield block
       }
@@ -565,12 +555,12 @@ const main = async () => {
       const cases: Array<readonly [string, () => Promise<unknown>, () => Promise<unknown>]> = [
         [
           "upload from a file",
-          () => rawPut(createReadStream(source)),
+          () => put(createReadStream(source)),
           () => transferSdk.runPromise(uploads.uploadData(uploadUrl, Uploads.UploadData.file(source)))
         ],
         [
           "upload from a stream of known length",
-          () => rawPut(Readable.from(blocks())),
+          () => put(Readable.from(blocks())),
           () =>
             transferSdk.runPromise(
               uploads.uploadData(uploadUrl, Uploads.UploadData.stream(Stream.fromIterable(blocks()), { length: bytes }))

@@ -33,6 +33,7 @@ import { UploadData, Uploads } from "../src/services/Uploads.js"
 import { Emulator, FaultAction } from "../src/testing/Emulator.js"
 import { Models } from "../src/testing/index.js"
 import { emulatorLayer, servicesLayer, testTimeout, transports } from "./support/layers.js"
+import { decoyFileSystem } from "./support/decoy.js"
 import { rawServer } from "./support/rawServer.js"
 import { setup, tempDirs } from "./support/runs.js"
 import { driven, failureOf, untilLive } from "./support/time.js"
@@ -427,19 +428,7 @@ describe("NodeTransport streams downloads through its own dispatch handler", () 
       // that descriptor, not through the FileSystem, would fill the decoy and leave the target empty.
       const decoyPath = join(tempDir(), "decoy.bin")
       const decoy = yield* node.open(decoyPath, { flag: "w" })
-      const disguised = (file: FileSystem.File): FileSystem.File => ({
-        [FileSystem.FileTypeId]: FileSystem.FileTypeId,
-        fd: decoy.fd,
-        stat: file.stat,
-        seek: (offset, from) => file.seek(offset, from),
-        sync: file.sync,
-        read: (buffer) => file.read(buffer),
-        readAlloc: (size) => file.readAlloc(size),
-        truncate: (length) => file.truncate(length),
-        write: (buffer) => file.write(buffer),
-        writeAll: (buffer) => file.writeAll(buffer)
-      })
-      const other = FileSystem.FileSystem.of({ ...node, open: (path, options) => Effect.map(node.open(path, options), disguised) })
+      const other = decoyFileSystem(node, decoy)
       const path = join(tempDir(), "through.bin")
       yield* downloadToPath(presigned, other, path, HttpClientRequest.get(`${origin}/blob?signature=s`))
       expect(readFileSync(path).equals(content)).toBe(true)

@@ -20,6 +20,7 @@ import * as NextmvClient from "../src/services/NextmvClient.js"
 import { make as makeUploads, UploadData, Uploads } from "../src/services/Uploads.js"
 import { Emulator, FaultAction } from "../src/testing/Emulator.js"
 import { servicesLayer, transports } from "./support/layers.js"
+import { decoyFileSystem } from "./support/decoy.js"
 import { tempDirs } from "./support/runs.js"
 import { untilLive } from "./support/time.js"
 
@@ -243,19 +244,7 @@ describe("uploads from a file of another FileSystem", () => {
       const decoyPath = join(tempDir(), "decoy.bin")
       writeFileSync(decoyPath, randomBytes(content.length))
       const decoy = yield* node.open(decoyPath, { flag: "r" })
-      const disguised = (file: FileSystem.File): FileSystem.File => ({
-        [FileSystem.FileTypeId]: FileSystem.FileTypeId,
-        fd: decoy.fd,
-        stat: file.stat,
-        seek: (offset, from) => file.seek(offset, from),
-        sync: file.sync,
-        read: (buffer) => file.read(buffer),
-        readAlloc: (size) => file.readAlloc(size),
-        truncate: (length) => file.truncate(length),
-        write: (buffer) => file.write(buffer),
-        writeAll: (buffer) => file.writeAll(buffer)
-      })
-      const other = FileSystem.FileSystem.of({ ...node, open: (path, options) => Effect.map(node.open(path, options), disguised) })
+      const other = decoyFileSystem(node, decoy)
       const uploads = yield* Effect.provideService(makeUploads, FileSystem.FileSystem, other)
       const emulator = yield* Emulator
       const target = emulator.context.blobs.presignUpload()
