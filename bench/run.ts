@@ -12,7 +12,7 @@
  *
  * Environment: `BENCH_ROUNDS` (5), `BENCH_CALLS` (2000 sequential calls per round),
  * `BENCH_CONCURRENT_CALLS` (6400), `BENCH_TRANSFER_MIB` (256; 1024 for the 1 GiB figures),
- * `BENCH_TRANSFER_ROUNDS` (3), `BENCH_TRANSFERS` (`file,stream,download`), `BENCH_TRANSFER_GC`
+ * `BENCH_TRANSFER_ROUNDS` (5), `BENCH_TRANSFERS` (`file,stream,download`), `BENCH_TRANSFER_GC`
  * (`1`: a forced full GC before each transfer case), `BENCH_TRANSFER_TRANSPORT` (`node`, the
  * default: `NodeTransport.layer`; `platform`: the platform's undici `HttpClient`), `BENCH_ONLY`
  * (`calls`, `concurrency`, `memory` or `transfers`; the call figures of each transport run in a
@@ -63,7 +63,9 @@ const CALLS = env("BENCH_CALLS", 2000)
 const CONCURRENT_CALLS = env("BENCH_CONCURRENT_CALLS", 6400)
 const CONCURRENCY = 64
 const TRANSFER_MIB = env("BENCH_TRANSFER_MIB", 256)
-const TRANSFER_ROUNDS = env("BENCH_TRANSFER_ROUNDS", 3)
+// Five rounds, as the other figures (the issue asks for at least 5): with three, two noisy rounds on
+// the shared machine made the median.
+const TRANSFER_ROUNDS = env("BENCH_TRANSFER_ROUNDS", 5)
 const ONLY = process.env["BENCH_ONLY"]
 const RUNS_IN_FLIGHT = env("BENCH_RUNS_IN_FLIGHT", 1000)
 const MEMORY_ROUNDS = env("BENCH_MEMORY_ROUNDS", 5)
