@@ -10,7 +10,8 @@
  * profile of the measured pass, objects already collected included (so it shows what each call
  * allocates, not what stays), and the bytes allocated per call it adds up to; with
  * `PROFILE_HEAP_KEPT=1` only what outlived a young-generation collection (what is promoted to the
- * old generation and costs a full collection).
+ * old generation and costs a full collection). `PROFILE_OPS=1`: the Effect runtime operations per
+ * call of the measured pass, by kind.
  */
 import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"

@@ -15,7 +15,8 @@ import type { FastRequest } from "./transport.js"
  * Paths from `internal/paths.ts` (segments through `encodeURIComponent`, never `.` or `..`) always
  * are.
  */
-const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/
+const PLAIN = new Uint8Array(128)
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@%/") PLAIN[c.charCodeAt(0)] = 1
 const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:\/|$)/i
 
 /**
@@ -51,9 +52,16 @@ export class FastBase {
 
   /** The request path of `base + path`, or `undefined` when `path` must be parsed as a URL. */
   pathOf(path: string): string | undefined {
-    if (!PLAIN_PATH.test(path)) return undefined
-    // A dot segment starts with `/.` or `/%2e`: the second test only runs for paths that could have one.
-    if ((path.includes("/.") || path.includes("%2")) && DOT_SEGMENT.test(path)) return undefined
+    // `/` then only characters of `PLAIN` (one pass; a regular expression cost more per call).
+    if (path.charCodeAt(0) !== 47) return undefined
+    let dotOrPercent = false
+    for (let i = 1; i < path.length; i++) {
+      const c = path.charCodeAt(i)
+      if (c >= 128 || PLAIN[c] === 0) return undefined
+      if (c === 46 || c === 37) dotOrPercent = true
+    }
+    // A dot segment has a `.` or a `%2e`: the test only runs for paths that could have one.
+    if (dotOrPercent && DOT_SEGMENT.test(path)) return undefined
     return this.path + path
   }
 }
