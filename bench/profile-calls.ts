@@ -11,7 +11,10 @@
  * allocates, not what stays), and the bytes allocated per call it adds up to; with
  * `PROFILE_HEAP_KEPT=1` only what outlived a young-generation collection (what is promoted to the
  * old generation and costs a full collection). `PROFILE_OPS=1`: the Effect runtime operations per
- * call of the measured pass, by kind.
+ * call of the measured pass, by kind. `PROFILE_GC=full` (or `minor`): a forced full GC (a
+ * scavenge) before the measured pass; with `node --trace-opt .tmp/bench/profile-calls.mjs` it shows
+ * the functions V8 optimizes again after a forced full GC (why `npm run bench` no longer forces
+ * one before each round).
  */
 import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -21,6 +24,8 @@ import { spawn } from "node:child_process"
 import { writeFileSync } from "node:fs"
 import { Session } from "node:inspector/promises"
 import { join } from "node:path"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
 import { decoderOf } from "../src/internal/compiledDecoder.js"
 import { fastAttempt } from "../src/internal/fastAttempt.js"
 import { fastTargets } from "../src/internal/fastBase.js"
@@ -128,6 +133,13 @@ if (countOps) {
       return handler.call(this, op)
     }
   }
+}
+// `PROFILE_GC=full|minor`: a forced full GC or a scavenge between the warm-up and the measured pass.
+const forcedGc = process.env["PROFILE_GC"]
+if (forcedGc === "full" || forcedGc === "minor") {
+  setFlagsFromString("--expose-gc")
+  const gc = runInNewContext("gc") as (options: { readonly type: "minor" | "major" }) => void
+  gc({ type: forcedGc === "full" ? "major" : "minor" })
 }
 const cpu0 = process.cpuUsage()
 const t0 = performance.now()

@@ -11,7 +11,7 @@
  *   wall time and peak RSS growth over the same process at idle).
  *
  * Environment: `BENCH_ROUNDS` (5), `BENCH_CALLS` (2000 sequential calls per round),
- * `BENCH_CONCURRENT_CALLS` (6400), `BENCH_TRANSFER_MIB` (256; 1024 for the 1 GiB figures),
+ * `BENCH_CONCURRENT_CALLS` (19200), `BENCH_TRANSFER_MIB` (256; 1024 for the 1 GiB figures),
  * `BENCH_TRANSFER_ROUNDS` (5), `BENCH_TRANSFERS` (`file,stream,download`), `BENCH_TRANSFER_GC`
  * (`1`: a forced full GC before each transfer case), `BENCH_TRANSFER_TRANSPORT` (`node`, the
  * default: `NodeTransport.layer`; `platform`: the platform's undici `HttpClient`), `BENCH_ONLY`
@@ -60,7 +60,8 @@ const gc = runInNewContext("gc") as (options?: { readonly type: "minor" | "major
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
 const ROUNDS = env("BENCH_ROUNDS", 5)
 const CALLS = env("BENCH_CALLS", 2000)
-const CONCURRENT_CALLS = env("BENCH_CONCURRENT_CALLS", 6400)
+// 19,200 calls a round (0.8-2 s with NodeTransport): rounds of 6,400 swung the ratio by ±0.3.
+const CONCURRENT_CALLS = env("BENCH_CONCURRENT_CALLS", 19200)
 const CONCURRENCY = 64
 const TRANSFER_MIB = env("BENCH_TRANSFER_MIB", 256)
 // Five rounds, as the other figures (the issue asks for at least 5): with three, two noisy rounds on
@@ -103,9 +104,20 @@ new PerformanceObserver((list) => {
 /**
  * Wall, CPU and peak RSS growth of `f` (the kernel's peak RSS where there is one, and a 5 ms sampler).
  *
- * - `"full"` (the call figures): a forced full GC first, growth over the RSS at the start.
- * - `"transfer"`: growth over the process at idle, taken anew before each run, the same way for
- *   both sides: forced young-generation collections (scavenges) first, then the RSS. A body read
+ * Growth is over the process at idle, taken anew before each run, the same way for both sides (and
+ * for every figure): forced young-generation collections (scavenges) first, then the RSS.
+ *
+ * - The call figures used to force a *full* GC before each round. That is an artifact no user's
+ *   process has: after V8's forced full collection (`gc()`, reason "testing") the next round
+ *   optimizes again many functions that were already optimized (TurboFan compiles on a background
+ *   thread, but in the process's CPU time). Measured with `--trace-opt` in `bench/profile-calls.ts` (`PROFILE_GC`,
+ *   6,400 calls at concurrency 64 after as many warm-up calls): after a forced full GC the SDK
+ *   optimized 103-196 functions again during the measured pass and raw undici 22-38; after a
+ *   scavenge 27 and 9, with no GC at all 32 and 8. The SDK has more JavaScript functions on its
+ *   call path, so this weighed on it far more (6,400 calls: raw 43-74, SDK 86-123 µs CPU per call
+ *   after the forced full GC; raw 34-40, SDK 53-60 without it). The GC itself was not the cost:
+ *   5-7 scavenges and no full collection per round on either side.
+ * - The transfers: a body read
  *   from a socket arrives in a fresh `ArrayBuffer` per socket read (Node's, raw undici and the SDK
  *   alike), and V8 frees dead ones only when a scavenge runs; with little other garbage that is
  *   when 32 MiB of them piled up (V8's external-memory trigger, twice its default semi-space
@@ -139,15 +151,12 @@ const resetPeakRss = (): void => {
   }
 }
 
-const measure = async (f: () => Promise<unknown>, baseline: "full" | "transfer"): Promise<Sample> => {
-  if (baseline === "full") gc()
-  else {
-    // Two scavenges (the second one waits for the first one's sweep of the dead `ArrayBuffer`s,
-    // which runs on a background thread), then a moment for the second one's sweep.
-    gc({ type: "minor" })
-    gc({ type: "minor" })
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
+const measure = async (f: () => Promise<unknown>): Promise<Sample> => {
+  // Two scavenges (the second one waits for the first one's sweep of the dead `ArrayBuffer`s,
+  // which runs on a background thread), then a moment for the second one's sweep.
+  gc({ type: "minor" })
+  gc({ type: "minor" })
+  await new Promise((resolve) => setTimeout(resolve, 20))
   const rss0 = process.memoryUsage.rss()
   const arrayBuffers0 = process.memoryUsage().arrayBuffers
   resetPeakRss()
@@ -196,7 +205,7 @@ const compareAll = async (rounds: number, contenders: ReadonlyArray<() => Promis
   for (let i = 0; i < rounds; i++) {
     for (let j = 0; j < contenders.length; j++) {
       const k = (i + j) % contenders.length
-      out[k]!.push(await measure(contenders[k]!, "full"))
+      out[k]!.push(await measure(contenders[k]!))
     }
   }
   return out
@@ -369,14 +378,17 @@ const main = async () => {
         CALL_SDK === "node" ? "NodeTransport" : "platform undici"
       } (${CONCURRENT_CALLS} getApplication calls × ${ROUNDS} rounds)`
     )
-    print(`| SDK | raw calls/s (min/med/max) | SDK calls/s (min/med/max) | ratio SDK/raw (min/med/max) | CPU µs/call raw / SDK (med) |`)
-    print(`|---|---|---|---|---|`)
+    print(
+      `| SDK | raw calls/s (min/med/max) | SDK calls/s (min/med/max) | ratio SDK/raw (min/med/max) | CPU µs/call raw / SDK (med) | raw / SDK young, full GCs per round (med) |`
+    )
+    print(`|---|---|---|---|---|---|`)
+    const gcs = (xs: Array<Sample>) => `${stats(xs.map((s) => s.minorGcs)).median}, ${stats(xs.map((s) => s.majorGcs)).median}`
     for (const [label, samples] of callSdks.map((c, i) => [c.label, sdks[i]!] as const)) {
       const sdkRps = rps(samples)
       print(
         `| ${label} | ${triple(rawRps, 0)} | ${triple(sdkRps, 0)} | ${triple(sdkRps.map((s, i) => s / rawRps[i]!))} | ${
           fmt(stats(cpuPerCall(raw!)).median, 1)
-        } / ${fmt(stats(cpuPerCall(samples)).median, 1)} |`
+        } / ${fmt(stats(cpuPerCall(samples)).median, 1)} | ${gcs(raw!)} / ${gcs(samples)} |`
       )
     }
     print()
@@ -602,13 +614,13 @@ const main = async () => {
         // next to the live heap, and then every transfer pays dozens of full collections (raw too;
         // the SDK, which promotes more small objects per buffer, about twice as many).
         // `BENCH_TRANSFER_GC=1` forces one first, for that regime. Each run's RSS baseline is the
-        // process at idle just before it (`measure`'s "transfer" baseline: after a scavenge).
+        // process at idle just before it (`measure`'s baseline: after a scavenge).
         if (process.env["BENCH_TRANSFER_GC"] === "1") gc()
         for (let i = 0; i < TRANSFER_ROUNDS; i++) {
           // Alternating who goes first.
           for (const side of i % 2 === 0 ? ["raw", "sdk"] as const : ["sdk", "raw"] as const) {
             rmSync(target, { force: true })
-            result[side].push(await measure(side === "raw" ? raw : sdkCase, "transfer"))
+            result[side].push(await measure(side === "raw" ? raw : sdkCase))
           }
         }
         memoryRows.push([name, result])
