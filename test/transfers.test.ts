@@ -200,6 +200,20 @@ class RecordingAgent extends Undici.Agent {
   }
 }
 
+/**
+ * A client on `NodeTransport` over a {@link RecordingAgent} for `origin` (the agent is destroyed
+ * with the scope): its presigned requests and the agent.
+ */
+const recordingClient = (origin: string) =>
+  Effect.gen(function*() {
+    const agent = new RecordingAgent()
+    yield* Effect.addFinalizer(() => Effect.promise(() => agent.destroy()))
+    const { presigned } = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: origin, timeout: testTimeout }).pipe(
+      Effect.provideService(HttpClient.HttpClient, NodeTransport.make(agent))
+    )
+    return { agent, presigned }
+  })
+
 describe("a download to a file from the transport's callbacks (internal/fileSink.ts)", () => {
   /** A transport driven by hand: the test calls the sink's callbacks and sees pauses and resumes. */
   const handTransport = () => {
@@ -384,11 +398,7 @@ describe("NodeTransport streams downloads through its own dispatch handler", () 
     Effect.gen(function*() {
       const content = Buffer.from(bytes(5 * 1024 * 1024 + 333, 7))
       const { origin } = yield* blobServer(content)
-      const agent = new RecordingAgent()
-      yield* Effect.addFinalizer(() => Effect.promise(() => agent.close()))
-      const { presigned } = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: origin, timeout: testTimeout }).pipe(
-        Effect.provideService(HttpClient.HttpClient, NodeTransport.make(agent))
-      )
+      const { agent, presigned } = yield* recordingClient(origin)
       const fs = yield* FileSystem.FileSystem
       const path = join(tempDir(), "blob.bin")
       yield* writeStreamToFile(fs, path, presigned.stream(HttpClientRequest.get(`${origin}/blob?signature=s`)))
@@ -400,11 +410,7 @@ describe("NodeTransport streams downloads through its own dispatch handler", () 
     Effect.gen(function*() {
       const content = Buffer.from(bytes(3 * 1024 * 1024 + 4567, 3))
       const { origin } = yield* blobServer(content)
-      const agent = new RecordingAgent()
-      yield* Effect.addFinalizer(() => Effect.promise(() => agent.close()))
-      const { presigned } = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: origin, timeout: testTimeout }).pipe(
-        Effect.provideService(HttpClient.HttpClient, NodeTransport.make(agent))
-      )
+      const { agent, presigned } = yield* recordingClient(origin)
       expect(presigned.toFile).toBeDefined()
       const fs = yield* FileSystem.FileSystem
       const path = join(tempDir(), "blob.bin")
@@ -418,11 +424,7 @@ describe("NodeTransport streams downloads through its own dispatch handler", () 
     Effect.gen(function*() {
       const content = Buffer.from(bytes(1024 * 1024 + 77, 5))
       const { origin } = yield* blobServer(content)
-      const agent = new RecordingAgent()
-      yield* Effect.addFinalizer(() => Effect.promise(() => agent.close()))
-      const { presigned } = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: origin, timeout: testTimeout }).pipe(
-        Effect.provideService(HttpClient.HttpClient, NodeTransport.make(agent))
-      )
+      const { agent, presigned } = yield* recordingClient(origin)
       const node = yield* FileSystem.FileSystem
       // A FileSystem whose files report the descriptor of an unrelated (decoy) file: writing to
       // that descriptor, not through the FileSystem, would fill the decoy and leave the target empty.
@@ -460,11 +462,7 @@ describe("NodeTransport streams downloads through its own dispatch handler", () 
   it.live("a stuck consumer pauses the connection: the transport holds only the read-ahead", () =>
     Effect.gen(function*() {
       const { origin, state } = yield* bigServer
-      const agent = new RecordingAgent()
-      yield* Effect.addFinalizer(() => Effect.promise(() => agent.destroy()))
-      const { presigned } = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: origin, timeout: testTimeout }).pipe(
-        Effect.provideService(HttpClient.HttpClient, NodeTransport.make(agent))
-      )
+      const { agent, presigned } = yield* recordingClient(origin)
       const fiber = yield* Effect.fork(
         Stream.runForEach(presigned.stream(HttpClientRequest.get(`${origin}/big?signature=s`)), () => Effect.never)
       )
