@@ -18,8 +18,14 @@
  * Gathered until written, the buffers are released as Node's own streams release them (13,000–
  * 19,000 faults per GiB in the same regime), and the copy's CPU time is gone too. The transport's
  * buffers are its own per read (undici hands out views of the socket's fresh read buffers), so
- * holding them until written is safe. Imported by the Node transport only, so browser bundles do
- * not carry it.
+ * holding them until written is safe.
+ *
+ * Copy mode (`copy`), for a transport whose read buffers are reused once its callback returned
+ * (`NodeTransport`'s `FileDownloadAgent`): each buffer is copied at once into one of two reused
+ * blocks of `writeSize` bytes, the one being filled while the other one is written; what comes
+ * while both are busy (the transport was paused but still delivers) is copied into a buffer of
+ * its own. There are then no socket buffers to die, so the page faults above do not come back.
+ * Imported by the Node transport only, so browser bundles do not carry it.
  */
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Exit } from "effect"
@@ -45,11 +51,16 @@ class FileSink<E> implements BodySink<E> {
   private onSettled: (() => void) | undefined = undefined
   /** Where the next batch goes in the file. */
   private position = 0
+  /** Copy mode: the two blocks (made at the first buffer), the one being filled and its fill. */
+  private blocks: [Buffer, Buffer] | undefined = undefined
+  private filling = 0
+  private filled = 0
 
   constructor(
     private readonly writevAt: WritevAt,
     private readonly bodyTimeout: (expiry: Expiry) => E,
-    private readonly writeSize: number
+    private readonly writeSize: number,
+    private readonly copy: boolean
   ) {}
 
   start(exchange: BodyExchange): void {
@@ -69,7 +80,8 @@ class FileSink<E> implements BodySink<E> {
   data(chunk: Uint8Array): boolean {
     if (this.exit !== undefined) return true
     // Also while paused: a transport that still delivers gets its buffers gathered.
-    this.batch.push(chunk)
+    if (this.copy) this.copyIn(chunk)
+    else this.batch.push(chunk)
     this.batchBytes += chunk.length
     if (this.batchBytes < this.writeSize) return true
     if (!this.writing) {
@@ -98,8 +110,28 @@ class FileSink<E> implements BodySink<E> {
     this.finish(Exit.void)
   }
 
+  /**
+   * Copy mode: copies `chunk` into the block being filled, and what does not fit into a buffer of
+   * its own (the block is full while the other one is written).
+   */
+  private copyIn(chunk: Uint8Array): void {
+    const blocks = this.blocks ??= [Buffer.allocUnsafeSlow(this.writeSize), Buffer.allocUnsafeSlow(this.writeSize)]
+    const block = this.filling === 0 ? blocks[0] : blocks[1]
+    const fits = Math.min(chunk.length, block.length - this.filled)
+    block.set(fits === chunk.length ? chunk : chunk.subarray(0, fits), this.filled)
+    if (this.filled === 0) this.batch.push(block)
+    this.filled += fits
+    if (fits < chunk.length) this.batch.push(Buffer.copyBytesFrom(chunk, fits))
+  }
+
   /** Writes the gathered batch at its place in the file. */
   private write(): void {
+    if (this.blocks !== undefined && this.filled > 0) {
+      // Copy mode: the block being filled is written as far as filled; the other one is next.
+      this.batch[0] = this.batch[0]!.subarray(0, this.filled)
+      this.filling ^= 1
+      this.filled = 0
+    }
     const buffers = this.batch
     const bytes = this.batchBytes
     this.batch = []
@@ -165,15 +197,17 @@ class FileSink<E> implements BodySink<E> {
 
 /**
  * One download into a file over `open`, each batch of about `writeSize` bytes written with
- * `writevAt` (see the module comment and `FastFile` in `internal/transport.ts`).
+ * `writevAt` (see the module comment and `FastFile` in `internal/transport.ts`); `copy`: each
+ * buffer is copied at once (the transport reuses its buffers after the callback).
  */
 export const fileDownload = <E>(
   open: Open,
   writevAt: WritevAt,
   bodyTimeout: (expiry: Expiry) => E,
-  writeSize: number = WRITE_SIZE
+  writeSize: number = WRITE_SIZE,
+  copy = false
 ): FileDownload<E> => {
-  const sink = new FileSink<E>(writevAt, bodyTimeout, writeSize)
+  const sink = new FileSink<E>(writevAt, bodyTimeout, writeSize, copy)
   return {
     attempt: (request, context) => fastStream(open, request, context, sink),
     body: Effect.suspend(() => {

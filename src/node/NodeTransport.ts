@@ -39,7 +39,11 @@ import { fastStream, type Open, type Opened, type StreamCallbacks } from "../int
 import { decoderOf } from "../internal/compiledDecoder.js"
 import { fastTargets } from "../internal/fastBase.js"
 import { fileDownload } from "../internal/fileSink.js"
+import { WRITE_SIZE } from "../internal/fileStreams.js"
 import { writevOf } from "./fileWriter.js"
+import { type BodyReads, claimBodyReads, FileDownloadAgent } from "./reusedReads.js"
+
+export { FileDownloadAgent } from "./reusedReads.js"
 import { FileBody, type PulledBody, StreamBody } from "./uploadBody.js"
 import type { FastRequest, FastTransport, FastUpload } from "../internal/transport.js"
 import { fileSourceOf, withFastTransport } from "../internal/transport.js"
@@ -184,14 +188,30 @@ class BodyStream implements Undici.Dispatcher.DispatchHandler, Opened {
   private headers: Record<string, string | Array<string> | undefined> = {}
   private readonly chunks: Array<Buffer> = []
   private size = 0
+  /** The socket's reads claimed for the 2xx body (a `FileDownloadAgent`'s exchange). */
+  private reads: BodyReads | undefined = undefined
 
-  constructor(private readonly callbacks: StreamCallbacks, private readonly errorBodyCap: number) {}
+  /**
+   * `reuse`: the exchange runs on a `FileDownloadAgent` and `callbacks.onData` copies each chunk
+   * before returning, so the 2xx body may be read into the socket's reused buffers.
+   */
+  constructor(
+    private readonly callbacks: StreamCallbacks,
+    private readonly errorBodyCap: number,
+    private readonly reuse: boolean
+  ) {}
 
   /** Aborts the exchange; no callback is called afterwards. */
   readonly abort = (): void => {
     if (this.closed) return
-    this.closed = true
+    this.close()
     this.controller?.abort(aborted)
+  }
+
+  private close(): void {
+    this.closed = true
+    this.reads?.release()
+    this.reads = undefined
   }
 
   /** Reads again after the sink was full. */
@@ -215,6 +235,7 @@ class BodyStream implements Undici.Dispatcher.DispatchHandler, Opened {
     if (statusCode < 200) return
     if (statusCode < 300) {
       this.streaming = true
+      if (this.reuse) this.reads = claimBodyReads()
       return this.callbacks.onStart()
     }
     this.status = statusCode
@@ -238,27 +259,30 @@ class BodyStream implements Undici.Dispatcher.DispatchHandler, Opened {
   onResponseEnd(): void {
     if (this.closed) return
     if (!this.streaming) return this.complete(undefined)
-    this.closed = true
+    this.close()
     this.callbacks.onEnd()
   }
 
   onResponseError(_controller: Undici.Dispatcher.DispatchController, error: Error): void {
     if (this.closed) return
-    this.closed = true
+    this.close()
     this.callbacks.onError(error)
   }
 
   private complete(abort: Undici.Dispatcher.DispatchController | undefined): void {
-    this.closed = true
+    this.close()
     const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
     abort?.abort(aborted)
     this.callbacks.onResponse({ status: this.status, headers: this.headers, body })
   }
 }
 
-/** One streamed exchange over `dispatcher`. */
-const opener = (dispatcher: Undici.Dispatcher): Open => (request, errorBodyCap, callbacks) => {
-  const exchange = new BodyStream(callbacks, errorBodyCap)
+/**
+ * One streamed exchange over `dispatcher`; `reuse`: see {@link BodyStream} (only for a
+ * `FileDownloadAgent` and a sink that copies).
+ */
+const opener = (dispatcher: Undici.Dispatcher, reuse = false): Open => (request, errorBodyCap, callbacks) => {
+  const exchange = new BodyStream(callbacks, errorBodyCap, reuse)
   dispatcher.dispatch({
     origin: request.origin,
     path: request.path,
@@ -414,39 +438,62 @@ const isFileOnDisk = (fd: number, path: string): boolean => {
   }
 }
 
-/** The fast path over `dispatcher`. */
-const fastTransport = (dispatcher: Undici.Dispatcher): FastTransport => {
+/** The fast path over `dispatcher`, downloads to disk over `fileDownloads`. */
+const fastTransport = (dispatcher: Undici.Dispatcher, fileDownloads: Undici.Dispatcher): FastTransport => {
   const send = sender(dispatcher)
   const open = opener(dispatcher)
+  // On a `FileDownloadAgent` the body is read into reused buffers, so the file sink copies each one.
+  const reuse = fileDownloads instanceof FileDownloadAgent
+  const openFile = opener(fileDownloads, reuse)
   return {
     attempt: (request, context, call) => fastAttempt(send, request, context, call),
     stream: (request, context, sink) => fastStream(open, request, context, sink),
-    toFile: (file, path, bodyTimeout) => isFileOnDisk(file.fd, path) ? fileDownload(open, writevOf(file.fd), bodyTimeout) : undefined,
+    toFile: (file, path, bodyTimeout) =>
+      isFileOnDisk(file.fd, path) ? fileDownload(openFile, writevOf(file.fd), bodyTimeout, WRITE_SIZE, reuse) : undefined,
     upload: uploader(dispatcher),
     decoderOf,
     target: fastTargets
   }
 }
 
+/** Options of {@link make}. */
+export interface MakeOptions {
+  /**
+   * The dispatcher of downloads to disk (`presigned.toFile`, the `Runs` downloads); default: the
+   * main dispatcher. A {@link FileDownloadAgent} reads their bodies into reused buffers (no
+   * garbage per socket read); any other dispatcher reads them the usual way.
+   */
+  readonly fileDownloads?: Undici.Dispatcher | undefined
+}
+
 /**
  * An `HttpClient` over `dispatcher` with the fast path. File uploads reuse their two read blocks
  * once undici asks for the next chunk, which is safe while the dispatcher's sockets keep a write
  * high-water mark of at most 1 MiB (Node's default: 16 KiB on Node 20, 64 KiB from Node 22; see
- * `./uploadBody.ts`): do not raise it through the dispatcher's `connect` options.
+ * `./uploadBody.ts`): do not raise it through the dispatcher's `connect` options. Downloads to
+ * disk go through `options.fileDownloads` (default: `dispatcher`). Closing the dispatchers is the
+ * caller's.
  *
  * @example
  * ```ts
  * import * as Undici from "@effect/platform-node/Undici"
  *
- * const client = make(new Undici.Agent({ connections: 64 }))
+ * const client = make(new Undici.Agent({ connections: 64 }), { fileDownloads: new FileDownloadAgent() })
  * ```
  */
-export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
-  withFastTransport(NodeHttpClient.makeUndici(dispatcher), fastTransport(dispatcher))
+export const make = (dispatcher: Undici.Dispatcher, options?: MakeOptions): HttpClient.HttpClient =>
+  withFastTransport(NodeHttpClient.makeUndici(dispatcher), fastTransport(dispatcher, options?.fileDownloads ?? dispatcher))
+
+/** A {@link FileDownloadAgent} closed with the scope. */
+const makeFileDownloadAgent = Effect.acquireRelease(
+  Effect.sync(() => new FileDownloadAgent()),
+  (agent) => Effect.promise(() => agent.destroy())
+)
 
 /**
  * The `HttpClient` layer for Node: its own undici `Agent` (closed with the layer), with the fast
- * path. Provide it where `NodeHttpClient.layerUndici` would go.
+ * path, and a {@link FileDownloadAgent} of its own for downloads to disk (their bodies are read
+ * into reused buffers). Provide it where `NodeHttpClient.layerUndici` would go.
  *
  * @example
  * ```ts
@@ -457,5 +504,5 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
  */
 export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
   HttpClient.HttpClient,
-  Effect.map(NodeHttpClient.makeDispatcher, make)
+  Effect.zipWith(NodeHttpClient.makeDispatcher, makeFileDownloadAgent, (dispatcher, fileDownloads) => make(dispatcher, { fileDownloads }))
 )

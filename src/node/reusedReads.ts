@@ -1,0 +1,195 @@
+/**
+ * Socket reads into reused memory for downloads to disk (`FileDownloadAgent`). Internal to the
+ * Node entry point.
+ *
+ * Why: Node reads a socket into a fresh buffer per read (64 KiB for TCP, 16 KiB for TLS), and V8
+ * frees dead ones only at a garbage collection, which it starts for them once about 32 MiB piled
+ * up. A 1 GiB download then costs 16,000 allocations and about 32 collections, and the process's
+ * resident memory grows by 32-45 MiB while the download runs, whatever the code that reads the
+ * body does with it. Node lets a socket read into memory of the caller's instead (`net`'s and
+ * `tls`'s `onread` option), and this module gives undici's sockets such reads.
+ *
+ * How, for each socket of the agent:
+ * - **Head mode** (the default, and all the time for everything but a download's 2xx body): every
+ *   read lands in one scratch buffer shared by all sockets and is copied at once into a buffer of
+ *   its exact size (small ones from Node's buffer pool), which is what undici then reads. Node
+ *   does the same for a read shorter than its buffer, so this costs next to nothing, and it is
+ *   always safe: a read is reported synchronously, before any other read anywhere.
+ * - **Body mode**: the download's dispatch handler claims the socket (`claimBodyReads`) when the
+ *   2xx response headers arrive and releases it when the exchange ends. Reads then land in a small
+ *   pool of the socket's own buffers and undici gets views of them. A pooled buffer is read into
+ *   again only once undici has read everything the socket had for it (its readable buffer is
+ *   empty): undici's HTTP/1.1 parser (`lib/dispatcher/client-h1.js`, undici 7) parses a chunk
+ *   synchronously when it reads it and hands body bytes to the handler as views, which the file
+ *   sink copies at once into its write blocks (`internal/fileSink.ts`, copy mode); what the parser
+ *   cannot take while paused it puts back into the socket (`unshift`), which keeps the buffer in
+ *   use. Response heads are never parsed from pooled buffers (header fields split over two reads
+ *   are kept as views until the head is complete); only trailer fields of a chunked body could
+ *   be, and the download ignores trailers.
+ *
+ * Which socket undici parses: each socket's `read` is wrapped to note it, because undici parses a
+ * chunk right after reading it, in the same synchronous run, and the handler's `onResponseStart`
+ * runs inside that parse.
+ */
+import * as Undici from "@effect/platform-node/Undici"
+import type * as Net from "node:net"
+
+/** The size of every read buffer (Node's own for TCP reads). */
+const READ_SIZE = 64 * 1024
+/** Pooled buffers per socket at most; past it reads go through the scratch buffer (a copy). */
+const POOL_MAX = 8
+/** Reads in use by undici at most before the socket stops reading until undici took them. */
+const LENT_MAX = 3
+
+/** The read state of one socket. */
+class SocketReads {
+  /** The socket's 2xx body is read into pooled buffers (claimed by a download). */
+  body = false
+  /** Pooled buffers free to read into. */
+  readonly free: Array<Buffer> = []
+  /** Pooled buffers read into, not yet all taken by undici. */
+  readonly lent: Array<Buffer> = []
+  /** Pooled buffers made for the current claim. */
+  made = 0
+
+  /** Ends body mode: the pool is let go (buffers still queued in the socket are never read into again). */
+  release(): void {
+    this.body = false
+    this.free.length = 0
+    this.lent.length = 0
+    this.made = 0
+  }
+}
+
+/** A claim on the reads of the socket carrying a download's 2xx body. */
+export interface BodyReads {
+  /** Ends the claim (the exchange ended, failed or was aborted). */
+  readonly release: () => void
+}
+
+const readsOf = Symbol.for("nextmv-effect/SocketReads")
+type Marked = Net.Socket & { [readsOf]?: SocketReads }
+
+/** The buffer head-mode reads land in (one for every socket: reads are reported one at a time). */
+let scratch: Buffer | undefined
+/** The socket whose read was reported last (for {@link nextBuffer}, called right after). */
+let reported: SocketReads | undefined
+/** The socket undici read from last (it parses what it read in the same synchronous run). */
+let parsing: SocketReads | undefined
+
+/**
+ * `onread.callback`, called by Node with the socket as `this` for each read of `length` bytes
+ * into `buffer`. Returns whether the socket reads on (`false`: it stops until undici reads).
+ */
+function onRead(this: Marked, length: number, buffer: Buffer): boolean {
+  const reads = this[readsOf]
+  reported = reads
+  if (buffer === scratch || reads === undefined) return this.push(Buffer.copyBytesFrom(buffer, 0, length))
+  // A pooled buffer. Everything undici was given before is taken once the socket's readable
+  // buffer is empty: the buffers it came in are free again (only while a body is claimed: a
+  // response head is kept as views until it is complete).
+  if (reads.body && this.readableLength === 0) {
+    for (const lent of reads.lent) reads.free.push(lent)
+    reads.lent.length = 0
+  }
+  reads.lent.push(buffer)
+  return this.push(buffer.subarray(0, length)) && reads.lent.length < LENT_MAX
+}
+
+/**
+ * `onread.buffer`, called by Node (without a `this`) when a socket starts and right after each
+ * {@link onRead}: where the socket's next read lands.
+ */
+const nextBuffer = (): Buffer => {
+  const reads = reported
+  reported = undefined
+  if (reads !== undefined && reads.body) {
+    const free = reads.free.pop()
+    if (free !== undefined) return free
+    if (reads.made < POOL_MAX) {
+      reads.made++
+      return Buffer.allocUnsafeSlow(READ_SIZE)
+    }
+  }
+  return scratch ??= Buffer.allocUnsafeSlow(READ_SIZE)
+}
+
+const onread = { buffer: nextBuffer, callback: onRead }
+
+/** Gives `socket` its read state, and notes it as the socket undici parses whenever undici reads it. */
+const mark = (socket: Marked): void => {
+  const reads = new SocketReads()
+  socket[readsOf] = reads
+  const read = socket.read
+  socket.read = function(this: Marked, size?: number) {
+    parsing = reads
+    return read.call(this, size)
+  }
+}
+
+/**
+ * Claims the reads of the socket undici is parsing (call it from a dispatch handler's
+ * `onResponseStart` of a {@link FileDownloadAgent}'s exchange, and only from a handler whose body
+ * consumer copies each chunk before returning): its next reads land in pooled buffers.
+ * `undefined` when no socket of such an agent is being parsed.
+ */
+export const claimBodyReads = (): BodyReads | undefined => {
+  const reads = parsing
+  parsing = undefined
+  if (reads === undefined) return undefined
+  reads.body = true
+  return reads
+}
+
+/**
+ * undici connection options of a {@link FileDownloadAgent} (TLS options such as `ca`, keep-alive,
+ * `timeout` for connecting: undici's `buildConnector` options).
+ */
+export type ConnectOptions = Undici.buildConnector.BuildOptions
+
+/** A connector as undici's own (`buildConnector`), whose sockets read as described above. */
+const connector = (options: ConnectOptions | undefined): Undici.buildConnector.connector => {
+  // Node's `tls.connect` takes `onread` as `net.connect` does (Node docs), though the TLS options'
+  // type does not list it.
+  const connect = Undici.buildConnector({ ...options, onread } as ConnectOptions)
+  return (target, callback) =>
+    connect(target, (...result) => {
+      if (result[1] !== null) mark(result[1])
+      callback(...result)
+    })
+}
+
+/**
+ * An undici `Agent` for downloads to disk: its sockets read a download's body into a few reused
+ * buffers instead of a fresh one per read, so a download of any size leaves no garbage of socket
+ * buffers (see the module comment). `NodeTransport.layer` makes one for the downloads to disk of
+ * `presigned.toFile` and the `Runs` downloads; give one to `NodeTransport.make` as
+ * `fileDownloads` to do the same with your own main dispatcher. Anything else sent through it
+ * reads the usual way (one copy per read).
+ *
+ * Its options are undici's `Agent` options, except that `connect` may only be options (not a
+ * connector function of your own) and there is no `factory`.
+ *
+ * @example
+ * ```ts
+ * import * as Undici from "@effect/platform-node/Undici"
+ * import { NodeTransport } from "nextmv-effect/node"
+ *
+ * const client = NodeTransport.make(new Undici.Agent(), { fileDownloads: new NodeTransport.FileDownloadAgent() })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export class FileDownloadAgent extends Undici.Agent {
+  constructor(options: FileDownloadAgent.Options = {}) {
+    super({ ...options, connect: connector(options.connect) })
+  }
+}
+
+/** @since 0.1.0 */
+export declare namespace FileDownloadAgent {
+  /** undici's `Agent` options, with `connect` as options only. */
+  export interface Options extends Omit<Undici.Agent.Options, "connect" | "factory"> {
+    readonly connect?: ConnectOptions | undefined
+  }
+}
