@@ -47,16 +47,34 @@ class SocketReads {
   body = false
   /** Pooled buffers free to read into. */
   readonly free: Array<Buffer> = []
-  /** Pooled buffers read into, not yet all taken by undici. */
+  /** Pooled buffers read into, oldest first, that undici may not have taken all of yet. */
   readonly lent: Array<Buffer> = []
+  /** For each of {@link lent}: the count of bytes pushed to the socket up to its last byte. */
+  readonly lentEnds: Array<number> = []
+  /** Bytes pushed to the socket's readable side, in all. */
+  pushed = 0
   /** Pooled buffers made for the current claim. */
   made = 0
 
+  /**
+   * Frees the lent buffers undici took all of. The socket's readable buffer always holds the last
+   * `readableLength` bytes pushed: undici takes from the front, and what it puts back (`unshift`)
+   * is the end of what it took, so every byte pushed before those has been parsed.
+   */
+  reclaim(readableLength: number): void {
+    const parsed = this.pushed - readableLength
+    while (this.lent.length > 0 && this.lentEnds[0]! <= parsed) {
+      this.free.push(this.lent.shift()!)
+      this.lentEnds.shift()
+    }
+  }
+
   /** Ends body mode: the pool is let go (buffers still queued in the socket are never read into again). */
-  release(): void {
+  readonly release = (): void => {
     this.body = false
     this.free.length = 0
     this.lent.length = 0
+    this.lentEnds.length = 0
     this.made = 0
   }
 }
@@ -84,15 +102,17 @@ let parsing: SocketReads | undefined
 function onRead(this: Marked, length: number, buffer: Buffer): boolean {
   const reads = this[readsOf]
   reported = reads
-  if (buffer === scratch || reads === undefined) return this.push(Buffer.copyBytesFrom(buffer, 0, length))
-  // A pooled buffer. Everything undici was given before is taken once the socket's readable
-  // buffer is empty: the buffers it came in are free again (only while a body is claimed: a
-  // response head is kept as views until it is complete).
-  if (reads.body && this.readableLength === 0) {
-    for (const lent of reads.lent) reads.free.push(lent)
-    reads.lent.length = 0
-  }
+  if (reads === undefined) return this.push(Buffer.copyBytesFrom(buffer, 0, length))
+  // Only while a body is claimed: a response head is kept as views until it is complete.
+  if (reads.body) reads.reclaim(this.readableLength)
+  reads.pushed += length
+  if (buffer === scratch) return this.push(Buffer.copyBytesFrom(buffer, 0, length))
+  // A pooled buffer handed out before the claim ended: undici gets it as it is, and it is never
+  // read into again (an exchange that is not claimed may keep what it is given, as the SDK's
+  // buffered calls do).
+  if (!reads.body) return this.push(buffer.subarray(0, length))
   reads.lent.push(buffer)
+  reads.lentEnds.push(reads.pushed)
   return this.push(buffer.subarray(0, length)) && reads.lent.length < LENT_MAX
 }
 
