@@ -14,7 +14,8 @@ import { NodeContext } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
 import { describe, expect, it } from "@effect/vitest"
 import { type PlatformError, SystemError } from "@effect/platform/Error"
-import { Chunk, Effect, Exit, Fiber, Layer, Option, Redacted, Stream } from "effect"
+import { Chunk, Effect, Exit, Fiber, Layer, Option, Redacted, Runtime, Stream } from "effect"
+import fc from "fast-check"
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -316,6 +317,233 @@ describe("a download to a file from the transport's callbacks (internal/fileSink
       expect(yield* failureOf(Fiber.join(body))).toBe(failure)
       expect(state.aborted).toBe(true)
       yield* download.release
+    }))
+
+  /** The bytes of a write, as one buffer (a copy: what its buffers hold now). */
+  const contentOf = (write: { readonly buffers: ReadonlyArray<Uint8Array> }) => Buffer.concat(write.buffers)
+
+  it.effect("copy mode: each chunk is copied at once into two reused blocks, what does not fit into a buffer of its own", () =>
+    Effect.gen(function*() {
+      const { open, state } = handTransport()
+      const { writes, writevAt } = handWriter()
+      const download = fileDownload(open, writevAt, () => "body timeout", 100, true)
+      yield* started(download.attempt(request, context), state)
+      const body = yield* Effect.fork(download.body)
+      const cb = state.callbacks!
+      const sizes = [60, 60, 30, 80, 10, 7]
+      const originals = sizes.map((size, i) => chunk(size, i + 1))
+      const sent: Array<Uint8Array> = []
+      /** Delivers chunk `i` as a transport that reuses its read buffer: overwritten once the callback returned. */
+      const deliver = (i: number) => {
+        const sending = Uint8Array.from(originals[i]!)
+        sent.push(sending)
+        const more = cb.onData(sending)
+        sending.fill(0)
+        return more
+      }
+      const expectNoChunkKept = () => {
+        for (const write of writes) {
+          for (const buffer of write.buffers) {
+            for (const s of sent) {
+              expect(buffer).not.toBe(s)
+              expect(buffer.buffer).not.toBe(s.buffer)
+            }
+          }
+        }
+      }
+      // 60 + 60: the block is full after 40 bytes of the second chunk; its last 20 bytes are
+      // copied into a buffer of their own, and the batch is written at once.
+      expect(deliver(0)).toBe(true)
+      expect(deliver(1)).toBe(true)
+      expect(writes.length).toBe(1)
+      expect(writes[0]!.position).toBe(0)
+      expect(writes[0]!.buffers.map((b) => b.length)).toEqual([100, 20])
+      expect(contentOf(writes[0]!)).toEqual(Buffer.concat([originals[0]!, originals[1]!]))
+      const first = contentOf(writes[0]!)
+      // 30 + 80 fill the other block while the first write is in flight: the transport is paused.
+      expect(deliver(2)).toBe(true)
+      expect(deliver(3)).toBe(false)
+      // A transport that still delivers while paused gets its chunk copied too (a buffer of its own:
+      // both blocks are busy).
+      expect(deliver(4)).toBe(false)
+      expect(writes.length).toBe(1)
+      expect(state.resumes).toBe(0)
+      // The block in flight was not touched by what came meanwhile.
+      expect(contentOf(writes[0]!)).toEqual(first)
+      writes[0]!.done(undefined)
+      // The full batch goes out at its place, and the transport reads on.
+      expect(writes.length).toBe(2)
+      expect(writes[1]!.position).toBe(120)
+      expect(writes[1]!.buffers.map((b) => b.length)).toEqual([100, 10, 10])
+      expect(contentOf(writes[1]!)).toEqual(Buffer.concat([originals[2]!, originals[3]!, originals[4]!]))
+      expect(writes[1]!.buffers[0]!.buffer).not.toBe(writes[0]!.buffers[0]!.buffer)
+      expect(state.resumes).toBe(1)
+      const second = contentOf(writes[1]!)
+      // The first block is free again: the last chunk goes there, and the second write is untouched.
+      expect(deliver(5)).toBe(true)
+      expect(contentOf(writes[1]!)).toEqual(second)
+      cb.onEnd()
+      expect(yield* isDone(body)).toBe(false)
+      writes[1]!.done(undefined)
+      // The rest is written once the body ended and the write in flight completed, from the first block.
+      expect(writes.length).toBe(3)
+      expect(writes[2]!.position).toBe(240)
+      expect(writes[2]!.buffers.map((b) => b.length)).toEqual([7])
+      expect(contentOf(writes[2]!)).toEqual(Buffer.from(originals[5]!))
+      expect(writes[2]!.buffers[0]!.buffer).toBe(writes[0]!.buffers[0]!.buffer)
+      expect(yield* isDone(body)).toBe(false)
+      const third = contentOf(writes[2]!)
+      writes[2]!.done(undefined)
+      yield* Fiber.join(body)
+      expect(state.aborted).toBe(false)
+      // Nothing written is one of the transport's buffers; the file holds every byte, in order.
+      expectNoChunkKept()
+      expect(writes.map((w) => w.position)).toEqual([0, 120, 240])
+      expect(Buffer.concat([first, second, third])).toEqual(Buffer.concat(originals))
+    }))
+
+  it.effect("copy mode: an empty chunk adds nothing to the batch", () =>
+    Effect.gen(function*() {
+      const { open, state } = handTransport()
+      const { writes, writevAt } = handWriter()
+      const download = fileDownload(open, writevAt, () => "body timeout", 100, true)
+      yield* started(download.attempt(request, context), state)
+      const body = yield* Effect.fork(download.body)
+      const cb = state.callbacks!
+      const a = chunk(50, 1)
+      const b = chunk(70, 2)
+      expect(cb.onData(new Uint8Array(0))).toBe(true)
+      expect(cb.onData(a)).toBe(true)
+      expect(cb.onData(new Uint8Array(0))).toBe(true)
+      expect(cb.onData(b)).toBe(true)
+      expect(writes.length).toBe(1)
+      expect(writes[0]!.buffers.map((x) => x.length)).toEqual([100, 20])
+      expect(contentOf(writes[0]!)).toEqual(Buffer.concat([a, b]))
+      expect(cb.onData(new Uint8Array(0))).toBe(true)
+      cb.onEnd()
+      writes[0]!.done(undefined)
+      yield* Fiber.join(body)
+      expect(writes.length).toBe(1)
+    }))
+
+  it.effect("copy mode: a failed write fails the download with the file system's error and aborts the exchange", () =>
+    Effect.gen(function*() {
+      const { open, state } = handTransport()
+      const { writes, writevAt } = handWriter()
+      const download = fileDownload(open, writevAt, () => "body timeout", 100, true)
+      yield* started(download.attempt(request, context), state)
+      const body = yield* Effect.fork(download.body)
+      const cb = state.callbacks!
+      expect(cb.onData(chunk(150, 1))).toBe(true)
+      expect(writes[0]!.buffers.map((b) => b.length)).toEqual([100, 50])
+      // The next batch fills while the write is in flight: paused.
+      expect(cb.onData(chunk(120, 2))).toBe(false)
+      const failure = new SystemError({
+        module: "FileSystem",
+        method: "writev",
+        reason: "Unknown",
+        pathOrDescriptor: 3,
+        description: "disk full"
+      })
+      writes[0]!.done(failure)
+      expect(yield* failureOf(Fiber.join(body))).toBe(failure)
+      expect(state.aborted).toBe(true)
+      // Nothing more is written, nor is the transport resumed; what still comes is dropped.
+      expect(cb.onData(chunk(300, 3))).toBe(true)
+      cb.onEnd()
+      expect(writes.length).toBe(1)
+      expect(state.resumes).toBe(0)
+      yield* download.release
+    }))
+
+  it.effect("copy mode: whatever the chunk sizes and the writes' pace, the file holds the body's bytes (property)", () =>
+    Effect.gen(function*() {
+      const runtime = yield* Effect.runtime<never>()
+      /** One download: `steps` says, one at a time, whether the transport delivers or the writer completes. */
+      const run = (writeSize: number, sizes: ReadonlyArray<number>, steps: ReadonlyArray<number>) =>
+        Effect.gen(function*() {
+          const { open, state } = handTransport()
+          const writes: Array<{
+            readonly buffers: ReadonlyArray<Uint8Array>
+            readonly position: number
+            readonly done: (error: SystemError | undefined) => void
+            readonly content: Buffer
+          }> = []
+          const writevAt = (buffers: ReadonlyArray<Uint8Array>, position: number, done: (error: SystemError | undefined) => void) =>
+            void writes.push({ buffers, position, done, content: Buffer.concat(buffers) })
+          const download = fileDownload(open, writevAt, () => "body timeout", writeSize, true)
+          yield* started(download.attempt(request, context), state)
+          const body = yield* Effect.fork(download.body)
+          const cb = state.callbacks!
+          const total = sizes.reduce((sum, size) => sum + size, 0)
+          const expected = bytes(total, 7)
+          const file = new Uint8Array(total)
+          // The transport's one read buffer: each chunk is a view of it, overwritten after the callback.
+          const readBuffer = new Uint8Array(Math.max(1, ...sizes))
+          let next = 0
+          let at = 0
+          let paused = false
+          let completed = 0
+          let ended = false
+          const deliver = () => {
+            const size = sizes[next++]!
+            readBuffer.set(expected.subarray(at, at + size))
+            at += size
+            const more = cb.onData(readBuffer.subarray(0, size))
+            readBuffer.fill(0xee)
+            if (paused) expect(more).toBe(false)
+            if (!more) paused = true
+          }
+          const complete = () => {
+            const write = writes[completed++]!
+            // The buffers in flight still hold what was given to write (no block refilled meanwhile).
+            expect(Buffer.concat(write.buffers)).toEqual(write.content)
+            file.set(write.content, write.position)
+            const resumes = state.resumes
+            write.done(undefined)
+            if (state.resumes > resumes) paused = false
+          }
+          const check = () => expect(writes.length - completed).toBeLessThanOrEqual(1)
+          for (const step of steps) {
+            if (step === 0 && completed < writes.length) complete()
+            else if (next < sizes.length && (step === 1 || !paused)) deliver()
+            check()
+          }
+          // The transport obeys the pauses from here on.
+          while (next < sizes.length || !ended || completed < writes.length) {
+            if (completed < writes.length && (paused || next === sizes.length)) complete()
+            else if (next < sizes.length) deliver()
+            else if (!ended) {
+              ended = true
+              cb.onEnd()
+            }
+            check()
+          }
+          yield* settle
+          expect(yield* isDone(body)).toBe(true)
+          yield* Fiber.join(body)
+          expect(paused).toBe(false)
+          // One write after the other, each at the end of the previous one, each one's bytes copied.
+          let position = 0
+          for (const write of writes) {
+            expect(write.position).toBe(position)
+            position += write.content.length
+          }
+          expect(position).toBe(total)
+          expect(Buffer.from(file)).toEqual(Buffer.from(expected))
+          expect(state.aborted).toBe(false)
+        })
+      yield* Effect.promise(() =>
+        fc.assert(
+          fc.asyncProperty(
+            fc.integer({ min: 1, max: 48 }),
+            fc.array(fc.oneof(fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 160 })), { maxLength: 40 }),
+            fc.array(fc.integer({ min: 0, max: 2 }), { maxLength: 80 }),
+            (writeSize, sizes, steps) => Runtime.runPromise(runtime)(run(writeSize, sizes, steps))
+          ),
+          { numRuns: 200 }
+        )
+      )
     }))
 })
 

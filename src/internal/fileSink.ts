@@ -115,6 +115,9 @@ class FileSink<E> implements BodySink<E> {
    * its own (the block is full while the other one is written).
    */
   private copyIn(chunk: Uint8Array): void {
+    // An empty chunk must not add the block to the batch: a block added while nothing is in it yet
+    // would be added again with the next chunk, and written whole.
+    if (chunk.length === 0) return
     const blocks = this.blocks ??= [Buffer.allocUnsafeSlow(this.writeSize), Buffer.allocUnsafeSlow(this.writeSize)]
     const block = this.filling === 0 ? blocks[0] : blocks[1]
     const fits = Math.min(chunk.length, block.length - this.filled)
