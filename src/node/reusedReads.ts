@@ -17,15 +17,18 @@
  *   always safe: a read is reported synchronously, before any other read anywhere.
  * - **Body mode**: the download's dispatch handler claims the socket (`claimBodyReads`) when the
  *   2xx response headers arrive and releases it when the exchange ends. Reads then land in a small
- *   pool of the socket's own buffers and undici gets views of them. A pooled buffer is read into
- *   again only once undici has read everything the socket had for it (its readable buffer is
- *   empty): undici's HTTP/1.1 parser (`lib/dispatcher/client-h1.js`, undici 7) parses a chunk
- *   synchronously when it reads it and hands body bytes to the handler as views, which the file
- *   sink copies at once into its write blocks (`internal/fileSink.ts`, copy mode); what the parser
- *   cannot take while paused it puts back into the socket (`unshift`), which keeps the buffer in
- *   use. Response heads are never parsed from pooled buffers (header fields split over two reads
- *   are kept as views until the head is complete); only trailer fields of a chunked body could
- *   be, and the download ignores trailers.
+ *   pool of the socket's own buffers (at most 8; past that, in the scratch buffer) and undici gets
+ *   views of them. undici's HTTP/1.1 parser (`lib/dispatcher/client-h1.js`, undici 7) parses a
+ *   chunk synchronously when it reads it and hands body bytes to the handler as views, which the
+ *   file sink copies at once into its write blocks (`internal/fileSink.ts`, copy mode); what the
+ *   parser cannot take while paused it puts back into the socket (`unshift`). So the socket's
+ *   readable buffer always holds the last bytes pushed to it, everything before them has been
+ *   parsed, and a pooled buffer is read into again only once all of its bytes are before them.
+ *   Response heads are never parsed from a reused buffer (header fields split over two reads are
+ *   kept as views until the head is complete): a pooled buffer filled after the claim ended is
+ *   given to undici as it is and never reused, since the exchange that reads it may keep what it
+ *   is given. Only trailer fields of a chunked body could be read from a reused buffer, and the
+ *   download ignores trailers.
  *
  * Which socket undici parses: each socket's `read` is wrapped to note it, because undici parses a
  * chunk right after reading it, in the same synchronous run, and the handler's `onResponseStart`
