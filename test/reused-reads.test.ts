@@ -135,7 +135,9 @@ const tlsServer = (handler: Http.RequestListener) =>
     ({ server }) =>
       Effect.async<void>((resume) => {
         server.closeAllConnections()
-        server.close(() => resume(Effect.void))
+        server.close(() =>
+          resume(Effect.void)
+        )
       })
   )
 
