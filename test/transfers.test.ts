@@ -244,6 +244,14 @@ describe("a download to a file from the transport's callbacks (internal/fileSink
     transport: () => "transport"
   }
   const request = { origin: "http://x", path: "/blob", method: "GET", headers: {}, body: undefined }
+  /** A failed write. */
+  const diskFull = new SystemError({
+    module: "FileSystem",
+    method: "writev",
+    reason: "Unknown",
+    pathOrDescriptor: 3,
+    description: "disk full"
+  })
   const chunk = (size: number, seed: number) => bytes(size, seed)
   /** Runs the attempt until the (hand-given) 2xx headers arrived. */
   const started = (attempt: Effect.Effect<void, string>, state: { readonly callbacks: StreamCallbacks | undefined }) =>
@@ -306,15 +314,8 @@ describe("a download to a file from the transport's callbacks (internal/fileSink
       yield* started(download.attempt(request, context), state)
       const body = yield* Effect.fork(download.body)
       state.callbacks!.onData(chunk(150, 1))
-      const failure = new SystemError({
-        module: "FileSystem",
-        method: "writev",
-        reason: "Unknown",
-        pathOrDescriptor: 3,
-        description: "disk full"
-      })
-      writes[0]!.done(failure)
-      expect(yield* failureOf(Fiber.join(body))).toBe(failure)
+      writes[0]!.done(diskFull)
+      expect(yield* failureOf(Fiber.join(body))).toBe(diskFull)
       expect(state.aborted).toBe(true)
       yield* download.release
     }))
@@ -438,15 +439,8 @@ describe("a download to a file from the transport's callbacks (internal/fileSink
       expect(writes[0]!.buffers.map((b) => b.length)).toEqual([100, 50])
       // The next batch fills while the write is in flight: paused.
       expect(cb.onData(chunk(120, 2))).toBe(false)
-      const failure = new SystemError({
-        module: "FileSystem",
-        method: "writev",
-        reason: "Unknown",
-        pathOrDescriptor: 3,
-        description: "disk full"
-      })
-      writes[0]!.done(failure)
-      expect(yield* failureOf(Fiber.join(body))).toBe(failure)
+      writes[0]!.done(diskFull)
+      expect(yield* failureOf(Fiber.join(body))).toBe(diskFull)
       expect(state.aborted).toBe(true)
       // Nothing more is written, nor is the transport resumed; what still comes is dropped.
       expect(cb.onData(chunk(300, 3))).toBe(true)
