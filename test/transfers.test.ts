@@ -261,15 +261,23 @@ describe("a download to a file from the transport's callbacks (internal/fileSink
       state.callbacks!.onStart()
       yield* Fiber.join(fiber)
     })
-
-  it.effect("gathers the buffers as they came into batches, one write in flight, pausing while the next batch is full", () =>
+  /**
+   * A download over a hand transport and a hand writer (batches of 100 bytes; `copy`: copy mode),
+   * its 2xx headers arrived and its body awaited in a fiber.
+   */
+  const startedDownload = (copy: boolean) =>
     Effect.gen(function*() {
       const { open, state } = handTransport()
       const { writes, writevAt } = handWriter()
-      const download = fileDownload(open, writevAt, () => "body timeout", 100)
+      const download = fileDownload(open, writevAt, () => "body timeout", 100, copy)
       yield* started(download.attempt(request, context), state)
       const body = yield* Effect.fork(download.body)
-      const cb = state.callbacks!
+      return { state, writes, download, body, cb: state.callbacks! }
+    })
+
+  it.effect("gathers the buffers as they came into batches, one write in flight, pausing while the next batch is full", () =>
+    Effect.gen(function*() {
+      const { body, cb, state, writes } = yield* startedDownload(false)
       const sent = [chunk(60, 1), chunk(60, 2), chunk(30, 3), chunk(80, 4), chunk(10, 5)]
       // 60 + 60 fill the first batch: written at once, without a copy.
       expect(cb.onData(sent[0]!)).toBe(true)
@@ -308,11 +316,7 @@ describe("a download to a file from the transport's callbacks (internal/fileSink
 
   it.effect("a failed write fails the download with the file system's error and aborts the exchange", () =>
     Effect.gen(function*() {
-      const { open, state } = handTransport()
-      const { writes, writevAt } = handWriter()
-      const download = fileDownload(open, writevAt, () => "body timeout", 100)
-      yield* started(download.attempt(request, context), state)
-      const body = yield* Effect.fork(download.body)
+      const { body, download, state, writes } = yield* startedDownload(false)
       state.callbacks!.onData(chunk(150, 1))
       writes[0]!.done(diskFull)
       expect(yield* failureOf(Fiber.join(body))).toBe(diskFull)
@@ -325,12 +329,7 @@ describe("a download to a file from the transport's callbacks (internal/fileSink
 
   it.effect("copy mode: each chunk is copied at once into two reused blocks, what does not fit into a buffer of its own", () =>
     Effect.gen(function*() {
-      const { open, state } = handTransport()
-      const { writes, writevAt } = handWriter()
-      const download = fileDownload(open, writevAt, () => "body timeout", 100, true)
-      yield* started(download.attempt(request, context), state)
-      const body = yield* Effect.fork(download.body)
-      const cb = state.callbacks!
+      const { body, cb, state, writes } = yield* startedDownload(true)
       const sizes = [60, 60, 30, 80, 10, 7]
       const originals = sizes.map((size, i) => chunk(size, i + 1))
       const sent: Array<Uint8Array> = []
@@ -405,12 +404,7 @@ describe("a download to a file from the transport's callbacks (internal/fileSink
 
   it.effect("copy mode: an empty chunk adds nothing to the batch", () =>
     Effect.gen(function*() {
-      const { open, state } = handTransport()
-      const { writes, writevAt } = handWriter()
-      const download = fileDownload(open, writevAt, () => "body timeout", 100, true)
-      yield* started(download.attempt(request, context), state)
-      const body = yield* Effect.fork(download.body)
-      const cb = state.callbacks!
+      const { body, cb, writes } = yield* startedDownload(true)
       const a = chunk(50, 1)
       const b = chunk(70, 2)
       expect(cb.onData(new Uint8Array(0))).toBe(true)
@@ -429,12 +423,7 @@ describe("a download to a file from the transport's callbacks (internal/fileSink
 
   it.effect("copy mode: a failed write fails the download with the file system's error and aborts the exchange", () =>
     Effect.gen(function*() {
-      const { open, state } = handTransport()
-      const { writes, writevAt } = handWriter()
-      const download = fileDownload(open, writevAt, () => "body timeout", 100, true)
-      yield* started(download.attempt(request, context), state)
-      const body = yield* Effect.fork(download.body)
-      const cb = state.callbacks!
+      const { body, cb, download, state, writes } = yield* startedDownload(true)
       expect(cb.onData(chunk(150, 1))).toBe(true)
       expect(writes[0]!.buffers.map((b) => b.length)).toEqual([100, 50])
       // The next batch fills while the write is in flight: paused.
