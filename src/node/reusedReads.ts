@@ -139,12 +139,19 @@ const nextBuffer = (): Buffer => {
 
 const onread = { buffer: nextBuffer, callback: onRead }
 
+const forget = (): void => {
+  parsing = undefined
+}
+
 /** Gives `socket` its read state, and notes it as the socket undici parses whenever undici reads it. */
 const mark = (socket: Marked): void => {
   const reads = new SocketReads()
   socket[readsOf] = reads
   const read = socket.read
   socket.read = function(this: Marked, size?: number) {
+    // Only for the synchronous run that parses what is read: a handler that claims later (in
+    // another turn) finds nothing rather than this socket.
+    if (parsing === undefined) queueMicrotask(forget)
     parsing = reads
     return read.call(this, size)
   }
@@ -174,7 +181,7 @@ export type ConnectOptions = Undici.buildConnector.BuildOptions
 const connector = (options: ConnectOptions | undefined): Undici.buildConnector.connector => {
   // Node's `tls.connect` takes `onread` as `net.connect` does (Node docs), though the TLS options'
   // type does not list it.
-  const connect = Undici.buildConnector({ ...options, onread } as ConnectOptions)
+  const connect = Undici.buildConnector({ ...options, allowH2: false, onread } as ConnectOptions)
   return (target, callback) =>
     connect(target, (...result) => {
       if (result[1] !== null) mark(result[1])
@@ -191,7 +198,7 @@ const connector = (options: ConnectOptions | undefined): Undici.buildConnector.c
  * reads the usual way (one copy per read).
  *
  * Its options are undici's `Agent` options, except that `connect` may only be options (not a
- * connector function of your own) and there is no `factory`.
+ * connector function of your own) and there is no `factory` nor `allowH2` (HTTP/1.1 only).
  *
  * @example
  * ```ts
@@ -205,14 +212,16 @@ const connector = (options: ConnectOptions | undefined): Undici.buildConnector.c
  */
 export class FileDownloadAgent extends Undici.Agent {
   constructor(options: FileDownloadAgent.Options = {}) {
-    super({ ...options, connect: connector(options.connect) })
+    // HTTP/1.1 only: an HTTP/2 session reads its socket itself, and its exchanges must never find
+    // an HTTP/1.1 socket to claim.
+    super({ ...options, allowH2: false, connect: connector(options.connect) })
   }
 }
 
 /** @since 0.1.0 */
 export declare namespace FileDownloadAgent {
   /** undici's `Agent` options, with `connect` as options only. */
-  export interface Options extends Omit<Undici.Agent.Options, "connect" | "factory"> {
+  export interface Options extends Omit<Undici.Agent.Options, "connect" | "factory" | "allowH2"> {
     readonly connect?: ConnectOptions | undefined
   }
 }
