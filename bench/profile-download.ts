@@ -12,7 +12,8 @@
  *   plain `net` socket (a hand-written GET, every byte dropped, no HTTP parser, no disk), which gets
  *   a fresh buffer per read; `socket-onread`: the same socket reading into one reused buffer
  *   (`net`'s `onread`), which allocates nothing per read. Compare their `ArrayBuffer` growth and
- *   young GCs.
+ *   young GCs. The SDK's downloads to disk read the `onread` way (`NodeTransport.layer`'s
+ *   `FileDownloadAgent`, `src/node/reusedReads.ts`).
  * - `PROFILE_GC=1`: a forced full GC first (the bench's bad garbage-collection regime).
  * - `PROFILE_OUT=download.cpuprofile`: a CPU profile of the measured runs;
  *   `PROFILE_HEAP=download.heapprofile`: a sampling heap profile.
