@@ -1,5 +1,7 @@
 import type * as Undici from "@effect/platform-node/Undici"
 import { spawn } from "node:child_process"
+import { readFileSync, writeFileSync } from "node:fs"
+import { Session } from "node:inspector/promises"
 import { join } from "node:path"
 import type { Readable } from "node:stream"
 
@@ -62,3 +64,72 @@ export const startServer = () =>
       resolve({ origin: `http://127.0.0.1:${port}`, stop: () => child.kill() })
     })
   })
+
+/**
+ * The profilers of the profile scripts (`bench/profile-*.ts`), started around their measured runs:
+ * a CPU profile into `cpuOut` (`PROFILE_OUT`) and a sampling heap profile into `heapOut`
+ * (`PROFILE_HEAP`), each only when its file is given. `stop` writes the files and returns the bytes
+ * the heap profile sampled (`undefined` without one).
+ */
+export const startProfiles = async (options: {
+  readonly cpuOut?: string | undefined
+  readonly heapOut?: string | undefined
+  /** Bytes between two heap samples. */
+  readonly samplingInterval: number
+  /** Whether objects a scavenge collected count too (`false`: only what outlived one). */
+  readonly includeMinor: boolean
+}): Promise<{ readonly stop: () => Promise<number | undefined> }> => {
+  const { cpuOut, heapOut } = options
+  if (cpuOut === undefined && heapOut === undefined) return { stop: async () => undefined }
+  const session = new Session()
+  session.connect()
+  if (cpuOut !== undefined) {
+    await session.post("Profiler.enable")
+    await session.post("Profiler.start")
+  }
+  if (heapOut !== undefined) {
+    await session.post("HeapProfiler.enable")
+    await session.post("HeapProfiler.startSampling", {
+      samplingInterval: options.samplingInterval,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: options.includeMinor
+    })
+  }
+  return {
+    stop: async () => {
+      if (cpuOut !== undefined) writeFileSync(cpuOut, JSON.stringify((await session.post("Profiler.stop")).profile))
+      if (heapOut === undefined) return undefined
+      const { profile } = await session.post("HeapProfiler.stopSampling")
+      writeFileSync(heapOut, JSON.stringify(profile))
+      let bytes = 0
+      const add = (node: typeof profile.head): void => {
+        bytes += node.selfSize
+        node.children.forEach(add)
+      }
+      add(profile.head)
+      return bytes
+    }
+  }
+}
+
+/**
+ * The kernel's peak RSS of this process since the last {@link resetPeakRss} (Linux: `VmHWM`), or
+ * `undefined` where there is none. Exact, unlike a sampler, which misses peaks between two samples.
+ */
+export const peakRss = (): number | undefined => {
+  try {
+    const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))?.[1]
+    return kib === undefined ? undefined : Number(kib) * 1024
+  } catch {
+    return undefined
+  }
+}
+
+/** Resets the kernel's peak RSS to the current RSS (Linux: `5` into `/proc/self/clear_refs`). */
+export const resetPeakRss = (): void => {
+  try {
+    writeFileSync("/proc/self/clear_refs", "5")
+  } catch {
+    // Not Linux: the sampler's peak only.
+  }
+}

@@ -21,8 +21,6 @@ import { NodeHttpClient } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { spawn } from "node:child_process"
-import { writeFileSync } from "node:fs"
-import { Session } from "node:inspector/promises"
 import { join } from "node:path"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
@@ -33,7 +31,7 @@ import { withFastTransport } from "../src/internal/transport.js"
 import * as Applications from "../src/services/Applications.js"
 import { NodeTransport } from "../src/node/index.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
-import { applicationJson, rawGetApplication } from "./application.js"
+import { applicationJson, rawGetApplication, startProfiles } from "./application.js"
 
 const CALLS = Number(process.env["PROFILE_CALLS"] ?? 20000)
 const CONCURRENCY = Number(process.env["PROFILE_CONCURRENCY"] ?? 1)
@@ -98,24 +96,12 @@ const run = process.env["PROFILE_RAW"] === "1"
   }
 await run()
 // `PROFILE_OUT=file.cpuprofile`: profiles the measured pass only (no start-up, no warm-up).
-const out = process.env["PROFILE_OUT"]
-const heapOut = process.env["PROFILE_HEAP"]
-const session = out === undefined && heapOut === undefined ? undefined : new Session()
-if (session !== undefined) {
-  session.connect()
-  if (out !== undefined) {
-    await session.post("Profiler.enable")
-    await session.post("Profiler.start")
-  }
-  if (heapOut !== undefined) {
-    await session.post("HeapProfiler.enable")
-    await session.post("HeapProfiler.startSampling", {
-      samplingInterval: 1024,
-      includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: process.env["PROFILE_HEAP_KEPT"] !== "1"
-    })
-  }
-}
+const profiles = await startProfiles({
+  cpuOut: process.env["PROFILE_OUT"],
+  heapOut: process.env["PROFILE_HEAP"],
+  samplingInterval: 1024,
+  includeMinor: process.env["PROFILE_HEAP_KEPT"] !== "1"
+})
 // `PROFILE_OPS=1`: counts the Effect runtime's operations per call, by kind (the fiber runtime's
 // handlers are its methods named by op code: `Success`, `OnSuccess`, `Async`, …).
 const countOps = process.env["PROFILE_OPS"] === "1"
@@ -152,21 +138,8 @@ if (countOps) {
   const kinds = [...ops].sort((a, b) => b[1] - a[1]).map(([key, n]) => `${key} ${(n / CALLS).toFixed(1)}`)
   console.log(`Effect operations: ${(total / CALLS).toFixed(1)} per call (${kinds.join(", ")})`)
 }
-if (session !== undefined && out !== undefined) {
-  const { profile } = await session.post("Profiler.stop")
-  writeFileSync(out, JSON.stringify(profile))
-}
-if (session !== undefined && heapOut !== undefined) {
-  const { profile } = await session.post("HeapProfiler.stopSampling")
-  writeFileSync(heapOut, JSON.stringify(profile))
-  let bytes = 0
-  const add = (node: typeof profile.head): void => {
-    bytes += node.selfSize
-    node.children.forEach(add)
-  }
-  add(profile.head)
-  console.log(`allocated: ${(bytes / CALLS / 1024).toFixed(1)} KiB per call (sampled)`)
-}
+const sampled = await profiles.stop()
+if (sampled !== undefined) console.log(`allocated: ${(sampled / CALLS / 1024).toFixed(1)} KiB per call (sampled)`)
 console.log(
   `${CALLS} calls: ${(wall * 1000 / CALLS).toFixed(1)} µs wall, ${((cpu.user + cpu.system) / CALLS).toFixed(1)} µs CPU per call (user ${
     (cpu.user / CALLS).toFixed(1)

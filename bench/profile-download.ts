@@ -22,8 +22,8 @@ import { FileSystem, HttpClientRequest } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
 import { Layer, ManagedRuntime, Redacted, Stream } from "effect"
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
-import { Session } from "node:inspector/promises"
+import { createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs"
+
 import * as Net from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -34,7 +34,7 @@ import { runInNewContext } from "node:vm"
 import { downloadToPath, writeStreamToFile } from "../src/internal/fileStreams.js"
 import { NodeTransport } from "../src/node/index.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
-import { startServer } from "./application.js"
+import { peakRss, resetPeakRss, startProfiles, startServer } from "./application.js"
 
 setFlagsFromString("--expose-gc")
 const gc = runInNewContext("gc") as (options?: { readonly type: "minor" | "major" }) => void
@@ -60,8 +60,7 @@ const timed = async (name: string, f: () => Promise<unknown>) => {
   const rss0 = process.memoryUsage.rss()
   const arrayBuffers0 = process.memoryUsage().arrayBuffers
   // The kernel's peak RSS (Linux), reset here: exact, where the sampler may miss a peak.
-  const linux = process.platform === "linux"
-  if (linux) writeFileSync("/proc/self/clear_refs", "5")
+  resetPeakRss()
   let rss = rss0
   let arrayBuffers = arrayBuffers0
   const sample = () => {
@@ -78,7 +77,7 @@ const timed = async (name: string, f: () => Promise<unknown>) => {
   const usage = process.resourceUsage()
   clearInterval(sampler)
   sample()
-  if (linux) rss = Math.max(rss, Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? 0) * 1024)
+  rss = Math.max(rss, peakRss() ?? 0)
   const s = (micros: number) => (micros / 1e6).toFixed(2)
   const mib = (b: number) => (b / MIB).toFixed(1)
   console.log(
@@ -173,35 +172,19 @@ const main = async () => {
         else await timed("sdk", viaSdk)
       }
     }
-    const session = new Session()
-    session.connect()
-    const out = process.env["PROFILE_OUT"]
-    if (out) {
-      await session.post("Profiler.enable")
-      await session.post("Profiler.start")
-    }
     // `PROFILE_HEAP=download.heapprofile`: where the measured runs allocate (sampling heap profiler).
-    const heapOut = process.env["PROFILE_HEAP"]
-    if (heapOut) {
-      await session.post("HeapProfiler.startSampling", {
-        samplingInterval: 16384,
-        includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true
-      })
-    }
+    const profiles = await startProfiles({
+      cpuOut: process.env["PROFILE_OUT"],
+      heapOut: process.env["PROFILE_HEAP"],
+      samplingInterval: 16384,
+      includeMinor: true
+    })
     for (let i = 0; i < 3; i++) {
       rmSync(target, { force: true })
       await timed(mode === "1" ? "raw" : "sdk", run)
       if (statSync(target).size !== bytes) throw new Error("short download")
     }
-    if (out) {
-      const { profile } = await session.post("Profiler.stop")
-      writeFileSync(out, JSON.stringify(profile))
-    }
-    if (heapOut) {
-      const { profile } = await session.post("HeapProfiler.stopSampling")
-      writeFileSync(heapOut, JSON.stringify(profile))
-    }
+    await profiles.stop()
   }
   await sdk.dispose()
   await dispatcher.close()

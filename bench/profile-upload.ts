@@ -11,15 +11,15 @@
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
 import { Layer, ManagedRuntime, Redacted, Stream } from "effect"
-import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs"
-import { Session } from "node:inspector/promises"
+import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from "node:fs"
+
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Readable } from "node:stream"
 import { NodeTransport } from "../src/node/index.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
 import * as Uploads from "../src/services/Uploads.js"
-import { rawPut, startServer } from "./application.js"
+import { rawPut, startProfiles, startServer } from "./application.js"
 
 const MIB = 1024 * 1024
 const mib = Number(process.env["PROFILE_MIB"] ?? 1024)
@@ -82,13 +82,7 @@ const main = async () => {
       } MiB`
     )
   }
-  const session = new Session()
-  session.connect()
-  const out = process.env["PROFILE_OUT"]
-  if (out) {
-    await session.post("Profiler.enable")
-    await session.post("Profiler.start")
-  }
+  const profiles = await startProfiles({ cpuOut: process.env["PROFILE_OUT"], samplingInterval: 16384, includeMinor: true })
   for (let i = 0; i < rounds; i++) {
     if (side === "both") {
       for (const [name, f] of i % 2 === 0 ? [["raw", raw], ["sdk", viaSdk]] as const : [["sdk", viaSdk], ["raw", raw]] as const) {
@@ -98,10 +92,7 @@ const main = async () => {
       await measure(side, side === "raw" ? raw : viaSdk)
     }
   }
-  if (out) {
-    const { profile } = await session.post("Profiler.stop")
-    writeFileSync(out, JSON.stringify(profile))
-  }
+  await profiles.stop()
   await sdk.dispose()
   await dispatcher.close()
   rmSync(dir, { recursive: true, force: true })

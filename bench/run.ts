@@ -25,18 +25,7 @@ import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
 import { Duration, Effect, Fiber, Layer, ManagedRuntime, Redacted, Stream } from "effect"
 import { spawn } from "node:child_process"
-import {
-  closeSync,
-  createReadStream,
-  createWriteStream,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync
-} from "node:fs"
+import { closeSync, createReadStream, createWriteStream, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs"
 import { cpus, tmpdir } from "node:os"
 import { join } from "node:path"
 import { Readable } from "node:stream"
@@ -52,7 +41,7 @@ import * as NextmvClient from "../src/services/NextmvClient.js"
 import * as Runs from "../src/services/Runs.js"
 import * as Uploads from "../src/services/Uploads.js"
 import { downloadToPath } from "../src/internal/fileStreams.js"
-import { rawGetApplication, rawPut, startServer } from "./application.js"
+import { peakRss, rawGetApplication, rawPut, resetPeakRss, startServer } from "./application.js"
 
 setFlagsFromString("--expose-gc")
 const gc = runInNewContext("gc") as (options?: { readonly type: "minor" | "major" }) => void
@@ -129,28 +118,6 @@ new PerformanceObserver((list) => {
  *   The peak is the kernel's (`VmHWM`, reset after the baseline): the 5 ms sampler alone may miss a
  *   peak that lasts less than a sample, on either side.
  */
-/**
- * The kernel's peak RSS of this process since the last {@link resetPeakRss} (Linux: `VmHWM`), or
- * `undefined` where there is none. Exact, unlike a sampler, which misses peaks between two samples.
- */
-const peakRss = (): number | undefined => {
-  try {
-    const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))?.[1]
-    return kib === undefined ? undefined : Number(kib) * 1024
-  } catch {
-    return undefined
-  }
-}
-
-/** Resets the kernel's peak RSS to the current RSS (Linux: `5` into `/proc/self/clear_refs`). */
-const resetPeakRss = (): void => {
-  try {
-    writeFileSync("/proc/self/clear_refs", "5")
-  } catch {
-    // Not Linux: the sampler's peak only.
-  }
-}
-
 const measure = async (f: () => Promise<unknown>): Promise<Sample> => {
   // Two scavenges (the second one waits for the first one's sweep of the dead `ArrayBuffer`s,
   // which runs on a background thread), then a moment for the second one's sweep.
