@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted, Ref, Schema, TestClock } from "effect"
 import { readFileSync } from "node:fs"
 import { NextmvDecodeError, NextmvHttpError } from "../src/Errors.js"
-import { fastAttempt } from "../src/internal/fastAttempt.js"
+import { fastAttempt, type Send } from "../src/internal/fastAttempt.js"
 import { fastTargets } from "../src/internal/fastBase.js"
 import { withFastTransport } from "../src/internal/transport.js"
 import * as NextmvClient from "../src/services/NextmvClient.js"
@@ -293,6 +293,18 @@ for (const [transportName, transport] of transports) {
 }
 
 // Retry timing with a scripted transport under the TestClock (no sockets, exact delays).
+/** A client whose transport is a fast path only: `send` plays the network for each attempt. */
+const fastClient = (send: Send, options: { readonly maxConnections?: number } = {}) =>
+  NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: "http://x.test", ...options }).pipe(
+    Effect.provide(Layer.succeed(
+      HttpClient.HttpClient,
+      withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
+        target: fastTargets,
+        attempt: (request, context, call) => fastAttempt(send, request, context, call)
+      })
+    ))
+  )
+
 describe("retry timing (TestClock)", () => {
   const scripted = (responses: ReadonlyArray<{ status: number; headers?: Record<string, string> }>) =>
     Effect.gen(function*() {
@@ -337,23 +349,11 @@ describe("retry timing (TestClock)", () => {
         { status: 200, headers: {} }
       ]
       let sent = 0
-      const fast = withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
-        target: fastTargets,
-        attempt: (request, context, call) =>
-          fastAttempt(
-            (_request, _cap, callbacks) => {
-              const answer = answers[Math.min(sent++, answers.length - 1)]!
-              queueMicrotask(() => callbacks.onResponse(answer.status, answer.headers, new TextEncoder().encode("{}")))
-              return { abort: () => {} }
-            },
-            request,
-            context,
-            call
-          )
+      const client = yield* fastClient((_request, _cap, callbacks) => {
+        const answer = answers[Math.min(sent++, answers.length - 1)]!
+        queueMicrotask(() => callbacks.onResponse(answer.status, answer.headers, new TextEncoder().encode("{}")))
+        return { abort: () => {} }
       })
-      const client = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: "http://x.test" }).pipe(
-        Effect.provide(Layer.succeed(HttpClient.HttpClient, fast))
-      )
       const fiber = yield* Effect.fork(client.api.text(HttpClientRequest.get("/v1/x")))
       yield* TestClock.adjust("4999 millis")
       expect(sent).toBe(1)
@@ -371,23 +371,11 @@ describe("retry timing (TestClock)", () => {
       const answers: Array<() => void> = []
       let sent = 0
       let aborted = 0
-      const fast = withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
-        target: fastTargets,
-        attempt: (request, context, call) =>
-          fastAttempt(
-            (_request, _cap, callbacks) => {
-              sent++
-              answers.push(() => callbacks.onResponse(200, {}, new TextEncoder().encode("{}")))
-              return { abort: () => void aborted++ }
-            },
-            request,
-            context,
-            call
-          )
-      })
-      const client = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: "http://x.test", maxConnections: 1 }).pipe(
-        Effect.provide(Layer.succeed(HttpClient.HttpClient, fast))
-      )
+      const client = yield* fastClient((_request, _cap, callbacks) => {
+        sent++
+        answers.push(() => callbacks.onResponse(200, {}, new TextEncoder().encode("{}")))
+        return { abort: () => void aborted++ }
+      }, { maxConnections: 1 })
       const first = yield* Effect.fork(client.api.text(HttpClientRequest.get("/v1/first")))
       const queued = yield* Effect.fork(client.api.text(HttpClientRequest.get("/v1/queued")))
       yield* Effect.yieldNow()
@@ -410,22 +398,10 @@ describe("retry timing (TestClock)", () => {
     Effect.gen(function*() {
       const answers: Array<() => void> = []
       let aborted = 0
-      const fast = withFastTransport(HttpClient.make(() => Effect.die("the fast path is taken")), {
-        target: fastTargets,
-        attempt: (request, context, call) =>
-          fastAttempt(
-            (_request, _cap, callbacks) => {
-              answers.push(() => callbacks.onResponse(200, {}, new TextEncoder().encode("{\"id\":\"a\"}")))
-              return { abort: () => void aborted++ }
-            },
-            request,
-            context,
-            call
-          )
+      const client = yield* fastClient((_request, _cap, callbacks) => {
+        answers.push(() => callbacks.onResponse(200, {}, new TextEncoder().encode("{\"id\":\"a\"}")))
+        return { abort: () => void aborted++ }
       })
-      const client = yield* NextmvClient.make({ apiKey: Redacted.make("k"), baseUrl: "http://x.test" }).pipe(
-        Effect.provide(Layer.succeed(HttpClient.HttpClient, fast))
-      )
       const decoded = yield* Ref.make<unknown>(undefined)
       const fiber = yield* Effect.fork(
         Effect.uninterruptible(Effect.flatMap(client.api.json(HttpClientRequest.get("/v1/x"), Echo), (value) => Ref.set(decoded, value)))
