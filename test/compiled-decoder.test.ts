@@ -14,7 +14,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { NodeHttpClient } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
-import { compiledOnly, decoderOf, isCompiled } from "../src/internal/compiledDecoder.js"
+import { compiledOnly, decoderOf, isBuiltDirectly, isCompiled } from "../src/internal/compiledDecoder.js"
 import { fastTargets } from "../src/internal/fastBase.js"
 import { fastTransportOf } from "../src/internal/transport.js"
 import { NodeTransport } from "../src/node/index.js"
@@ -343,6 +343,82 @@ describe("compiled response decoder", () => {
         { numRuns: RUNS }
       )
     })
+  })
+})
+
+/** The `Schema.Class`es the SDK's schema modules export. */
+const schemaClasses = async (): Promise<Array<[string, AnySchema]>> => {
+  const out: Array<[string, AnySchema]> = []
+  for (const file of readdirSync("src/schemas").filter((name) => name.endsWith(".ts")).sort()) {
+    const module = (await import(`../src/schemas/${file.replace(/\.ts$/, ".js")}`)) as Record<string, unknown>
+    for (const [name, value] of Object.entries(module)) {
+      if (!Schema.isSchema(value) || !("fields" in value)) continue
+      const ast = value.ast
+      if (SchemaAST.isTransformation(ast) && SchemaAST.isDeclaration(ast.to)) out.push([`${file}: ${name}`, value as unknown as AnySchema])
+    }
+  }
+  return out
+}
+
+describe("compiled response decoder, Schema.Class instances", () => {
+  it("builds the instances of every class of the SDK it compiles without running its constructor", async () => {
+    // (`Manifest` is read from YAML, with a renamed key, and is not compiled.)
+    const classes = (await schemaClasses()).filter(([, schema]) => isCompiled(schema))
+    expect(classes.length).toBeGreaterThan(20)
+    expect(classes.filter(([, schema]) => !isBuiltDirectly(schema)).map(([name]) => name)).toEqual([])
+  })
+
+  // Classes whose constructor does more than Schema's: decoded by calling it, with Schema's result.
+  class OwnField extends Schema.Class<OwnField>("OwnField")({ a: Schema.String }) {
+    readonly seen = true
+  }
+  class OwnConstructor extends Schema.Class<OwnConstructor>("OwnConstructor")({ a: Schema.String }) {
+    constructor(props: { readonly a: string }, options?: boolean) {
+      super({ a: props.a.toUpperCase() }, options)
+    }
+  }
+  class Tagged extends Schema.TaggedClass<Tagged>()("Tagged", { a: Schema.String }) {}
+  // Schema's constructor exactly: built directly.
+  class WithDefaults extends Schema.Class<WithDefaults>("WithDefaults")({
+    a: Schema.optionalWith(Schema.String, { nullable: true, default: () => "a" }),
+    // Constructor defaults of optional keys: the decoded props may lack them.
+    b: Schema.optional(Schema.String).pipe(Schema.withConstructorDefault(() => "b")),
+    c: Schema.optionalWith(Schema.Number, { nullable: true }),
+    d: Schema.optional(Schema.Array(Schema.String)).pipe(Schema.withConstructorDefault(() => []))
+  }) {
+    get ab(): string {
+      return this.a + this.b
+    }
+  }
+  class Extended extends WithDefaults.extend<Extended>("Extended")({ e: Schema.optional(Schema.Boolean) }) {}
+
+  it.each(
+    [
+      ["an instance field", OwnField, false],
+      ["a constructor of its own", OwnConstructor, false],
+      ["a tagged class", Tagged, false],
+      ["constructor defaults and getters", WithDefaults, true],
+      ["an extended class", Extended, true]
+    ] as const
+  )("a class with %s: built directly only when the constructor is Schema's, always Schema's value", (_, schema, direct) => {
+    const any = schema as unknown as AnySchema
+    expect(isBuiltDirectly(any)).toBe(direct)
+    const inputs: Array<unknown> = [
+      { a: "x", b: "y", c: 1, d: ["z"], e: true, _tag: "Tagged" },
+      { a: null, c: null, _tag: "Tagged" },
+      { _tag: "Tagged", b: "y", a: "x", extra: 1 },
+      {}
+    ]
+    for (const input of inputs) agree(any, input)
+    fc.assert(fc.property(wireValues(any), (value) => void agree(any, value)), { numRuns: RUNS })
+  })
+
+  it("fills constructor defaults after the given keys, in field order, as the constructor does", () => {
+    const decoded = Either.getOrThrow(decoderOf(WithDefaults)({ c: 2 }))
+    expect(Object.keys(decoded)).toEqual(["a", "c", "b", "d"])
+    expect(decoded).toBeInstanceOf(WithDefaults)
+    expect(decoded.ab).toBe("ab")
+    expect(Either.getOrThrow(decoderOf(OwnConstructor)({ a: "x" })).a).toBe("X")
   })
 })
 

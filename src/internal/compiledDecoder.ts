@@ -18,7 +18,7 @@
  *
  * @internal
  */
-import { DateTime, Either, Option, ParseResult, type Schema, SchemaAST as AST } from "effect"
+import { DateTime, Either, Option, ParseResult, Schema, SchemaAST as AST } from "effect"
 import { DateTimeUtc } from "../schemas/Common.js"
 
 /** What a compiled function returns when its input does not fit (never a decoded value: module-private). */
@@ -346,6 +346,13 @@ const transformation = (ast: AST.Transformation): Decode | undefined => {
       return a === MISMATCH ? MISMATCH : to(a)
     }
   }
+  const build = kind._tag === "FinalTransformation" ? classBuilder(ast, kind) : undefined
+  if (build !== undefined) {
+    return (input) => {
+      const a = from(input)
+      return a === MISMATCH ? MISMATCH : to(build(a as Record<PropertyKey, unknown>))
+    }
+  }
   const decode = kind.decode
   return (input) => {
     const a = from(input)
@@ -353,6 +360,88 @@ const transformation = (ast: AST.Transformation): Decode | undefined => {
     const b = rightOf(decode(a, OPTIONS, ast, input))
     return b === MISMATCH ? MISMATCH : to(b)
   }
+}
+
+/**
+ * `Schema.Class`'s decode, `new Class(props, true)`, for a class whose constructor is Schema's own
+ * (no constructor, no instance fields of its own): the same instance, built without the
+ * constructor's steps that cost more than the rest of the decode (a copy of `props`, then the
+ * constructor defaults looked up key by key over the class's fields on every call). The instance
+ * gets the class's prototype, then the keys of `props` in their order, then each constructor
+ * default (`Schema.optionalWith`'s `default` is applied earlier, by the transformation) whose key
+ * `props` lacks, in the order of the class's fields: what `lazilyMergeDefaults` and `Data.Class`
+ * do in Effect 3's `Schema.Class` constructor.
+ *
+ * Whether a class is built this way is decided once, by building a probe both ways (Schema's
+ * decode and this one), with every key given and with none: anything the constructor does
+ * differently (a constructor or instance fields of the class's own, a tagged class, another
+ * Effect version's constructor) makes a difference in the probe's prototype, keys, key order,
+ * property flags or values, and the class is then decoded by calling its decode as before.
+ */
+const classBuilder = (
+  ast: AST.Transformation,
+  kind: AST.FinalTransformation
+): ((props: Record<PropertyKey, unknown>) => unknown) | undefined => {
+  if (ast.to._tag !== "Declaration") return undefined
+  const props = AST.typeAST(ast.from)
+  if (!AST.isTypeLiteral(props) || props.indexSignatures.length > 0) return undefined
+  // A constructor of the class's own may throw on the probe's values: then it is not Schema's.
+  const decode = (probe: Record<PropertyKey, unknown>): unknown => {
+    try {
+      return rightOf(kind.decode(probe, OPTIONS, ast, probe))
+    } catch {
+      return MISMATCH
+    }
+  }
+  const full: Record<PropertyKey, unknown> = {}
+  for (const ps of props.propertySignatures) full[ps.name] = { probe: ps.name }
+  const sample = decode(full)
+  if (typeof sample !== "object" || sample === null) return undefined
+  const prototype: unknown = Object.getPrototypeOf(sample)
+  const klass: unknown = typeof prototype === "object" && prototype !== null ? prototype.constructor : undefined
+  if (!Schema.isSchema(klass) || !("fields" in klass) || !isRecord(klass.fields)) return undefined
+  const fields = klass.fields
+  const defaults: Array<readonly [PropertyKey, () => unknown]> = []
+  for (const key of Reflect.ownKeys(fields)) {
+    const field = fields[key]
+    if (!Schema.isPropertySignature(field)) continue
+    const signature = field.ast
+    const value = signature._tag === "PropertySignatureDeclaration" ? signature.defaultValue : signature.to.defaultValue
+    if (value !== undefined) defaults.push([key, value])
+  }
+  const build = (input: Record<PropertyKey, unknown>): unknown => {
+    const out = Object.assign(Object.create(prototype as object) as Record<PropertyKey, unknown>, input)
+    for (const [key, value] of defaults) if (input[key] === undefined) out[key] = value()
+    return out
+  }
+  // The same instance with every key given (values compared by identity), and with none (the
+  // defaults' values, which may be fresh objects, compared by kind).
+  if (!sameInstance(build(full), sample, Object.is) || !sameInstance(build({}), decode({}), sameKind)) return undefined
+  builtDirectly.add(klass)
+  return build
+}
+
+/** The classes {@link classBuilder} builds (for tests). */
+const builtDirectly = new WeakSet<object>()
+
+const sameKind = (a: unknown, b: unknown): boolean =>
+  typeof a === typeof b &&
+  (typeof a !== "object" || a === null || b === null ? Object.is(a, b) : Object.getPrototypeOf(a) === Object.getPrototypeOf(b))
+
+/** The same prototype, own keys in the same order with the same flags, and values that `same` accepts. */
+const sameInstance = (a: unknown, b: unknown, same: (a: unknown, b: unknown) => boolean): boolean => {
+  if (typeof a !== "object" || a === null || typeof b !== "object" || b === null) return false
+  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false
+  const keys = Reflect.ownKeys(a)
+  const others = Reflect.ownKeys(b)
+  if (keys.length !== others.length) return false
+  return keys.every((key, i) => {
+    const x = Object.getOwnPropertyDescriptor(a, key)
+    const y = Object.getOwnPropertyDescriptor(b, key)
+    return key === others[i] && x !== undefined && y !== undefined && x.enumerable === y.enumerable &&
+      x.writable === y.writable && x.configurable === y.configurable && x.get === y.get && x.set === y.set &&
+      same(x.value, y.value)
+  })
 }
 
 /**
@@ -474,6 +563,15 @@ export const decoderOf = <A, I>(
 
 /** `true` when {@link decoderOf} decodes `schema` through a compiled function (tests hold the SDK's schemas to it). */
 export const isCompiled = <A, I>(schema: Schema.Schema<A, I, never>): boolean => entryOf(schema).fast !== undefined
+
+/**
+ * `true` when `schema` is a `Schema.Class` whose compiled decode builds its instances without
+ * running its constructor (see `classBuilder`); compiles it first. For tests.
+ */
+export const isBuiltDirectly = <A, I>(schema: Schema.Schema<A, I, never>): boolean => {
+  entryOf(schema)
+  return builtDirectly.has(schema)
+}
 
 /**
  * The compiled function of `schema` without the fallback (`None` where {@link decoderOf} would
