@@ -884,6 +884,22 @@ describe("path safety (properties)", () => {
     }
   })
 
+  it("the plain-id fast path: the same segments and the same verdicts as the general path", () => {
+    // The general path, as it reads without the fast path for plain ids.
+    const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+    const general = (value: string) => encodeURIComponent(value.replace(lone, "\uFFFD"))
+    const generalProblem = (value: string) => value.trim() === "" || value === "." || value === ".." || new RegExp(lone.source).test(value)
+    const plain = fc.stringMatching(/^[A-Za-z0-9\-_.!~*'()]{0,12}$/)
+    fc.assert(
+      fc.property(fc.oneof(plain, idArbitrary, fc.string({ unit: "binary" })), (id) => {
+        expect(paths.segment(id)).toBe(general(id))
+        expect(idProblem("id", id) !== undefined).toBe(generalProblem(id))
+        expect(paths.isPlainSegment(id)).toBe(id !== "" && general(id) === id)
+      }),
+      { numRuns: 2000, examples: [...ADVERSARIAL, "routing-app", "latest-abc123", "v1.2", "(x)!~*'"].map((id) => [id] as [string]) }
+    )
+  })
+
   it.live("generated ids per id kind reach the emulator as exactly the intended path (undici)", () =>
     Effect.gen(function*() {
       for (const operation of PER_KIND) yield* property(casesFor(operation), { numRuns: 30, examples: ADVERSARIAL })

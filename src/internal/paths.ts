@@ -13,7 +13,25 @@
  * Percent-encodes one path segment. Callers validate the id first (`requireIds`); an unpaired
  * surrogate that still reaches this function is encoded as U+FFFD instead of throwing.
  */
-export const segment = (value: string): string => encodeURIComponent(wellFormed(value))
+export const segment = (value: string): string => isPlainSegment(value) ? value : encodeURIComponent(wellFormed(value))
+
+/** The characters `encodeURIComponent` leaves as they are (ASCII letters, digits and `-_.!~*'()`). */
+const UNESCAPED = new Uint8Array(128)
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()") UNESCAPED[c.charCodeAt(0)] = 1
+
+/**
+ * `true` when `value` is not empty and made only of characters `encodeURIComponent` leaves as
+ * they are: the usual id (`routing-app`, `latest-abc123`), which is its own path segment, is not
+ * blank and has no surrogate. One pass over the characters, for the ids every call checks.
+ */
+export const isPlainSegment = (value: string): boolean => {
+  if (value.length === 0) return false
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c >= 128 || UNESCAPED[c] === 0) return false
+  }
+  return true
+}
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 

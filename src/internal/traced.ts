@@ -21,7 +21,8 @@ const builtInTracer = Effect.runSync(Effect.tracer)
  * built-in one is installed. The one check for the operations' spans and the `http.client` span.
  */
 export const tracerInstalled = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean =>
-  fiber.getFiberRef(FiberRef.currentTracerEnabled) && fiber.currentTracer !== builtInTracer
+  // The tracer first: a field of the fiber, where the flag is a fiber-ref lookup.
+  fiber.currentTracer !== builtInTracer && fiber.getFiberRef(FiberRef.currentTracerEnabled)
 
 /** The error channel of a generator body yielding `Eff` (as `Effect.fn` computes it). */
 type ErrorOf<Eff> = [Eff] extends [never] ? never

@@ -5,7 +5,7 @@
 import { Effect } from "effect"
 import { InvalidArgumentError } from "../Errors.js"
 import { jsonProblem } from "./body.js"
-import { hasLoneSurrogate } from "./paths.js"
+import { hasLoneSurrogate, isPlainSegment } from "./paths.js"
 
 /** Fails with an {@link InvalidArgumentError} for `operation` (e.g. `"Applications.newApplication"`). */
 export const invalidArgument = (operation: string, reason: string): Effect.Effect<never, InvalidArgumentError> =>
@@ -81,11 +81,15 @@ export const requireObjectArray = (
  * no UTF-8 form).
  */
 export const idProblem = (name: string, value: unknown): string | undefined => {
+  // The usual id: not blank, no surrogate; only `.` and `..` remain to be ruled out.
+  if (typeof value === "string" && isPlainSegment(value)) return value === "." || value === ".." ? dotSegment(name) : undefined
   if (typeof value !== "string" || value.trim() === "") return `${name} must be a non-empty string`
-  if (value === "." || value === "..") return `${name} must not be "." or ".." (it would change the request path)`
+  if (value === "." || value === "..") return dotSegment(name)
   if (hasLoneSurrogate(value)) return `${name} must be well-formed Unicode (it contains an unpaired UTF-16 surrogate)`
   return undefined
 }
+
+const dotSegment = (name: string): string => `${name} must not be "." or ".." (it would change the request path)`
 
 /**
  * Fails with an {@link InvalidArgumentError} unless `value` can be the id `name` (see
@@ -113,8 +117,9 @@ export const requireIds = (
   operation: string,
   ids: Readonly<Record<string, string | undefined>>
 ): Effect.Effect<void, InvalidArgumentError> => {
-  for (const [name, value] of Object.entries(ids)) {
-    const problem = idProblem(name, value)
+  // `for…in` over the literal's own keys, in order (no entry arrays per call).
+  for (const name in ids) {
+    const problem = idProblem(name, ids[name])
     if (problem !== undefined) return invalidArgument(operation, problem)
   }
   return Effect.void
