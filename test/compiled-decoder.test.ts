@@ -14,7 +14,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { NodeHttpClient } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
-import { compiledOnly, decoderOf, isBuiltDirectly, isCompiled } from "../src/internal/compiledDecoder.js"
+import { buildsInstantsDirectly, compiledOnly, decoderOf, isBuiltDirectly, isCompiled } from "../src/internal/compiledDecoder.js"
 import { fastTargets } from "../src/internal/fastBase.js"
 import { fastTransportOf } from "../src/internal/transport.js"
 import { NodeTransport } from "../src/node/index.js"
@@ -419,6 +419,26 @@ describe("compiled response decoder, Schema.Class instances", () => {
     expect(decoded).toBeInstanceOf(WithDefaults)
     expect(decoded.ab).toBe("ab")
     expect(Either.getOrThrow(decoderOf(OwnConstructor)({ a: "x" })).a).toBe("X")
+  })
+})
+
+describe("compiled response decoder, instants", () => {
+  it("builds the same DateTime.Utc as Effect, with its hidden cache slot, itself", () => {
+    expect(buildsInstantsDirectly()).toBe(true)
+    for (const wire of ["2026-01-01T00:00:00Z", "1999-12-28T23:59:59.999Z", "0100-01-01T00:00:00Z"]) {
+      const decoded = Either.getOrThrow(decoderOf(DateTimeUtc)(wire))
+      const effects = DateTime.unsafeFromDate(new Date(wire))
+      expect(Object.getPrototypeOf(decoded)).toBe(Object.getPrototypeOf(effects))
+      expect(Reflect.ownKeys(decoded)).toEqual(Reflect.ownKeys(effects))
+      for (const key of Reflect.ownKeys(effects)) {
+        expect(Object.getOwnPropertyDescriptor(decoded, key)).toEqual(Object.getOwnPropertyDescriptor(effects, key))
+      }
+      expect(DateTime.Equivalence(decoded, effects)).toBe(true)
+      // The cache slot fills as Effect's does, and stays hidden.
+      expect(DateTime.getPartUtc(decoded, "year")).toBe(DateTime.getPartUtc(effects, "year"))
+      expect(Object.keys(decoded)).toEqual(Object.keys(effects))
+      expect(DateTime.formatIso(decoded)).toBe(DateTime.formatIso(effects))
+    }
   })
 })
 

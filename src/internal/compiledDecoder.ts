@@ -220,7 +220,7 @@ const instant = (ast: AST.Transformation): Decode | undefined => {
   if (general === undefined || to === undefined) return undefined
   return (input) => {
     const millis = typeof input === "string" ? instantMillis(input) : undefined
-    return millis === undefined ? general(input) : to(DateTime.unsafeFromDate(new Date(millis)))
+    return millis === undefined ? general(input) : to(utcOf(millis))
   }
 }
 
@@ -443,6 +443,35 @@ const sameInstance = (a: unknown, b: unknown, same: (a: unknown, b: unknown) => 
       same(x.value, y.value)
   })
 }
+
+/**
+ * `DateTime.unsafeFromDate(new Date(millis))` for a valid `millis`: the same `DateTime.Utc`
+ * (Effect 3's prototype, an enumerable `epochMillis`, a hidden `partsUtc` cache slot), built with
+ * one shared descriptor for the hidden slot where Effect allocates one per value (the larger part
+ * of building an instant). Whether it is the same is checked once, against instances Effect built;
+ * if not (another Effect version), Effect builds them.
+ */
+let instantsBuiltDirectly = false
+
+/** `true` when the compiled decoder builds instants itself (see `utcOf`). For tests. */
+export const buildsInstantsDirectly = (): boolean => instantsBuiltDirectly
+
+const utcOf: (millis: number) => DateTime.Utc = (() => {
+  const sample = DateTime.unsafeMake(0)
+  const prototype: unknown = Object.getPrototypeOf(sample)
+  const hidden: PropertyDescriptor = Object.freeze({ value: undefined, enumerable: false, writable: true })
+  const make = (millis: number): DateTime.Utc => {
+    const utc = Object.create(prototype as object) as { epochMillis: number }
+    utc.epochMillis = millis
+    Object.defineProperty(utc, "partsUtc", hidden)
+    return utc as unknown as DateTime.Utc
+  }
+  const effects = (millis: number): DateTime.Utc => DateTime.unsafeFromDate(new Date(millis))
+  const same = [0, 1_767_225_600_000, -1].every((millis) => sameInstance(make(millis), effects(millis), Object.is)) &&
+    DateTime.isDateTime(make(0)) && DateTime.isUtc(make(0)) && DateTime.formatIso(make(1_767_225_600_000)) === "2026-01-01T00:00:00.000Z"
+  instantsBuiltDirectly = same
+  return same ? make : effects
+})()
 
 /**
  * A struct with property signature transformations (`Schema.optionalWith`, `optionalToOptional`):
