@@ -16,6 +16,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
 import { buildsInstantsDirectly, compiledOnly, decoderOf, isBuiltDirectly, isCompiled } from "../src/internal/compiledDecoder.js"
 import { fastTargets } from "../src/internal/fastBase.js"
+import { isRegisteredNullable } from "../src/internal/nullableFields.js"
 import { fastTransportOf } from "../src/internal/transport.js"
 import { NodeTransport } from "../src/node/index.js"
 import { listOf } from "../src/internal/pagination.js"
@@ -419,6 +420,24 @@ describe("compiled response decoder, Schema.Class instances", () => {
     expect(decoded).toBeInstanceOf(WithDefaults)
     expect(decoded.ab).toBe("ab")
     expect(Either.getOrThrow(decoderOf(OwnConstructor)({ a: "x" })).a).toBe("X")
+  })
+})
+
+describe("compiled response decoder, nullable optional fields", () => {
+  it("knows the SDK's optionalNullable and withDefault fields (decoded without Option values)", () => {
+    expect(isRegisteredNullable(Application.fields.name)).toBe(true)
+    expect(isRegisteredNullable(Application.fields.locked)).toBe(true)
+    // A field whose decode is not what `optionalWith(…, { nullable: true })` documents is not taken for one.
+    expect(isRegisteredNullable(Schema.optionalWith(Schema.String, { exact: true }))).toBe(false)
+  })
+
+  it("decodes them as Schema does: absent or null → absent or the default, a value → the value", () => {
+    for (const input of [{ id: "a" }, { id: "a", name: null, locked: null }, { id: "a", name: "n", locked: true }]) {
+      agree(any(Application), input)
+    }
+    const decoded = Either.getOrThrow(decoderOf(Application)({ id: "a", name: null, locked: null }))
+    expect(Object.keys(decoded)).toEqual(["id", "locked"])
+    expect(decoded.locked).toBe(false)
   })
 })
 

@@ -20,6 +20,7 @@
  */
 import { DateTime, Either, Option, ParseResult, Schema, SchemaAST as AST } from "effect"
 import { DateTimeUtc } from "../schemas/Common.js"
+import { nullableField } from "./nullableFields.js"
 
 /** What a compiled function returns when its input does not fit (never a decoded value: module-private). */
 const MISMATCH: unique symbol = Symbol("nextmv-effect/compiledDecoder/mismatch")
@@ -473,6 +474,30 @@ const utcOf: (millis: number) => DateTime.Utc = (() => {
   return same ? make : effects
 })()
 
+/** A key's transformation: the decoded value, or {@link ABSENT} for no key. */
+type Transform = (present: boolean, value: unknown) => unknown
+
+const ABSENT: unique symbol = Symbol("nextmv-effect/compiledDecoder/absent")
+
+/**
+ * A property signature transformation's `decode` as a {@link Transform}: the SDK's nullable
+ * optional fields (`internal/nullableFields.ts`) without `Option` values, any other through its
+ * `Option`s as Schema calls it.
+ */
+const transformOf = (decode: (o: Option.Option<unknown>) => Option.Option<unknown>): Transform => {
+  const nullable = nullableField(decode)
+  if (nullable !== undefined) {
+    const fallback = nullable.fallback
+    return fallback === undefined
+      ? (present, value) => present && value !== null ? value : ABSENT
+      : (present, value) => present && value !== null ? value : fallback()
+  }
+  return (present, value) => {
+    const o = decode(present ? Option.some(value) : Option.none())
+    return Option.isSome(o) ? o.value : ABSENT
+  }
+}
+
 /**
  * A struct with property signature transformations (`Schema.optionalWith`, `optionalToOptional`):
  * Schema decodes the encoded struct, applies each key's `decode` to `Option.some(value)` or
@@ -490,10 +515,10 @@ const structTransformation = (
     !AST.isTypeLiteral(fromAst) || !AST.isTypeLiteral(toAst) || changesParsing(fromAst) || changesParsing(toAst) ||
     fromAst.propertySignatures.length === 0 || fromAst.indexSignatures.length > 0 || toAst.indexSignatures.length > 0
   ) return undefined
-  const transforms = new Map<PropertyKey, (o: Option.Option<unknown>) => Option.Option<unknown>>()
+  const transforms = new Map<PropertyKey, Transform>()
   for (const pst of kind.propertySignatureTransformations) {
     if (pst.from !== pst.to || transforms.has(pst.from)) return undefined
-    transforms.set(pst.from, pst.decode)
+    transforms.set(pst.from, transformOf(pst.decode))
   }
   const encoded = properties(fromAst)
   const decoded = properties(toAst)
@@ -524,9 +549,9 @@ const structTransformation = (
         present = true
       }
       if (step.transform !== undefined) {
-        const o = step.transform(present ? Option.some(value) : Option.none())
-        present = Option.isSome(o)
-        if (Option.isSome(o)) value = o.value
+        const out = step.transform(present, value)
+        present = out !== ABSENT
+        value = present ? out : undefined
       }
       if (!present) {
         if (step.isOptional) continue

@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { DateTimeUtc, optionalNullable } from "./Common.js"
+import { DateTimeUtc, optionalNullable, withDefault } from "./Common.js"
 
 /**
  * `custom`, `subscription` or `pipeline`; any other string the server may add is kept as is.
@@ -24,7 +24,7 @@ export class Application extends Schema.Class<Application>("Application")({
   default_instance_id: optionalNullable(Schema.String),
   default_experiment_instance: optionalNullable(Schema.String),
   subscription_id: optionalNullable(Schema.String),
-  locked: Schema.optionalWith(Schema.Boolean, { nullable: true, default: () => false }),
+  locked: withDefault(Schema.Boolean, () => false),
   created_at: optionalNullable(DateTimeUtc),
   updated_at: optionalNullable(DateTimeUtc)
 }) {
@@ -41,5 +41,5 @@ export class Application extends Schema.Class<Application>("Application")({
  */
 export const ApplicationList = Schema.Union(
   Schema.NullOr(Schema.Array(Application)),
-  Schema.Struct({ items: Schema.optionalWith(Schema.Array(Application), { nullable: true, default: () => [] }) })
+  Schema.Struct({ items: withDefault(Schema.Array(Application), () => []) })
 )

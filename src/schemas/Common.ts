@@ -5,13 +5,15 @@
  */
 import { DateTime, ParseResult, Schema } from "effect"
 import { memoized } from "../internal/memo.js"
+import { registerNullable } from "../internal/nullableFields.js"
 
 /** An optional field the API may also send as `null` (decoded as absent). */
-export const optionalNullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
+export const optionalNullable = <S extends Schema.Schema.Any>(schema: S) =>
+  registerNullable(Schema.optionalWith(schema, { nullable: true }))
 
 /** An optional, nullable field with a default when absent or `null`. */
 export const withDefault = <S extends Schema.Schema.Any>(schema: S, value: () => Schema.Schema.Type<S>) =>
-  Schema.optionalWith(schema, { nullable: true, default: value })
+  registerNullable(Schema.optionalWith(schema, { nullable: true, default: value }), value)
 
 /**
  * A resource schema as a PUT body: encodes the decoded resource to its wire form and leaves out

@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { DateTimeUtc, optionalNullable } from "./Common.js"
+import { DateTimeUtc, optionalNullable, withDefault } from "./Common.js"
 
 /** A group of child runs: which instance runs them, with which options, how many times. */
 export const RunGroup = Schema.Struct({
@@ -51,8 +51,8 @@ export type EvaluationRule = typeof EvaluationRule.Type
 export class EnsembleDefinition extends Schema.Class<EnsembleDefinition>("EnsembleDefinition")({
   id: Schema.String,
   application_id: Schema.String,
-  name: Schema.optionalWith(Schema.String, { nullable: true, default: () => "" }),
-  description: Schema.optionalWith(Schema.String, { nullable: true, default: () => "" }),
+  name: withDefault(Schema.String, () => ""),
+  description: withDefault(Schema.String, () => ""),
   run_groups: Schema.Array(RunGroup),
   rules: Schema.Array(EvaluationRule),
   created_at: DateTimeUtc,

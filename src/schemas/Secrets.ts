@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import { Redacted, Schema } from "effect"
-import { DateTimeUtc } from "./Common.js"
+import { DateTimeUtc, withDefault } from "./Common.js"
 
 /** `env` (an environment variable named `location`) or `file` (a file at `location`); others kept. */
 export const SecretType = Schema.Union(Schema.Literal("env", "file"), Schema.String)
@@ -55,7 +55,7 @@ const summaryFields = {
   application_id: Schema.String,
   name: Schema.String,
   // Required by nextmv-py; absent or null reads as "" (lenient).
-  description: Schema.optionalWith(Schema.String, { nullable: true, default: () => "" }),
+  description: withDefault(Schema.String, () => ""),
   created_at: DateTimeUtc,
   updated_at: DateTimeUtc
 }

@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { DateTimeUtc } from "./Common.js"
+import { DateTimeUtc, withDefault } from "./Common.js"
 
 /** `python`, `go`, `java`, `binary`; other values the server may add are kept as strings. */
 export const ExecutableType = Schema.Union(Schema.Literal("python", "go", "java", "binary"), Schema.String)
@@ -33,7 +33,7 @@ export class Version extends Schema.Class<Version>("Version")({
   application_id: Schema.String,
   name: Schema.String,
   // Required by nextmv-py; absent or null reads as "" (lenient).
-  description: Schema.optionalWith(Schema.String, { nullable: true, default: () => "" }),
+  description: withDefault(Schema.String, () => ""),
   executable: VersionExecutable,
   created_at: DateTimeUtc,
   updated_at: DateTimeUtc
