@@ -25,7 +25,8 @@ for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-
  * blank and has no surrogate. One pass over the characters, for the ids every call checks.
  */
 export const isPlainSegment = (value: string): boolean => {
-  if (value.length === 0) return false
+  // A JavaScript caller's non-string reaches here from a stream built before its ids are checked.
+  if (typeof value !== "string" || value.length === 0) return false
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
     if (c >= 128 || UNESCAPED[c] === 0) return false
