@@ -16,7 +16,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
 import { buildsInstantsDirectly, compiledOnly, decoderOf, isBuiltDirectly, isCompiled } from "../src/internal/compiledDecoder.js"
 import { fastTargets } from "../src/internal/fastBase.js"
-import { isRegisteredNullable } from "../src/internal/nullableFields.js"
+import { nullableField, registerNullable } from "../src/internal/nullableFields.js"
 import { fastTransportOf } from "../src/internal/transport.js"
 import { NodeTransport } from "../src/node/index.js"
 import { listOf } from "../src/internal/pagination.js"
@@ -425,10 +425,19 @@ describe("compiled response decoder, Schema.Class instances", () => {
 
 describe("compiled response decoder, nullable optional fields", () => {
   it("knows the SDK's optionalNullable and withDefault fields (decoded without Option values)", () => {
-    expect(isRegisteredNullable(Application.fields.name)).toBe(true)
-    expect(isRegisteredNullable(Application.fields.locked)).toBe(true)
-    // A field whose decode is not what `optionalWith(…, { nullable: true })` documents is not taken for one.
-    expect(isRegisteredNullable(Schema.optionalWith(Schema.String, { exact: true }))).toBe(false)
+    const registered = (field: Schema.PropertySignature.All) =>
+      field.ast._tag === "PropertySignatureTransformation" && nullableField(field.ast.decode) !== undefined
+    expect(registered(Application.fields.name)).toBe(true)
+    expect(registered(Application.fields.locked)).toBe(true)
+    expect(registered(Schema.optionalWith(Schema.String, { nullable: true }))).toBe(false)
+  })
+
+  it("trusts a registered field only when its decode does what optionalWith documents", () => {
+    // Registered with a default its decode does not have: decoded through its Options, as Schema does.
+    const field = registerNullable(Schema.optionalWith(Schema.String, { nullable: true }), () => "x")
+    const Mislabelled = Schema.Struct({ a: field })
+    for (const input of [{}, { a: null }, { a: "a" }]) agree(any(Mislabelled), input)
+    expect(Either.getOrThrow(decoderOf(Mislabelled)({ a: null }))).toEqual({})
   })
 
   it("decodes them as Schema does: absent or null → absent or the default, a value → the value", () => {

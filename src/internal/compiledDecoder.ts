@@ -486,7 +486,7 @@ const ABSENT: unique symbol = Symbol("nextmv-effect/compiledDecoder/absent")
  */
 const transformOf = (decode: (o: Option.Option<unknown>) => Option.Option<unknown>): Transform => {
   const nullable = nullableField(decode)
-  if (nullable !== undefined) {
+  if (nullable !== undefined && isNullable(decode, nullable.fallback)) {
     const fallback = nullable.fallback
     return fallback === undefined
       ? (present, value) => present && value !== null ? value : ABSENT
@@ -496,6 +496,21 @@ const transformOf = (decode: (o: Option.Option<unknown>) => Option.Option<unknow
     const o = decode(present ? Option.some(value) : Option.none())
     return Option.isSome(o) ? o.value : ABSENT
   }
+}
+
+/**
+ * Whether `decode` does what `Schema.optionalWith(…, { nullable: true })` documents (absent or
+ * `null` → absent, or `fallback()` with a default; a value → that value), on probes: a registered
+ * field is trusted only then.
+ */
+const isNullable = (
+  decode: (o: Option.Option<unknown>) => Option.Option<unknown>,
+  fallback: (() => unknown) | undefined
+): boolean => {
+  const value = {}
+  const empty = (o: Option.Option<unknown>) => fallback === undefined ? Option.isNone(o) : Option.isSome(o)
+  const kept = decode(Option.some(value))
+  return empty(decode(Option.none())) && empty(decode(Option.some(null))) && Option.isSome(kept) && kept.value === value
 }
 
 /**
