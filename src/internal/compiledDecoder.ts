@@ -445,6 +445,11 @@ const sameInstance = (a: unknown, b: unknown, same: (a: unknown, b: unknown) => 
   })
 }
 
+let instantsBuiltDirectly = false
+
+/** `true` when the compiled decoder builds instants itself (see `utcOf`). For tests. */
+export const buildsInstantsDirectly = (): boolean => instantsBuiltDirectly
+
 /**
  * `DateTime.unsafeFromDate(new Date(millis))` for a valid `millis`: the same `DateTime.Utc`
  * (Effect 3's prototype, an enumerable `epochMillis`, a hidden `partsUtc` cache slot), built with
@@ -452,11 +457,6 @@ const sameInstance = (a: unknown, b: unknown, same: (a: unknown, b: unknown) => 
  * of building an instant). Whether it is the same is checked once, against instances Effect built;
  * if not (another Effect version), Effect builds them.
  */
-let instantsBuiltDirectly = false
-
-/** `true` when the compiled decoder builds instants itself (see `utcOf`). For tests. */
-export const buildsInstantsDirectly = (): boolean => instantsBuiltDirectly
-
 const utcOf: (millis: number) => DateTime.Utc = (() => {
   const sample = DateTime.unsafeMake(0)
   const prototype: unknown = Object.getPrototypeOf(sample)
